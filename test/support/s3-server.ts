@@ -33,7 +33,8 @@ function main(): Promise<void> | void {
     if (values.policy) credential.policy = JSON.parse(readFileSync(values.policy, 'utf8'));
     const rate = values.rate ? parseRate(values.rate) : undefined;
     const port = Number(values.port ?? 0);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port ${values.port} is not a port number`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      return fail(`--port ${values.port} is not a port number`);
     return startS3Server({
       dir: values.dir,
       port,
@@ -43,11 +44,20 @@ function main(): Promise<void> | void {
       credentials: [credential],
       rateBytesPerSecond: rate,
       discard: values.discard,
-    }).then((server) => {
-      console.log(JSON.stringify({ endpoint: server.endpoint, region: server.region, accessKeyId: credential.accessKeyId }));
-      const stop = () => void server.stop().then(() => process.exit(0));
-      process.once('SIGINT', stop).once('SIGTERM', stop);
-    }, (err: Error) => fail(err.message));
+    }).then(
+      (server) => {
+        console.log(
+          JSON.stringify({
+            endpoint: server.endpoint,
+            region: server.region,
+            accessKeyId: credential.accessKeyId,
+          }),
+        );
+        const stop = () => void server.stop().then(() => process.exit(0));
+        process.once('SIGINT', stop).once('SIGTERM', stop);
+      },
+      (err: Error) => fail(err.message),
+    );
   } catch (err) {
     return fail((err as Error).message);
   }

@@ -3,7 +3,7 @@
 // Signed chunks are verified as they complete; trailers are collected for the caller to check.
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { errors, S3Error } from './errors.ts';
+import { errors, type S3Error } from './errors.ts';
 import { type Credential, chunkStringToSign, sign, signaturesEqual } from './sigv4.ts';
 
 export interface ChunkSigning {

@@ -15,7 +15,11 @@ export class S3Error extends Error {
 export const errors = {
   accessDenied: (why = 'Access Denied') => new S3Error(403, 'AccessDenied', why),
   invalidAccessKeyId: () =>
-    new S3Error(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.'),
+    new S3Error(
+      403,
+      'InvalidAccessKeyId',
+      'The AWS Access Key Id you provided does not exist in our records.',
+    ),
   signatureDoesNotMatch: () =>
     new S3Error(
       403,
@@ -23,10 +27,15 @@ export const errors = {
       'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
     ),
   timeSkewed: () =>
-    new S3Error(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.'),
+    new S3Error(
+      403,
+      'RequestTimeTooSkewed',
+      'The difference between the request time and the current time is too large.',
+    ),
   noSuchBucket: (bucket: string) =>
     new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket }),
-  noSuchKey: (key: string) => new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key }),
+  noSuchKey: (key: string) =>
+    new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key }),
   noSuchUpload: (id: string) =>
     new S3Error(
       404,
@@ -41,14 +50,24 @@ export const errors = {
       `One or more of the specified parts could not be found or its entity tag did not match (part ${n}).`,
     ),
   invalidPartOrder: () =>
-    new S3Error(400, 'InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.'),
+    new S3Error(
+      400,
+      'InvalidPartOrder',
+      'The list of parts was not in ascending order. Parts must be ordered by part number.',
+    ),
   entityTooSmall: (n: number, size: number) =>
-    new S3Error(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
-      PartNumber: String(n),
-      ProposedSize: String(size),
-      MinSizeAllowed: String(5 * 1024 * 1024),
-    }),
-  entityTooLarge: () => new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.'),
+    new S3Error(
+      400,
+      'EntityTooSmall',
+      'Your proposed upload is smaller than the minimum allowed object size.',
+      {
+        PartNumber: String(n),
+        ProposedSize: String(size),
+        MinSizeAllowed: String(5 * 1024 * 1024),
+      },
+    ),
+  entityTooLarge: () =>
+    new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.'),
   badDigest: (what: string) =>
     new S3Error(400, 'BadDigest', `The ${what} you specified did not match the calculated checksum.`),
   sha256Mismatch: () =>
@@ -58,11 +77,19 @@ export const errors = {
       "The provided 'x-amz-content-sha256' header does not match what was computed.",
     ),
   incompleteBody: () =>
-    new S3Error(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.'),
+    new S3Error(
+      400,
+      'IncompleteBody',
+      'You did not provide the number of bytes specified by the Content-Length HTTP header.',
+    ),
   invalidArgument: (message: string) => new S3Error(400, 'InvalidArgument', message),
   invalidRequest: (message: string) => new S3Error(400, 'InvalidRequest', message),
   malformedXML: () =>
-    new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema'),
+    new S3Error(
+      400,
+      'MalformedXML',
+      'The XML you provided was not well-formed or did not validate against our published schema',
+    ),
   invalidRange: () => new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable'),
   preconditionFailed: (condition: string) =>
     new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
@@ -70,9 +97,14 @@ export const errors = {
     }),
   bucketNotEmpty: () => new S3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty'),
   bucketExists: () =>
-    new S3Error(409, 'BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.'),
+    new S3Error(
+      409,
+      'BucketAlreadyOwnedByYou',
+      'Your previous request to create the named bucket succeeded and you already own it.',
+    ),
   invalidBucketName: () => new S3Error(400, 'InvalidBucketName', 'The specified bucket is not valid.'),
   notImplemented: (what: string) =>
     new S3Error(501, 'NotImplemented', `${what} is not implemented by this test server.`),
-  missingContentLength: () => new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.'),
+  missingContentLength: () =>
+    new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.'),
 };

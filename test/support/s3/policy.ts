@@ -29,8 +29,10 @@ export function validatePolicy(doc: PolicyDocument): void {
   }
   for (const [i, st] of doc.Statement.entries()) {
     const keys = Object.keys(st).filter((k) => !['Effect', 'Action', 'Resource', 'Sid'].includes(k));
-    if (keys.length > 0) throw new Error(`policy: Statement[${i}] uses unsupported field(s) ${keys.join(', ')}`);
-    if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw new Error(`policy: Statement[${i}].Effect must be Allow or Deny`);
+    if (keys.length > 0)
+      throw new Error(`policy: Statement[${i}] uses unsupported field(s) ${keys.join(', ')}`);
+    if (st.Effect !== 'Allow' && st.Effect !== 'Deny')
+      throw new Error(`policy: Statement[${i}].Effect must be Allow or Deny`);
     if (asList(st.Action).length === 0 || asList(st.Resource).length === 0) {
       throw new Error(`policy: Statement[${i}] needs Action and Resource`);
     }

@@ -32,7 +32,14 @@ export class RateLimit {
 export function parseRate(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([KMG]i?B)?(?:\/s)?$/i.exec(text.trim());
   if (!m) throw new Error(`rate "${text}" is not like 125MB/s`);
-  const units: Record<string, number> = { kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+  const units: Record<string, number> = {
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    kib: 1024,
+    mib: 1024 ** 2,
+    gib: 1024 ** 3,
+  };
   const unit = m[2] ? units[m[2].toLowerCase()] : 1;
   const rate = Number(m[1]) * (unit ?? 1);
   if (!(rate > 0)) throw new Error(`rate "${text}" must be positive`);

@@ -9,7 +9,13 @@ import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { XMLParser } from 'fast-xml-parser';
 import { AwsChunkedDecoder, type ChunkSigning } from './aws-chunked.ts';
-import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, createDigest, type Digest, isChecksumAlgorithm } from './checksums.ts';
+import {
+  CHECKSUM_ALGORITHMS,
+  type ChecksumAlgorithm,
+  createDigest,
+  type Digest,
+  isChecksumAlgorithm,
+} from './checksums.ts';
 import { errors, S3Error } from './errors.ts';
 import { isAllowed, type PolicyDocument, validatePolicy } from './policy.ts';
 import { RateLimit } from './rate-limit.ts';
@@ -140,15 +146,19 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
 
   function authenticate(ctx: Context): void {
     const auth = ctx.req.headers.authorization;
-    if (auth) return authenticateHeader(ctx, auth);
-    if (ctx.query.has('X-Amz-Algorithm')) return authenticateQuery(ctx);
-    throw errors.accessDenied('Anonymous access is not allowed');
+    if (auth) authenticateHeader(ctx, auth);
+    else if (ctx.query.has('X-Amz-Algorithm')) authenticateQuery(ctx);
+    else throw errors.accessDenied('Anonymous access is not allowed');
   }
 
   function checkScope(credential: sigv4.Credential, amzDate: string): S3Credential {
     const known = credentials.get(credential.accessKeyId);
     if (!known) throw errors.invalidAccessKeyId();
-    if (credential.service !== 's3' || credential.region !== region || credential.date !== amzDate.slice(0, 8)) {
+    if (
+      credential.service !== 's3' ||
+      credential.region !== region ||
+      credential.date !== amzDate.slice(0, 8)
+    ) {
       throw new S3Error(
         400,
         'AuthorizationHeaderMalformed',
@@ -194,18 +204,30 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     }
     const amzDate = first(ctx, 'x-amz-date') ?? '';
     const when = sigv4.parseAmzDate(amzDate);
-    if (Number.isNaN(when)) throw errors.accessDenied('AWS authentication requires a valid x-amz-date header');
+    if (Number.isNaN(when))
+      throw errors.accessDenied('AWS authentication requires a valid x-amz-date header');
     if (Math.abs(Date.now() - when) > MAX_SKEW_MS) throw errors.timeSkewed();
     const payloadHash = first(ctx, 'x-amz-content-sha256');
-    if (!payloadHash) throw errors.invalidRequest('Missing required header for this request: x-amz-content-sha256');
+    if (!payloadHash)
+      throw errors.invalidRequest('Missing required header for this request: x-amz-content-sha256');
     const unsigned = [...ctx.headers.keys()].filter(
       (h) => h.startsWith('x-amz-') && !parsed.signedHeaders.includes(h),
     );
     if (unsigned.length > 0) {
-      throw errors.accessDenied(`There were headers present in the request which were not signed: ${unsigned.join(', ')}`);
+      throw errors.accessDenied(
+        `There were headers present in the request which were not signed: ${unsigned.join(', ')}`,
+      );
     }
     const known = checkScope(parsed.credential, amzDate);
-    const key = verify(ctx, parsed.credential, known, amzDate, parsed.signedHeaders, parsed.signature, payloadHash);
+    const key = verify(
+      ctx,
+      parsed.credential,
+      known,
+      amzDate,
+      parsed.signedHeaders,
+      parsed.signature,
+      payloadHash,
+    );
     ctx.payloadHash = payloadHash;
     if (payloadHash.startsWith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD')) {
       ctx.signing = { key, amzDate, credential: parsed.credential, seedSignature: parsed.signature };
@@ -215,12 +237,26 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   function authenticateQuery(ctx: Context): void {
     const q = ctx.query;
     if (q.get('X-Amz-Algorithm') !== sigv4.ALGORITHM) {
-      throw new S3Error(400, 'AuthorizationQueryParametersError', `X-Amz-Algorithm only supports "${sigv4.ALGORITHM}"`);
+      throw new S3Error(
+        400,
+        'AuthorizationQueryParametersError',
+        `X-Amz-Algorithm only supports "${sigv4.ALGORITHM}"`,
+      );
     }
-    const need = ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature'];
+    const need = [
+      'X-Amz-Credential',
+      'X-Amz-Date',
+      'X-Amz-Expires',
+      'X-Amz-SignedHeaders',
+      'X-Amz-Signature',
+    ];
     const missing = need.filter((n) => !q.get(n));
     if (missing.length > 0) {
-      throw new S3Error(400, 'AuthorizationQueryParametersError', `Query-string authentication requires ${missing.join(', ')}`);
+      throw new S3Error(
+        400,
+        'AuthorizationQueryParametersError',
+        `Query-string authentication requires ${missing.join(', ')}`,
+      );
     }
     let credential: sigv4.Credential;
     try {
@@ -336,7 +372,9 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
       if (decoded === undefined || !/^\d+$/.test(decoded)) throw errors.missingContentLength();
       expected = Number(decoded);
     } else if (payload !== 'UNSIGNED-PAYLOAD' && !/^[0-9a-f]{64}$/.test(payload)) {
-      throw errors.invalidArgument(`x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-* or a SHA-256 hex digest`);
+      throw errors.invalidArgument(
+        `x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-* or a SHA-256 hex digest`,
+      );
     } else if (declaredLength === undefined && req.method === 'PUT') {
       // S3 takes an HTTP-chunked body only with aws-chunked framing that declares the decoded length.
       throw errors.missingContentLength();
@@ -399,7 +437,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     if (sha256 && sha256.digest().toString('hex') !== payload) throw errors.sha256Mismatch();
     const md5Digest = md5.digest();
     const contentMd5 = first(ctx, 'content-md5');
-    if (contentMd5 !== undefined && contentMd5 !== md5Digest.toString('base64')) throw errors.badDigest('Content-MD5');
+    if (contentMd5 !== undefined && contentMd5 !== md5Digest.toString('base64'))
+      throw errors.badDigest('Content-MD5');
     const checksums = new Map<ChecksumAlgorithm, string>();
     for (const [alg, d] of digests) {
       const value = d.digest().toString('base64');
@@ -417,7 +456,9 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   /** Receives a body into a staging file (or nowhere in discard mode); removes the file on failure. */
   async function receiveToStaging(ctx: Context, extraAlgorithm?: string) {
     const path = store.stagingFile();
-    const sink = path ? createWriteStream(path, { highWaterMark: MiB }) : new Writable({ write: (_c, _e, cb) => cb() });
+    const sink = path
+      ? createWriteStream(path, { highWaterMark: MiB })
+      : new Writable({ write: (_c, _e, cb) => cb() });
     try {
       return { path, received: await receiveBody(ctx, sink, extraAlgorithm) };
     } catch (err) {
@@ -436,7 +477,11 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
       bytes += Buffer.byteLength(k) + Buffer.byteLength(meta[k]);
     }
     if (bytes > MAX_METADATA_BYTES) {
-      throw new S3Error(400, 'MetadataTooLarge', `Your metadata headers exceed the maximum allowed metadata size (${bytes} > ${MAX_METADATA_BYTES})`);
+      throw new S3Error(
+        400,
+        'MetadataTooLarge',
+        `Your metadata headers exceed the maximum allowed metadata size (${bytes} > ${MAX_METADATA_BYTES})`,
+      );
     }
     return meta;
   }
@@ -480,7 +525,10 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
 
   function checksumHeaders(rec: ObjectRecord): Record<string, string> {
     return rec.checksum
-      ? { [`x-amz-checksum-${rec.checksum.algorithm}`]: rec.checksum.value, 'x-amz-checksum-type': rec.checksum.type }
+      ? {
+          [`x-amz-checksum-${rec.checksum.algorithm}`]: rec.checksum.value,
+          'x-amz-checksum-type': rec.checksum.type,
+        }
       : {};
   }
 
@@ -493,7 +541,9 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
       throw errors.preconditionFailed('If-Match');
     }
     const ifNoneMatch = first(ctx, 'if-none-match');
-    const notModified = ifNoneMatch !== undefined && (ifNoneMatch === '*' || stripQuotes(ifNoneMatch) === stripQuotes(rec.etag));
+    const notModified =
+      ifNoneMatch !== undefined &&
+      (ifNoneMatch === '*' || stripQuotes(ifNoneMatch) === stripQuotes(rec.etag));
     const headers: Record<string, string> = {
       ETag: rec.etag,
       'Last-Modified': new Date(rec.lastModified).toUTCString(),
@@ -519,14 +569,23 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     await pipeline(rate ? [source, rate.stream(), ctx.res] : [source, ctx.res]);
   }
 
-  async function* readPieces(bucket: string, rec: ObjectRecord, start: number, end: number): AsyncGenerator<Buffer> {
+  async function* readPieces(
+    bucket: string,
+    rec: ObjectRecord,
+    start: number,
+    end: number,
+  ): AsyncGenerator<Buffer> {
     let offset = 0;
     for (const piece of rec.pieces) {
       const pieceEnd = offset + piece.size - 1;
       if (pieceEnd >= start && offset <= end && piece.size > 0) {
         const from = Math.max(start, offset) - offset;
         const to = Math.min(end, pieceEnd) - offset;
-        yield* createReadStream(store.piecePath(bucket, rec, piece), { start: from, end: to, highWaterMark: MiB });
+        yield* createReadStream(store.piecePath(bucket, rec, piece), {
+          start: from,
+          end: to,
+          highWaterMark: MiB,
+        });
       }
       offset += piece.size;
     }
@@ -539,13 +598,17 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     const delimiter = q.get('delimiter') ?? '';
     const maxKeys = parseNonNegative(q.get('max-keys'), 1000, 'max-keys');
     const urlEncode = q.get('encoding-type') === 'url';
-    if (q.has('encoding-type') && !urlEncode) throw errors.invalidArgument('Invalid Encoding Method specified in Request');
+    if (q.has('encoding-type') && !urlEncode)
+      throw errors.invalidArgument('Invalid Encoding Method specified in Request');
     const token = q.get('continuation-token');
     let after = q.get('start-after') ?? '';
     let skipPrefix: string | undefined;
     if (token !== null) {
       try {
-        const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after: string; cp?: boolean };
+        const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+          after: string;
+          cp?: boolean;
+        };
         after = parsed.after;
         if (parsed.cp) skipPrefix = parsed.after;
       } catch {
@@ -629,7 +692,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   async function createUpload(ctx: Context, bucket: string, key: string): Promise<void> {
     bucketMustExist(bucket);
     const algorithm = first(ctx, 'x-amz-checksum-algorithm')?.toLowerCase();
-    if (algorithm !== undefined && !isChecksumAlgorithm(algorithm)) throw errors.notImplemented(`Checksum algorithm ${algorithm}`);
+    if (algorithm !== undefined && !isChecksumAlgorithm(algorithm))
+      throw errors.notImplemented(`Checksum algorithm ${algorithm}`);
     const type = first(ctx, 'x-amz-checksum-type')?.toUpperCase();
     if (type !== undefined && type !== 'COMPOSITE' && type !== 'FULL_OBJECT') {
       throw errors.invalidRequest(`Value for x-amz-checksum-type header is invalid: ${type}`);
@@ -648,7 +712,14 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     const headers: Record<string, string> = algorithm
       ? { 'x-amz-checksum-algorithm': algorithm.toUpperCase(), 'x-amz-checksum-type': upload.checksumType! }
       : {};
-    sendXml(ctx, 200, 'InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: upload.uploadId }, undefined, headers);
+    sendXml(
+      ctx,
+      200,
+      'InitiateMultipartUploadResult',
+      { Bucket: bucket, Key: key, UploadId: upload.uploadId },
+      undefined,
+      headers,
+    );
   }
 
   function uploadIdOf(ctx: Context): string {
@@ -692,9 +763,13 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     const { record, parts } = store.upload(bucket, key, uploadId);
     const maxParts = parseNonNegative(ctx.query.get('max-parts'), 1000, 'max-parts');
     const marker = parseNonNegative(ctx.query.get('part-number-marker'), 0, 'part-number-marker');
-    const all = [...parts.values()].filter((p) => p.partNumber > marker).sort((a, b) => a.partNumber - b.partNumber);
+    const all = [...parts.values()]
+      .filter((p) => p.partNumber > marker)
+      .sort((a, b) => a.partNumber - b.partNumber);
     const page = all.slice(0, maxParts);
-    const checksumField = record.checksumAlgorithm ? `Checksum${record.checksumAlgorithm.toUpperCase()}` : undefined;
+    const checksumField = record.checksumAlgorithm
+      ? `Checksum${record.checksumAlgorithm.toUpperCase()}`
+      : undefined;
     sendXml(ctx, 200, 'ListPartsResult', {
       Bucket: bucket,
       Key: key,
@@ -766,7 +841,13 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
       const etagMd5 = createHash('md5');
       for (const p of chosen) etagMd5.update(Buffer.from(stripQuotes(p.etag), 'hex'));
       const sources = chosen.map((p) => ({ path: store.partPath(bucket, uploadId, p), size: p.size }));
-      const checksum = await objectChecksum(ctx, record.checksumAlgorithm, record.checksumType, chosen, sources);
+      const checksum = await objectChecksum(
+        ctx,
+        record.checksumAlgorithm,
+        record.checksumType,
+        chosen,
+        sources,
+      );
       const rec = await store.commitObject(
         bucket,
         {
@@ -806,7 +887,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     const digest = createDigest(algorithm);
     if (type === 'FULL_OBJECT') {
       if (store.discard) return undefined;
-      for (const s of sources) for await (const c of createReadStream(s.path!, { highWaterMark: MiB })) digest.update(c as Buffer);
+      for (const s of sources)
+        for await (const c of createReadStream(s.path!, { highWaterMark: MiB })) digest.update(c as Buffer);
       const value = digest.digest().toString('base64');
       const claimed = first(ctx, `x-amz-checksum-${algorithm}`);
       if (claimed !== undefined && claimed !== value) throw errors.badDigest(algorithm.toUpperCase());
@@ -848,7 +930,9 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
 
   function sendError(ctx: Context, err: unknown): void {
     const e =
-      err instanceof S3Error ? err : new S3Error(500, 'InternalError', `We encountered an internal error: ${String(err)}`);
+      err instanceof S3Error
+        ? err
+        : new S3Error(500, 'InternalError', `We encountered an internal error: ${String(err)}`);
     if (!(err instanceof S3Error)) console.error('s3-server internal error', err);
     if (ctx.res.headersSent) {
       ctx.res.destroy();
@@ -876,7 +960,10 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
       ctx.res.end(isHead ? undefined : xml);
     };
     // Answer only once the body is consumed, so clients read our error rather than a reset connection.
-    if (ctx.req.complete || ctx.req.destroyed) return reply();
+    if (ctx.req.complete || ctx.req.destroyed) {
+      reply();
+      return;
+    }
     ctx.req.on('end', reply).on('error', () => ctx.res.destroy());
     ctx.req.resume();
   }
@@ -956,7 +1043,11 @@ function route(ctx: Context): Route {
     }
   } else {
     if (m === 'PUT' && q.has('uploadId')) return r('UploadPart', 's3:PutObject');
-    if (m === 'PUT' && !q.has('uploadId') && [...q.keys()].every((k) => k.startsWith('X-Amz-') || k === 'x-id')) {
+    if (
+      m === 'PUT' &&
+      !q.has('uploadId') &&
+      [...q.keys()].every((k) => k.startsWith('X-Amz-') || k === 'x-id')
+    ) {
       return r('PutObject', 's3:PutObject');
     }
     if (m === 'POST' && q.has('uploads')) return r('CreateMultipartUpload', 's3:PutObject');
@@ -1001,12 +1092,16 @@ function stripQuotes(s: string): string {
 function parseNonNegative(value: string | null, fallback: number, name: string): number {
   if (value === null) return fallback;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw errors.invalidArgument(`${name} must be a non-negative integer`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw errors.invalidArgument(`${name} must be a non-negative integer`);
   return name.startsWith('max-') ? Math.min(n, 1000) : n;
 }
 
 /** A single `bytes=` range; anything else means the whole object, as S3 does. */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | undefined {
   if (!header) return undefined;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return undefined;

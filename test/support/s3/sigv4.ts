@@ -54,7 +54,10 @@ export function scopeOf(c: Credential): string {
 
 /** RFC 3986 encoding as SigV4 wants it: everything but unreserved characters. */
 export function uriEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /** Canonical query string from raw (still encoded) query text, optionally without some keys. */

@@ -89,7 +89,9 @@ export class Store {
       }
       const uploadsDir = join(this.dir, entry.name, 'uploads');
       for (const id of await readdir(uploadsDir).catch(() => [])) {
-        const record = JSON.parse(await readFile(join(uploadsDir, id, 'upload.json'), 'utf8')) as UploadRecord;
+        const record = JSON.parse(
+          await readFile(join(uploadsDir, id, 'upload.json'), 'utf8'),
+        ) as UploadRecord;
         const parts = new Map<number, PartRecord>();
         for (const f of await readdir(join(uploadsDir, id))) {
           if (!/^part-\d+\.json$/.test(f)) continue;
@@ -162,7 +164,8 @@ export class Store {
   reserveCreate(bucketName: string, key: string): () => void {
     const b = this.bucket(bucketName);
     const token = `${bucketName}/${key}`;
-    if (b.objects.has(key) || this.pendingCreates.has(token)) throw errors.preconditionFailed('If-None-Match');
+    if (b.objects.has(key) || this.pendingCreates.has(token))
+      throw errors.preconditionFailed('If-None-Match');
     this.pendingCreates.add(token);
     return () => this.pendingCreates.delete(token);
   }
@@ -190,7 +193,8 @@ export class Store {
     const previous = b.objects.get(rec.key);
     b.objects.set(rec.key, full);
     b.sortedKeys = undefined;
-    if (previous) await rm(join(this.dir, bucketName, 'objects', previous.id), { recursive: true, force: true });
+    if (previous)
+      await rm(join(this.dir, bucketName, 'objects', previous.id), { recursive: true, force: true });
     return full;
   }
 
@@ -203,7 +207,10 @@ export class Store {
     await rm(join(this.dir, bucketName, 'objects', rec.id), { recursive: true, force: true });
   }
 
-  async createUpload(bucketName: string, record: Omit<UploadRecord, 'uploadId' | 'initiated'>): Promise<UploadRecord> {
+  async createUpload(
+    bucketName: string,
+    record: Omit<UploadRecord, 'uploadId' | 'initiated'>,
+  ): Promise<UploadRecord> {
     const b = this.bucket(bucketName);
     const full: UploadRecord = { ...record, uploadId: newId(), initiated: new Date().toISOString() };
     const dir = join(this.dir, bucketName, 'uploads', full.uploadId);
@@ -213,7 +220,11 @@ export class Store {
     return full;
   }
 
-  upload(bucketName: string, key: string, uploadId: string): { record: UploadRecord; parts: Map<number, PartRecord> } {
+  upload(
+    bucketName: string,
+    key: string,
+    uploadId: string,
+  ): { record: UploadRecord; parts: Map<number, PartRecord> } {
     const u = this.bucket(bucketName).uploads.get(uploadId);
     if (!u || u.record.key !== key) throw errors.noSuchUpload(uploadId);
     return u;
@@ -225,7 +236,13 @@ export class Store {
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.initiated < b.initiated ? -1 : 1));
   }
 
-  async putPart(bucketName: string, key: string, uploadId: string, part: PartRecord, staged: string | undefined) {
+  async putPart(
+    bucketName: string,
+    key: string,
+    uploadId: string,
+    part: PartRecord,
+    staged: string | undefined,
+  ) {
     const u = this.upload(bucketName, key, uploadId);
     const dir = join(this.dir, bucketName, 'uploads', uploadId);
     const record: PartRecord = { ...part };

@@ -5,7 +5,8 @@ export interface XmlNode {
 }
 
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[c]};`);
+  // Text content only (we write no attributes): like S3, leave quotes as they are.
+  return s.replace(/[&<>]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt' }[c]};`);
 }
 
 function render(name: string, value: XmlValue): string {
