@@ -1,6 +1,6 @@
 // Dumps from files and streams: detect compression by magic bytes, decompress on the fly, parse.
 import { open } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { HprofParser } from './parser.ts';
@@ -30,7 +30,7 @@ export interface AnalyzedDump extends HprofSummary {
 
 /** Parses a dump from a stream of stored bytes (possibly compressed). Never rejects on bad content. */
 export async function analyzeStream(
-  source: Readable | AsyncIterable<Uint8Array>,
+  source: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   compression: Compression,
   options: AnalyzeOptions = {},
 ): Promise<AnalyzedDump> {
@@ -46,10 +46,10 @@ export async function analyzeStream(
   const sink = async (src: AsyncIterable<Uint8Array>) => {
     for await (const chunk of src) parser.push(chunk);
   };
+  const input = source instanceof Readable ? source : Readable.from(source);
   try {
-    if (compression === 'none') await pipeline(source, count, sink);
-    else
-      await pipeline(source, count, compression === 'gzip' ? createGunzip() : createZstdDecompress(), sink);
+    if (compression === 'none') await pipeline(input, count, sink);
+    else await pipeline(input, count, compression === 'gzip' ? createGunzip() : createZstdDecompress(), sink);
   } catch (err) {
     const message = (err as Error).message;
     streamProblem = /unexpected end|truncated|incomplete/i.test(message)
