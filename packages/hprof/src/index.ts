@@ -24,3 +24,4 @@ export {
   SUMMARY_SCHEMA,
   summarize,
 } from './summary.ts';
+export { HprofWorker } from './worker.ts';

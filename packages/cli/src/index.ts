@@ -1,0 +1,2 @@
+export { render as renderInspection } from './inspect.ts';
+export { buildProgram } from './program.ts';

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Entry point of the `heapdump` command: one clear line and exit status 2 for bad usage, never a stack trace.
+import { CommanderError } from 'commander';
+import { UsageError } from './errors.ts';
+import { buildProgram } from './program.ts';
+
+const program = buildProgram(
+  (s) => process.stdout.write(`${s}\n`),
+  (code) => {
+    process.exitCode = code;
+  },
+);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // commander has printed the message or the help already
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof UsageError) {
+    process.stderr.write(`heapdump: ${err.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`heapdump: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
