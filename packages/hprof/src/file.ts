@@ -2,9 +2,10 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createZstdDecompress } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { HprofParser } from './parser.ts';
 import { type HprofSummary, summarize } from './summary.ts';
+import { createZstdMultiFrameDecompress } from './zstd-frames.ts';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
 
@@ -49,7 +50,13 @@ export async function analyzeStream(
   const input = source instanceof Readable ? source : Readable.from(source);
   try {
     if (compression === 'none') await pipeline(input, count, sink);
-    else await pipeline(input, count, compression === 'gzip' ? createGunzip() : createZstdDecompress(), sink);
+    else
+      await pipeline(
+        input,
+        count,
+        compression === 'gzip' ? createGunzip() : createZstdMultiFrameDecompress(),
+        sink,
+      );
   } catch (err) {
     const message = (err as Error).message;
     streamProblem = /unexpected end|truncated|incomplete/i.test(message)

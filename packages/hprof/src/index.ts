@@ -25,3 +25,4 @@ export {
   summarize,
 } from './summary.ts';
 export { HprofWorker } from './worker.ts';
+export { createZstdMultiFrameDecompress, ZstdFrameWalker } from './zstd-frames.ts';
