@@ -21,6 +21,7 @@ export {
   classHistogram,
   type HprofSummary,
   SIZE_CONVENTION,
+  type StoredDumpSummary,
   SUMMARY_SCHEMA,
   summarize,
 } from './summary.ts';

@@ -142,3 +142,33 @@ export function summarize(parser: HprofParser, top = 20): HprofSummary {
     sizeConvention: SIZE_CONVENTION,
   };
 }
+
+/** What the uploader stores at `<dump key>.summary.json`: the dump's summary plus where and when it went. */
+export interface StoredDumpSummary extends HprofSummary {
+  dump: {
+    bucket: string;
+    key: string;
+    /** File name the JVM wrote. */
+    file: string;
+    originalBytes: number;
+    storedBytes: number;
+    compression: 'none' | 'gzip' | 'zstd';
+    /** SHA-256 of the original (uncompressed as written by the JVM) bytes, hex. */
+    sha256: string;
+    parts: number;
+    pod: string;
+    namespace: string;
+    node: string;
+    app: string;
+    uploaderVersion: string;
+  };
+  timings: {
+    firstByteSeen: string;
+    /** When the writer finished: the end record arrived, or the file went quiet (incomplete dumps). */
+    dumpComplete: string;
+    uploadComplete: string;
+    dumpSeconds: number;
+    /** From the dump's completion to the object being durable. */
+    uploadAfterDumpSeconds: number;
+  };
+}

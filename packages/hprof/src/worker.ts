@@ -1,11 +1,17 @@
 // The parser on a worker thread, so a process that also moves bytes (the uploader) keeps its event loop free.
 import { Worker } from 'node:worker_threads';
 import type { HprofSummary } from './summary.ts';
-import type { ToWorker } from './worker-entry.ts';
+import type { FromWorker, ToWorker } from './worker-entry.ts';
+
+/** Bytes sent but not yet parsed beyond which `push` waits: bounds the memory the worker's queue holds. */
+const MAX_IN_FLIGHT = 16 * 1024 * 1024;
 
 export class HprofWorker {
   private readonly worker: Worker;
   private readonly failed: Promise<never>;
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+  private summary: ((s: HprofSummary) => void) | undefined;
 
   constructor(options: { histogram?: boolean } = {}) {
     this.worker = new Worker(new URL('./worker-entry.ts', import.meta.url), {
@@ -16,22 +22,40 @@ export class HprofWorker {
       this.worker.once('exit', (code) => reject(new Error(`HPROF worker exited with code ${code}`)));
     });
     this.failed.catch(() => {});
+    this.worker.on('message', (m: FromWorker) => {
+      if (m.type === 'ack') {
+        this.inFlight -= m.bytes;
+        if (this.inFlight <= MAX_IN_FLIGHT / 2) this.drained?.();
+      } else {
+        this.summary?.(m.summary);
+      }
+    });
   }
 
-  /** Sends a copy of the bytes; the caller may reuse its buffer at once. */
-  push(chunk: Uint8Array): void {
+  /** Sends a copy of the bytes (the caller may reuse its buffer); waits while the worker is far behind. */
+  async push(chunk: Uint8Array): Promise<void> {
     const copy = new Uint8Array(chunk);
+    this.inFlight += copy.length;
     this.worker.postMessage({ type: 'chunk', chunk: copy } satisfies ToWorker, [copy.buffer]);
+    if (this.inFlight > MAX_IN_FLIGHT) {
+      await Promise.race([new Promise<void>((resolve) => (this.drained = resolve)), this.failed]);
+      this.drained = undefined;
+    }
   }
 
   /** The summary of everything pushed; ends the worker. */
   async finish(top = 20): Promise<HprofSummary> {
-    const answer = new Promise<HprofSummary>((resolve) => this.worker.once('message', resolve));
+    const answer = new Promise<HprofSummary>((resolve) => (this.summary = resolve));
     this.worker.postMessage({ type: 'end', top } satisfies ToWorker);
     try {
       return await Promise.race([answer, this.failed]);
     } finally {
       await this.worker.terminate();
     }
+  }
+
+  /** Stops the worker without a summary (the upload was abandoned). */
+  async close(): Promise<void> {
+    await this.worker.terminate();
   }
 }

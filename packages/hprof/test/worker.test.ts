@@ -9,7 +9,7 @@ describe('HprofWorker', () => {
     const worker = new HprofWorker();
     for (let i = 0; i < bytes.length; i += 100) {
       const chunk = Buffer.from(bytes.subarray(i, i + 100));
-      worker.push(chunk);
+      await worker.push(chunk);
       chunk.fill(0); // the worker got its own copy
     }
     const p = new HprofParser();
@@ -19,7 +19,7 @@ describe('HprofWorker', () => {
 
   it('reports an invalid dump as invalid, not as a crash', async () => {
     const worker = new HprofWorker();
-    worker.push(Buffer.from('definitely not a heap dump'));
+    await worker.push(Buffer.from('definitely not a heap dump'));
     const s = await worker.finish();
     assert.equal(s.verdict, 'invalid');
     assert.match(s.reason!, /not an HPROF file/);

@@ -357,7 +357,16 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   }
 
   /** Streams the request body through rate limit, aws-chunked decoding and digests into `sink`, then verifies it. */
-  async function receiveBody(ctx: Context, sink: Writable, extraAlgorithm?: string): Promise<Received> {
+  /**
+   * `objectChecksums`: the request's x-amz-checksum-* headers describe the object being completed, not this
+   * body (CompleteMultipartUpload), so they are not checked here.
+   */
+  async function receiveBody(
+    ctx: Context,
+    sink: Writable,
+    extraAlgorithm?: string,
+    objectChecksums = false,
+  ): Promise<Received> {
     const { req } = ctx;
     const payload = ctx.payloadHash ?? 'UNSIGNED-PAYLOAD';
     const declaredLength = first(ctx, 'content-length');
@@ -383,7 +392,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
 
     const algorithms = new Set<ChecksumAlgorithm>();
     const trailer = first(ctx, 'x-amz-trailer');
-    for (const name of [...ctx.headers.keys(), ...(trailer ? [trailer.toLowerCase()] : [])]) {
+    const checksumHeaders = objectChecksums ? [] : [...ctx.headers.keys()];
+    for (const name of [...checksumHeaders, ...(trailer ? [trailer.toLowerCase()] : [])]) {
       const m = /^x-amz-checksum-(.+)$/.exec(name);
       if (!m || m[1] === 'algorithm' || m[1] === 'type' || m[1] === 'mode') continue;
       if (!isChecksumAlgorithm(m[1]!)) throw errors.notImplemented(`Checksum algorithm ${m[1]}`);
@@ -444,7 +454,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
       const value = d.digest().toString('base64');
       checksums.set(alg, value);
       const name = `x-amz-checksum-${alg}`;
-      const claimed = first(ctx, name) ?? decoder?.trailers.get(name);
+      const claimed = (objectChecksums ? undefined : first(ctx, name)) ?? decoder?.trailers.get(name);
       if (trailer?.toLowerCase() === name && claimed === undefined) {
         throw errors.invalidRequest(`The trailer ${name} was announced but not sent`);
       }
@@ -808,6 +818,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
           cb();
         },
       }),
+      undefined,
+      true,
     );
     let requested: { PartNumber?: string; ETag?: string; [k: string]: string | undefined }[];
     try {

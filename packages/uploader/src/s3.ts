@@ -1,0 +1,106 @@
+// The S3 client and the retry policy around every call: capped exponential backoff with full jitter,
+// slow retries for credential errors, and immediate errors for the answers the caller must handle itself.
+import { S3Client } from '@aws-sdk/client-s3';
+import type { UploaderConfig } from './config.ts';
+import type { Logger } from './log.ts';
+
+export function createS3Client(cfg: UploaderConfig): S3Client {
+  return new S3Client({
+    region: cfg.region,
+    endpoint: cfg.endpoint,
+    forcePathStyle: cfg.forcePathStyle,
+    maxAttempts: 1, // retries are ours: bodies are streams the SDK cannot replay
+    requestChecksumCalculation: cfg.checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
+    responseChecksumValidation: cfg.checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
+  });
+}
+
+export interface RetryPolicy {
+  /** Attempts before giving up; Infinity keeps a dump's upload alive as long as the pod lives. */
+  maxAttempts: number;
+  baseMs: number;
+  capMs: number;
+  /** First delay after a credential error (403): waiting longer gives an operator time to fix the Secret. */
+  credentialBaseMs: number;
+}
+
+export const DAEMON_RETRY: RetryPolicy = {
+  maxAttempts: Number.POSITIVE_INFINITY,
+  baseMs: 500,
+  capMs: 30_000,
+  credentialBaseMs: 10_000,
+};
+export const ONCE_RETRY: RetryPolicy = {
+  maxAttempts: 6,
+  baseMs: 500,
+  capMs: 10_000,
+  credentialBaseMs: 2_000,
+};
+
+/** Answers that retrying cannot change; the caller decides. */
+const FINAL = new Set([
+  'NoSuchUpload',
+  'PreconditionFailed',
+  'InvalidPart',
+  'InvalidPartOrder',
+  'EntityTooSmall',
+  'EntityTooLarge',
+  'MalformedXML',
+  'InvalidArgument',
+  'InvalidBucketName',
+  'NotImplemented',
+]);
+
+const CREDENTIAL = new Set([
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'InvalidToken',
+  'Forbidden',
+]);
+
+export function errorCode(err: unknown): string {
+  const e = err as { Code?: string; name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  return (
+    e.Code ??
+    (e.name && e.name !== 'Error' ? e.name : undefined) ??
+    e.code ??
+    `HTTP ${e.$metadata?.httpStatusCode ?? '?'}`
+  );
+}
+
+export function isCredentialError(code: string): boolean {
+  return CREDENTIAL.has(code);
+}
+
+export class GaveUp extends Error {}
+
+export async function withRetry<T>(
+  what: string,
+  call: () => Promise<T>,
+  policy: RetryPolicy,
+  log: Logger,
+  onError?: (code: string) => void,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      const code = errorCode(err);
+      onError?.(code);
+      if (FINAL.has(code)) throw err;
+      const credential = isCredentialError(code);
+      if (attempt >= policy.maxAttempts) {
+        throw new GaveUp(`${what} failed ${attempt} times, last: ${code}: ${(err as Error).message}`);
+      }
+      const base = credential ? policy.credentialBaseMs : policy.baseMs;
+      const delay = Math.random() * Math.min(policy.capMs * (credential ? 2 : 1), base * 2 ** (attempt - 1));
+      const fields = { op: what, code, attempt, retryInMs: Math.round(delay), error: (err as Error).message };
+      if (credential)
+        log.error(fields, `S3 refused our credentials (${code}); the dump is kept, retrying slowly`);
+      else log.warn(fields, `S3 call failed (${code}), retrying`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

@@ -1,0 +1,517 @@
+// Ships one dump file: a multipart upload that starts with the first bytes and follows the writer, parts cut
+// by the block schedule, each part's state saved so a restart resumes; then the object is completed with a
+// whole-object CRC32 the store checks, verified, summarized, and the local file removed.
+import { type FileHandle, open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { constants, crc32, gzip, zstdCompress } from 'node:zlib';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import type { StoredDumpSummary, Verdict } from '@kube-heapdump/hprof';
+import { blockSize, blockStart, MIN_PART } from './blocks.ts';
+import type { Compression, UploaderConfig } from './config.ts';
+import { DumpFollower, type FollowResult } from './follower.ts';
+import { alreadyCompressed, dumpKey, summaryKey } from './keys.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import { TaskPool } from './pool.ts';
+import { errorCode, isCredentialError, type RetryPolicy, withRetry } from './s3.ts';
+import type { PartRecord, StateStore, UploadState } from './state.ts';
+
+const gzipAsync = promisify(gzip);
+const zstdAsync = promisify(zstdCompress);
+
+export interface ShipperDeps {
+  cfg: UploaderConfig;
+  s3: S3Client;
+  log: Logger;
+  metrics: Metrics;
+  state: StateStore;
+  retry: RetryPolicy;
+  version: string;
+  pollMs: number;
+  /** Parts uploading at once. */
+  concurrency: number;
+}
+
+export interface Shipped {
+  key: string;
+  verdict: Verdict;
+  originalBytes: number;
+  storedBytes: number;
+  seconds: number;
+}
+
+/** The upload must start over: the key is taken (If-None-Match refused it) or the store lost the upload. */
+class Restart extends Error {
+  readonly keyTaken: boolean;
+  constructor(keyTaken: boolean, message: string) {
+    super(message);
+    this.keyTaken = keyTaken;
+  }
+}
+
+/** Blocks compressed at once (zlib runs them on libuv's thread pool). */
+const COMPRESS_PARALLEL = 2;
+
+export class Shipper {
+  private readonly d: ShipperDeps;
+  constructor(deps: ShipperDeps) {
+    this.d = deps;
+  }
+
+  async ship(file: string): Promise<Shipped> {
+    const fh = await open(join(this.d.cfg.dir, file), 'r');
+    try {
+      const ino = (await fh.stat()).ino;
+      let state = await this.d.state.load(file);
+      if (state && state.ino !== ino) {
+        await this.abandon(state, 'a new file replaced the one being uploaded');
+        state = undefined;
+      }
+      let attempt = state?.attempt ?? 1;
+      for (;;) {
+        try {
+          return await this.shipOnce(fh, file, ino, attempt, state);
+        } catch (err) {
+          if (!(err instanceof Restart)) throw err;
+          const current = await this.d.state.load(file);
+          if (current) await this.abandon(current, err.message);
+          if (err.keyTaken) attempt++;
+          state = undefined;
+        }
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Aborts an upload we will not finish (best effort: lifecycle rules abort leftovers after a day too). */
+  async abandon(state: UploadState, why: string): Promise<void> {
+    const { cfg, s3, log } = this.d;
+    if (!state.completedAt) {
+      try {
+        await s3.send(
+          new AbortMultipartUploadCommand({ Bucket: cfg.bucket, Key: state.key, UploadId: state.uploadId }),
+        );
+      } catch (err) {
+        if (errorCode(err) !== 'NoSuchUpload')
+          log.warn({ key: state.key, code: errorCode(err) }, 'could not abort an abandoned upload');
+      }
+    }
+    log.info({ file: state.file, key: state.key, why }, 'upload abandoned');
+    await this.d.state.remove(state.file);
+  }
+
+  private async shipOnce(
+    fh: FileHandle,
+    file: string,
+    ino: number,
+    attempt: number,
+    resumed?: UploadState,
+  ): Promise<Shipped> {
+    const { cfg, log } = this.d;
+    const compression: Compression = alreadyCompressed(file) ? 'none' : cfg.compression;
+    const state = resumed ?? (await this.createUpload(fh, file, ino, attempt, compression));
+    const follower = new DumpFollower(fh, {
+      gzip: alreadyCompressed(file),
+      quietMs: cfg.quietSeconds * 1000,
+      pollMs: this.d.pollMs,
+    });
+    log.info(
+      { file, key: state.key, resumed: Boolean(resumed), partsDone: state.parts.length, compression },
+      resumed ? 'resuming dump upload' : 'dump detected, uploading while it is written',
+    );
+    try {
+      const pool = new TaskPool(this.d.concurrency);
+      const saves = new SaveQueue(this.d.state, state);
+      const following = follower.follow();
+      following.catch(() => {}); // awaited below; a failure also rejects the producer's waitFor
+      let storedCrc = 0;
+      try {
+        if (!state.completedAt) {
+          storedCrc =
+            compression === 'none'
+              ? await this.produceRaw(fh, follower, state, pool, saves)
+              : await this.produceCompressed(fh, follower, state, pool, saves, compression);
+        }
+        await pool.drain();
+      } catch (err) {
+        follower.stop();
+        await following.catch(() => {});
+        await saves.flush().catch(() => {});
+        throw err;
+      }
+      const followed = await following;
+      await saves.flush();
+      log.info(
+        { file, bytes: followed.size, verdict: followed.verdict, reason: followed.reason },
+        'dump written',
+      );
+      const storedBytes = state.parts.reduce((n, p) => n + p.size, 0);
+      if (!state.completedAt) {
+        await this.complete(state, compression === 'none' ? followed.crc32 : storedCrc);
+        state.completedAt = new Date().toISOString();
+        await this.d.state.save(state);
+      }
+      await this.verify(state, storedBytes);
+      const uploadedAt = new Date();
+      await this.putSummary(state, followed, storedBytes, compression, uploadedAt, await follower.summary());
+      if (cfg.deleteAfterUpload) await rm(join(cfg.dir, file), { force: true });
+      await this.d.state.remove(file);
+      const seconds = (uploadedAt.getTime() - followed.firstByteAt.getTime()) / 1000;
+      this.d.metrics.dumpShipped(followed.verdict, seconds);
+      log.info(
+        {
+          file,
+          key: state.key,
+          verdict: followed.verdict,
+          originalBytes: followed.size,
+          storedBytes,
+          seconds,
+          afterDumpSeconds: (uploadedAt.getTime() - followed.doneAt.getTime()) / 1000,
+          deleted: cfg.deleteAfterUpload,
+        },
+        'dump stored',
+      );
+      return {
+        key: state.key,
+        verdict: followed.verdict,
+        originalBytes: followed.size,
+        storedBytes,
+        seconds,
+      };
+    } finally {
+      await follower.close();
+    }
+  }
+
+  private async createUpload(
+    fh: FileHandle,
+    file: string,
+    ino: number,
+    attempt: number,
+    compression: Compression,
+  ): Promise<UploadState> {
+    const { cfg, s3 } = this.d;
+    const birth = (await fh.stat()).birthtime;
+    const startedAt = birth.getTime() > 0 ? birth : new Date();
+    const key = dumpKey(cfg.prefix, cfg.pod, startedAt, file, cfg.compression, attempt);
+    const created = await this.call('CreateMultipartUpload', () =>
+      s3.send(
+        new CreateMultipartUploadCommand({
+          Bucket: cfg.bucket,
+          Key: key,
+          // A type, not Content-Encoding: browsers would silently decompress a presigned download otherwise.
+          ContentType: {
+            none: 'application/octet-stream',
+            gzip: 'application/gzip',
+            zstd: 'application/zstd',
+          }[compression],
+          Metadata: {
+            pod: cfg.pod.name,
+            namespace: cfg.pod.namespace,
+            node: cfg.pod.node,
+            app: cfg.pod.app,
+            file,
+            'started-at': startedAt.toISOString(),
+            compression,
+            'uploader-version': this.d.version,
+          },
+          ...(cfg.checksums ? { ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT' } : {}),
+        }),
+      ),
+    );
+    const state: UploadState = {
+      version: 1,
+      file,
+      ino,
+      key,
+      uploadId: created.UploadId!,
+      startedAt: startedAt.toISOString(),
+      compression,
+      attempt,
+      parts: [],
+    };
+    await this.d.state.save(state);
+    return state;
+  }
+
+  /** Uncompressed: part n is block n, read from the file at its offset (no copy in memory). */
+  private async produceRaw(
+    fh: FileHandle,
+    follower: DumpFollower,
+    state: UploadState,
+    pool: TaskPool,
+    saves: SaveQueue,
+  ): Promise<number> {
+    const done = new Set(state.parts.map((p) => p.partNumber));
+    for (let n = 1; ; n++) {
+      const start = blockStart(n);
+      const size = Math.max(0, (await follower.waitFor(start + blockSize(n))) - start);
+      if (size === 0 && n > 1) break;
+      if (!done.has(n)) {
+        const body = () =>
+          size === 0
+            ? Readable.from([])
+            : fh.createReadStream({ start, end: start + size - 1, autoClose: false });
+        await pool.add(() =>
+          this.uploadPart(
+            state,
+            saves,
+            { partNumber: n, firstBlock: n, lastBlock: n, crcAfter: 0 },
+            body,
+            size,
+          ),
+        );
+      }
+      if (size < blockSize(n)) break;
+    }
+    return 0;
+  }
+
+  /**
+   * Compressed: each block is compressed on its own (a gzip member or zstd frame), and consecutive compressed
+   * blocks make a part once they reach S3's 5 MiB minimum. Returns the CRC32 of all stored bytes.
+   */
+  private async produceCompressed(
+    fh: FileHandle,
+    follower: DumpFollower,
+    state: UploadState,
+    pool: TaskPool,
+    saves: SaveQueue,
+    compression: 'gzip' | 'zstd',
+  ): Promise<number> {
+    // Resume after the parts done without a gap; later ones are uploaded again.
+    state.parts.sort((a, b) => a.partNumber - b.partNumber);
+    const kept = state.parts.findIndex((p, i) => p.partNumber !== i + 1);
+    if (kept >= 0) state.parts.splice(kept);
+    const last = state.parts.at(-1);
+    let partNumber = (last?.partNumber ?? 0) + 1;
+    let storedCrc = last?.crcAfter ?? 0;
+    let block = (last?.lastBlock ?? 0) + 1;
+
+    const compress = (b: Buffer): Promise<Buffer> =>
+      compression === 'gzip'
+        ? gzipAsync(b, { level: 1 })
+        : zstdAsync(b, {
+            params: { [constants.ZSTD_c_compressionLevel]: 1, [constants.ZSTD_c_checksumFlag]: 1 },
+          });
+    const pending: { block: number; compressed: Promise<Buffer> }[] = [];
+    let chunks: Buffer[] = [];
+    let chunkBytes = 0;
+    let firstBlock = block;
+
+    const emit = async (lastBlock: number) => {
+      const body = chunks;
+      const size = chunkBytes;
+      const record = { partNumber: partNumber++, firstBlock, lastBlock, crcAfter: storedCrc };
+      chunks = [];
+      chunkBytes = 0;
+      firstBlock = lastBlock + 1;
+      await pool.add(() => this.uploadPart(state, saves, record, () => Readable.from(body), size));
+    };
+    const takeCompressed = async () => {
+      const next = pending.shift()!;
+      const c = await next.compressed;
+      storedCrc = crc32(c, storedCrc);
+      chunks.push(c);
+      chunkBytes += c.length;
+      if (chunkBytes >= MIN_PART) await emit(next.block);
+    };
+
+    for (; ; block++) {
+      const start = blockStart(block);
+      const size = Math.max(0, (await follower.waitFor(start + blockSize(block))) - start);
+      if (size === 0 && (block > 1 || partNumber > 1)) break;
+      const bytes = Buffer.allocUnsafe(size);
+      if (size > 0) await fh.read(bytes, 0, size, start);
+      pending.push({ block, compressed: compress(bytes) });
+      if (pending.length >= COMPRESS_PARALLEL) await takeCompressed();
+      if (size < blockSize(block)) {
+        block++;
+        break;
+      }
+    }
+    while (pending.length > 0) await takeCompressed();
+    if (chunkBytes > 0 || partNumber === 1) await emit(block - 1);
+    return storedCrc;
+  }
+
+  private async uploadPart(
+    state: UploadState,
+    saves: SaveQueue,
+    record: Omit<PartRecord, 'etag' | 'size' | 'checksum'>,
+    body: () => Readable,
+    size: number,
+  ): Promise<void> {
+    const { cfg, s3 } = this.d;
+    let res: { ETag?: string; ChecksumCRC32?: string };
+    try {
+      res = await this.call(`UploadPart ${record.partNumber}`, () =>
+        s3.send(
+          new UploadPartCommand({
+            Bucket: cfg.bucket,
+            Key: state.key,
+            UploadId: state.uploadId,
+            PartNumber: record.partNumber,
+            Body: body(),
+            ContentLength: size,
+            ...(cfg.checksums ? { ChecksumAlgorithm: 'CRC32' } : {}),
+          }),
+        ),
+      );
+    } catch (err) {
+      if (errorCode(err) === 'NoSuchUpload')
+        throw new Restart(false, 'the store no longer has the multipart upload');
+      throw err;
+    }
+    this.d.metrics.bytesUploaded += size;
+    saves.part({ ...record, etag: res.ETag!, checksum: res.ChecksumCRC32, size });
+  }
+
+  private async complete(state: UploadState, fullCrc: number): Promise<void> {
+    const { cfg, s3 } = this.d;
+    const parts = [...state.parts].sort((a, b) => a.partNumber - b.partNumber);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(fullCrc >>> 0);
+    try {
+      await this.call('CompleteMultipartUpload', () =>
+        s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: cfg.bucket,
+            Key: state.key,
+            UploadId: state.uploadId,
+            IfNoneMatch: '*',
+            MultipartUpload: {
+              Parts: parts.map((p) => ({
+                PartNumber: p.partNumber,
+                ETag: p.etag,
+                ...(cfg.checksums ? { ChecksumCRC32: p.checksum } : {}),
+              })),
+            },
+            ...(cfg.checksums ? { ChecksumCRC32: crc.toString('base64'), ChecksumType: 'FULL_OBJECT' } : {}),
+          }),
+        ),
+      );
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === 'PreconditionFailed') throw new Restart(true, `the key ${state.key} is taken`);
+      if (code === 'NoSuchUpload') throw new Restart(false, 'the store no longer has the multipart upload');
+      throw err;
+    }
+  }
+
+  /** HEAD the new object when allowed; a least-privilege credential may not read, and the store's own CRC32 check stands. */
+  private async verify(state: UploadState, storedBytes: number): Promise<void> {
+    const { cfg, s3, log } = this.d;
+    try {
+      const head = await s3.send(new HeadObjectCommand({ Bucket: cfg.bucket, Key: state.key }));
+      if (head.ContentLength !== storedBytes || head.Metadata?.pod !== cfg.pod.name) {
+        throw new Error(
+          `the stored object ${state.key} has ${head.ContentLength} bytes and pod "${head.Metadata?.pod}", expected ${storedBytes} and "${cfg.pod.name}"`,
+        );
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      if (!isCredentialError(code) && code !== 'HTTP 403') throw err;
+      log.debug({ key: state.key }, "not allowed to HEAD the object; relying on the store's CRC32 check");
+    }
+  }
+
+  private async putSummary(
+    state: UploadState,
+    followed: FollowResult,
+    storedBytes: number,
+    compression: Compression,
+    uploadedAt: Date,
+    hprof: Awaited<ReturnType<DumpFollower['summary']>>,
+  ): Promise<void> {
+    const { cfg, s3 } = this.d;
+    const doc: StoredDumpSummary = {
+      ...hprof,
+      // The follower's verdict also covers a JVM gzip file whose last member is cut.
+      verdict: followed.verdict,
+      ...(followed.reason ? { reason: followed.reason } : {}),
+      dump: {
+        bucket: cfg.bucket,
+        key: state.key,
+        file: state.file,
+        originalBytes: followed.size,
+        storedBytes,
+        compression,
+        sha256: followed.sha256,
+        parts: state.parts.length,
+        pod: cfg.pod.name,
+        namespace: cfg.pod.namespace,
+        node: cfg.pod.node,
+        app: cfg.pod.app,
+        uploaderVersion: this.d.version,
+      },
+      timings: {
+        firstByteSeen: followed.firstByteAt.toISOString(),
+        dumpComplete: followed.doneAt.toISOString(),
+        uploadComplete: uploadedAt.toISOString(),
+        dumpSeconds: (followed.doneAt.getTime() - followed.firstByteAt.getTime()) / 1000,
+        uploadAfterDumpSeconds: (uploadedAt.getTime() - followed.doneAt.getTime()) / 1000,
+      },
+    };
+    try {
+      await this.call('PutObject summary', () =>
+        s3.send(
+          new PutObjectCommand({
+            Bucket: cfg.bucket,
+            Key: summaryKey(state.key),
+            Body: JSON.stringify(doc, null, 2),
+            ContentType: 'application/json',
+            IfNoneMatch: '*',
+            Metadata: {
+              verdict: followed.verdict,
+              sha256: followed.sha256,
+              'original-size': String(followed.size),
+              'stored-size': String(storedBytes),
+              pod: cfg.pod.name,
+              namespace: cfg.pod.namespace,
+              app: cfg.pod.app,
+            },
+          }),
+        ),
+      );
+    } catch (err) {
+      // Written already by a run that stopped before removing its state.
+      if (errorCode(err) !== 'PreconditionFailed') throw err;
+    }
+  }
+
+  private call<T>(what: string, f: () => Promise<T>): Promise<T> {
+    return withRetry(what, f, this.d.retry, this.d.log, (code) => this.d.metrics.s3Error(code));
+  }
+}
+
+/** Saves the state after each part, one write at a time, in order. */
+class SaveQueue {
+  private readonly store: StateStore;
+  private readonly state: UploadState;
+  private chain: Promise<void> = Promise.resolve();
+  constructor(store: StateStore, state: UploadState) {
+    this.store = store;
+    this.state = state;
+  }
+
+  part(record: PartRecord): void {
+    this.state.parts = this.state.parts.filter((p) => p.partNumber !== record.partNumber).concat(record);
+    this.chain = this.chain.then(() => this.store.save(this.state));
+  }
+
+  flush(): Promise<void> {
+    return this.chain;
+  }
+}

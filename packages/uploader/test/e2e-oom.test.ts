@@ -1,0 +1,150 @@
+// A real JVM dies of OutOfMemoryError while the real uploader watches its dump directory; the strict S3
+// server receives. Run twice, as the kubelet restarts the container: two objects, two keys.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { watch } from 'node:fs';
+import { link, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { analyzeStream, type StoredDumpSummary } from '@kube-heapdump/hprof';
+import { FIXTURE_CLASS, runOutOfMemory } from '../../../test/support/java.ts';
+import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
+import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
+import { UploaderProcess } from '../../../test/support/uploader.ts';
+
+const counts = { alphas: 30000, betas: 2000, gammas: 1000, alphaArrays: 5 };
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+export function uploaderEnv(
+  s3: S3Fixture,
+  dir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    HEAPDUMP_DIR: dir,
+    HEAPDUMP_BUCKET: 'dumps',
+    HEAPDUMP_S3_ENDPOINT: s3.server.endpoint,
+    HEAPDUMP_S3_FORCE_PATH_STYLE: 'true',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
+    POD_NAME: 'shop-7d9f-abcde',
+    POD_NAMESPACE: 'prod',
+    NODE_NAME: 'node-1',
+    HEAPDUMP_APP: 'shop',
+    HEAPDUMP_QUIET_SECONDS: '5',
+    ...extra,
+  };
+}
+
+/** Hard-links every dump the moment it appears, so its bytes outlive the uploader's delete. */
+function keepDumps(dir: string, keep: string): () => void {
+  const linked = new Set<string>();
+  const watcher = watch(dir, (_e, name) => {
+    if (!name?.endsWith('.hprof')) return;
+    // Same name both runs: link by inode, once each.
+    void stat(join(dir, name))
+      .then(({ ino }) => {
+        if (linked.has(String(ino))) return;
+        linked.add(String(ino));
+        return link(join(dir, name), join(keep, `${ino}-${name}`));
+      })
+      .catch(() => {});
+  });
+  return () => watcher.close();
+}
+
+describe('uploader with a JVM that runs out of memory', () => {
+  let s3: S3Fixture;
+  let root: string;
+  before(async () => {
+    s3 = await startS3Fixture();
+    root = await mkdtemp(join(tmpdir(), 'kh-e2e-'));
+  });
+  after(async () => {
+    await s3.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('ships each OOM dump under its own key, verified, and frees the volume for the next', async () => {
+    const dir = join(root, 'dumps');
+    const keep = join(root, 'keep');
+    await mkdir(dir);
+    await mkdir(keep);
+    const stopKeeping = keepDumps(dir, keep);
+    const uploader = new UploaderProcess(uploaderEnv(s3, dir));
+    try {
+      await uploader.waitForLog((l) => l.msg === 'uploader starting');
+      for (let run = 1; run <= 2; run++) {
+        const jvm = await runOutOfMemory(counts, [
+          '-Xmx64m',
+          '-XX:+HeapDumpOnOutOfMemoryError',
+          // In a container the pid is the same on every restart: the JVM refuses to dump over an existing file.
+          `-XX:HeapDumpPath=${join(dir, 'java_pid1.hprof')}`,
+          '-XX:+ExitOnOutOfMemoryError',
+        ]);
+        assert.equal(jvm.code, 3, jvm.output);
+        assert.match(jvm.output, /Heap dump file created/, `run ${run} dumped: ${jvm.output}`);
+        await uploader.waitForLog(
+          (l) => l.msg === 'dump stored' && uploader.count((x) => x.msg === 'dump stored') >= run,
+          60_000,
+          `dump ${run} stored`,
+        );
+        assert.deepEqual(
+          (await readdir(dir)).filter((f) => f.endsWith('.hprof')),
+          [],
+          'the dump file is deleted after upload',
+        );
+      }
+    } finally {
+      stopKeeping();
+      assert.equal(await uploader.stop(), 0, uploader.stderr);
+    }
+
+    const client = s3.client();
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: 'dumps', Prefix: 'heapdumps/' }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key!).sort();
+    const dumps = keys.filter((k) => !k.endsWith('.summary.json'));
+    assert.equal(dumps.length, 2, keys.join(', '));
+    assert.equal(new Set(dumps).size, 2);
+    for (const key of dumps) {
+      assert.match(
+        key,
+        /^heapdumps\/prod\/shop\/shop-7d9f-abcde\/\d{8}T\d{6}Z(-n\d+)?-java_pid1\.hprof\.gz$/,
+      );
+      assert.ok(keys.includes(`${key}.summary.json`), `summary beside ${key}`);
+    }
+    const kept = await Promise.all((await readdir(keep)).map((f) => readFile(join(keep, f))));
+    assert.equal(kept.length, 2);
+    const keptHashes = new Set(kept.map(sha256));
+    for (const key of dumps) {
+      const obj = await client.send(new GetObjectCommand({ Bucket: 'dumps', Key: key }));
+      assert.equal(obj.ContentType, 'application/gzip');
+      assert.equal(obj.Metadata?.pod, 'shop-7d9f-abcde');
+      assert.equal(obj.Metadata?.namespace, 'prod');
+      assert.equal(obj.Metadata?.node, 'node-1');
+      assert.equal(obj.Metadata?.app, 'shop');
+      const original = gunzipSync(await obj.Body!.transformToByteArray());
+      assert.ok(keptHashes.has(sha256(original)), 'the object decompresses to the exact bytes the JVM wrote');
+      const parsed = await analyzeStream([original], 'none');
+      assert.equal(parsed.verdict, 'complete');
+      const summaryObj = await client.send(
+        new GetObjectCommand({ Bucket: 'dumps', Key: `${key}.summary.json` }),
+      );
+      const summary = JSON.parse(await summaryObj.Body!.transformToString()) as StoredDumpSummary;
+      assert.equal(summary.verdict, 'complete');
+      assert.equal(summary.dump.sha256, sha256(original));
+      assert.equal(summary.dump.originalBytes, original.length);
+      assert.equal(summary.dump.key, key);
+      assert.equal(summary.schema, 'kube-heapdump/hprof-summary/v1');
+      assert.equal(summaryObj.Metadata?.sha256, sha256(original));
+      assert.ok(summary.topClasses.length > 0);
+      assert.ok(summary.timings.uploadAfterDumpSeconds >= 0);
+      const alphas = summary.topClasses.find((c) => c.name === FIXTURE_CLASS.alpha);
+      if (alphas) assert.equal(alphas.instances, counts.alphas);
+    }
+  });
+});

@@ -1,0 +1,89 @@
+// The real uploader as a separate process, its JSON log lines collected for assertions.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const UPLOADER_MAIN = join(import.meta.dirname, '../../packages/uploader/src/main.ts');
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+export class UploaderProcess {
+  readonly child: ChildProcess;
+  readonly logs: LogLine[] = [];
+  stderr = '';
+  private readonly listeners = new Set<() => void>();
+  readonly exited: Promise<number | null>;
+
+  constructor(env: Record<string, string>, args: string[] = []) {
+    this.child = spawn(process.execPath, [UPLOADER_MAIN, ...args], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_CONFIG_FILE: '/nonexistent',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        HEAPDUMP_METRICS_PORT: '0',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      try {
+        this.logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        this.logs.push({ level: 'raw', msg: line });
+      }
+      for (const l of this.listeners) l();
+    });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.stderr += d;
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Resolves with the first log line (already seen or coming) that matches. */
+  waitForLog(match: (l: LogLine) => boolean, timeoutMs = 60_000, what = 'log line'): Promise<LogLine> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.logs.find(match);
+        if (!found) return false;
+        cleanup();
+        resolve(found);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(
+          new Error(
+            `timed out waiting for ${what}; logs:\n${this.logs.map((l) => JSON.stringify(l)).join('\n')}\n${this.stderr}`,
+          ),
+        );
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+      };
+      const listener = () => void check();
+      this.listeners.add(listener);
+      check();
+    });
+  }
+
+  count(match: (l: LogLine) => boolean): number {
+    return this.logs.filter(match).length;
+  }
+
+  /** Sends `signal`; like the kubelet after its grace period, SIGKILLs after `graceMs` (then resolves null). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 30_000): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
