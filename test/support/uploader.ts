@@ -2,6 +2,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { DEFAULT_CREDENTIAL } from './s3/server.ts';
+import type { S3Fixture } from './s3-fixture.ts';
 
 export const UPLOADER_MAIN = join(import.meta.dirname, '../../packages/uploader/src/main.ts');
 
@@ -86,4 +88,27 @@ export class UploaderProcess {
       clearTimeout(timer);
     }
   }
+}
+
+/** The uploader's environment for a dump directory and a test S3 server (path style, default credential). */
+export function uploaderEnv(
+  s3: S3Fixture,
+  dir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    HEAPDUMP_DIR: dir,
+    HEAPDUMP_BUCKET: 'dumps',
+    HEAPDUMP_S3_ENDPOINT: s3.server.endpoint,
+    HEAPDUMP_S3_FORCE_PATH_STYLE: 'true',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
+    POD_NAME: 'shop-7d9f-abcde',
+    POD_NAMESPACE: 'prod',
+    NODE_NAME: 'node-1',
+    HEAPDUMP_APP: 'shop',
+    HEAPDUMP_QUIET_SECONDS: '5',
+    ...extra,
+  };
 }

@@ -136,9 +136,12 @@ export class HprofParser {
         reason: `no HEAP_DUMP_END record: the dump stops after ${this.records} records at offset ${this.offset}`,
       };
     }
+    // Walking records only, a segment's body is skipped rather than parsed: same words for both modes.
+    const skippingSegment =
+      this.skip > 0 && (this.recordTag === Tag.HEAP_DUMP || this.recordTag === Tag.HEAP_DUMP_SEGMENT);
     const where =
-      this.state === States.SUB
-        ? `inside a heap dump segment that should end at offset ${this.segmentEnd}`
+      this.state === States.SUB || skippingSegment
+        ? `inside a heap dump segment that should end at offset ${this.state === States.SUB ? this.segmentEnd : this.offset + this.skip}`
         : `inside a record (tag 0x${hex(this.recordTag)}) at offset ${this.offset}`;
     return { verdict: 'incomplete', reason: `the dump is cut ${where}; ${this.bytesSeen} bytes seen` };
   }

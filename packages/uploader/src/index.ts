@@ -1,4 +1,4 @@
-export { blockSize, blockStart, MAX_PARTS, MIN_PART } from './blocks.ts';
+export { blockSize, blockStart, MAX_DUMP_BYTES, MAX_PARTS, MIN_PART } from './blocks.ts';
 export {
   type Compression,
   ConfigError,

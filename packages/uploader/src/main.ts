@@ -70,6 +70,7 @@ async function main(): Promise<void> {
   const log = createLogger();
   const metrics = new Metrics();
   const state = new StateStore(cfg.dir);
+  const stopping = new AbortController();
   const shipper = new Shipper({
     cfg,
     s3: createS3Client(cfg),
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     version: pkg.version,
     pollMs: 100,
     concurrency: 4,
+    stopping: stopping.signal,
   });
   const uploader = new Uploader({ cfg, shipper, state, log, metrics });
   const { pod, endpoint, bucket, prefix, compression, checksums } = cfg;
@@ -102,6 +104,7 @@ async function main(): Promise<void> {
       : undefined;
   const shutdown = (signal: string) => {
     log.info({ signal, inProgress: metrics.inProgress }, 'stopping: finishing uploads under way');
+    stopping.abort();
     void uploader.stop().then(() => {
       server?.close();
       log.info('stopped');

@@ -60,14 +60,16 @@ const CREDENTIAL = new Set([
   'Forbidden',
 ]);
 
+/** The S3 error code, or for answers without a body (HEAD) a name from the HTTP status. */
 export function errorCode(err: unknown): string {
   const e = err as { Code?: string; name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  return (
-    e.Code ??
-    (e.name && e.name !== 'Error' ? e.name : undefined) ??
-    e.code ??
-    `HTTP ${e.$metadata?.httpStatusCode ?? '?'}`
-  );
+  const named =
+    e.Code ?? (e.name && !['Error', 'Unknown', 'UnknownError'].includes(e.name) ? e.name : undefined);
+  if (named) return named;
+  const status = e.$metadata?.httpStatusCode;
+  if (status === 403) return 'Forbidden';
+  if (status === 404) return 'NotFound';
+  return status ? `HTTP ${status}` : (e.code ?? 'UnknownError');
 }
 
 export function isCredentialError(code: string): boolean {
@@ -76,12 +78,17 @@ export function isCredentialError(code: string): boolean {
 
 export class GaveUp extends Error {}
 
+/**
+ * Calls until success, a final answer, `policy.maxAttempts`, or `stopping` (shutdown: uploads that still make
+ * progress finish, failing ones stop retrying; the dump and the saved state stay for the next start).
+ */
 export async function withRetry<T>(
   what: string,
   call: () => Promise<T>,
   policy: RetryPolicy,
   log: Logger,
   onError?: (code: string) => void,
+  stopping?: AbortSignal,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -91,8 +98,9 @@ export async function withRetry<T>(
       onError?.(code);
       if (FINAL.has(code)) throw err;
       const credential = isCredentialError(code);
-      if (attempt >= policy.maxAttempts) {
-        throw new GaveUp(`${what} failed ${attempt} times, last: ${code}: ${(err as Error).message}`);
+      if (attempt >= policy.maxAttempts || stopping?.aborted) {
+        const why = stopping?.aborted ? 'stopping' : `failed ${attempt} times`;
+        throw new GaveUp(`${what}: ${why}, last error ${code}: ${(err as Error).message}`);
       }
       const base = credential ? policy.credentialBaseMs : policy.baseMs;
       const delay = Math.random() * Math.min(policy.capMs * (credential ? 2 : 1), base * 2 ** (attempt - 1));
@@ -100,7 +108,15 @@ export async function withRetry<T>(
       if (credential)
         log.error(fields, `S3 refused our credentials (${code}); the dump is kept, retrying slowly`);
       else log.warn(fields, `S3 call failed (${code}), retrying`);
-      await new Promise((r) => setTimeout(r, delay));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delay);
+        function done() {
+          clearTimeout(timer);
+          stopping?.removeEventListener('abort', done);
+          resolve();
+        }
+        stopping?.addEventListener('abort', done);
+      });
     }
   }
 }

@@ -16,7 +16,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { StoredDumpSummary, Verdict } from '@kube-heapdump/hprof';
-import { blockSize, blockStart, MIN_PART } from './blocks.ts';
+import { blockSize, blockStart, MAX_PARTS, MIN_PART, TooLarge } from './blocks.ts';
 import type { Compression, UploaderConfig } from './config.ts';
 import { DumpFollower, type FollowResult } from './follower.ts';
 import { alreadyCompressed, dumpKey, summaryKey } from './keys.ts';
@@ -40,6 +40,8 @@ export interface ShipperDeps {
   pollMs: number;
   /** Parts uploading at once. */
   concurrency: number;
+  /** Aborted at shutdown: retries stop. */
+  stopping?: AbortSignal;
 }
 
 export interface Shipped {
@@ -255,6 +257,7 @@ export class Shipper {
   ): Promise<number> {
     const done = new Set(state.parts.map((p) => p.partNumber));
     for (let n = 1; ; n++) {
+      if (n > MAX_PARTS) throw new TooLarge();
       const start = blockStart(n);
       const size = Math.max(0, (await follower.waitFor(start + blockSize(n))) - start);
       if (size === 0 && n > 1) break;
@@ -329,6 +332,7 @@ export class Shipper {
     };
 
     for (; ; block++) {
+      if (block > MAX_PARTS) throw new TooLarge();
       const start = blockStart(block);
       const size = Math.max(0, (await follower.waitFor(start + blockSize(block))) - start);
       if (size === 0 && (block > 1 || partNumber > 1)) break;
@@ -422,7 +426,7 @@ export class Shipper {
       }
     } catch (err) {
       const code = errorCode(err);
-      if (!isCredentialError(code) && code !== 'HTTP 403') throw err;
+      if (!isCredentialError(code)) throw err;
       log.debug({ key: state.key }, "not allowed to HEAD the object; relying on the store's CRC32 check");
     }
   }
@@ -492,7 +496,14 @@ export class Shipper {
   }
 
   private call<T>(what: string, f: () => Promise<T>): Promise<T> {
-    return withRetry(what, f, this.d.retry, this.d.log, (code) => this.d.metrics.s3Error(code));
+    return withRetry(
+      what,
+      f,
+      this.d.retry,
+      this.d.log,
+      (code) => this.d.metrics.s3Error(code),
+      this.d.stopping,
+    );
   }
 }
 

@@ -11,34 +11,11 @@ import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { analyzeStream, type StoredDumpSummary } from '@kube-heapdump/hprof';
 import { FIXTURE_CLASS, runOutOfMemory } from '../../../test/support/java.ts';
-import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { UploaderProcess } from '../../../test/support/uploader.ts';
+import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
 
 const counts = { alphas: 30000, betas: 2000, gammas: 1000, alphaArrays: 5 };
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-export function uploaderEnv(
-  s3: S3Fixture,
-  dir: string,
-  extra: Record<string, string> = {},
-): Record<string, string> {
-  return {
-    HEAPDUMP_DIR: dir,
-    HEAPDUMP_BUCKET: 'dumps',
-    HEAPDUMP_S3_ENDPOINT: s3.server.endpoint,
-    HEAPDUMP_S3_FORCE_PATH_STYLE: 'true',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
-    POD_NAME: 'shop-7d9f-abcde',
-    POD_NAMESPACE: 'prod',
-    NODE_NAME: 'node-1',
-    HEAPDUMP_APP: 'shop',
-    HEAPDUMP_QUIET_SECONDS: '5',
-    ...extra,
-  };
-}
 
 /** Hard-links every dump the moment it appears, so its bytes outlive the uploader's delete. */
 function keepDumps(dir: string, keep: string): () => void {

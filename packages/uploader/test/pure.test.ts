@@ -1,0 +1,177 @@
+// The uploader's pure core: configuration, key layout, block schedule.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  blockSize,
+  blockStart,
+  ConfigError,
+  dumpKey,
+  isDumpFileName,
+  keyTimestamp,
+  MAX_DUMP_BYTES,
+  MAX_PARTS,
+  parseConfig,
+  summaryKey,
+} from '../src/index.ts';
+
+const base = { HEAPDUMP_BUCKET: 'dumps', AWS_REGION: 'eu-west-1' };
+
+describe('uploader configuration', () => {
+  it('applies the documented defaults', () => {
+    const c = parseConfig(base, 'pod-abc');
+    assert.deepEqual(
+      { ...c, pod: undefined },
+      {
+        dir: '/dumps',
+        bucket: 'dumps',
+        prefix: 'heapdumps/',
+        endpoint: undefined,
+        forcePathStyle: false,
+        region: 'eu-west-1',
+        compression: 'gzip',
+        deleteAfterUpload: true,
+        quietSeconds: 60,
+        metricsPort: 9779,
+        checksums: true,
+        pod: undefined,
+      },
+    );
+    assert.deepEqual(c.pod, { name: 'pod-abc', namespace: 'default', node: 'unknown', app: 'pod-abc' });
+  });
+
+  it('reads every variable of the contract', () => {
+    const c = parseConfig(
+      {
+        HEAPDUMP_DIR: '/d',
+        HEAPDUMP_BUCKET: 'my.bucket-1',
+        HEAPDUMP_PREFIX: 'team/dumps',
+        HEAPDUMP_S3_ENDPOINT: 'https://obs.cn-north-4.myhuaweicloud.com',
+        HEAPDUMP_S3_FORCE_PATH_STYLE: 'true',
+        AWS_REGION: 'cn-north-4',
+        HEAPDUMP_COMPRESSION: 'zstd',
+        HEAPDUMP_DELETE_AFTER_UPLOAD: 'false',
+        HEAPDUMP_QUIET_SECONDS: '2.5',
+        HEAPDUMP_METRICS_PORT: '0',
+        HEAPDUMP_S3_CHECKSUM: 'off',
+        POD_NAME: 'p',
+        POD_NAMESPACE: 'n',
+        NODE_NAME: 'node',
+        HEAPDUMP_APP: 'a',
+      },
+      'host',
+    );
+    assert.equal(c.prefix, 'team/dumps/', 'a prefix gets its trailing slash');
+    assert.equal(c.endpoint, 'https://obs.cn-north-4.myhuaweicloud.com');
+    assert.equal(c.region, 'cn-north-4');
+    assert.equal(c.forcePathStyle, true);
+    assert.equal(c.compression, 'zstd');
+    assert.equal(c.deleteAfterUpload, false);
+    assert.equal(c.quietSeconds, 2.5);
+    assert.equal(c.metricsPort, 0);
+    assert.equal(c.checksums, false);
+    assert.deepEqual(c.pod, { name: 'p', namespace: 'n', node: 'node', app: 'a' });
+    assert.equal(
+      parseConfig({ HEAPDUMP_BUCKET: 'dumps', HEAPDUMP_S3_ENDPOINT: 'http://minio:9000' }, 'h').region,
+      'us-east-1',
+    );
+  });
+
+  const bad: [Record<string, string>, string, RegExp][] = [
+    [{ AWS_REGION: 'x' }, 'HEAPDUMP_BUCKET', /is required/],
+    [{ ...base, HEAPDUMP_BUCKET: 'Bad_Bucket' }, 'HEAPDUMP_BUCKET', /not a valid bucket name/],
+    [{ HEAPDUMP_BUCKET: 'dumps' }, 'AWS_REGION', /required when HEAPDUMP_S3_ENDPOINT is not set/],
+    [{ ...base, HEAPDUMP_S3_ENDPOINT: 'minio:9000' }, 'HEAPDUMP_S3_ENDPOINT', /must be an http/],
+    [{ ...base, HEAPDUMP_S3_ENDPOINT: 'not a url' }, 'HEAPDUMP_S3_ENDPOINT', /is not a URL/],
+    [{ ...base, HEAPDUMP_COMPRESSION: 'lz4' }, 'HEAPDUMP_COMPRESSION', /not one of none, gzip, zstd/],
+    [
+      { ...base, HEAPDUMP_S3_FORCE_PATH_STYLE: 'yes' },
+      'HEAPDUMP_S3_FORCE_PATH_STYLE',
+      /must be true or false/,
+    ],
+    [{ ...base, HEAPDUMP_DELETE_AFTER_UPLOAD: '1' }, 'HEAPDUMP_DELETE_AFTER_UPLOAD', /must be true or false/],
+    [{ ...base, HEAPDUMP_QUIET_SECONDS: '-1' }, 'HEAPDUMP_QUIET_SECONDS', /from 1 to 86400/],
+    [{ ...base, HEAPDUMP_QUIET_SECONDS: 'soon' }, 'HEAPDUMP_QUIET_SECONDS', /must be a number/],
+    [{ ...base, HEAPDUMP_METRICS_PORT: '70000' }, 'HEAPDUMP_METRICS_PORT', /an integer from 0 to 65535/],
+    [{ ...base, HEAPDUMP_METRICS_PORT: '80.5' }, 'HEAPDUMP_METRICS_PORT', /an integer/],
+    [{ ...base, HEAPDUMP_S3_CHECKSUM: 'md5' }, 'HEAPDUMP_S3_CHECKSUM', /not one of crc32, off/],
+    [{ ...base, HEAPDUMP_PREFIX: '/abs' }, 'HEAPDUMP_PREFIX', /must not start with/],
+    [{ ...base, POD_NAMESPACE: 'a/b' }, 'POD_NAMESPACE', /cannot be a key segment/],
+    [{ ...base, HEAPDUMP_APP: '..' }, 'HEAPDUMP_APP', /cannot be a key segment/],
+  ];
+  for (const [env, variable, message] of bad) {
+    it(`refuses ${variable}=${env[variable] ?? '(unset)'}, naming the variable`, () => {
+      assert.throws(
+        () => parseConfig(env, 'h'),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.variable === variable &&
+          message.test(err.message) &&
+          err.message.startsWith(variable),
+      );
+    });
+  }
+});
+
+describe('object keys', () => {
+  const pod = { namespace: 'prod', app: 'shop', name: 'shop-1' };
+  const at = new Date('2026-11-28T07:09:01.599Z');
+  it('follows <prefix><namespace>/<app>/<pod>/<UTC timestamp>-<file>[.gz|.zst]', () => {
+    assert.equal(keyTimestamp(at), '20261128T070901Z');
+    assert.equal(
+      dumpKey('heapdumps/', pod, at, 'java_pid1.hprof', 'gzip'),
+      'heapdumps/prod/shop/shop-1/20261128T070901Z-java_pid1.hprof.gz',
+    );
+    assert.equal(
+      dumpKey('', pod, at, 'java_pid1.hprof', 'zstd'),
+      'prod/shop/shop-1/20261128T070901Z-java_pid1.hprof.zst',
+    );
+    assert.equal(
+      dumpKey('x/', pod, at, 'java_pid1.hprof', 'none'),
+      'x/prod/shop/shop-1/20261128T070901Z-java_pid1.hprof',
+    );
+    assert.equal(
+      dumpKey('x/', pod, at, 'java_pid1.hprof.gz', 'zstd'),
+      'x/prod/shop/shop-1/20261128T070901Z-java_pid1.hprof.gz',
+      'the JVM gzipped it already',
+    );
+    assert.equal(
+      dumpKey('x/', pod, at, 'java_pid1.hprof', 'gzip', 2),
+      'x/prod/shop/shop-1/20261128T070901Z-n2-java_pid1.hprof.gz',
+    );
+    assert.equal(summaryKey('a/b.hprof.gz'), 'a/b.hprof.gz.summary.json');
+  });
+
+  it('recognises dump files and ignores pieces, dot-files and others', () => {
+    for (const yes of ['java_pid1.hprof', 'java_pid42.hprof.gz', 'app.hprof'])
+      assert.ok(isDumpFileName(yes), yes);
+    for (const no of [
+      'java_pid1.hprof.p0',
+      'java_pid1.hprof.p12',
+      '.java_pid1.hprof',
+      '.heapdump-uploader',
+      'core.1',
+      'x.hprof.tmp',
+    ]) {
+      assert.ok(!isDumpFileName(no), no);
+    }
+  });
+});
+
+describe('block schedule', () => {
+  const partsFor = (bytes: number) => {
+    let n = 1;
+    while (blockStart(n) + blockSize(n) < bytes) n++;
+    return n;
+  };
+  it('is contiguous, and fits 16 GiB in 1,524 parts and 7.8 TiB in 10,000 parts of at most 4 GiB', () => {
+    for (let n = 1; n < MAX_PARTS; n++)
+      assert.equal(blockStart(n + 1), blockStart(n) + blockSize(n), `block ${n}`);
+    assert.equal(blockSize(1), 8 * 2 ** 20);
+    assert.equal(blockSize(1001), 16 * 2 ** 20);
+    assert.equal(partsFor(16 * 2 ** 30), 1000 + (16384 - 8000) / 16);
+    assert.equal(partsFor(MAX_DUMP_BYTES), MAX_PARTS);
+    assert.equal(partsFor(MAX_DUMP_BYTES + 1), MAX_PARTS + 1);
+    assert.equal(MAX_DUMP_BYTES, 1000 * 8 * 2 ** 20 * (2 ** 10 - 1), '7.8 TiB');
+    assert.equal(blockSize(MAX_PARTS), 4 * 2 ** 30, "the largest part stays below S3's 5 GiB");
+  });
+});
