@@ -15,7 +15,7 @@ import { createZstdMultiFrameDecompress, type StoredDumpSummary } from '@kube-he
 import { HeldJvm, runOutOfMemory } from '../../../test/support/java.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL, type S3Credential } from '../../../test/support/s3/server.ts';
-import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
+import { startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { UPLOADER_MAIN, UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
