@@ -18,10 +18,10 @@ const counts = { alphas: 30000, betas: 2000, gammas: 1000, alphaArrays: 5 };
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Hard-links every dump the moment it appears, so its bytes outlive the uploader's delete. */
-function keepDumps(dir: string, keep: string): () => void {
+function keepDumps(dir: string, keep: string, suffix = '.hprof'): () => void {
   const linked = new Set<string>();
   const watcher = watch(dir, (_e, name) => {
-    if (!name?.endsWith('.hprof')) return;
+    if (!name?.endsWith(suffix)) return;
     // Same name both runs: link by inode, once each.
     void stat(join(dir, name))
       .then(({ ino }) => {
@@ -123,5 +123,62 @@ describe('uploader with a JVM that runs out of memory', () => {
       const alphas = summary.topClasses.find((c) => c.name === FIXTURE_CLASS.alpha);
       if (alphas) assert.equal(alphas.instances, counts.alphas);
     }
+  });
+
+  it('stores a dump the JVM gzipped itself as it is, with checksums off', async () => {
+    const dir = join(root, 'gz');
+    const keep = join(root, 'gz-keep');
+    await mkdir(dir);
+    await mkdir(keep);
+    const stopKeeping = keepDumps(dir, keep, '.hprof.gz');
+    const uploader = new UploaderProcess(
+      uploaderEnv(s3, dir, {
+        HEAPDUMP_PREFIX: 'gz/',
+        HEAPDUMP_S3_CHECKSUM: 'off',
+        HEAPDUMP_COMPRESSION: 'zstd',
+      }),
+    );
+    try {
+      await uploader.waitForLog((l) => l.msg === 'uploader starting');
+      const jvm = await runOutOfMemory(counts, [
+        '-Xmx64m',
+        '-XX:+HeapDumpOnOutOfMemoryError',
+        '-XX:HeapDumpGzipLevel=1',
+        `-XX:HeapDumpPath=${dir}`,
+        '-XX:+ExitOnOutOfMemoryError',
+      ]);
+      assert.match(jvm.output, /Heap dump file created/);
+      const log = await uploader.waitForLog((l) => l.msg === 'dump stored');
+      assert.equal(log.verdict, 'complete');
+    } finally {
+      stopKeeping();
+      await uploader.stop();
+    }
+    const client = s3.client();
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: 'dumps', Prefix: 'gz/' }));
+    const [key] = (listed.Contents ?? []).map((o) => o.Key!).filter((k) => !k.endsWith('.summary.json'));
+    assert.match(key!, /-java_pid\d+\.hprof\.gz$/, 'not compressed a second time');
+    const [kept] = await readdir(keep);
+    const stored = Buffer.from(
+      await (
+        await client.send(new GetObjectCommand({ Bucket: 'dumps', Key: key }))
+      ).Body!.transformToByteArray(),
+    );
+    assert.equal(sha256(stored), sha256(await readFile(join(keep, kept!))));
+    const summary = JSON.parse(
+      await (
+        await client.send(new GetObjectCommand({ Bucket: 'dumps', Key: `${key}.summary.json` }))
+      ).Body!.transformToString(),
+    ) as StoredDumpSummary;
+    assert.equal(summary.verdict, 'complete');
+    assert.equal(summary.dump.compression, 'none');
+    assert.ok(summary.bytes > stored.length, 'the histogram read the decompressed dump');
+    const parts = s3.server.requests.filter((r) => r.operation === 'UploadPart' && r.key?.startsWith('gz/'));
+    assert.ok(parts.length > 0);
+    assert.deepEqual(
+      parts.filter((r) => r.payload === 'STREAMING-UNSIGNED-PAYLOAD-TRAILER'),
+      [],
+      'no checksum trailers',
+    );
   });
 });
