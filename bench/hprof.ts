@@ -8,7 +8,7 @@ import { table } from '../packages/cli/src/format.ts';
 import { HeldJvm } from '../test/support/java.ts';
 
 /** A ~2 GB dump of many small objects (the slow case for a histogram), made once and kept in tmp. */
-async function largeDump(): Promise<string> {
+export async function largeDump(): Promise<string> {
   const dir = join(tmpdir(), 'kube-heapdump-bench');
   const path = join(dir, 'objects-2g.hprof');
   if (existsSync(path)) return path;

@@ -3,8 +3,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchHprof } from './hprof.ts';
+import { benchUploader } from './uploader.ts';
 
-const benches: Record<string, () => Promise<Record<string, unknown>>> = { hprof: benchHprof };
+const benches: Record<string, () => Promise<Record<string, unknown>>> = {
+  hprof: benchHprof,
+  uploader: benchUploader,
+};
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !(w in benches));

@@ -2,21 +2,18 @@
 // done. The JVM writes sequentially, in place, never rewriting earlier bytes, so every byte read is final.
 // "Done" is structural (the record walk ends on HEAP_DUMP_END at the end of the file), not close_write, which
 // also fires when the JVM is killed mid-dump; a file that stops growing for the quiet period is done too.
-import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { crc32, createGunzip, type Gunzip } from 'node:zlib';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { HprofParser, type HprofSummary, HprofWorker, type Verdict } from '@kube-heapdump/hprof';
 
 const READ_SIZE = 1024 * 1024;
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 export interface FollowResult {
   /** Bytes of the file. */
   size: number;
   verdict: Verdict;
   reason?: string;
-  sha256: string;
-  /** CRC32 of the file's bytes. */
-  crc32: number;
   firstByteAt: Date;
   doneAt: Date;
 }
@@ -29,12 +26,13 @@ export interface FollowOptions {
 }
 
 export class DumpFollower {
-  /** Bytes read so far; they are final. */
+  /** Bytes read and analysed so far. */
   position = 0;
+  /** Bytes known to be in the file (fstat): final, uploadable before they are analysed. */
+  private written = 0;
+  private sizePoller: NodeJS.Timeout | undefined;
   private readonly fh: FileHandle;
   private readonly options: FollowOptions;
-  private readonly sha = createHash('sha256');
-  private crc = 0;
   private readonly parser = new HprofParser({ histogram: false });
   private readonly worker = new HprofWorker();
   private readonly gunzip: Gunzip | undefined;
@@ -71,8 +69,29 @@ export class DumpFollower {
    */
   waitFor(target: number): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.position >= target || this.finished) return Promise.resolve(Math.min(this.position, target));
+    const known = Math.max(this.position, this.written);
+    if (known >= target || this.finished) return Promise.resolve(Math.min(known, target));
+    this.sizePoller ??= setInterval(() => void this.pollSize(), this.options.pollMs);
     return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
+  }
+
+  private async pollSize(): Promise<void> {
+    try {
+      this.written = Math.max(this.written, (await this.fh.stat()).size);
+    } catch {
+      return; // the read loop reports file errors
+    }
+    this.release();
+  }
+
+  /** Resolves the waiters whose bytes are there. */
+  private release(): void {
+    const known = Math.max(this.position, this.written);
+    this.waiters = this.waiters.filter((w) => {
+      if (known < w.target) return true;
+      w.resolve(w.target);
+      return false;
+    });
   }
 
   /** Ends `follow` early (the upload is abandoned); it then rejects. */
@@ -85,6 +104,7 @@ export class DumpFollower {
     try {
       return await this.readUntilDone();
     } catch (err) {
+      clearInterval(this.sizePoller);
       this.failure = err as Error;
       for (const w of this.waiters) w.reject(this.failure);
       this.waiters = [];
@@ -93,7 +113,7 @@ export class DumpFollower {
   }
 
   private async readUntilDone(): Promise<FollowResult> {
-    const buf = Buffer.allocUnsafe(READ_SIZE);
+    let buf = Buffer.allocUnsafeSlow(READ_SIZE);
     let firstByteAt: Date | undefined;
     let lastGrowth = Date.now();
     for (;;) {
@@ -103,6 +123,7 @@ export class DumpFollower {
         firstByteAt ??= new Date();
         lastGrowth = Date.now();
         await this.consume(buf.subarray(0, bytesRead));
+        buf = Buffer.allocUnsafeSlow(READ_SIZE); // the last one was handed to the worker
         continue;
       }
       const quiet = Date.now() - lastGrowth;
@@ -113,6 +134,7 @@ export class DumpFollower {
       await new Promise((r) => setTimeout(r, this.options.pollMs));
     }
     if (this.gunzip) await this.endGunzip();
+    clearInterval(this.sizePoller);
     this.finished = true;
     for (const w of this.waiters) w.resolve(Math.min(this.position, w.target));
     this.waiters = [];
@@ -122,39 +144,35 @@ export class DumpFollower {
       size: this.position,
       verdict: gzipCut ? 'incomplete' : v.verdict,
       reason: gzipCut ? `the gzip stream is not whole: ${this.gzipProblem}` : v.reason,
-      sha256: this.sha.digest('hex'),
-      crc32: this.crc,
       firstByteAt: firstByteAt ?? new Date(),
       doneAt: new Date(),
     };
   }
 
-  /** The class histogram and totals, once `follow` has returned. */
-  summary(top = 20): Promise<HprofSummary> {
-    return this.worker.finish(top);
+  /**
+   * Once `follow` has returned: the class histogram and totals, and the SHA-256 and CRC32 of the file's bytes
+   * (computed on the worker thread, off the event loop that drives the uploads).
+   */
+  async analysis(top = 20): Promise<{ summary: HprofSummary; sha256: string; crc32: number }> {
+    const { summary, digests } = await this.worker.finishWithDigests(top);
+    return { summary, sha256: digests?.sha256 ?? EMPTY_SHA256, crc32: digests?.crc32 ?? 0 };
   }
 
   async close(): Promise<void> {
     await this.worker.close();
   }
 
+  /** Takes ownership of `chunk` (its memory goes to the worker thread). */
   private async consume(chunk: Buffer): Promise<void> {
-    this.sha.update(chunk);
-    this.crc = crc32(chunk, this.crc);
+    this.position += chunk.length;
+    this.release();
     if (this.gunzip) {
-      // The gunzip stream holds on to what it is given: pass a copy of the reused read buffer.
-      const copy = Buffer.from(chunk);
-      if (!this.gunzip.write(copy)) await new Promise((r) => this.gunzip!.once('drain', r));
+      // The gunzip stream holds on to what it is given; the original goes to the worker.
+      if (!this.gunzip.write(Buffer.from(chunk))) await new Promise((r) => this.gunzip!.once('drain', r));
     } else {
       this.parser.push(chunk);
-      await this.worker.push(chunk);
     }
-    this.position += chunk.length;
-    this.waiters = this.waiters.filter((w) => {
-      if (this.position < w.target) return true;
-      w.resolve(w.target);
-      return false;
-    });
+    await this.worker.push(chunk, { parse: !this.gunzip, digest: true, transfer: true });
   }
 
   private endGunzip(): Promise<void> {

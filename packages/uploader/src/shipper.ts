@@ -15,7 +15,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { StoredDumpSummary, Verdict } from '@kube-heapdump/hprof';
+import type { HprofSummary, StoredDumpSummary, Verdict } from '@kube-heapdump/hprof';
 import { blockSize, blockStart, MAX_PARTS, MIN_PART, TooLarge } from './blocks.ts';
 import type { Compression, UploaderConfig } from './config.ts';
 import { DumpFollower, type FollowResult } from './follower.ts';
@@ -45,6 +45,8 @@ export interface ShipperDeps {
 }
 
 export interface Shipped {
+  /** False when the file was shipped before (kept after upload) and nothing was done now. */
+  shipped: boolean;
   key: string;
   verdict: Verdict;
   originalBytes: number;
@@ -75,6 +77,16 @@ export class Shipper {
     try {
       const ino = (await fh.stat()).ino;
       let state = await this.d.state.load(file);
+      if (state?.doneAt && state.ino === ino) {
+        return {
+          shipped: false,
+          key: state.key,
+          verdict: 'complete',
+          originalBytes: 0,
+          storedBytes: 0,
+          seconds: 0,
+        };
+      }
       if (state && state.ino !== ino) {
         await this.abandon(state, 'a new file replaced the one being uploaded');
         state = undefined;
@@ -99,6 +111,10 @@ export class Shipper {
   /** Aborts an upload we will not finish (best effort: lifecycle rules abort leftovers after a day too). */
   async abandon(state: UploadState, why: string): Promise<void> {
     const { cfg, s3, log } = this.d;
+    if (state.doneAt) {
+      await this.d.state.remove(state.file); // shipped, and the kept file was removed since: nothing to abandon
+      return;
+    }
     if (!state.completedAt) {
       try {
         await s3.send(
@@ -153,6 +169,7 @@ export class Shipper {
         throw err;
       }
       const followed = await following;
+      const analysis = await follower.analysis();
       await saves.flush();
       log.info(
         { file, bytes: followed.size, verdict: followed.verdict, reason: followed.reason },
@@ -160,15 +177,27 @@ export class Shipper {
       );
       const storedBytes = state.parts.reduce((n, p) => n + p.size, 0);
       if (!state.completedAt) {
-        await this.complete(state, compression === 'none' ? followed.crc32 : storedCrc);
+        await this.complete(state, compression === 'none' ? analysis.crc32 : storedCrc);
         state.completedAt = new Date().toISOString();
         await this.d.state.save(state);
       }
       await this.verify(state, storedBytes);
       const uploadedAt = new Date();
-      await this.putSummary(state, followed, storedBytes, compression, uploadedAt, await follower.summary());
-      if (cfg.deleteAfterUpload) await rm(join(cfg.dir, file), { force: true });
-      await this.d.state.remove(file);
+      await this.putSummary(
+        state,
+        followed,
+        storedBytes,
+        compression,
+        uploadedAt,
+        analysis.sha256,
+        analysis.summary,
+      );
+      if (cfg.deleteAfterUpload) {
+        await rm(join(cfg.dir, file), { force: true });
+        await this.d.state.remove(file);
+      } else {
+        await this.d.state.save({ ...state, doneAt: new Date().toISOString() });
+      }
       const seconds = (uploadedAt.getTime() - followed.firstByteAt.getTime()) / 1000;
       this.d.metrics.dumpShipped(followed.verdict, seconds);
       log.info(
@@ -185,6 +214,7 @@ export class Shipper {
         'dump stored',
       );
       return {
+        shipped: true,
         key: state.key,
         verdict: followed.verdict,
         originalBytes: followed.size,
@@ -265,7 +295,7 @@ export class Shipper {
         const body = () =>
           size === 0
             ? Readable.from([])
-            : fh.createReadStream({ start, end: start + size - 1, autoClose: false });
+            : fh.createReadStream({ start, end: start + size - 1, autoClose: false, highWaterMark: 1 << 20 });
         await pool.add(() =>
           this.uploadPart(
             state,
@@ -437,7 +467,8 @@ export class Shipper {
     storedBytes: number,
     compression: Compression,
     uploadedAt: Date,
-    hprof: Awaited<ReturnType<DumpFollower['summary']>>,
+    sha256: string,
+    hprof: HprofSummary,
   ): Promise<void> {
     const { cfg, s3 } = this.d;
     const doc: StoredDumpSummary = {
@@ -452,7 +483,7 @@ export class Shipper {
         originalBytes: followed.size,
         storedBytes,
         compression,
-        sha256: followed.sha256,
+        sha256,
         parts: state.parts.length,
         pod: cfg.pod.name,
         namespace: cfg.pod.namespace,
@@ -479,7 +510,7 @@ export class Shipper {
             IfNoneMatch: '*',
             Metadata: {
               verdict: followed.verdict,
-              sha256: followed.sha256,
+              sha256,
               'original-size': String(followed.size),
               'stored-size': String(storedBytes),
               pod: cfg.pod.name,

@@ -29,6 +29,8 @@ export interface UploadState {
   parts: PartRecord[];
   /** Set once CompleteMultipartUpload succeeded: only the summary and the local clean-up remain. */
   completedAt?: string;
+  /** Set when everything is done but the file is kept (HEAPDUMP_DELETE_AFTER_UPLOAD=false): never ship it again. */
+  doneAt?: string;
 }
 
 export const STATE_DIR = '.heapdump-uploader';

@@ -314,6 +314,25 @@ describe('uploader --once, metrics and configuration errors', () => {
     }
   });
 
+  it('ships a kept file once, however often it restarts (HEAPDUMP_DELETE_AFTER_UPLOAD=false)', async () => {
+    const s3 = await startS3Fixture();
+    const dir = await freshDir('keep');
+    try {
+      await writeDump(dir);
+      for (let i = 0; i < 3; i++) {
+        const u = new UploaderProcess(uploaderEnv(s3, dir, { HEAPDUMP_DELETE_AFTER_UPLOAD: 'false' }), [
+          '--once',
+        ]);
+        assert.equal(await u.exited, 0, JSON.stringify(u.logs));
+      }
+      assert.ok((await readdir(dir)).includes('java_pid1.hprof'), 'kept');
+      assert.equal((await dumpsIn(s3.client())).length, 1);
+      assert.equal(s3.server.requests.filter((r) => r.operation === 'CreateMultipartUpload').length, 1);
+    } finally {
+      await s3.close();
+    }
+  });
+
   it('serves /healthz and Prometheus /metrics', async () => {
     const s3 = await startS3Fixture();
     const dir = await freshDir('metrics');
