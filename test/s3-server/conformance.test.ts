@@ -158,43 +158,44 @@ describe('strict S3 server with the AWS SDK', () => {
     const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: 'dumps' }));
     assert.ok(uploads.Uploads?.some((u) => u.UploadId === UploadId && u.Key === key));
 
-    assert.equal(
-      await errorCode(
-        complete([
-          { PartNumber: 1, ETag: e1 },
-          { PartNumber: 2, ETag: e2 },
-          { PartNumber: 3, ETag: e3 },
-        ]),
-      ),
-      'EntityTooSmall',
-    );
-    assert.equal(
-      await errorCode(
-        complete([
-          { PartNumber: 3, ETag: e3 },
-          { PartNumber: 1, ETag: e1 },
-        ]),
-      ),
-      'InvalidPartOrder',
-    );
-    assert.equal(
-      await errorCode(
-        complete([
-          { PartNumber: 1, ETag: e2 },
-          { PartNumber: 3, ETag: e3 },
-        ]),
-      ),
-      'InvalidPart',
-    );
-    assert.equal(
-      await errorCode(
-        complete([
-          { PartNumber: 1, ETag: e1 },
-          { PartNumber: 4, ETag: e3 },
-        ]),
-      ),
-      'InvalidPart',
-    );
+    const refused: [[number, string][], string][] = [
+      [
+        [
+          [1, e1],
+          [2, e2],
+          [3, e3],
+        ],
+        'EntityTooSmall',
+      ],
+      [
+        [
+          [3, e3],
+          [1, e1],
+        ],
+        'InvalidPartOrder',
+      ],
+      [
+        [
+          [1, e2],
+          [3, e3],
+        ],
+        'InvalidPart',
+      ],
+      [
+        [
+          [1, e1],
+          [4, e3],
+        ],
+        'InvalidPart',
+      ],
+    ];
+    for (const [parts, code] of refused) {
+      assert.equal(
+        await errorCode(complete(parts.map(([PartNumber, ETag]) => ({ PartNumber, ETag })))),
+        code,
+        code,
+      );
+    }
     assert.equal(
       await errorCode(client.send(new GetObjectCommand({ Bucket: 'dumps', Key: key }))),
       'NoSuchKey',

@@ -226,17 +226,11 @@ export class HprofParser {
         return this.fail(`not an HPROF file: it begins "${seen}", not "${HPROF_MAGICS.join('" or "')}"`, i);
       }
     }
-    if (avail < magicLength + 1) {
-      this.need = magicLength + 13;
-      return NEED_MORE;
-    }
+    if (avail < magicLength + 1) return this.needMore(magicLength + 13);
     const magicEnd = p + magicLength;
     const magic = buf.toString('latin1', p, magicEnd);
     const after = magicEnd + 1;
-    if (buf.length - after < 12) {
-      this.need = after - p + 12;
-      return NEED_MORE;
-    }
+    if (buf.length - after < 12) return this.needMore(after - p + 12);
     const idSize = buf.readUInt32BE(after);
     if (idSize !== 4 && idSize !== 8) return this.fail(`identifier size ${idSize} is not 4 or 8`, after);
     this.idSize = idSize;
@@ -250,10 +244,7 @@ export class HprofParser {
   }
 
   private parseRecordHeader(buf: Buffer, p: number): number {
-    if (buf.length - p < 9) {
-      this.need = 9;
-      return NEED_MORE;
-    }
+    if (buf.length - p < 9) return this.needMore(9);
     const tag = buf[p]!;
     const length = buf.readUInt32BE(p + 5);
     if (!KNOWN_TAGS.has(tag)) return this.fail(`unknown record tag 0x${hex(tag)}`, this.absolute(p));
@@ -293,10 +284,7 @@ export class HprofParser {
 
   private parseBody(buf: Buffer, p: number): number {
     const length = this.recordLength;
-    if (buf.length - p < length) {
-      this.need = length;
-      return NEED_MORE;
-    }
+    if (buf.length - p < length) return this.needMore(length);
     const id = this.idSize;
     switch (this.recordTag) {
       case Tag.UTF8:
@@ -356,10 +344,7 @@ export class HprofParser {
       default:
         return this.fail(`unknown heap dump sub-record tag 0x${hex(tag)}`, here);
     }
-    if (avail < fixed) {
-      this.need = fixed;
-      return NEED_MORE;
-    }
+    if (avail < fixed) return this.needMore(fixed);
     if (here + fixed > this.segmentEnd) return this.crossesSegment(here);
     this.gcRoots++;
     if (tag === Sub.ROOT_THREAD_OBJECT) this.threads++;
@@ -382,10 +367,7 @@ export class HprofParser {
   private parseInstance(buf: Buffer, p: number, avail: number, here: number): number {
     const id = this.idSize;
     const headerSize = 1 + 2 * id + 8;
-    if (avail < headerSize) {
-      this.need = headerSize;
-      return NEED_MORE;
-    }
+    if (avail < headerSize) return this.needMore(headerSize);
     const classId = this.readId(buf, p + 1 + id + 4);
     const fieldBytes = buf.readUInt32BE(p + 1 + 2 * id + 4);
     let counter = this.lastInstanceCounter;
@@ -406,10 +388,7 @@ export class HprofParser {
   private parseObjectArray(buf: Buffer, p: number, avail: number, here: number): number {
     const id = this.idSize;
     const headerSize = 1 + 2 * id + 8;
-    if (avail < headerSize) {
-      this.need = headerSize;
-      return NEED_MORE;
-    }
+    if (avail < headerSize) return this.needMore(headerSize);
     const length = buf.readUInt32BE(p + 1 + id + 4);
     const classId = this.readId(buf, p + 1 + id + 8);
     const bytes = arrayShallowSize(id, id, length);
@@ -421,10 +400,7 @@ export class HprofParser {
   private parsePrimitiveArray(buf: Buffer, p: number, avail: number, here: number): number {
     const id = this.idSize;
     const headerSize = 1 + id + 9;
-    if (avail < headerSize) {
-      this.need = headerSize;
-      return NEED_MORE;
-    }
+    if (avail < headerSize) return this.needMore(headerSize);
     const length = buf.readUInt32BE(p + 1 + id + 4);
     const type = buf[p + 1 + id + 8]!;
     const elementSize = BASIC_TYPES.get(type)?.size;
@@ -448,10 +424,7 @@ export class HprofParser {
     const end = buf.length;
     let q = p + 1;
     const fixed = 7 * id + 8 + 2;
-    if (end - q < fixed) {
-      this.need = 1 + fixed;
-      return NEED_MORE;
-    }
+    if (end - q < fixed) return this.needMore(1 + fixed);
     const classId = this.readId(buf, q);
     const superId = this.readId(buf, q + id + 4);
     const instanceSize = buf.readUInt32BE(q + 7 * id + 4);
