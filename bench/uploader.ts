@@ -121,7 +121,6 @@ function uploaderEnvFor(server: Server, dir: string, compression: string): Recor
     AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
     HEAPDUMP_COMPRESSION: compression,
     HEAPDUMP_DELETE_AFTER_UPLOAD: 'false',
-    HEAPDUMP_LOG_LEVEL: 'warn',
   };
 }
 

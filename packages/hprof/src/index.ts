@@ -25,5 +25,4 @@ export {
   SUMMARY_SCHEMA,
   summarize,
 } from './summary.ts';
-export { HprofWorker } from './worker.ts';
 export { createZstdMultiFrameDecompress, ZstdFrameWalker } from './zstd-frames.ts';

@@ -1,13 +1,12 @@
-// Follows a dump file while the JVM writes it: reads appended bytes in order, and decides when the writer is
-// done. The JVM writes sequentially, in place, never rewriting earlier bytes, so every byte read is final.
-// "Done" is structural (the record walk ends on HEAP_DUMP_END at the end of the file), not close_write, which
-// also fires when the JVM is killed mid-dump; a file that stops growing for the quiet period is done too.
+// Follows a dump file while the JVM writes it, and decides when the writer is done. The JVM writes
+// sequentially, in place, never rewriting earlier bytes, so every byte in the file is final and can be
+// uploaded at once. "Done" is structural (the record walk ends on HEAP_DUMP_END at the end of the file),
+// not close_write, which also fires when the JVM is killed mid-dump; a file that stops growing for the quiet
+// period is done too. The reading and per-byte work run on a worker thread (follow-worker.ts).
 import type { FileHandle } from 'node:fs/promises';
-import { createGunzip, type Gunzip } from 'node:zlib';
-import { HprofParser, type HprofSummary, HprofWorker, type Verdict } from '@kube-heapdump/hprof';
-
-const READ_SIZE = 1024 * 1024;
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+import { Worker } from 'node:worker_threads';
+import type { HprofSummary, Verdict } from '@kube-heapdump/hprof';
+import type { FollowedDump, FollowWorkerData, FromFollowWorker } from './follow-worker.ts';
 
 export interface FollowResult {
   /** Bytes of the file. */
@@ -27,44 +26,28 @@ export interface FollowOptions {
 
 export class DumpFollower {
   /** Bytes read and analysed so far. */
-  position = 0;
+  private position = 0;
   /** Bytes known to be in the file (fstat): final, uploadable before they are analysed. */
   private written = 0;
   private sizePoller: NodeJS.Timeout | undefined;
-  private readonly fh: FileHandle;
-  private readonly options: FollowOptions;
-  private readonly parser = new HprofParser({ histogram: false });
-  private readonly worker = new HprofWorker();
-  private readonly gunzip: Gunzip | undefined;
-  private gzipProblem: string | undefined;
   private finished = false;
-  private stopped = false;
   private failure: Error | undefined;
   private waiters: { target: number; resolve: (available: number) => void; reject: (err: Error) => void }[] =
     [];
+  private worker: Worker | undefined;
+  private result: FollowedDump | undefined;
+  private readonly path: string;
+  private readonly fh: FileHandle;
+  private readonly options: FollowOptions;
 
-  constructor(fh: FileHandle, options: FollowOptions) {
+  constructor(path: string, fh: FileHandle, options: FollowOptions) {
+    this.path = path;
     this.fh = fh;
     this.options = options;
-    if (options.gzip) {
-      const gunzip = createGunzip();
-      gunzip.on('data', (chunk: Buffer) => {
-        this.parser.push(chunk);
-        gunzip.pause();
-        this.worker.push(chunk).then(
-          () => gunzip.resume(),
-          () => gunzip.resume(),
-        );
-      });
-      gunzip.on('error', (err) => {
-        this.gzipProblem = err.message;
-      });
-      this.gunzip = gunzip;
-    }
   }
 
   /**
-   * Resolves once `target` bytes are readable or the writer is done, with how many are (up to target).
+   * Resolves once `target` bytes are in the file or the writer is done, with how many are (up to target).
    * Rejects when following failed or was stopped: then nothing is known about the end of the file.
    */
   waitFor(target: number): Promise<number> {
@@ -75,11 +58,75 @@ export class DumpFollower {
     return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
   }
 
+  /** Ends `follow` early (the upload is abandoned); it then rejects. */
+  stop(): void {
+    this.worker?.postMessage({ type: 'stop' });
+  }
+
+  /** Follows until the writer is done. */
+  async follow(): Promise<FollowResult> {
+    try {
+      const r = await this.run();
+      this.result = r;
+      this.position = r.size;
+      this.finished = true;
+      this.release();
+      for (const w of this.waiters) w.resolve(Math.min(r.size, w.target));
+      this.waiters = [];
+      return {
+        size: r.size,
+        verdict: r.verdict,
+        reason: r.reason,
+        firstByteAt: new Date(r.firstByteAt),
+        doneAt: new Date(r.doneAt),
+      };
+    } catch (err) {
+      this.failure = err as Error;
+      for (const w of this.waiters) w.reject(this.failure);
+      this.waiters = [];
+      throw err;
+    } finally {
+      clearInterval(this.sizePoller);
+      await this.close();
+    }
+  }
+
+  /** Once `follow` has returned: the class histogram and totals, and the SHA-256 and CRC32 of the file. */
+  analysis(): { summary: HprofSummary; sha256: string; crc32: number } {
+    if (!this.result) throw new Error('the dump has not been followed to its end');
+    return { summary: this.result.summary, sha256: this.result.sha256, crc32: this.result.crc32 };
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  private run(): Promise<FollowedDump> {
+    return new Promise((resolve, reject) => {
+      const workerData: FollowWorkerData = { path: this.path, ...this.options };
+      const worker = new Worker(new URL('./follow-worker.ts', import.meta.url), { workerData });
+      this.worker = worker;
+      worker.on('message', (m: FromFollowWorker) => {
+        if (m.type === 'progress') {
+          this.position = m.position;
+          this.release();
+        } else if (m.type === 'followed') {
+          resolve(m.result);
+        } else {
+          reject(new Error(m.message));
+        }
+      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the dump follower thread exited with code ${code}`)));
+    });
+  }
+
   private async pollSize(): Promise<void> {
     try {
       this.written = Math.max(this.written, (await this.fh.stat()).size);
     } catch {
-      return; // the read loop reports file errors
+      return; // the worker reports file errors
     }
     this.release();
   }
@@ -91,97 +138,6 @@ export class DumpFollower {
       if (known < w.target) return true;
       w.resolve(w.target);
       return false;
-    });
-  }
-
-  /** Ends `follow` early (the upload is abandoned); it then rejects. */
-  stop(): void {
-    this.stopped = true;
-  }
-
-  /** Reads until the writer is done. */
-  async follow(): Promise<FollowResult> {
-    try {
-      return await this.readUntilDone();
-    } catch (err) {
-      clearInterval(this.sizePoller);
-      this.failure = err as Error;
-      for (const w of this.waiters) w.reject(this.failure);
-      this.waiters = [];
-      throw err;
-    }
-  }
-
-  private async readUntilDone(): Promise<FollowResult> {
-    let buf = Buffer.allocUnsafeSlow(READ_SIZE);
-    let firstByteAt: Date | undefined;
-    let lastGrowth = Date.now();
-    for (;;) {
-      if (this.stopped) throw new Error('stopped following the dump');
-      const { bytesRead } = await this.fh.read(buf, 0, READ_SIZE, this.position);
-      if (bytesRead > 0) {
-        firstByteAt ??= new Date();
-        lastGrowth = Date.now();
-        await this.consume(buf.subarray(0, bytesRead));
-        buf = Buffer.allocUnsafeSlow(READ_SIZE); // the last one was handed to the worker
-        continue;
-      }
-      const quiet = Date.now() - lastGrowth;
-      const walkedToEnd = this.parser.verdict().verdict === 'complete';
-      // A gzip file is only whole once its last member's trailer is in: give the writer one quiet poll.
-      if ((walkedToEnd && (!this.gunzip || quiet >= this.options.pollMs)) || quiet >= this.options.quietMs)
-        break;
-      await new Promise((r) => setTimeout(r, this.options.pollMs));
-    }
-    if (this.gunzip) await this.endGunzip();
-    clearInterval(this.sizePoller);
-    this.finished = true;
-    for (const w of this.waiters) w.resolve(Math.min(this.position, w.target));
-    this.waiters = [];
-    const v = this.parser.verdict();
-    const gzipCut = this.gzipProblem !== undefined && v.verdict === 'complete';
-    return {
-      size: this.position,
-      verdict: gzipCut ? 'incomplete' : v.verdict,
-      reason: gzipCut ? `the gzip stream is not whole: ${this.gzipProblem}` : v.reason,
-      firstByteAt: firstByteAt ?? new Date(),
-      doneAt: new Date(),
-    };
-  }
-
-  /**
-   * Once `follow` has returned: the class histogram and totals, and the SHA-256 and CRC32 of the file's bytes
-   * (computed on the worker thread, off the event loop that drives the uploads).
-   */
-  async analysis(top = 20): Promise<{ summary: HprofSummary; sha256: string; crc32: number }> {
-    const { summary, digests } = await this.worker.finishWithDigests(top);
-    return { summary, sha256: digests?.sha256 ?? EMPTY_SHA256, crc32: digests?.crc32 ?? 0 };
-  }
-
-  async close(): Promise<void> {
-    await this.worker.close();
-  }
-
-  /** Takes ownership of `chunk` (its memory goes to the worker thread). */
-  private async consume(chunk: Buffer): Promise<void> {
-    this.position += chunk.length;
-    this.release();
-    if (this.gunzip) {
-      // The gunzip stream holds on to what it is given; the original goes to the worker.
-      if (!this.gunzip.write(Buffer.from(chunk))) await new Promise((r) => this.gunzip!.once('drain', r));
-    } else {
-      this.parser.push(chunk);
-    }
-    await this.worker.push(chunk, { parse: !this.gunzip, digest: true, transfer: true });
-  }
-
-  private endGunzip(): Promise<void> {
-    const gunzip = this.gunzip!;
-    return new Promise((resolve) => {
-      gunzip.once('end', resolve);
-      gunzip.once('error', () => resolve());
-      gunzip.end();
-      gunzip.resume();
     });
   }
 }

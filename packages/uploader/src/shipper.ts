@@ -140,7 +140,7 @@ export class Shipper {
     const { cfg, log } = this.d;
     const compression: Compression = alreadyCompressed(file) ? 'none' : cfg.compression;
     const state = resumed ?? (await this.createUpload(fh, file, ino, attempt, compression));
-    const follower = new DumpFollower(fh, {
+    const follower = new DumpFollower(join(cfg.dir, file), fh, {
       gzip: alreadyCompressed(file),
       quietMs: cfg.quietSeconds * 1000,
       pollMs: this.d.pollMs,
@@ -170,7 +170,7 @@ export class Shipper {
         throw err;
       }
       const followed = await following;
-      const analysis = await follower.analysis();
+      const analysis = follower.analysis();
       await saves.flush();
       log.info(
         { file, bytes: followed.size, verdict: followed.verdict, reason: followed.reason },
