@@ -20,8 +20,8 @@ export class UploaderProcess {
   private readonly listeners = new Set<() => void>();
   readonly exited: Promise<number | null>;
 
-  constructor(env: Record<string, string>, args: string[] = []) {
-    this.child = spawn(process.execPath, [UPLOADER_MAIN, ...args], {
+  constructor(env: Record<string, string>, args: string[] = [], main = UPLOADER_MAIN) {
+    this.child = spawn(process.execPath, [main, ...args], {
       env: {
         PATH: process.env.PATH ?? '',
         AWS_CONFIG_FILE: '/nonexistent',

@@ -8,6 +8,12 @@ import { Worker } from 'node:worker_threads';
 import type { HprofSummary, Verdict } from '@kube-heapdump/hprof';
 import type { FollowedDump, FollowWorkerData, FromFollowWorker } from './follow-worker.ts';
 
+/** The worker's module beside this one: TypeScript when run from source, JavaScript in the bundle. */
+const FOLLOW_WORKER = new URL(
+  import.meta.url.endsWith('.ts') ? './follow-worker.ts' : './follow-worker.js',
+  import.meta.url,
+);
+
 export interface FollowResult {
   /** Bytes of the file. */
   size: number;
@@ -105,7 +111,7 @@ export class DumpFollower {
   private run(): Promise<FollowedDump> {
     return new Promise((resolve, reject) => {
       const workerData: FollowWorkerData = { path: this.path, ...this.options };
-      const worker = new Worker(new URL('./follow-worker.ts', import.meta.url), { workerData });
+      const worker = new Worker(FOLLOW_WORKER, { workerData });
       this.worker = worker;
       worker.on('message', (m: FromFollowWorker) => {
         if (m.type === 'progress') {

@@ -1,0 +1,45 @@
+// The bundled uploader (what the image ships: one file plus its worker, no node_modules, no type stripping)
+// finds its follow worker and ships a dump.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
+import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { sampleDump } from '../../hprof/test/synthetic.ts';
+import { buildUploader } from '../build.ts';
+
+describe('bundled uploader', () => {
+  let out: string;
+  let s3: S3Fixture;
+  before(async () => {
+    out = await mkdtemp(join(tmpdir(), 'kh-bundle-'));
+    await buildUploader(out);
+    s3 = await startS3Fixture();
+  });
+  after(async () => {
+    await s3.close();
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('ships a dump with --once from the bundle', async () => {
+    const dir = join(out, 'dumps');
+    await mkdir(dir);
+    await writeFile(join(dir, 'java_pid1.hprof'), sampleDump(8), { mode: 0o600 });
+    const u = new UploaderProcess(uploaderEnv(s3, dir), ['--once'], join(out, 'main.js'));
+    assert.equal(await u.exited, 0, `${JSON.stringify(u.logs)}\n${u.stderr}`);
+    const client = s3.client();
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: 'dumps' }));
+    const summaryKey = listed.Contents?.map((o) => o.Key!).find((k) => k.endsWith('.summary.json'));
+    assert.ok(summaryKey, JSON.stringify(listed.Contents));
+    const summary = JSON.parse(
+      await (
+        await client.send(new GetObjectCommand({ Bucket: 'dumps', Key: summaryKey }))
+      ).Body!.transformToString(),
+    );
+    assert.equal(summary.verdict, 'complete');
+    assert.equal(summary.totals.instances, 5, 'the follow worker parsed the dump');
+  });
+});
