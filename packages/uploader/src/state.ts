@@ -65,8 +65,13 @@ export class StateStore {
     await rm(this.path(file), { force: true });
   }
 
+  /** Dump files with a saved state. Also removes temp files a killed run left between write and rename. */
   async files(): Promise<string[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
+    const ours = `.${process.pid}.tmp`;
+    for (const stale of names.filter((n) => n.endsWith('.tmp') && !n.endsWith(ours))) {
+      await rm(join(this.dir, stale), { force: true });
+    }
     return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length));
   }
 }
