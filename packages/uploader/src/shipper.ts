@@ -274,6 +274,7 @@ export class Shipper {
       attempt,
       parts: [],
     };
+    await this.d.state.saveParts(file, []);
     await this.d.state.save(state);
     return state;
   }
@@ -323,10 +324,16 @@ export class Shipper {
     saves: SaveQueue,
     compression: 'gzip' | 'zstd',
   ): Promise<number> {
-    // Resume after the parts done without a gap; later ones are uploaded again.
+    // Resume after the parts done without a gap, each starting where the previous one ended; later ones are
+    // uploaded again (with other block ranges, so their old records go).
     state.parts.sort((a, b) => a.partNumber - b.partNumber);
-    const kept = state.parts.findIndex((p, i) => p.partNumber !== i + 1);
-    if (kept >= 0) state.parts.splice(kept);
+    const gap = state.parts.findIndex(
+      (p, i) => p.partNumber !== i + 1 || p.firstBlock !== (i === 0 ? 1 : state.parts[i - 1]!.lastBlock + 1),
+    );
+    if (gap >= 0) {
+      state.parts.splice(gap);
+      await this.d.state.saveParts(state.file, state.parts);
+    }
     const last = state.parts.at(-1);
     let partNumber = (last?.partNumber ?? 0) + 1;
     let storedCrc = last?.crcAfter ?? 0;
@@ -566,7 +573,7 @@ class BufferPool {
   }
 }
 
-/** Saves the state after each part, one write at a time, in order. */
+/** Records each part as it completes, one write at a time, in order. */
 class SaveQueue {
   private readonly store: StateStore;
   private readonly state: UploadState;
@@ -577,8 +584,10 @@ class SaveQueue {
   }
 
   part(record: PartRecord): void {
-    this.state.parts = this.state.parts.filter((p) => p.partNumber !== record.partNumber).concat(record);
-    this.chain = this.chain.then(() => this.store.save(this.state));
+    const i = this.state.parts.findIndex((p) => p.partNumber === record.partNumber);
+    if (i >= 0) this.state.parts[i] = record;
+    else this.state.parts.push(record);
+    this.chain = this.chain.then(() => this.store.savePart(this.state.file, record));
   }
 
   flush(): Promise<void> {
