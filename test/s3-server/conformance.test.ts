@@ -226,34 +226,20 @@ describe('strict S3 server with the AWS SDK', () => {
     await client.send(
       new AbortMultipartUploadCommand({ Bucket: 'dumps', Key: 'aborted.bin', UploadId: second.UploadId }),
     );
-    assert.equal(
-      await errorCode(
+    const partOfAborted = (PartNumber: number) =>
+      errorCode(
         client.send(
           new UploadPartCommand({
             Bucket: 'dumps',
             Key: 'aborted.bin',
             UploadId: second.UploadId,
-            PartNumber: 1,
+            PartNumber,
             Body: 'x',
           }),
         ),
-      ),
-      'NoSuchUpload',
-    );
-    assert.equal(
-      await errorCode(
-        client.send(
-          new UploadPartCommand({
-            Bucket: 'dumps',
-            Key: 'aborted.bin',
-            UploadId: second.UploadId,
-            PartNumber: 10001,
-            Body: 'x',
-          }),
-        ),
-      ),
-      'InvalidArgument',
-    );
+      );
+    assert.equal(await partOfAborted(1), 'NoSuchUpload');
+    assert.equal(await partOfAborted(10001), 'InvalidArgument');
   });
 
   it('lists with prefix, delimiter and continuation tokens', async () => {
