@@ -23,7 +23,6 @@ export interface Counter {
 }
 
 export interface ClassInfo {
-  nameId: number;
   superId: number;
   instanceSize: number;
   staticBytes: number;
@@ -455,7 +454,7 @@ export class HprofParser {
     q += 2 + fieldCount * (id + 1);
     if (q > end) return this.needMore(q - p);
     if (here + (q - p) > this.segmentEnd) return this.crossesSegment(here);
-    this.classes.set(classId, { nameId: 0, superId, instanceSize, staticBytes });
+    this.classes.set(classId, { superId, instanceSize, staticBytes });
     return q;
   }
 

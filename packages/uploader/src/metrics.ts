@@ -1,6 +1,5 @@
 // Prometheus metrics and health, served on HEAPDUMP_METRICS_PORT at /metrics and /healthz.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 const UPLOAD_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800];
 
@@ -73,8 +72,4 @@ export async function serveMetrics(metrics: Metrics, port: number, host = '0.0.0
     server.listen(port, host, resolve);
   });
   return server;
-}
-
-export function boundPort(server: Server): number {
-  return (server.address() as AddressInfo).port;
 }

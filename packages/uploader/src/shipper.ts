@@ -15,7 +15,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { HprofSummary, StoredDumpSummary, Verdict } from '@kube-heapdump/hprof';
+import type { HprofSummary, StoredDumpSummary } from '@kube-heapdump/hprof';
 import { blockSize, blockStart, MAX_PARTS, MIN_PART, TooLarge } from './blocks.ts';
 import type { Compression, UploaderConfig } from './config.ts';
 import { DumpFollower, type FollowResult } from './follower.ts';
@@ -44,16 +44,6 @@ export interface ShipperDeps {
   stopping?: AbortSignal;
 }
 
-export interface Shipped {
-  /** False when the file was shipped before (kept after upload) and nothing was done now. */
-  shipped: boolean;
-  key: string;
-  verdict: Verdict;
-  originalBytes: number;
-  storedBytes: number;
-  seconds: number;
-}
-
 /** The upload must start over: the key is taken (If-None-Match refused it) or the store lost the upload. */
 class Restart extends Error {
   readonly keyTaken: boolean;
@@ -73,21 +63,12 @@ export class Shipper {
     this.d = deps;
   }
 
-  async ship(file: string): Promise<Shipped> {
+  async ship(file: string): Promise<void> {
     const fh = await open(join(this.d.cfg.dir, file), 'r');
     try {
       const ino = (await fh.stat()).ino;
       let state = await this.d.state.load(file);
-      if (state?.doneAt && state.ino === ino) {
-        return {
-          shipped: false,
-          key: state.key,
-          verdict: 'complete',
-          originalBytes: 0,
-          storedBytes: 0,
-          seconds: 0,
-        };
-      }
+      if (state?.doneAt && state.ino === ino) return; // shipped before, file kept
       if (state && state.ino !== ino) {
         await this.abandon(state, 'a new file replaced the one being uploaded');
         state = undefined;
@@ -95,7 +76,8 @@ export class Shipper {
       let attempt = state?.attempt ?? 1;
       for (;;) {
         try {
-          return await this.shipOnce(fh, file, ino, attempt, state);
+          await this.shipOnce(fh, file, ino, attempt, state);
+          return;
         } catch (err) {
           if (!(err instanceof Restart)) throw err;
           const current = await this.d.state.load(file);
@@ -136,10 +118,13 @@ export class Shipper {
     ino: number,
     attempt: number,
     resumed?: UploadState,
-  ): Promise<Shipped> {
+  ): Promise<void> {
     const { cfg, log } = this.d;
-    const compression: Compression = alreadyCompressed(file) ? 'none' : cfg.compression;
-    const state = resumed ?? (await this.createUpload(fh, file, ino, attempt, compression));
+    // A resumed upload keeps the compression its parts were made with, whatever the configuration says now.
+    const state =
+      resumed ??
+      (await this.createUpload(fh, file, ino, attempt, alreadyCompressed(file) ? 'none' : cfg.compression));
+    const compression = state.compression;
     const follower = new DumpFollower(join(cfg.dir, file), fh, {
       gzip: alreadyCompressed(file),
       quietMs: cfg.quietSeconds * 1000,
@@ -214,14 +199,6 @@ export class Shipper {
         },
         'dump stored',
       );
-      return {
-        shipped: true,
-        key: state.key,
-        verdict: followed.verdict,
-        originalBytes: followed.size,
-        storedBytes,
-        seconds,
-      };
     } finally {
       await follower.close();
     }
@@ -237,7 +214,7 @@ export class Shipper {
     const { cfg, s3 } = this.d;
     const birth = (await fh.stat()).birthtime;
     const startedAt = birth.getTime() > 0 ? birth : new Date();
-    const key = dumpKey(cfg.prefix, cfg.pod, startedAt, file, cfg.compression, attempt);
+    const key = dumpKey(cfg.prefix, cfg.pod, startedAt, file, compression, attempt);
     const created = await this.call('CreateMultipartUpload', () =>
       s3.send(
         new CreateMultipartUploadCommand({
