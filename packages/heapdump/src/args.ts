@@ -1,0 +1,289 @@
+// The component's arguments. Kept to what Pulumi's component analyzer can turn into a schema, so Python, Go,
+// C# and YAML programs get the same component: no unions (only `T | undefined`), no intersections, no
+// functions, string enums as `as const` objects. That is also why the app is described with our own small
+// interfaces instead of @pulumi/kubernetes input types (their `number | string` ports are unions).
+import type * as pulumi from '@pulumi/pulumi';
+
+/** How the uploader gets its S3 credentials. */
+export const IdentityKind = {
+  /** An IAM user limited to PutObject on the prefix; its access key lives in a Kubernetes Secret. */
+  AccessKey: 'accessKey',
+  /** IAM Roles for Service Accounts (EKS): a role trusted by the cluster's OIDC provider for this ServiceAccount. */
+  Irsa: 'irsa',
+  /** EKS Pod Identity: a role trusted by pods.eks.amazonaws.com and a PodIdentityAssociation. */
+  PodIdentity: 'podIdentity',
+  /** A Secret you manage (Huawei OBS, MinIO, or keys issued elsewhere); no AWS resources. */
+  ExistingSecret: 'existingSecret',
+} as const;
+export type IdentityKind = (typeof IdentityKind)[keyof typeof IdentityKind];
+
+/** How the uploader runs beside the JVM. */
+export const SidecarMode = {
+  /** A native sidecar (an init container with `restartPolicy: Always`, Kubernetes 1.29+): started first, stopped last. */
+  Native: 'native',
+  /** A second regular container, for clusters older than 1.29. */
+  Classic: 'classic',
+} as const;
+export type SidecarMode = (typeof SidecarMode)[keyof typeof SidecarMode];
+
+/** What the JVM does after writing the dump of its first OutOfMemoryError. */
+export const OnOutOfMemory = {
+  /** `-XX:+ExitOnOutOfMemoryError`: the JVM exits (status 3) and the kubelet restarts it clean. */
+  Exit: 'exit',
+  /** No exit flag: the JVM keeps running in whatever state the error left it. */
+  KeepRunning: 'keepRunning',
+} as const;
+export type OnOutOfMemory = (typeof OnOutOfMemory)[keyof typeof OnOutOfMemory];
+
+/** How the uploader compresses dumps on the way to the bucket. */
+export const Compression = {
+  /** Independent gzip members: every gunzip reads them. */
+  Gzip: 'gzip',
+  /** zstd frames: faster and smaller; Node's own decoder reads only the first frame. */
+  Zstd: 'zstd',
+  /** Stored as written. */
+  None: 'none',
+} as const;
+export type Compression = (typeof Compression)[keyof typeof Compression];
+
+export interface ContainerPortArgs {
+  /** Port number in the container. */
+  containerPort: pulumi.Input<number>;
+  /** Port name (IANA_SVC_NAME), used by Services and probes. */
+  name?: pulumi.Input<string>;
+  /** `TCP` (default), `UDP` or `SCTP`. */
+  protocol?: pulumi.Input<string>;
+}
+
+export interface KeyRefArgs {
+  /** Name of the Secret or ConfigMap. */
+  name: pulumi.Input<string>;
+  /** Key in it. */
+  key: pulumi.Input<string>;
+}
+
+export interface EnvVarArgs {
+  /** Variable name. `JAVA_TOOL_OPTIONS` is appended to, never replaced. */
+  name: pulumi.Input<string>;
+  /** Literal value. */
+  value?: pulumi.Input<string>;
+  /** Take the value from a Secret key. */
+  secretKeyRef?: pulumi.Input<KeyRefArgs>;
+  /** Take the value from a ConfigMap key. */
+  configMapKeyRef?: pulumi.Input<KeyRefArgs>;
+  /** Take the value from a pod field (downward API), like `metadata.name`. */
+  fieldPath?: pulumi.Input<string>;
+}
+
+export interface ResourcesArgs {
+  /** Requests, like `{ cpu: "500m", memory: "1Gi" }`. */
+  requests?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+  /** Limits, like `{ memory: "1Gi" }`. The memory limit sizes the heap when no `-Xmx` is given. */
+  limits?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+}
+
+export interface ProbeArgs {
+  /** HTTP GET this path (with `port`). */
+  httpGetPath?: pulumi.Input<string>;
+  /** Port number for `httpGetPath` or a TCP check. */
+  port?: pulumi.Input<number>;
+  /** Run this command in the container. */
+  exec?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Seconds before the first probe. */
+  initialDelaySeconds?: pulumi.Input<number>;
+  /** Seconds between probes (Kubernetes default 10). */
+  periodSeconds?: pulumi.Input<number>;
+  /** Seconds a probe may take (Kubernetes default 1). */
+  timeoutSeconds?: pulumi.Input<number>;
+  /** Failures in a row that count as failed (Kubernetes default 3). */
+  failureThreshold?: pulumi.Input<number>;
+  /** Successes in a row that count as recovered (Kubernetes default 1). */
+  successThreshold?: pulumi.Input<number>;
+}
+
+export interface ContainerSecurityContextArgs {
+  /** UID the JVM runs as. The uploader runs with the same UID, because the JVM writes dumps with mode 0600. */
+  runAsUser?: pulumi.Input<number>;
+  /** GID the JVM runs as. */
+  runAsGroup?: pulumi.Input<number>;
+  /** Refuse to start the container as root. */
+  runAsNonRoot?: pulumi.Input<boolean>;
+  /** Mount the container's root filesystem read-only (the dump volume stays writable). */
+  readOnlyRootFilesystem?: pulumi.Input<boolean>;
+  /** Allow setuid binaries to gain privileges; false is safer. */
+  allowPrivilegeEscalation?: pulumi.Input<boolean>;
+  /** Capabilities to drop, like `["ALL"]`. */
+  dropCapabilities?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+export interface PodSecurityContextArgs {
+  /** Default UID for every container of the pod. */
+  runAsUser?: pulumi.Input<number>;
+  /** Default GID for every container of the pod. */
+  runAsGroup?: pulumi.Input<number>;
+  /** Refuse to start any container as root. */
+  runAsNonRoot?: pulumi.Input<boolean>;
+  /** Group that owns the pod's volumes. */
+  fsGroup?: pulumi.Input<number>;
+}
+
+export interface HeapDumpsArgs {
+  /** Directory of the shared dump volume in both containers (the JVM's `-XX:HeapDumpPath`). Default `/dumps`. */
+  mountPath?: pulumi.Input<string>;
+  /**
+   * The dump volume's `sizeLimit`, like `"6Gi"`. Default: 1.2 x the maximum heap (2.2 x with `parallelDumps`).
+   * Exceeding it makes the kubelet evict the whole pod, so a smaller value than that is refused.
+   */
+  sizeLimit?: pulumi.Input<string>;
+  /**
+   * The JVM's maximum heap, like `"2Gi"`, when it cannot be derived: by default it is read from `-Xmx` /
+   * `-XX:MaxHeapSize` (command, args, `JAVA_TOOL_OPTIONS`, `JDK_JAVA_OPTIONS`) or computed from the memory limit
+   * and `-XX:MaxRAMPercentage` (JVM default 25%).
+   */
+  maxHeap?: pulumi.Input<string>;
+  /** The JVM is JDK 22+ and may dump in parallel pieces (`*.p0..pN`, merged afterwards): size the volume 2.2 x. */
+  parallelDumps?: pulumi.Input<boolean>;
+  /** `exit` (default): `-XX:+ExitOnOutOfMemoryError`, the kubelet restarts a clean JVM. `keepRunning`: no exit flag. */
+  onOutOfMemory?: pulumi.Input<OnOutOfMemory>;
+  /** More JVM flags appended to `JAVA_TOOL_OPTIONS` after ours. */
+  extraJvmFlags?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+export interface ProvisionedBucketArgs {
+  /** Exact bucket name. Default: auto-named from the component name (`<name>-dumps-<random>`). */
+  name?: pulumi.Input<string>;
+  /** Days after which dumps expire. Default 30. */
+  retentionDays?: pulumi.Input<number>;
+  /** KMS key ARN for SSE-KMS. Default: SSE-S3 (AES256). */
+  kmsKeyArn?: pulumi.Input<string>;
+  /** Delete the bucket with its dumps on `pulumi destroy`. Default false: a bucket holding dumps is kept. */
+  forceDestroy?: pulumi.Input<boolean>;
+}
+
+export interface ExistingBucketArgs {
+  /** Bucket name. */
+  bucket: pulumi.Input<string>;
+  /** S3-compatible endpoint URL, like `https://obs.cn-north-4.myhuaweicloud.com` or `http://minio.minio:9000`. Default: AWS S3. */
+  endpoint?: pulumi.Input<string>;
+  /** Region the requests are signed for. Required on AWS; default `us-east-1` with an endpoint. */
+  region?: pulumi.Input<string>;
+  /** Path-style addressing (`<endpoint>/<bucket>/<key>`), usual for MinIO. Default false: virtual-hosted (AWS, OBS). */
+  forcePathStyle?: pulumi.Input<boolean>;
+  /** Send CRC32 checksums on parts and the whole object. Default true; turn off for stores that reject them. */
+  checksums?: pulumi.Input<boolean>;
+}
+
+export interface StorageArgs {
+  /** Provision a hardened bucket (the default when `existing` is not given). */
+  provision?: ProvisionedBucketArgs;
+  /** Use a bucket you already have, on AWS or any S3-compatible store. */
+  existing?: ExistingBucketArgs;
+  /** Key prefix under which dumps are stored, ending in `/`. Default `heapdumps/`. */
+  prefix?: pulumi.Input<string>;
+}
+
+export interface ExistingSecretArgs {
+  /** Name of the Secret, in the app's namespace. */
+  name: pulumi.Input<string>;
+  /** Key holding the access key id. Default `AWS_ACCESS_KEY_ID`. */
+  accessKeyIdKey?: pulumi.Input<string>;
+  /** Key holding the secret access key. Default `AWS_SECRET_ACCESS_KEY`. */
+  secretAccessKeyKey?: pulumi.Input<string>;
+}
+
+export interface IrsaArgs {
+  /** ARN of the cluster's IAM OIDC provider, like `arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC`. */
+  oidcProviderArn: pulumi.Input<string>;
+}
+
+export interface PodIdentityArgs {
+  /** Name of the EKS cluster (its Pod Identity Agent add-on must be installed). */
+  clusterName: pulumi.Input<string>;
+}
+
+export interface IdentityArgs {
+  /**
+   * Which identity: `accessKey` (default with a provisioned bucket), `irsa`, `podIdentity`, `existingSecret`.
+   * A plain value, not an Input: it decides which resources exist, and a preview must show them.
+   */
+  kind?: IdentityKind;
+  /** Settings for `existingSecret`. */
+  existingSecret?: ExistingSecretArgs;
+  /** Settings for `irsa`. */
+  irsa?: IrsaArgs;
+  /** Settings for `podIdentity`. */
+  podIdentity?: PodIdentityArgs;
+}
+
+export interface UploaderArgs {
+  /** Image of the uploader. Default `ghcr.io/kube-heapdump/kube-heapdump-uploader:<this package's version>`. */
+  image?: pulumi.Input<string>;
+  /** Registry for the default image name (an internal mirror), like `registry.example.com/mirror`. */
+  registry?: pulumi.Input<string>;
+  /** `gzip` (default), `zstd` or `none`. */
+  compression?: pulumi.Input<Compression>;
+  /** Resources of the uploader. Default requests 50m CPU / 160Mi, limit 256Mi memory. */
+  resources?: pulumi.Input<ResourcesArgs>;
+  /** `native` (default, Kubernetes 1.29+) or `classic`. */
+  sidecar?: pulumi.Input<SidecarMode>;
+  /**
+   * Upload rate you can count on from the node to the bucket, in MB/s: sizes `terminationGracePeriodSeconds` so an
+   * upload of a full dump finishes when the pod stops. Default 50.
+   */
+  uploadRateMBps?: pulumi.Input<number>;
+  /** Port of the uploader's `/healthz` and `/metrics`. Default 9779. */
+  metricsPort?: pulumi.Input<number>;
+  /** Seconds a dump may stop growing without its end record before it is shipped as incomplete. Default 60. */
+  quietSeconds?: pulumi.Input<number>;
+}
+
+export interface HeapDumpEnabledAppArgs {
+  /** Namespace of the Deployment, Secret and ServiceAccount. Default `default`. */
+  namespace?: pulumi.Input<string>;
+  /** App name: the Deployment's name, its `app` label and the `<app>` part of dump keys. Default: the component name. */
+  appName?: pulumi.Input<string>;
+  /** Image of the Java app. */
+  image: pulumi.Input<string>;
+  /** Container entrypoint; the image's by default. The heap dump flags reach the JVM whatever the entrypoint. */
+  command?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Container arguments. */
+  args?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Replicas. Default 1. */
+  replicas?: pulumi.Input<number>;
+  /** Extra labels for the pods (the component sets `app`). */
+  labels?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+  /** Extra annotations for the pods. */
+  podAnnotations?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+  /** Ports the app listens on. */
+  ports?: pulumi.Input<pulumi.Input<ContainerPortArgs>[]>;
+  /** Environment of the app container. */
+  env?: pulumi.Input<pulumi.Input<EnvVarArgs>[]>;
+  /** Resources of the app container. Set a memory limit: it sizes the heap and the dump volume. */
+  resources?: pulumi.Input<ResourcesArgs>;
+  /** Liveness probe. Warned about when it could kill the JVM while it writes a dump. */
+  livenessProbe?: pulumi.Input<ProbeArgs>;
+  /** Readiness probe. */
+  readinessProbe?: pulumi.Input<ProbeArgs>;
+  /** Startup probe. */
+  startupProbe?: pulumi.Input<ProbeArgs>;
+  /** Security context of the app container. */
+  securityContext?: pulumi.Input<ContainerSecurityContextArgs>;
+  /** Security context of the pod. */
+  podSecurityContext?: pulumi.Input<PodSecurityContextArgs>;
+  /** ServiceAccount of the pod. With `irsa` or `podIdentity` the component creates it (default name: the app name). */
+  serviceAccountName?: pulumi.Input<string>;
+  /** Name of the app container. Default `app`. */
+  containerName?: pulumi.Input<string>;
+  /** Image pull secrets (names) for both containers. */
+  imagePullSecrets?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Seconds the pod gets to stop. Raised when needed so the uploader can finish a full dump. */
+  terminationGracePeriodSeconds?: pulumi.Input<number>;
+  /** Where and how the JVM writes its dumps. */
+  heapDumps?: pulumi.Input<HeapDumpsArgs>;
+  /** Where dumps are stored. Default: a provisioned, hardened bucket. */
+  storage?: StorageArgs;
+  /** How the uploader authenticates. Default: an access key in a Secret. */
+  identity?: IdentityArgs;
+  /** The uploader sidecar. */
+  uploader?: pulumi.Input<UploaderArgs>;
+}

@@ -1,0 +1,90 @@
+// Byte sizes as Kubernetes and the JVM write them, and the heap a container's JVM will get: pure functions.
+
+const KUBE_SUFFIX: Readonly<Record<string, number>> = {
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** Bytes of a Kubernetes quantity (`512Mi`, `2G`, `1.5Gi`, `1e9`), or undefined when it is not one. */
+export function parseQuantity(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)|[eE](\d+))?$/.exec(text.trim());
+  if (!m) return undefined;
+  const value = Number(m[1]);
+  if (m[3] !== undefined) return value * 10 ** Number(m[3]);
+  return value * (KUBE_SUFFIX[m[2] ?? ''] ?? 1);
+}
+
+/** A byte count as a Kubernetes quantity, rounded up to whole MiB. */
+export function formatMi(bytes: number): string {
+  return `${Math.ceil(bytes / 2 ** 20)}Mi`;
+}
+
+/** Bytes of a JVM size (`2g`, `512M`, `1024k`, `2147483648`), or undefined. */
+export function parseJvmSize(text: string): number | undefined {
+  const m = /^(\d+)([kKmMgGtT]?)$/.exec(text);
+  if (!m) return undefined;
+  const unit = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[(m[2] ?? '').toLowerCase()] ?? 1;
+  return Number(m[1]) * unit;
+}
+
+/** The JVM flags that decide the maximum heap, as the JVM reads them: the last one of each kind wins. */
+export interface HeapFlags {
+  /** From `-Xmx` or `-XX:MaxHeapSize`. */
+  maxHeapBytes?: number;
+  /** From `-XX:MaxRAMPercentage`. */
+  maxRamPercentage?: number;
+}
+
+/**
+ * Reads heap flags from option words in the order the JVM applies them (JAVA_TOOL_OPTIONS first, then
+ * JDK_JAVA_OPTIONS, then the command line), so a later flag overrides an earlier one, as in the JVM.
+ * Throws on a malformed size, naming the word: a typo there would otherwise size the volume wrong.
+ */
+export function readHeapFlags(words: readonly string[]): HeapFlags {
+  const flags: HeapFlags = {};
+  for (const word of words) {
+    let size: string | undefined;
+    if (word.startsWith('-Xmx')) size = word.slice(4);
+    else if (word.startsWith('-XX:MaxHeapSize=')) size = word.slice('-XX:MaxHeapSize='.length);
+    if (size !== undefined) {
+      const bytes = parseJvmSize(size);
+      if (bytes === undefined || bytes === 0) throw new Error(`"${word}" is not a heap size the JVM accepts`);
+      flags.maxHeapBytes = bytes;
+      continue;
+    }
+    if (word.startsWith('-XX:MaxRAMPercentage=')) {
+      const pct = Number(word.slice('-XX:MaxRAMPercentage='.length));
+      if (!Number.isFinite(pct) || pct <= 0 || pct > 100) throw new Error(`"${word}" is not a percentage`);
+      flags.maxRamPercentage = pct;
+    }
+  }
+  return flags;
+}
+
+/** HotSpot's default MaxRAMPercentage. */
+export const DEFAULT_MAX_RAM_PERCENTAGE = 25;
+
+/** The maximum heap from flags and the container memory limit, or undefined when neither says. */
+export function maxHeapBytes(flags: HeapFlags, memoryLimitBytes: number | undefined): number | undefined {
+  if (flags.maxHeapBytes !== undefined) return flags.maxHeapBytes;
+  if (memoryLimitBytes === undefined) return undefined;
+  return Math.floor((memoryLimitBytes * (flags.maxRamPercentage ?? DEFAULT_MAX_RAM_PERCENTAGE)) / 100);
+}
+
+/** Splits an options string the way the JVM splits JAVA_TOOL_OPTIONS: on white space, honouring quotes. */
+export function splitOptions(text: string): string[] {
+  const words: string[] = [];
+  for (const m of text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) words.push(m[1] ?? m[2] ?? m[3] ?? '');
+  return words;
+}

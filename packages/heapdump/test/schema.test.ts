@@ -1,0 +1,75 @@
+// The schema `pulumi package add` generates for other languages, produced in-process by Pulumi's own
+// source-based component provider (the analyzer the CLI runs), from this package's source.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ComponentProvider } from '@pulumi/pulumi/provider/experimental/index.js';
+import { HeapDumpEnabledApp } from '../src/index.ts';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+
+interface Schema {
+  name: string;
+  version: string;
+  resources: Record<
+    string,
+    {
+      isComponent: boolean;
+      inputProperties: Record<string, { $ref?: string; type?: string; description?: string }>;
+      requiredInputs?: string[];
+      properties: Record<string, unknown>;
+    }
+  >;
+  types: Record<string, { type: string; enum?: { value: string }[]; properties?: Record<string, unknown> }>;
+}
+
+test('PulumiPlugin.yaml declares a Node.js plugin', async () => {
+  const manifest = await readFile(new URL('../PulumiPlugin.yaml', import.meta.url), 'utf8');
+  assert.match(manifest, /^runtime: nodejs$/m);
+});
+
+test('the analyzer turns the component into a schema other languages can use', async () => {
+  const provider = new ComponentProvider({
+    name: 'heapdump',
+    dirname: packageDir,
+    components: [HeapDumpEnabledApp],
+  });
+  const schema = JSON.parse(await provider.getSchema()) as Schema;
+  assert.equal(schema.name, 'heapdump');
+  const app = schema.resources['heapdump:index:HeapDumpEnabledApp'];
+  assert.ok(app, `resources: ${Object.keys(schema.resources)}`);
+  assert.equal(app.isComponent, true);
+  for (const input of [
+    'image',
+    'namespace',
+    'env',
+    'resources',
+    'livenessProbe',
+    'heapDumps',
+    'storage',
+    'identity',
+    'uploader',
+  ]) {
+    assert.ok(app.inputProperties[input], `input ${input}`);
+    assert.ok(app.inputProperties[input]?.description, `input ${input} is documented`);
+  }
+  assert.deepEqual(app.requiredInputs, ['image']);
+  for (const output of [
+    'deploymentName',
+    'namespace',
+    'bucketName',
+    'keyPrefix',
+    'secretName',
+    'serviceAccountName',
+    'listCommand',
+  ]) {
+    assert.ok(app.properties[output], `output ${output}`);
+  }
+  const kinds = schema.types['heapdump:index:IdentityKind'];
+  assert.deepEqual(
+    kinds?.enum?.map((m) => m.value),
+    ['accessKey', 'irsa', 'podIdentity', 'existingSecret'],
+  );
+  assert.ok(schema.types['heapdump:index:ExistingBucketArgs']?.properties?.endpoint);
+});
