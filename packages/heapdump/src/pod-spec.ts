@@ -89,6 +89,13 @@ export const DEFAULT_METRICS_PORT = 9779;
 export const DUMP_FACTOR = 1.2;
 /** JDK 22+ parallel dumps hold the pieces and the merged file at once. */
 export const PARALLEL_DUMP_FACTOR = 2.2;
+/**
+ * By default the volume holds two dumps: the one still uploading and the next one, written when the restarted
+ * JVM runs out of memory again before that upload ends (a crash loop: the pod simulation hit exactly this,
+ * and a volume sized for one dump got the pod evicted). A limit, not a reservation: disk is used as written.
+ */
+export const DEFAULT_VOLUME_FACTOR = DUMP_FACTOR + DUMP_FACTOR;
+export const DEFAULT_PARALLEL_VOLUME_FACTOR = DUMP_FACTOR + PARALLEL_DUMP_FACTOR;
 /** Upload rate assumed for the grace period when `uploader.uploadRateMBps` is not given. */
 export const DEFAULT_UPLOAD_MBPS = 50;
 /** A conservative rate for a paused JVM writing its dump to node disk (measured 250-400 MB/s on local SSD). */
@@ -247,7 +254,8 @@ export function computeSizing(
     }
   }
 
-  const factor = heapDumps.parallelDumps ? PARALLEL_DUMP_FACTOR : DUMP_FACTOR;
+  const oneDump = heapDumps.parallelDumps ? PARALLEL_DUMP_FACTOR : DUMP_FACTOR;
+  const twoDumps = heapDumps.parallelDumps ? DEFAULT_PARALLEL_VOLUME_FACTOR : DEFAULT_VOLUME_FACTOR;
   const explicit = quantityOf(heapDumps.sizeLimit, 'heapDumps.sizeLimit');
   let sizeLimitBytes: number;
   if (heap === undefined) {
@@ -260,15 +268,22 @@ export function computeSizing(
     }
     sizeLimitBytes = explicit;
   } else {
-    const needed = Math.ceil(heap * factor);
+    const needed = Math.ceil(heap * oneDump);
     if (explicit !== undefined && explicit < needed) {
       throw new ArgsError(
         'heapDumps.sizeLimit',
-        `${heapDumps.sizeLimit} is below ${factor} x the ${formatMi(heap)} heap (${formatMi(needed)}): a full dump ` +
+        `${heapDumps.sizeLimit} is below ${oneDump} x the ${formatMi(heap)} heap (${formatMi(needed)}): a full dump ` +
           'would overflow it and the kubelet evicts the pod',
       );
     }
-    sizeLimitBytes = explicit ?? needed;
+    const comfortable = Math.ceil(heap * twoDumps);
+    if (explicit !== undefined && explicit < comfortable) {
+      warnings.push(
+        `heapDumps.sizeLimit: ${heapDumps.sizeLimit} holds one dump but not two (${formatMi(comfortable)}): if the ` +
+          'restarted JVM dumps again while the previous dump is still uploading, the kubelet evicts the pod',
+      );
+    }
+    sizeLimitBytes = explicit ?? comfortable;
   }
   const maxDumpBytes = heap === undefined ? sizeLimitBytes : Math.ceil(heap * DUMP_FACTOR);
 

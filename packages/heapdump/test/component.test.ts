@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { type Child, construct, installMocks, MOCK_REGION, type Registered, resolved } from './mocks.ts';
+import {
+  type Child,
+  construct,
+  installMocks,
+  MOCK_REGION,
+  type Registered,
+  resolved,
+} from '../../../test/support/pulumi-mocks.ts';
 
 const mocks = await installMocks();
 // The component is imported after setMocks, as Pulumi's testing guide asks.
@@ -174,7 +181,7 @@ describe('provisioned bucket + access key (the default)', () => {
     assert.equal(await resolved(r.app.namespace), 'shop');
     assert.equal(await resolved(r.app.keyPrefix), 'heapdumps/');
     assert.equal(await resolved(r.app.serviceAccountName), 'default');
-    assert.equal(await resolved(r.app.dumpVolumeSizeLimit), '615Mi');
+    assert.equal(await resolved(r.app.dumpVolumeSizeLimit), '1229Mi');
     assert.equal(
       await resolved(r.app.listCommand),
       `heapdump list --bucket ${bucketName} --prefix heapdumps/ --region ${MOCK_REGION} --namespace shop --app orders`,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { installMocks, resolved } from './mocks.ts';
+import { installMocks, resolved } from '../../../test/support/pulumi-mocks.ts';
 
 const mocks = await installMocks();
 

@@ -163,9 +163,10 @@ describe('dump volume', () => {
     return Number(m[1]) * 2 ** 20;
   };
 
-  test('is 1.2 x the heap from the memory limit and the JVM default MaxRAMPercentage (25%)', () => {
+  test('holds two dumps of the heap from the memory limit and the JVM default MaxRAMPercentage (25%)', () => {
     const bytes = sizeLimitBytes(renderDeployment(inputs({}, { resources: { limits: { memory: '8Gi' } } })));
-    assert.ok(bytes >= 1.2 * 2 * Gi && bytes < 1.2 * 2 * Gi + 2 ** 20, `${bytes}`);
+    // Two dumps of 1.2 x the 2 GiB heap: one still uploading, the next written after a restart.
+    assert.ok(bytes >= 2 * 1.2 * 2 * Gi && bytes < 2 * 1.2 * 2 * Gi + 2 ** 20, `${bytes}`);
   });
 
   test('follows -XX:MaxRAMPercentage, and -Xmx wins; the command line wins over JAVA_TOOL_OPTIONS', () => {
@@ -178,7 +179,7 @@ describe('dump volume', () => {
         },
       ),
     );
-    assert.ok(sizeLimitBytes(pct) >= 1.2 * 3 * Gi);
+    assert.ok(sizeLimitBytes(pct) >= 2 * 1.2 * 3 * Gi);
     const xmx = renderDeployment(
       inputs(
         {},
@@ -190,29 +191,34 @@ describe('dump volume', () => {
       ),
     );
     assert.equal(xmx.sizing.maxHeapBytes, 2 * Gi);
-    assert.ok(sizeLimitBytes(xmx) >= 1.2 * 2 * Gi);
+    assert.ok(sizeLimitBytes(xmx) >= 2 * 1.2 * 2 * Gi && sizeLimitBytes(xmx) < 2 * 1.2 * 3 * Gi);
   });
 
-  test('is 2.2 x the heap for JDK 22+ parallel dumps', () => {
+  test('holds a JDK 22+ parallel dump (2.2 x the heap) beside the previous dump (1.2 x)', () => {
     const r = renderDeployment(inputs({ heapDumps: { parallelDumps: true } }, { args: ['-Xmx1g'] }));
-    assert.ok(sizeLimitBytes(r) >= 2.2 * Gi);
+    assert.ok(sizeLimitBytes(r) >= (2.2 + 1.2) * Gi);
   });
 
-  test('a sizeLimit below 1.2 x the heap is refused; a larger one is kept', () => {
+  test('a sizeLimit below one dump (1.2 x the heap) is refused, below two warns; it is kept as given', () => {
     argsError(
       () => renderDeployment(inputs({ heapDumps: { sizeLimit: '1Gi' } }, { args: ['-Xmx1g'] })),
       'heapDumps.sizeLimit',
     );
-    assert.equal(
-      sizeLimitBytes(renderDeployment(inputs({ heapDumps: { sizeLimit: '10Gi' } }, { args: ['-Xmx1g'] }))),
-      10 * Gi,
+    const one = renderDeployment(inputs({ heapDumps: { sizeLimit: '1300Mi' } }, { args: ['-Xmx1g'] }));
+    assert.equal(sizeLimitBytes(one), 1300 * 2 ** 20);
+    assert.ok(one.warnings.some((w) => w.startsWith('heapDumps.sizeLimit:')));
+    const roomy = renderDeployment(inputs({ heapDumps: { sizeLimit: '10Gi' } }, { args: ['-Xmx1g'] }));
+    assert.equal(sizeLimitBytes(roomy), 10 * Gi);
+    assert.deepEqual(
+      roomy.warnings.filter((w) => w.startsWith('heapDumps')),
+      [],
     );
   });
 
   test('an unknown heap and no sizeLimit is refused, naming what to set', () => {
     argsError(() => renderDeployment(inputs({}, { resources: {} })), 'heapDumps.maxHeap');
     const r = renderDeployment(inputs({ heapDumps: { maxHeap: '3Gi' } }, { resources: {} }));
-    assert.ok(sizeLimitBytes(r) >= 1.2 * 3 * Gi);
+    assert.ok(sizeLimitBytes(r) >= 2 * 1.2 * 3 * Gi);
   });
 
   test('a memory limit at or below -Xmx is refused; one barely above it warns', () => {

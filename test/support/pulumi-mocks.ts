@@ -36,7 +36,7 @@ function computed(type: string, name: string, inputs: Inputs): Record<string, un
       return { name: roleName, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${roleName}` };
     }
     case 'aws:iam/accessKey:AccessKey':
-      return { secret: `mock-secret-${suffix()}` };
+      return { secret: accessKey?.secretAccessKey ?? `mock-secret-${suffix()}` };
     default:
       if (type.startsWith('kubernetes:')) {
         // The Kubernetes provider auto-names objects that have no metadata.name.
@@ -49,16 +49,26 @@ function computed(type: string, name: string, inputs: Inputs): Record<string, un
 }
 
 let registered: Registered[] = [];
+let accessKey: MockAccessKey | undefined;
+
+/** The key every aws.iam.AccessKey gets (a credential a test S3 server accepts); random when not given. */
+export interface MockAccessKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
 
 /** Installs the mocks once per process; `reset()` clears the record between tests. */
-export async function installMocks(): Promise<{ registered: () => Registered[]; reset: () => void }> {
+export async function installMocks(
+  options: { accessKey?: MockAccessKey } = {},
+): Promise<{ registered: () => Registered[]; reset: () => void }> {
+  accessKey = options.accessKey;
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const inputs = args.inputs as Inputs;
         const id =
           args.type === 'aws:iam/accessKey:AccessKey'
-            ? `AKIA${suffix().toUpperCase()}MOCK`
+            ? (accessKey?.accessKeyId ?? `AKIA${suffix().toUpperCase()}MOCK`)
             : `${args.name}-id`;
         const state = { ...inputs, ...computed(args.type, args.name, inputs) };
         registered.push({ type: args.type, name: args.name, id, inputs, state });
