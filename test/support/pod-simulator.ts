@@ -255,7 +255,8 @@ export class SimulatedPod extends EventEmitter {
   private spawn(c: ContainerSpec): ChildProcess {
     const [cmd, ...args] = this.argv(c);
     if (!cmd) throw new SimulationError(`container ${c.name}: nothing to run`);
-    const child = spawn(cmd, args, { env: this.env(c), stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdin stays open, as for a container without a TTY whose runtime keeps the pipe (apps may wait on it).
+    const child = spawn(cmd, args, { env: this.env(c), stdio: ['pipe', 'pipe', 'pipe'] });
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
         this.options.onLine?.(c.name, line);
@@ -311,6 +312,12 @@ export class SimulatedPod extends EventEmitter {
     this.failure = reason;
     this.emit('failed', reason);
     void this.stop();
+  }
+
+  /** The host pid of a running container's process (without namespaces, the program's own pid). */
+  pid(container: string): number | undefined {
+    const child = this.processes.get(container);
+    return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
   }
 
   /** Resolves when `container` has exited `times` times in total. */

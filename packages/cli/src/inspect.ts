@@ -1,27 +1,59 @@
-// `heapdump inspect <file>`: verdict, header facts, totals and the top classes of a heap dump.
-import { type AnalyzedDump, analyzeFile } from '@kube-heapdump/hprof';
-import { UsageError } from './errors.ts';
+// `heapdump inspect <file|key>`: verdict, header facts, totals and the top classes of a heap dump.
+import { existsSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { type AnalyzedDump, analyzeFile, analyzeStream } from '@kube-heapdump/hprof';
+import { parseDumpKey } from '@kube-heapdump/uploader/keys';
+import { describeStoreError, UsageError } from './errors.ts';
 import { humanBytes, table, thousands } from './format.ts';
+import type { Store } from './store.ts';
 
 export interface InspectOptions {
   top: number;
   json: boolean;
 }
 
-/** Exit status: 0 for a complete dump, 1 for an incomplete or invalid one (its summary is still printed). */
+/**
+ * Inspects a local file, or, when no such file exists and a bucket is configured, the object with that key,
+ * streamed (never saved). Exit status: 0 for a complete dump, 1 for an incomplete or invalid one (its summary
+ * is still printed).
+ */
 export async function inspect(
-  path: string,
+  target: string,
   options: InspectOptions,
   out: (s: string) => void,
+  store: () => Store | undefined,
 ): Promise<number> {
   let dump: AnalyzedDump;
-  try {
-    dump = await analyzeFile(path, { top: options.top });
-  } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${describeFileError(err as NodeJS.ErrnoException)}`);
+  if (existsSync(target)) {
+    try {
+      dump = await analyzeFile(target, { top: options.top });
+    } catch (err) {
+      throw new UsageError(`cannot read ${target}: ${describeFileError(err as NodeJS.ErrnoException)}`);
+    }
+  } else {
+    const s = store();
+    if (!s)
+      throw new UsageError(`cannot read ${target}: no such file (and no bucket set to read it as a key)`);
+    dump = await inspectObject(s, target, options.top);
   }
-  out(options.json ? JSON.stringify(dump, null, 2) : render(path, dump));
+  out(options.json ? JSON.stringify(dump, null, 2) : render(target, dump));
   return dump.verdict === 'complete' ? 0 : 1;
+}
+
+async function inspectObject(store: Store, key: string, top: number): Promise<AnalyzedDump> {
+  const what = `s3://${store.bucket}/${key}`;
+  try {
+    const res = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+    const declared = res.Metadata?.compression;
+    const compression =
+      declared === 'gzip' || declared === 'zstd' || declared === 'none'
+        ? declared
+        : (parseDumpKey(store.prefix, key)?.compression ?? 'none');
+    return await analyzeStream(res.Body as Readable, compression, { top });
+  } catch (err) {
+    throw describeStoreError(err, what, store.endpoint);
+  }
 }
 
 function describeFileError(err: NodeJS.ErrnoException): string {

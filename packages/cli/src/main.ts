@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the `heapdump` command: one clear line and exit status 2 for bad usage, never a stack trace.
 import { CommanderError } from 'commander';
-import { UsageError } from './errors.ts';
+import { StoreError, UsageError } from './errors.ts';
 import { buildProgram } from './program.ts';
 
 const program = buildProgram(
@@ -20,6 +20,9 @@ try {
   } else if (err instanceof UsageError) {
     process.stderr.write(`heapdump: ${err.message}\n`);
     process.exitCode = 2;
+  } else if (err instanceof StoreError) {
+    process.stderr.write(`heapdump: ${err.message}\n`);
+    process.exitCode = 1;
   } else {
     process.stderr.write(`heapdump: ${(err as Error).message}\n`);
     process.exitCode = 1;

@@ -1,6 +1,14 @@
 // The `heapdump` command line: verbs, flags and help.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type DumpFilters, parseSince, resolveKey } from './catalog.ts';
+import { describeStoreError, StoreError, UsageError } from './errors.ts';
+import { get } from './get.ts';
 import { inspect } from './inspect.ts';
+import { list } from './list.ts';
+import { parseExpiry, presignedUrl } from './share.ts';
+import { openStore, STORE_FLAGS, type Store, type StoreOptions } from './store.ts';
+import { fetchSummary, renderStoredSummary } from './stored-summary.ts';
+import { trigger } from './trigger.ts';
 
 export function positiveInteger(value: string): number {
   const n = Number(value);
@@ -8,25 +16,192 @@ export function positiveInteger(value: string): number {
   return n;
 }
 
+interface FilterFlags {
+  namespace?: string;
+  app?: string;
+  pod?: string;
+  since?: string;
+}
+
+function withStoreFlags(command: Command): Command {
+  for (const [flags, description] of STORE_FLAGS) command.addOption(new Option(flags, description));
+  return command;
+}
+
+function withFilterFlags(command: Command, since: boolean): Command {
+  command
+    .option('-n, --namespace <namespace>', 'only dumps of this namespace')
+    .option('--app <app>', 'only dumps of this app')
+    .option('--pod <pod>', 'only dumps of this pod');
+  if (since) command.option('--since <when>', 'only dumps started since: 7d, 24h, 30m, or a date');
+  return command;
+}
+
+function filtersOf(f: FilterFlags): DumpFilters {
+  return {
+    ...(f.namespace !== undefined ? { namespace: f.namespace } : {}),
+    ...(f.app !== undefined ? { app: f.app } : {}),
+    ...(f.pod !== undefined ? { pod: f.pod } : {}),
+    ...(f.since !== undefined ? { since: parseSince(f.since) } : {}),
+  };
+}
+
+/** Runs `work` against the store, turning whatever the SDK throws into one line. */
+async function withStore<T>(options: StoreOptions, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStore(options);
+  try {
+    return await work(store);
+  } catch (err) {
+    if (err instanceof StoreError || err instanceof UsageError) throw err;
+    throw describeStoreError(err, `s3://${store.bucket}/${store.prefix}`, store.endpoint);
+  } finally {
+    store.client.destroy();
+  }
+}
+
 /** Builds the program; actions set `process.exitCode` through `setExit`. */
 export function buildProgram(out: (s: string) => void, setExit: (code: number) => void): Command {
   const program = new Command('heapdump')
-    .description('Java heap dumps from Kubernetes, for the developers who need them.')
+    .description(
+      'Java heap dumps from Kubernetes, for the developers who need them. Verbs that read the bucket take ' +
+        "the uploader's settings from flags or the same environment variables, and credentials from the AWS " +
+        'SDK chain (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, IRSA); read access is enough.',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program
-    .command('inspect')
-    .description(
-      'Print the verdict (complete, incomplete, invalid), header facts, totals and the classes with the most ' +
-        'shallow bytes of a heap dump file (.hprof, .hprof.gz, .hprof.zst). Exit status 0 when complete, 1 when not.',
-    )
-    .argument('<file>', 'heap dump file')
-    .option('--top <n>', 'how many classes to list', positiveInteger, 20)
-    .option('--json', 'print the summary as JSON (the schema the uploader stores beside each dump)', false)
-    .action(async (file: string, options: { top: number; json: boolean }) => {
-      setExit(await inspect(file, options, out));
+  withStoreFlags(
+    program
+      .command('inspect')
+      .description(
+        'Print the verdict (complete, incomplete, invalid), header facts, totals and the classes with the most ' +
+          'shallow bytes of a heap dump: a local file (.hprof, .hprof.gz, .hprof.zst) or, when no such file ' +
+          'exists, the object with that key (streamed, not saved). Exit status 0 when complete, 1 when not.',
+      )
+      .argument('<file|key>', 'heap dump file, or object key')
+      .option('--top <n>', 'how many classes to list', positiveInteger, 20)
+      .option('--json', 'print the summary as JSON (the schema the uploader stores beside each dump)', false),
+  ).action(async (target: string, options: StoreOptions & { top: number; json: boolean }) => {
+    let store: Store | undefined;
+    try {
+      setExit(
+        await inspect(target, options, out, () => {
+          store = openStore(options);
+          return store;
+        }),
+      );
+    } finally {
+      (store as Store | undefined)?.client.destroy();
+    }
+  });
+
+  withFilterFlags(
+    withStoreFlags(
+      program
+        .command('list')
+        .description(
+          'List the dumps in the bucket, newest first: time, namespace/app/pod, size, compression, verdict, key.',
+        )
+        .option('--json', 'print JSON instead of a table', false),
+    ),
+    true,
+  ).action(async (options: StoreOptions & FilterFlags & { json: boolean }) => {
+    await withStore(options, (store) => list(store, filtersOf(options), options.json, out));
+  });
+
+  withFilterFlags(
+    withStoreFlags(
+      program
+        .command('get')
+        .description(
+          'Download a dump, decompressed to .hprof, and verify its SHA-256 against the summary. An interrupted ' +
+            'download resumes where it stopped (the stored bytes are kept in <file>.download).',
+        )
+        .argument('<key|latest>', 'object key, or latest (the newest dump matching the filters)')
+        .option('-o, --output <file>', 'where to write the dump (default <pod>-<time>-<file>.hprof)')
+        .option('--force', 'overwrite the output file if it exists', false),
+    ),
+    false,
+  ).action(
+    async (
+      keyOrLatest: string,
+      options: StoreOptions & FilterFlags & { output?: string; force: boolean },
+    ) => {
+      await withStore(options, async (store) => {
+        const key = await resolveKey(store, keyOrLatest, filtersOf(options));
+        const r = await get(store, key, {
+          ...(options.output !== undefined ? { output: options.output } : {}),
+          force: options.force,
+          progress: Boolean(process.stderr.isTTY),
+        });
+        out(
+          `${r.path}: ${r.bytes} bytes, sha256 ${r.sha256} ${r.verified ? 'verified' : 'NOT verified (the dump has no summary)'}` +
+            (r.resumedFrom > 0 ? `, resumed at ${r.resumedFrom} stored bytes` : ''),
+        );
+      });
+    },
+  );
+
+  withFilterFlags(
+    withStoreFlags(
+      program
+        .command('url')
+        .description('Print a presigned download link for a dump, for someone without credentials.')
+        .argument('<key|latest>', 'object key, or latest')
+        .option('--expires <duration>', 'how long the link works: 30m, 1h, 7d (at most 7d)', '1h'),
+    ),
+    false,
+  ).action(async (keyOrLatest: string, options: StoreOptions & FilterFlags & { expires: string }) => {
+    const seconds = parseExpiry(options.expires);
+    await withStore(options, async (store) => {
+      const key = await resolveKey(store, keyOrLatest, filtersOf(options));
+      out(await presignedUrl(store, key, seconds));
     });
+  });
+
+  withFilterFlags(
+    withStoreFlags(
+      program
+        .command('summary')
+        .description(
+          'Print the summary the uploader stored beside a dump (verdict, pod, timings, top classes) without downloading the dump.',
+        )
+        .argument('<key|latest>', 'object key, or latest')
+        .option('--top <n>', 'how many classes to list', positiveInteger, 20)
+        .option('--json', 'print the stored summary JSON as is', false),
+    ),
+    false,
+  ).action(
+    async (keyOrLatest: string, options: StoreOptions & FilterFlags & { top: number; json: boolean }) => {
+      await withStore(options, async (store) => {
+        const key = await resolveKey(store, keyOrLatest, filtersOf(options));
+        const summary = await fetchSummary(store, key);
+        out(options.json ? JSON.stringify(summary, null, 2) : renderStoredSummary(summary, options.top));
+      });
+    },
+  );
+
+  program
+    .command('trigger')
+    .description(
+      'Dump the heap of a running JVM without restarting it: kubectl exec into the app container, jcmd ' +
+        '<pid> GC.heap_dump into the dump volume (jattach when the image has no JDK); the uploader sidecar ' +
+        'ships it like any OOM dump. Prints the key to expect; --wait polls until it is stored.',
+    )
+    .argument('<pod>', 'pod name')
+    .option('-n, --namespace <namespace>', "namespace of the pod (default: kubectl's current)")
+    .option('-c, --container <name>', 'the JVM container (default: the one that mounts the dump volume)')
+    .option('--pid <pid>', 'the JVM pid inside the container, when it runs several JVMs', positiveInteger)
+    .option('--wait', 'wait until the dump is stored in the bucket', false)
+    .option('--timeout <seconds>', 'how long --wait waits', positiveInteger, 600)
+    .action(
+      async (
+        pod: string,
+        options: { namespace?: string; container?: string; pid?: number; wait: boolean; timeout: number },
+      ) => {
+        await trigger(pod, options, out);
+      },
+    );
 
   return program;
 }

@@ -36,8 +36,10 @@ export function dumpKey(
   return `${prefix}${pod.namespace}/${pod.app}/${pod.name}/${stamp}-${fileName}${storedSuffix(fileName, compression)}`;
 }
 
+export const SUMMARY_SUFFIX = '.summary.json';
+
 export function summaryKey(dumpKey: string): string {
-  return `${dumpKey}.summary.json`;
+  return `${dumpKey}${SUMMARY_SUFFIX}`;
 }
 
 /**
@@ -46,4 +48,45 @@ export function summaryKey(dumpKey: string): string {
  */
 export function isDumpFileName(name: string): boolean {
   return !name.startsWith('.') && /\.hprof(\.gz)?$/.test(name);
+}
+
+/** The parts of a dump key, read back (the CLI lists and filters by them). */
+export interface ParsedDumpKey {
+  key: string;
+  namespace: string;
+  app: string;
+  pod: string;
+  /** When the uploader saw the dump start (second precision, from the key). */
+  startedAt: Date;
+  /** File name the JVM wrote. */
+  file: string;
+  compression: Compression;
+}
+
+const DUMP_KEY =
+  /^(?<namespace>[^/]+)\/(?<app>[^/]+)\/(?<pod>[^/]+)\/(?<y>\d{4})(?<mo>\d{2})(?<d>\d{2})T(?<h>\d{2})(?<mi>\d{2})(?<s>\d{2})Z(?:-n\d+)?-(?<stored>[^/]+)$/;
+
+/**
+ * Parses `<prefix><ns>/<app>/<pod>/<stamp>[-nK]-<file>[.gz|.zst]`; undefined for any other key. A stored
+ * `.hprof.gz` is gzip whether we compressed it or the JVM did; `file` is then the name without `.gz`.
+ */
+export function parseDumpKey(prefix: string, key: string): ParsedDumpKey | undefined {
+  if (!key.startsWith(prefix) || key.endsWith(SUMMARY_SUFFIX)) return undefined;
+  const g = DUMP_KEY.exec(key.slice(prefix.length))?.groups;
+  if (!g?.namespace || !g.app || !g.pod || !g.stored) return undefined;
+  let file = g.stored;
+  let compression: Compression = 'none';
+  if (file.endsWith('.hprof.zst')) [file, compression] = [file.slice(0, -4), 'zstd'];
+  else if (file.endsWith('.hprof.gz')) [file, compression] = [file.slice(0, -3), 'gzip'];
+  if (!isDumpFileName(file)) return undefined;
+  const n = (v: string | undefined) => Number(v);
+  return {
+    key,
+    namespace: g.namespace,
+    app: g.app,
+    pod: g.pod,
+    startedAt: new Date(Date.UTC(n(g.y), n(g.mo) - 1, n(g.d), n(g.h), n(g.mi), n(g.s))),
+    file,
+    compression,
+  };
 }

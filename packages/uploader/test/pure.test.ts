@@ -13,6 +13,7 @@ import {
   parseConfig,
   summaryKey,
 } from '../src/index.ts';
+import { parseDumpKey } from '../src/keys.ts';
 
 const base = { HEAPDUMP_BUCKET: 'dumps', AWS_REGION: 'eu-west-1' };
 
@@ -153,6 +154,41 @@ describe('object keys', () => {
       'x.hprof.tmp',
     ]) {
       assert.ok(!isDumpFileName(no), no);
+    }
+  });
+});
+
+describe('reading keys back', () => {
+  const at = new Date('2026-11-28T07:09:01.000Z');
+  it('parses every key dumpKey makes back into its parts', () => {
+    for (const prefix of ['heapdumps/', '', 'a/b/'])
+      for (const compression of ['gzip', 'zstd', 'none'] as const)
+        for (const attempt of [1, 3]) {
+          const pod = { namespace: 'prod', app: 'shop', name: 'shop-7d9f-x1' };
+          const key = dumpKey(prefix, pod, at, 'java_pid1.hprof', compression, attempt);
+          assert.deepEqual(parseDumpKey(prefix, key), {
+            key,
+            namespace: 'prod',
+            app: 'shop',
+            pod: 'shop-7d9f-x1',
+            startedAt: at,
+            file: 'java_pid1.hprof',
+            compression,
+          });
+        }
+  });
+
+  it('refuses summaries, other prefixes and foreign keys', () => {
+    const key = 'heapdumps/prod/shop/p/20261128T070901Z-java_pid1.hprof.gz';
+    assert.ok(parseDumpKey('heapdumps/', key));
+    for (const [prefix, other] of [
+      ['heapdumps/', `${key}.summary.json`],
+      ['other/', key],
+      ['heapdumps/', 'heapdumps/prod/shop/20261128T070901Z-java_pid1.hprof'],
+      ['heapdumps/', 'heapdumps/prod/shop/p/yesterday-java_pid1.hprof'],
+      ['heapdumps/', 'heapdumps/prod/shop/p/20261128T070901Z-notes.txt'],
+    ] as const) {
+      assert.equal(parseDumpKey(prefix, other), undefined, other);
     }
   });
 });

@@ -1,0 +1,122 @@
+// The dumps in the bucket: listed page by page, described from their summaries' metadata (HEAD, no body),
+// never by downloading a dump.
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { type ParsedDumpKey, parseDumpKey, summaryKey } from '@kube-heapdump/uploader/keys';
+import { UsageError } from './errors.ts';
+import type { Store } from './store.ts';
+
+export interface DumpFilters {
+  namespace?: string;
+  app?: string;
+  pod?: string;
+  /** Only dumps started at or after this time. */
+  since?: Date;
+}
+
+export interface DumpEntry extends ParsedDumpKey {
+  storedBytes: number;
+  /** From the summary; undefined while the summary is not written (or the uploader died before it). */
+  verdict: string | undefined;
+  originalBytes: number | undefined;
+  sha256: string | undefined;
+}
+
+const SUMMARY_HEADS_AT_ONCE = 8;
+
+/** `7d`, `24h`, `30m`, or an ISO date/time, as the earliest start time. */
+export function parseSince(text: string, now = new Date()): Date {
+  const m = /^(\d+)([smhdw])$/.exec(text);
+  if (m) {
+    const seconds = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+    return new Date(now.getTime() - Number(m[1]) * seconds * 1000);
+  }
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) {
+    throw new UsageError(`--since "${text}" is not a duration (7d, 24h, 30m) or a date (2026-11-28T07:00Z)`);
+  }
+  return date;
+}
+
+/** The narrowest key prefix the filters allow (namespace, then app, then pod are path segments). */
+function listPrefix(store: Store, f: DumpFilters): string {
+  let p = store.prefix;
+  for (const segment of [f.namespace, f.app, f.pod]) {
+    if (segment === undefined) break;
+    p += `${segment}/`;
+  }
+  return p;
+}
+
+async function describe(store: Store, parsed: ParsedDumpKey, storedBytes: number): Promise<DumpEntry> {
+  try {
+    const head = await store.client.send(
+      new HeadObjectCommand({ Bucket: store.bucket, Key: summaryKey(parsed.key) }),
+    );
+    const m = head.Metadata ?? {};
+    return {
+      ...parsed,
+      storedBytes,
+      verdict: m.verdict,
+      originalBytes: m['original-size'] ? Number(m['original-size']) : undefined,
+      sha256: m.sha256,
+    };
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status !== 404) throw err;
+    return { ...parsed, storedBytes, verdict: undefined, originalBytes: undefined, sha256: undefined };
+  }
+}
+
+/** Dumps matching the filters, newest first; only the newest `limit` are described. */
+export async function listDumps(
+  store: Store,
+  filters: DumpFilters,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<DumpEntry[]> {
+  const found: { parsed: ParsedDumpKey; size: number }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await store.client.send(
+      new ListObjectsV2Command({
+        Bucket: store.bucket,
+        Prefix: listPrefix(store, filters),
+        ContinuationToken: token,
+      }),
+    );
+    for (const o of page.Contents ?? []) {
+      const parsed = o.Key ? parseDumpKey(store.prefix, o.Key) : undefined;
+      if (!parsed) continue;
+      if (filters.namespace !== undefined && parsed.namespace !== filters.namespace) continue;
+      if (filters.app !== undefined && parsed.app !== filters.app) continue;
+      if (filters.pod !== undefined && parsed.pod !== filters.pod) continue;
+      if (filters.since !== undefined && parsed.startedAt < filters.since) continue;
+      found.push({ parsed, size: o.Size ?? 0 });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+
+  found.sort(
+    (a, b) =>
+      b.parsed.startedAt.getTime() - a.parsed.startedAt.getTime() || (a.parsed.key < b.parsed.key ? 1 : -1),
+  );
+  found.splice(limit);
+  const entries: DumpEntry[] = new Array(found.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < found.length) {
+      const i = next++;
+      const f = found[i] as (typeof found)[number];
+      entries[i] = await describe(store, f.parsed, f.size);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SUMMARY_HEADS_AT_ONCE, found.length) }, worker));
+  return entries;
+}
+
+/** A key as given, or `latest`: the newest dump matching the filters. */
+export async function resolveKey(store: Store, keyOrLatest: string, filters: DumpFilters): Promise<string> {
+  if (keyOrLatest !== 'latest') return keyOrLatest;
+  const [newest] = await listDumps(store, filters, 1);
+  if (!newest) throw new UsageError(`no dumps under s3://${store.bucket}/${listPrefix(store, filters)}`);
+  return newest.key;
+}

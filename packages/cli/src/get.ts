@@ -1,0 +1,176 @@
+// `heapdump get`: download a dump, decompress it on the fly to .hprof, verify its SHA-256, resume after an
+// interruption. The stored (compressed) bytes go to `<out>.download` as they arrive; a rerun replays them
+// through the decompressor and asks the store only for the rest (Range), so memory never grows with the dump.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { GetObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput } from '@aws-sdk/client-s3';
+import { createZstdMultiFrameDecompress } from '@kube-heapdump/hprof';
+import { keyTimestamp, parseDumpKey, summaryKey } from '@kube-heapdump/uploader/keys';
+import { describeStoreError, StoreError, UsageError } from './errors.ts';
+import { humanBytes } from './format.ts';
+import type { Store } from './store.ts';
+
+export interface GetOptions {
+  output?: string;
+  force: boolean;
+  /** Draw a progress line on stderr (when it is a terminal). */
+  progress: boolean;
+}
+
+export interface GetResult {
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** False when the dump has no summary to check against. */
+  verified: boolean;
+  resumedFrom: number;
+}
+
+type Compression = 'none' | 'gzip' | 'zstd';
+
+function defaultName(store: Store, key: string): string {
+  const parsed = parseDumpKey(store.prefix, key);
+  if (parsed) return `${parsed.pod}-${keyTimestamp(parsed.startedAt)}-${parsed.file}`;
+  return basename(key).replace(/\.(gz|zst)$/, '');
+}
+
+function compressionOf(store: Store, key: string, metadata: Record<string, string> | undefined): Compression {
+  const declared = metadata?.compression;
+  if (declared === 'gzip' || declared === 'zstd' || declared === 'none') return declared;
+  return (
+    parseDumpKey(store.prefix, key)?.compression ??
+    (key.endsWith('.gz') ? 'gzip' : key.endsWith('.zst') ? 'zstd' : 'none')
+  );
+}
+
+class Progress {
+  private last = 0;
+  private done = 0;
+  private readonly started = Date.now();
+  private readonly total: number;
+  private readonly enabled: boolean;
+  constructor(total: number, enabled: boolean) {
+    this.total = total;
+    this.enabled = enabled;
+  }
+  add(n: number): void {
+    this.done += n;
+    if (this.enabled && Date.now() - this.last > 200) this.draw();
+  }
+  draw(final = false): void {
+    if (!this.enabled) return;
+    this.last = Date.now();
+    const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
+    const rate = this.done / seconds;
+    const eta = rate > 0 ? Math.ceil((this.total - this.done) / rate) : 0;
+    const pct = this.total > 0 ? Math.floor((this.done / this.total) * 100) : 100;
+    process.stderr.write(
+      `\r${humanBytes(this.done)} / ${humanBytes(this.total)}  ${pct}%  ${humanBytes(rate)}/s  ETA ${eta}s\u001b[K${final ? '\n' : ''}`,
+    );
+  }
+}
+
+export async function get(store: Store, key: string, options: GetOptions): Promise<GetResult> {
+  const what = `s3://${store.bucket}/${key}`;
+  const out = options.output ?? defaultName(store, key);
+  if (existsSync(out) && !options.force) throw new UsageError(`${out} exists; pass --force to overwrite it`);
+
+  let head: HeadObjectCommandOutput;
+  let expected: { sha256?: string; size?: number } = {};
+  try {
+    head = await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }));
+  } catch (err) {
+    throw describeStoreError(err, what, store.endpoint);
+  }
+  try {
+    const summary = await store.client.send(
+      new HeadObjectCommand({ Bucket: store.bucket, Key: summaryKey(key) }),
+    );
+    expected = { sha256: summary.Metadata?.sha256, size: Number(summary.Metadata?.['original-size']) };
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) {
+      throw describeStoreError(err, `s3://${store.bucket}/${summaryKey(key)}`, store.endpoint);
+    }
+  }
+  const total = head.ContentLength ?? 0;
+  const compression = compressionOf(store, key, head.Metadata);
+
+  const partial = `${out}.download`;
+  let have = existsSync(partial) ? (await stat(partial)).size : 0;
+  if (have > total) {
+    await rm(partial);
+    have = 0;
+  }
+  const progress = new Progress(total, options.progress);
+
+  async function* storedBytes(): AsyncGenerator<Uint8Array> {
+    if (have > 0) {
+      for await (const chunk of createReadStream(partial, { end: have - 1, highWaterMark: 1 << 20 })) {
+        progress.add((chunk as Buffer).length);
+        yield chunk as Buffer;
+      }
+    }
+    if (have >= total) return;
+    let body: AsyncIterable<Uint8Array>;
+    try {
+      const res = await store.client.send(
+        new GetObjectCommand({ Bucket: store.bucket, Key: key, Range: `bytes=${have}-`, IfMatch: head.ETag }),
+      );
+      body = res.Body as AsyncIterable<Uint8Array>;
+    } catch (err) {
+      throw describeStoreError(err, what, store.endpoint);
+    }
+    const file = await open(partial, 'a');
+    try {
+      for await (const chunk of body) {
+        await file.write(chunk);
+        progress.add(chunk.length);
+        yield chunk;
+      }
+    } finally {
+      await file.close();
+    }
+  }
+
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const measure = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const decompress =
+    compression === 'gzip'
+      ? createGunzip()
+      : compression === 'zstd'
+        ? createZstdMultiFrameDecompress()
+        : new PassThrough();
+  const temp = `${out}.part`;
+  try {
+    await pipeline(Readable.from(storedBytes()), decompress, measure, createWriteStream(temp));
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(`${what}: ${(err as Error).message}`);
+  } finally {
+    progress.draw(true);
+  }
+  const sha256 = hash.digest('hex');
+  if (expected.sha256 !== undefined && (sha256 !== expected.sha256 || bytes !== expected.size)) {
+    await rm(temp, { force: true });
+    await rm(partial, { force: true });
+    throw new StoreError(
+      `${what}: the downloaded dump does not match its summary (sha256 ${sha256}, ${bytes} bytes; expected ` +
+        `${expected.sha256}, ${expected.size} bytes); removed it, run again to download it afresh`,
+    );
+  }
+  await rename(temp, out);
+  await rm(partial, { force: true });
+  return { path: out, bytes, sha256, verified: expected.sha256 !== undefined, resumedFrom: have };
+}

@@ -1,0 +1,189 @@
+// `heapdump trigger <pod>`: an on-demand dump of a live JVM. Reads the pod (kubectl get) to find the dump
+// volume, the JVM container and the bucket settings from the uploader's env; runs jcmd (or jattach) in the
+// JVM container through kubectl exec; the uploader sidecar ships the file like an OOM dump; --wait polls the
+// bucket until it is stored.
+import { spawn } from 'node:child_process';
+import { keyTimestamp } from '@kube-heapdump/uploader/keys';
+import { listDumps } from './catalog.ts';
+import { StoreError, UsageError } from './errors.ts';
+import { humanBytes } from './format.ts';
+import { openStore } from './store.ts';
+
+export interface TriggerOptions {
+  namespace?: string;
+  container?: string;
+  pid?: number;
+  wait: boolean;
+  timeout: number;
+}
+
+interface EnvVar {
+  name: string;
+  value?: string;
+}
+interface Container {
+  name: string;
+  env?: EnvVar[];
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface Pod {
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  spec: { containers: Container[]; initContainers?: Container[] };
+}
+
+/** What the pod spec says about its dumps. */
+export interface DumpTarget {
+  namespace: string;
+  container: string;
+  dir: string;
+  app: string;
+  /** The uploader's S3 settings (literal env values). */
+  store: Record<string, string | undefined>;
+}
+
+/** Finds the uploader (the container with HEAPDUMP_DIR) and the JVM container that mounts the same volume. */
+export function dumpTarget(pod: Pod, container: string | undefined): DumpTarget {
+  const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+  const uploader = all.find((c) => c.env?.some((e) => e.name === 'HEAPDUMP_DIR'));
+  if (!uploader) {
+    throw new UsageError(
+      `pod ${pod.metadata.name} has no heap dump uploader (no container with HEAPDUMP_DIR)`,
+    );
+  }
+  const env = Object.fromEntries((uploader.env ?? []).map((e) => [e.name, e.value]));
+  const dir = env.HEAPDUMP_DIR ?? '/dumps';
+  const volume = uploader.volumeMounts?.find((m) => m.mountPath === dir)?.name;
+  const candidates = pod.spec.containers.filter(
+    (c) => c !== uploader && c.volumeMounts?.some((m) => m.name === volume && m.mountPath === dir),
+  );
+  const chosen =
+    container === undefined ? candidates : pod.spec.containers.filter((c) => c.name === container);
+  if (chosen.length !== 1 || !chosen[0]) {
+    throw new UsageError(
+      container === undefined
+        ? `pod ${pod.metadata.name}: ${candidates.length} containers mount the dump volume at ${dir}; pass -c`
+        : `pod ${pod.metadata.name} has no container ${container}`,
+    );
+  }
+  if (!chosen[0].volumeMounts?.some((m) => m.name === volume && m.mountPath === dir)) {
+    throw new UsageError(`container ${chosen[0].name} does not mount the dump volume at ${dir}`);
+  }
+  return {
+    namespace: pod.metadata.namespace,
+    container: chosen[0].name,
+    dir,
+    app: env.HEAPDUMP_APP ?? pod.metadata.labels?.app ?? pod.metadata.name,
+    store: env,
+  };
+}
+
+/**
+ * Runs in the JVM container: finds the JVM (the one java process, unless a pid is given), then jcmd
+ * GC.heap_dump, or jattach dumpheap when the image has no JDK. Positional: dir, file name, pid.
+ */
+export const DUMP_SCRIPT = `set -eu
+dir=$1; name=$2; pid=\${3:-}
+if [ -z "$pid" ]; then
+  found=""
+  for p in /proc/[0-9]*; do
+    case "$(readlink "$p/exe" 2>/dev/null || true)" in */java) found="$found \${p#/proc/}" ;; esac
+  done
+  set -- $found
+  if [ $# -eq 0 ]; then echo "no java process in the container" >&2; exit 3; fi
+  if [ $# -gt 1 ]; then echo "several java processes ($*); pass --pid" >&2; exit 3; fi
+  pid=$1
+fi
+if command -v jcmd >/dev/null 2>&1; then exec jcmd "$pid" GC.heap_dump "$dir/$name"; fi
+if command -v jattach >/dev/null 2>&1; then exec jattach "$pid" dumpheap "$dir/$name"; fi
+echo "neither jcmd nor jattach in the container" >&2; exit 4
+`;
+
+function kubectl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.env.KUBECTL ?? 'kubectl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    child.on('error', (e) =>
+      reject(
+        new UsageError(
+          `cannot run kubectl (${(e as NodeJS.ErrnoException).code}): install it or set KUBECTL`,
+        ),
+      ),
+    );
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export async function trigger(
+  podName: string,
+  options: TriggerOptions,
+  out: (s: string) => void,
+): Promise<void> {
+  const ns = options.namespace !== undefined ? ['-n', options.namespace] : [];
+  const got = await kubectl(['get', 'pod', podName, ...ns, '-o', 'json']);
+  if (got.code !== 0)
+    throw new StoreError(`kubectl get pod ${podName}: ${got.stderr.trim() || `exit ${got.code}`}`);
+  const target = dumpTarget(JSON.parse(got.stdout) as Pod, options.container);
+  const name = `heapdump-${keyTimestamp(new Date())}.hprof`;
+  const exec = await kubectl([
+    'exec',
+    '-n',
+    target.namespace,
+    podName,
+    '-c',
+    target.container,
+    '--',
+    'sh',
+    '-c',
+    DUMP_SCRIPT,
+    'heapdump-trigger',
+    target.dir,
+    name,
+    ...(options.pid !== undefined ? [String(options.pid)] : []),
+  ]);
+  if (exec.code !== 0) {
+    throw new StoreError(
+      `dump in ${podName}/${target.container} failed: ${(exec.stderr || exec.stdout).trim()}`,
+    );
+  }
+  out(`dump written in ${target.namespace}/${podName}: ${target.dir}/${name}`);
+  const store = openStore({
+    ...(target.store.HEAPDUMP_BUCKET !== undefined ? { bucket: target.store.HEAPDUMP_BUCKET } : {}),
+    ...(target.store.HEAPDUMP_PREFIX !== undefined ? { prefix: target.store.HEAPDUMP_PREFIX } : {}),
+    ...(target.store.HEAPDUMP_S3_ENDPOINT !== undefined
+      ? { endpoint: target.store.HEAPDUMP_S3_ENDPOINT }
+      : {}),
+    ...(target.store.AWS_REGION !== undefined ? { region: target.store.AWS_REGION } : {}),
+    pathStyle: target.store.HEAPDUMP_S3_FORCE_PATH_STYLE === 'true',
+  });
+  try {
+    const where = `s3://${store.bucket}/${store.prefix}${target.namespace}/${target.app}/${podName}/`;
+    out(`the uploader ships it as ${where}<time>-${name}${suffixOf(target.store.HEAPDUMP_COMPRESSION)}`);
+    if (!options.wait) return;
+    const deadline = Date.now() + options.timeout * 1000;
+    for (;;) {
+      const dumps = await listDumps(store, { namespace: target.namespace, app: target.app, pod: podName });
+      const mine = dumps.find((d) => d.file === name && d.verdict !== undefined);
+      if (mine) {
+        out(
+          `stored: s3://${store.bucket}/${mine.key} (${humanBytes(mine.originalBytes ?? 0)}, ${mine.verdict})`,
+        );
+        return;
+      }
+      if (Date.now() > deadline) throw new StoreError(`${name} is not stored after ${options.timeout} s`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  } finally {
+    store.client.destroy();
+  }
+}
+
+function suffixOf(compression: string | undefined): string {
+  return compression === 'none' ? '' : compression === 'zstd' ? '.zst' : '.gz';
+}

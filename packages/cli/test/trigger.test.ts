@@ -1,0 +1,164 @@
+// `heapdump trigger`: everything real but the cluster hop. The pod is the component's rendered pod, run by
+// the pod simulator (a live JVM and our uploader sharing the dump volume); kubectl is a stand-in that
+// answers `get pod` with that spec and runs `exec` commands on this machine, where the JVM is.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { analyzeStream } from '@kube-heapdump/hprof';
+import { FIXTURE_CLASS } from '../../../test/support/java.ts';
+import { type DeploymentSpec, SimulatedPod } from '../../../test/support/pod-simulator.ts';
+import { run } from '../../../test/support/processes.ts';
+import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
+import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
+import { SIM_JAVA_IMAGE, simulationImages } from '../../../test/support/simulation.ts';
+import { renderDeployment, uploaderImage } from '../../heapdump/src/index.ts';
+
+const cli = join(import.meta.dirname, '../src/main.ts');
+const fakeKubectl = join(import.meta.dirname, '../../../test/fixtures/kubectl');
+
+describe('heapdump trigger', () => {
+  let fixture: S3Fixture;
+  let dir: string;
+  let pod: SimulatedPod;
+  let env: NodeJS.ProcessEnv;
+  const alphas = 54_321;
+  const lines: string[] = [];
+
+  before(async () => {
+    fixture = await startS3Fixture({ buckets: ['team-dumps'] });
+    dir = await mkdtemp(join(tmpdir(), 'kh-trigger-'));
+    const rendered = renderDeployment({
+      appName: 'shop',
+      app: {
+        image: SIM_JAVA_IMAGE,
+        args: ['HeapFixture', 'hold', String(alphas), '10', '10', '2'],
+        env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-Xmx64m' }],
+        resources: { limits: { memory: '256Mi' } },
+      },
+      heapDumps: { mountPath: join(dir, 'dumps') },
+      uploader: { metricsPort: 0 },
+      target: {
+        bucket: 'team-dumps',
+        prefix: 'jvm/',
+        endpoint: fixture.server.endpoint,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        checksums: true,
+      },
+      credentials: {
+        kind: 'secret',
+        secretName: 'store-keys',
+        accessKeyIdKey: 'id',
+        secretAccessKeyKey: 'secret',
+      },
+      defaultUploaderImage: uploaderImage(),
+    });
+    const deployment: DeploymentSpec = {
+      metadata: { name: 'shop', namespace: 'shop' },
+      spec: rendered.spec as unknown as DeploymentSpec['spec'],
+    };
+    pod = new SimulatedPod({
+      deployment,
+      secrets: {
+        'store-keys': { id: DEFAULT_CREDENTIAL.accessKeyId, secret: DEFAULT_CREDENTIAL.secretAccessKey },
+      },
+      images: await simulationImages(uploaderImage()),
+      sandbox: dir,
+      maxRestarts: 0,
+    });
+    pod.on('line', (container: string, line: string) => container === 'app' && lines.push(line));
+    await pod.start();
+    await pod.waitFor(
+      () => (pod.runs.get('app') && lines.includes('READY') ? true : undefined),
+      60_000,
+      'the JVM to be ready',
+    );
+    // What `kubectl get pod -o json` would return for it.
+    await writeFile(
+      join(dir, 'pods.json'),
+      JSON.stringify({
+        [`shop/${pod.name}`]: {
+          metadata: { name: pod.name, namespace: 'shop', labels: { app: 'shop' } },
+          spec: deployment.spec.template.spec,
+        },
+      }),
+    );
+    env = {
+      PATH: `${fakeKubectl}:${process.env.PATH}`,
+      FAKE_KUBECTL_PODS: join(dir, 'pods.json'),
+      FAKE_KUBECTL_LOG: join(dir, 'kubectl.log'),
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
+    };
+  });
+  after(async () => {
+    await pod?.stop();
+    await fixture?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('dumps the live JVM through kubectl exec; the sidecar ships it; --wait sees it stored', async () => {
+    const jvm = pod.pid('app');
+    assert.ok(jvm);
+    const r = await run(
+      process.execPath,
+      [cli, 'trigger', pod.name, '-n', 'shop', '--pid', String(jvm), '--wait', '--timeout', '60'],
+      env,
+      90_000,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const [written, expect, stored] = r.stdout.trim().split('\n');
+    assert.match(
+      written ?? '',
+      new RegExp(`^dump written in shop/${pod.name}: ${dir}/dumps/heapdump-\\d{8}T\\d{6}Z\\.hprof$`),
+    );
+    assert.match(
+      expect ?? '',
+      new RegExp(
+        `^the uploader ships it as s3://team-dumps/jvm/shop/shop/${pod.name}/<time>-heapdump-\\d{8}T\\d{6}Z\\.hprof\\.gz$`,
+      ),
+    );
+    const key = /^stored: s3:\/\/team-dumps\/(\S+) \(.+, complete\)$/.exec(stored ?? '')?.[1];
+    assert.ok(key, stored);
+
+    // It is this JVM's heap, and the JVM was not restarted.
+    const object = await fixture.client().send(new GetObjectCommand({ Bucket: 'team-dumps', Key: key }));
+    const bytes = gunzipSync(Buffer.from(await object.Body!.transformToByteArray()));
+    const analyzed = await analyzeStream([bytes], 'none', { top: 100 });
+    assert.equal(analyzed.verdict, 'complete');
+    assert.equal(analyzed.topClasses.find((c) => c.name === FIXTURE_CLASS.alpha)?.instances, alphas);
+    assert.equal(pod.pid('app'), jvm);
+    assert.deepEqual(pod.runs.get('app')?.exitCodes, []);
+
+    // kubectl was asked for the JVM container (found from the volume mounts) in the pod's namespace.
+    const calls = (await readFile(join(dir, 'kubectl.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
+    assert.deepEqual(calls[0], ['get', 'pod', pod.name, '-n', 'shop', '-o', 'json']);
+    assert.deepEqual(calls[1]?.slice(0, 6), ['exec', '-n', 'shop', pod.name, '-c', 'app']);
+  });
+
+  it('names what is wrong: no such pod, no such container', async () => {
+    const missing = await run(process.execPath, [cli, 'trigger', 'nope', '-n', 'shop'], env);
+    assert.equal(missing.code, 1);
+    assert.equal(
+      missing.stderr,
+      'heapdump: kubectl get pod nope: Error from server (NotFound): pods "nope" not found\n',
+    );
+    const container = await run(
+      process.execPath,
+      [cli, 'trigger', pod.name, '-n', 'shop', '-c', 'sidecar'],
+      env,
+    );
+    assert.equal(container.code, 2);
+    assert.equal(container.stderr, `heapdump: pod ${pod.name} has no container sidecar\n`);
+  });
+});
