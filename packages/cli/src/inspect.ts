@@ -33,8 +33,7 @@ export async function inspect(
     }
   } else {
     const s = store();
-    if (!s)
-      throw new UsageError(`cannot read ${target}: no such file (and no bucket set to read it as a key)`);
+    if (!s) throw new UsageError(`cannot read ${target}: no such file`);
     dump = await inspectObject(s, target, options.top);
   }
   out(options.json ? JSON.stringify(dump, null, 2) : render(target, dump));

@@ -86,6 +86,8 @@ export function buildProgram(out: (s: string) => void, setExit: (code: number) =
     try {
       setExit(
         await inspect(target, options, out, () => {
+          // Without a bucket the argument can only be a file.
+          if (options.bucket === undefined && !process.env.HEAPDUMP_BUCKET) return undefined;
           store = openStore(options);
           return store;
         }),

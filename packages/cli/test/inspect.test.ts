@@ -87,7 +87,7 @@ describe('heapdump inspect', () => {
     assert.match(badTop.stderr, /"many" is not a positive integer/);
     const noFile = await heapdump('inspect');
     assert.equal(noFile.code, 2);
-    assert.match(noFile.stderr, /missing required argument 'file'/);
+    assert.match(noFile.stderr, /missing required argument 'file|key'/);
     const unknown = await heapdump('explode');
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command 'explode'/);
@@ -97,7 +97,7 @@ describe('heapdump inspect', () => {
   it('documents every verb and flag in --help', async () => {
     const top = await heapdump('--help');
     assert.equal(top.code, 0);
-    assert.match(top.stdout, /inspect \[options\] <file>/);
+    assert.match(top.stdout, /inspect \[options\] <file\|key>/);
     const verb = await heapdump('inspect', '--help');
     assert.equal(verb.code, 0);
     for (const flag of ['--top <n>', '--json']) assert.ok(verb.stdout.includes(flag), flag);
