@@ -150,6 +150,38 @@ describe('provisioned bucket + access key identity', () => {
   });
 });
 
+/** The app on an existing S3-compatible bucket, with the keys in a Secret the user made ("store-keys"). */
+async function byoPod(
+  name: string,
+  dir: string,
+  existing: { bucket: string; endpoint: string; forcePathStyle: boolean },
+  secretAccessKey: string,
+  hosts: string[] = [],
+): Promise<SimulatedPod> {
+  const rendered = await renderApp(
+    name,
+    {
+      ...javaApp(dir),
+      storage: { existing, prefix: 'jvm' },
+      identity: { existingSecret: { name: 'store-keys' } },
+    },
+    mocks.registered,
+  );
+  return new SimulatedPod({
+    deployment: rendered.deployment,
+    secrets: {
+      'store-keys': {
+        AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: secretAccessKey,
+      },
+    },
+    images,
+    sandbox: dir,
+    maxRestarts: 0,
+    hosts,
+  });
+}
+
 describe('bring-your-own S3-compatible storage', () => {
   for (const style of ['path', 'virtual-host'] as const) {
     test(`${style} style configured: the rendered env reaches the uploader and the upload works`, async () => {
@@ -157,32 +189,13 @@ describe('bring-your-own S3-compatible storage', () => {
       const fixture = await s3({ buckets: ['team-dumps'], virtualHostSuffix: 'store.localhost' });
       const endpoint =
         style === 'path' ? fixture.server.endpoint : `http://store.localhost:${fixture.server.port}`;
-      const rendered = await renderApp(
+      const pod = await byoPod(
         `byo-${style}`,
-        {
-          ...javaApp(dir),
-          storage: {
-            existing: { bucket: 'team-dumps', endpoint, forcePathStyle: style === 'path' },
-            prefix: 'jvm',
-          },
-          identity: { existingSecret: { name: 'store-keys' } },
-        },
-        mocks.registered,
+        dir,
+        { bucket: 'team-dumps', endpoint, forcePathStyle: style === 'path' },
+        DEFAULT_CREDENTIAL.secretAccessKey,
+        style === 'virtual-host' ? ['store.localhost', 'team-dumps.store.localhost'] : [],
       );
-      const pod = new SimulatedPod({
-        deployment: rendered.deployment,
-        // The Secret the user created with the store's keys.
-        secrets: {
-          'store-keys': {
-            AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
-          },
-        },
-        images,
-        sandbox: dir,
-        maxRestarts: 0,
-        ...(style === 'virtual-host' ? { hosts: ['store.localhost', 'team-dumps.store.localhost'] } : {}),
-      });
       const logs = uploaderLogs(pod);
       await pod.start();
       cleanups.push(() => pod.stop());
@@ -206,29 +219,12 @@ describe('bring-your-own S3-compatible storage', () => {
   test('a wrong secret: the uploader says 403 clearly and keeps the dump', async () => {
     const dir = await sandbox();
     const fixture = await s3({ buckets: ['team-dumps'] });
-    const rendered = await renderApp(
+    const pod = await byoPod(
       'wrong-key',
-      {
-        ...javaApp(dir),
-        storage: {
-          existing: { bucket: 'team-dumps', endpoint: fixture.server.endpoint, forcePathStyle: true },
-        },
-        identity: { existingSecret: { name: 'store-keys' } },
-      },
-      mocks.registered,
+      dir,
+      { bucket: 'team-dumps', endpoint: fixture.server.endpoint, forcePathStyle: true },
+      'not-the-secret',
     );
-    const pod = new SimulatedPod({
-      deployment: rendered.deployment,
-      secrets: {
-        'store-keys': {
-          AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: 'not-the-secret',
-        },
-      },
-      images,
-      sandbox: dir,
-      maxRestarts: 0,
-    });
     const logs = uploaderLogs(pod);
     await pod.start();
     cleanups.push(() => pod.stop());

@@ -14,6 +14,9 @@ export interface Registered {
 }
 
 export const MOCK_REGION = 'eu-west-3';
+/** How the engine receives a secret value: `{ [SECRET_SIGNATURE]: SECRET_SIGNATURE_VALUE, value }`. */
+export const SECRET_SIGNATURE = '4dabf18193072939515e22adb298388d';
+export const SECRET_SIGNATURE_VALUE = '1b47061264138c4ac30d75fd1eb44270';
 export const MOCK_ACCOUNT = '123456789012';
 
 const suffix = () => randomBytes(4).toString('hex');

@@ -3,11 +3,8 @@
 
 import type { HeapDumpEnabledAppArgs } from '../../packages/heapdump/src/args.ts';
 import type { DeploymentSpec } from './pod-simulator.ts';
-import { construct, type Registered, resolved } from './pulumi-mocks.ts';
+import { construct, type Registered, resolved, SECRET_SIGNATURE } from './pulumi-mocks.ts';
 import type { PolicyDocument } from './s3/policy.ts';
-
-/** Pulumi's marker key of a serialized secret value. */
-const SECRET_SIGNATURE = '4dabf18193072939515e22adb298388d';
 
 export interface RenderedApp {
   deployment: DeploymentSpec;

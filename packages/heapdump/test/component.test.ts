@@ -11,6 +11,8 @@ import {
   MOCK_REGION,
   type Registered,
   resolved,
+  SECRET_SIGNATURE,
+  SECRET_SIGNATURE_VALUE,
 } from '../../../test/support/pulumi-mocks.ts';
 
 const mocks = await installMocks();
@@ -19,8 +21,6 @@ const { ArgsError, HeapDumpEnabledApp, uploaderPolicy, denyInsecureTransportPoli
   '../src/index.ts'
 );
 type Args = ConstructorParameters<typeof HeapDumpEnabledApp>[1];
-/** Pulumi's marker key of a serialized secret value. */
-const SECRET_SIGNATURE = '4dabf18193072939515e22adb298388d';
 
 const javaApp = {
   image: 'registry.example.com/orders:1.4',
@@ -154,7 +154,7 @@ describe('provisioned bucket + access key (the default)', () => {
     }
     // The engine receives the data as one secret value (Pulumi's secret signature) holding the key.
     const stringData = r.one('kubernetes:core/v1:Secret').inputs.stringData as Record<string, unknown>;
-    assert.equal(stringData[SECRET_SIGNATURE], '1b47061264138c4ac30d75fd1eb44270');
+    assert.equal(stringData[SECRET_SIGNATURE], SECRET_SIGNATURE_VALUE);
     const key = r.one('aws:iam/accessKey:AccessKey');
     assert.deepEqual(stringData.value, {
       AWS_ACCESS_KEY_ID: key.id,
