@@ -1,31 +1,43 @@
-// How a dump is cut for upload. The file is split into input blocks whose size grows with their number
-// (8 MiB for blocks 1-1000, 16 MiB for 1001-2000, doubling every 1000, 4 GiB at the last), so a dump of up
-// to 7.8 TiB fits in S3's 10,000 parts of at most 5 GiB, while small dumps still get parallel parts. A part
-// is one block (uncompressed), or as many consecutive blocks, each compressed on its own, as it takes to
-// reach S3's 5 MiB minimum part size.
+// How a dump is cut for upload: input blocks of 8 MiB for the first 8,000 (62.5 GiB), so the memory of the
+// parts in flight stays the same up to dumps of that size; then, only for larger dumps, doubling every 250
+// blocks up to 2 GiB, so a dump of up to ~1 TiB fits in S3's 10,000 parts (at most 5 GiB each). A part is
+// one block (uncompressed), or as many consecutive blocks, each compressed on its own, as it takes to reach
+// S3's 5 MiB minimum part size.
 
 export const MiB = 1024 * 1024;
 export const BASE_BLOCK = 8 * MiB;
-export const BLOCKS_PER_STEP = 1000;
+/** Blocks of BASE_BLOCK before sizes grow. */
+export const BASE_BLOCKS = 8000;
+/** After BASE_BLOCKS, the size doubles every this many blocks. */
+export const BLOCKS_PER_STEP = 250;
 export const MIN_PART = 5 * MiB;
 export const MAX_PARTS = 10_000;
 
+function step(n: number): number {
+  return n <= BASE_BLOCKS ? 0 : Math.floor((n - BASE_BLOCKS - 1) / BLOCKS_PER_STEP) + 1;
+}
+
 /** Size of block `n` (1-based). */
 export function blockSize(n: number): number {
-  return BASE_BLOCK * 2 ** Math.floor((n - 1) / BLOCKS_PER_STEP);
+  return BASE_BLOCK * 2 ** step(n);
 }
 
 /** Start offset of block `n` in the file. */
 export function blockStart(n: number): number {
-  const step = Math.floor((n - 1) / BLOCKS_PER_STEP);
-  // Whole steps before this one: BLOCKS_PER_STEP * BASE * (2^step - 1); then the blocks of this step.
-  return BLOCKS_PER_STEP * BASE_BLOCK * (2 ** step - 1) + ((n - 1) % BLOCKS_PER_STEP) * blockSize(n);
+  const s = step(n);
+  if (s === 0) return (n - 1) * BASE_BLOCK;
+  // The base blocks, the whole steps before this one (BLOCKS_PER_STEP * BASE * (2 + 4 + ... + 2^(s-1))),
+  // then the blocks of this step before n.
+  const whole = BLOCKS_PER_STEP * BASE_BLOCK * (2 ** s - 2);
+  return BASE_BLOCKS * BASE_BLOCK + whole + ((n - BASE_BLOCKS - 1) % BLOCKS_PER_STEP) * blockSize(n);
 }
 
 export const MAX_DUMP_BYTES = blockStart(MAX_PARTS) + blockSize(MAX_PARTS);
 
 export class TooLarge extends Error {
   constructor() {
-    super(`the dump is larger than ${MAX_DUMP_BYTES} bytes (7.8 TiB), more than 10,000 parts can hold`);
+    super(
+      `the dump is larger than ${MAX_DUMP_BYTES} bytes (${(MAX_DUMP_BYTES / 2 ** 40).toFixed(2)} TiB), more than 10,000 parts can hold`,
+    );
   }
 }

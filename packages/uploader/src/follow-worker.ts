@@ -1,5 +1,6 @@
-// Worker thread side of DumpFollower: reads the dump as the JVM writes it, with one reused buffer, and does
-// all per-byte work here (SHA-256, CRC32, HPROF walk and histogram), so the main thread only uploads.
+// The reading side of DumpFollower: reads the dump as the JVM writes it, with one reused buffer, and does
+// all per-byte work (SHA-256, CRC32, HPROF walk and histogram), in a worker thread so the main thread only
+// uploads, or in the main thread when that is cheaper (see FollowOptions.inThread).
 // Posts progress (bytes read) and, once the writer is done, the result with the summary.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
@@ -14,6 +15,8 @@ export interface FollowWorkerData {
   quietMs: number;
   pollMs: number;
 }
+
+/** Reads and analyses the dump; runs in a worker thread (below) or, for uncompressed uploads, in the main one. */
 
 export interface FollowedDump {
   size: number;
@@ -34,7 +37,11 @@ export type FromFollowWorker =
 const READ_SIZE = 1024 * 1024;
 const PROGRESS_EVERY = 4 * 1024 * 1024;
 
-async function follow(d: FollowWorkerData, stopped: () => boolean): Promise<FollowedDump> {
+export async function follow(
+  d: FollowWorkerData,
+  stopped: () => boolean,
+  progress: (position: number) => void,
+): Promise<FollowedDump> {
   const fh = await open(d.path, 'r');
   try {
     const parser = new HprofParser();
@@ -69,12 +76,12 @@ async function follow(d: FollowWorkerData, stopped: () => boolean): Promise<Foll
         }
         position += bytesRead;
         if (position - posted >= PROGRESS_EVERY) {
-          parentPort!.postMessage({ type: 'progress', position } satisfies FromFollowWorker);
+          progress(position);
           posted = position;
         }
         continue;
       }
-      parentPort!.postMessage({ type: 'progress', position } satisfies FromFollowWorker);
+      progress(position);
       posted = position;
       const quiet = Date.now() - lastGrowth;
       const walkedToEnd = parser.verdict().verdict === 'complete';
@@ -111,7 +118,12 @@ if (parentPort) {
   parentPort.on('message', (m: { type: 'stop' }) => {
     if (m.type === 'stop') stop = true;
   });
-  follow(workerData as FollowWorkerData, () => stop).then(
+  const post = parentPort;
+  follow(
+    workerData as FollowWorkerData,
+    () => stop,
+    (position) => post.postMessage({ type: 'progress', position } satisfies FromFollowWorker),
+  ).then(
     (result) => parentPort!.postMessage({ type: 'followed', result } satisfies FromFollowWorker),
     (err: Error) =>
       parentPort!.postMessage({ type: 'failed', message: err.message } satisfies FromFollowWorker),

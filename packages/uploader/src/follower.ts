@@ -6,7 +6,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { HprofSummary, Verdict } from '@kube-heapdump/hprof';
-import type { FollowedDump, FollowWorkerData, FromFollowWorker } from './follow-worker.ts';
+import { type FollowedDump, type FollowWorkerData, type FromFollowWorker, follow } from './follow-worker.ts';
 
 /** The worker's module beside this one: TypeScript when run from source, JavaScript in the bundle. */
 const FOLLOW_WORKER = new URL(
@@ -28,6 +28,13 @@ export interface FollowOptions {
   gzip: boolean;
   quietMs: number;
   pollMs: number;
+  /**
+   * Analyse on the main thread instead of a worker thread. Measured on a 2.2 GB dump (bundle, 3 parts in
+   * flight): uncompressed uploads are as fast either way and a worker costs ~9 MiB of RSS (127 vs 136 MiB
+   * peak); compressed ones are 20-30% slower without it (14-17 s vs 11.7 s), the main thread then also
+   * feeding the compressors.
+   */
+  inThread: boolean;
 }
 
 export class DumpFollower {
@@ -41,6 +48,7 @@ export class DumpFollower {
   private waiters: { target: number; resolve: (available: number) => void; reject: (err: Error) => void }[] =
     [];
   private worker: Worker | undefined;
+  private stopInThread: (() => void) | undefined;
   private result: FollowedDump | undefined;
   private readonly path: string;
   private readonly fh: FileHandle;
@@ -66,6 +74,7 @@ export class DumpFollower {
 
   /** Ends `follow` early (the upload is abandoned); it then rejects. */
   stop(): void {
+    this.stopInThread?.();
     this.worker?.postMessage({ type: 'stop' });
   }
 
@@ -109,9 +118,23 @@ export class DumpFollower {
   }
 
   private run(): Promise<FollowedDump> {
+    const data: FollowWorkerData = { path: this.path, ...this.options };
+    if (this.options.inThread) {
+      let stop = false;
+      this.stopInThread = () => {
+        stop = true;
+      };
+      return follow(
+        data,
+        () => stop,
+        (position) => {
+          this.position = position;
+          this.release();
+        },
+      );
+    }
     return new Promise((resolve, reject) => {
-      const workerData: FollowWorkerData = { path: this.path, ...this.options };
-      const worker = new Worker(FOLLOW_WORKER, { workerData });
+      const worker = new Worker(FOLLOW_WORKER, { workerData: data });
       this.worker = worker;
       worker.on('message', (m: FromFollowWorker) => {
         if (m.type === 'progress') {

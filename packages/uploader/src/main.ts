@@ -80,7 +80,9 @@ async function main(): Promise<void> {
     retry: once ? ONCE_RETRY : DAEMON_RETRY,
     version: pkg.version,
     pollMs: 100,
-    concurrency: 4,
+    // Parts in flight, each an 8 MiB buffer: 3 kept a 2.2 GB upload as fast as 4 (loopback, 2 cores) at
+    // 127 instead of 136 MiB peak RSS.
+    concurrency: 3,
     stopping: stopping.signal,
   });
   const uploader = new Uploader({ cfg, shipper, state, log, metrics });

@@ -129,6 +129,7 @@ export class Shipper {
       gzip: alreadyCompressed(file),
       quietMs: cfg.quietSeconds * 1000,
       pollMs: this.d.pollMs,
+      inThread: compression === 'none',
     });
     log.info(
       { file, key: state.key, resumed: Boolean(resumed), partsDone: state.parts.length, compression },
