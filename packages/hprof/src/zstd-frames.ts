@@ -1,5 +1,5 @@
-// Decompression of zstd streams made of several frames. Node's zstd decoder stops after the first frame and
-// drops the rest (nodejs/node#64741), while the format (RFC 8878) and the zstd tool read them all; our
+// Decompression of zstd streams made of several frames. Node's zstd decoder before 24.22 stops after the first
+// frame and drops the rest (nodejs/node#64741; fixed in 24.22.3, not in 24.21.0), while the format (RFC 8878) and the zstd tool read them all; our
 // uploader writes one frame per part. So we find frame ends ourselves from block headers (no decoding
 // needed) and give each frame its own decoder.
 import { Transform, type TransformCallback } from 'node:stream';

@@ -1,11 +1,12 @@
-// Multi-frame zstd: Node's own decoder stops after frame one (nodejs/node#64741); ours must not.
+// Multi-frame zstd: Node's own decoder stopped after frame one before 24.22 (nodejs/node#64741; 24.21.0 still
+// does, 24.22.3 reads them all) and we support Node >= 22.15, so ours must read every frame.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
-import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { constants, zstdCompressSync } from 'node:zlib';
 import { analyzeStream, createZstdMultiFrameDecompress } from '../src/index.ts';
 import { sampleDump } from './synthetic.ts';
 
@@ -19,10 +20,6 @@ describe('multi-frame zstd decompression', () => {
   const parts = [randomBytes(300_000), Buffer.alloc(2_000_000, 7), Buffer.from('tail')];
   const withChecksum = { params: { [constants.ZSTD_c_checksumFlag]: 1 } };
   const frames = Buffer.concat(parts.map((p, i) => zstdCompressSync(p, i === 1 ? withChecksum : {})));
-
-  it('is needed: the built-in decoder returns only the first frame', () => {
-    assert.equal(zstdDecompressSync(frames).length, parts[0]!.length);
-  });
 
   it('decodes every frame, however the input is split', async () => {
     for (const pieces of [1, 2, 7, 1000])
