@@ -1,6 +1,7 @@
 // The dumps in the bucket: listed page by page, described from their summaries' metadata (HEAD, no body),
 // never by downloading a dump.
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { Compression } from '@kube-heapdump/hprof';
 import { type ParsedDumpKey, parseDumpKey, summaryKey } from '@kube-heapdump/uploader/keys';
 import { UsageError } from './errors.ts';
 import type { Store } from './store.ts';
@@ -47,15 +48,17 @@ function listPrefix(store: Store, f: DumpFilters): string {
   return p;
 }
 
-async function describe(store: Store, parsed: ParsedDumpKey, storedBytes: number): Promise<DumpEntry> {
+/** What a dump's summary object says in its metadata (HEAD, no body); undefined when there is no summary. */
+export async function summaryFacts(
+  store: Store,
+  key: string,
+): Promise<Pick<DumpEntry, 'verdict' | 'originalBytes' | 'sha256'> | undefined> {
   try {
     const head = await store.client.send(
-      new HeadObjectCommand({ Bucket: store.bucket, Key: summaryKey(parsed.key) }),
+      new HeadObjectCommand({ Bucket: store.bucket, Key: summaryKey(key) }),
     );
     const m = head.Metadata ?? {};
     return {
-      ...parsed,
-      storedBytes,
       verdict: m.verdict,
       originalBytes: m['original-size'] ? Number(m['original-size']) : undefined,
       sha256: m.sha256,
@@ -63,8 +66,36 @@ async function describe(store: Store, parsed: ParsedDumpKey, storedBytes: number
   } catch (err) {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status !== 404) throw err;
-    return { ...parsed, storedBytes, verdict: undefined, originalBytes: undefined, sha256: undefined };
+    return undefined;
   }
+}
+
+/**
+ * How a stored dump is compressed: the object's `compression` metadata (the uploader sets it), else the key's
+ * suffix.
+ */
+export function storedCompression(
+  store: Store,
+  key: string,
+  metadata: Record<string, string> | undefined,
+): Compression {
+  const declared = metadata?.compression;
+  if (declared === 'gzip' || declared === 'zstd' || declared === 'none') return declared;
+  return (
+    parseDumpKey(store.prefix, key)?.compression ??
+    (key.endsWith('.gz') ? 'gzip' : key.endsWith('.zst') ? 'zstd' : 'none')
+  );
+}
+
+async function describe(store: Store, parsed: ParsedDumpKey, storedBytes: number): Promise<DumpEntry> {
+  const facts = await summaryFacts(store, parsed.key);
+  return {
+    ...parsed,
+    storedBytes,
+    verdict: facts?.verdict,
+    originalBytes: facts?.originalBytes,
+    sha256: facts?.sha256,
+  };
 }
 
 /** Dumps matching the filters, newest first; only the newest `limit` are described. */

@@ -11,6 +11,7 @@ import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { createZstdMultiFrameDecompress } from '@kube-heapdump/hprof';
 import { keyTimestamp, parseDumpKey, summaryKey } from '@kube-heapdump/uploader/keys';
+import { storedCompression, summaryFacts } from './catalog.ts';
 import { describeStoreError, StoreError, UsageError } from './errors.ts';
 import { humanBytes } from './format.ts';
 import type { Store } from './store.ts';
@@ -31,21 +32,10 @@ export interface GetResult {
   resumedFrom: number;
 }
 
-type Compression = 'none' | 'gzip' | 'zstd';
-
 function defaultName(store: Store, key: string): string {
   const parsed = parseDumpKey(store.prefix, key);
   if (parsed) return `${parsed.pod}-${keyTimestamp(parsed.startedAt)}-${parsed.file}`;
   return basename(key).replace(/\.(gz|zst)$/, '');
-}
-
-function compressionOf(store: Store, key: string, metadata: Record<string, string> | undefined): Compression {
-  const declared = metadata?.compression;
-  if (declared === 'gzip' || declared === 'zstd' || declared === 'none') return declared;
-  return (
-    parseDumpKey(store.prefix, key)?.compression ??
-    (key.endsWith('.gz') ? 'gzip' : key.endsWith('.zst') ? 'zstd' : 'none')
-  );
 }
 
 class Progress {
@@ -81,24 +71,19 @@ export async function get(store: Store, key: string, options: GetOptions): Promi
   if (existsSync(out) && !options.force) throw new UsageError(`${out} exists; pass --force to overwrite it`);
 
   let head: HeadObjectCommandOutput;
-  let expected: { sha256?: string; size?: number } = {};
+  let expected: Awaited<ReturnType<typeof summaryFacts>>;
   try {
     head = await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }));
   } catch (err) {
     throw describeStoreError(err, what, store.endpoint);
   }
   try {
-    const summary = await store.client.send(
-      new HeadObjectCommand({ Bucket: store.bucket, Key: summaryKey(key) }),
-    );
-    expected = { sha256: summary.Metadata?.sha256, size: Number(summary.Metadata?.['original-size']) };
+    expected = await summaryFacts(store, key);
   } catch (err) {
-    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) {
-      throw describeStoreError(err, `s3://${store.bucket}/${summaryKey(key)}`, store.endpoint);
-    }
+    throw describeStoreError(err, `s3://${store.bucket}/${summaryKey(key)}`, store.endpoint);
   }
   const total = head.ContentLength ?? 0;
-  const compression = compressionOf(store, key, head.Metadata);
+  const compression = storedCompression(store, key, head.Metadata);
 
   const partial = `${out}.download`;
   let have = existsSync(partial) ? (await stat(partial)).size : 0;
@@ -162,15 +147,15 @@ export async function get(store: Store, key: string, options: GetOptions): Promi
     progress.draw(true);
   }
   const sha256 = hash.digest('hex');
-  if (expected.sha256 !== undefined && (sha256 !== expected.sha256 || bytes !== expected.size)) {
+  if (expected?.sha256 !== undefined && (sha256 !== expected.sha256 || bytes !== expected.originalBytes)) {
     await rm(temp, { force: true });
     await rm(partial, { force: true });
     throw new StoreError(
       `${what}: the downloaded dump does not match its summary (sha256 ${sha256}, ${bytes} bytes; expected ` +
-        `${expected.sha256}, ${expected.size} bytes); removed it, run again to download it afresh`,
+        `${expected.sha256}, ${expected.originalBytes} bytes); removed it, run again to download it afresh`,
     );
   }
   await rename(temp, out);
   await rm(partial, { force: true });
-  return { path: out, bytes, sha256, verified: expected.sha256 !== undefined, resumedFrom: have };
+  return { path: out, bytes, sha256, verified: expected?.sha256 !== undefined, resumedFrom: have };
 }

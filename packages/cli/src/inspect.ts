@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { type AnalyzedDump, analyzeFile, analyzeStream } from '@kube-heapdump/hprof';
-import { parseDumpKey } from '@kube-heapdump/uploader/keys';
+import { storedCompression } from './catalog.ts';
 import { describeStoreError, UsageError } from './errors.ts';
 import { humanBytes, table, thousands } from './format.ts';
 import type { Store } from './store.ts';
@@ -44,12 +44,7 @@ async function inspectObject(store: Store, key: string, top: number): Promise<An
   const what = `s3://${store.bucket}/${key}`;
   try {
     const res = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
-    const declared = res.Metadata?.compression;
-    const compression =
-      declared === 'gzip' || declared === 'zstd' || declared === 'none'
-        ? declared
-        : (parseDumpKey(store.prefix, key)?.compression ?? 'none');
-    return await analyzeStream(res.Body as Readable, compression, { top });
+    return await analyzeStream(res.Body as Readable, storedCompression(store, key, res.Metadata), { top });
   } catch (err) {
     throw describeStoreError(err, what, store.endpoint);
   }
