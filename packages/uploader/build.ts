@@ -1,14 +1,11 @@
-// Bundles the uploader into <outdir>/main.js and <outdir>/follow-worker.js: what the image ships (no
-// node_modules, no TypeScript stripping at run time). `node packages/uploader/build.ts [outdir]`.
+// Bundles the uploader into one file, <outdir>/main.js: what the image ships (no node_modules, no TypeScript
+// stripping at run time). `node packages/uploader/build.ts [outdir]`.
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 export async function buildUploader(outdir: string): Promise<void> {
   await build({
-    entryPoints: [
-      join(import.meta.dirname, 'src/main.ts'),
-      join(import.meta.dirname, 'src/follow-worker.ts'),
-    ],
+    entryPoints: [join(import.meta.dirname, 'src/main.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',

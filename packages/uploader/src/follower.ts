@@ -2,17 +2,11 @@
 // sequentially, in place, never rewriting earlier bytes, so every byte in the file is final and can be
 // uploaded at once. "Done" is structural (the record walk ends on HEAP_DUMP_END at the end of the file),
 // not close_write, which also fires when the JVM is killed mid-dump; a file that stops growing for the quiet
-// period is done too. The reading and per-byte work run on a worker thread (follow-worker.ts).
+// period is done too. Only the record walk runs here (on the main thread: it skips record bodies, ~2 GB/s);
+// hashing and the class histogram wait for the object to be stored (analysis.ts).
 import type { FileHandle } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
-import type { HprofSummary, Verdict } from '@kube-heapdump/hprof';
-import { type FollowedDump, type FollowWorkerData, type FromFollowWorker, follow } from './follow-worker.ts';
-
-/** The worker's module beside this one: TypeScript when run from source, JavaScript in the bundle. */
-const FOLLOW_WORKER = new URL(
-  import.meta.url.endsWith('.ts') ? './follow-worker.ts' : './follow-worker.js',
-  import.meta.url,
-);
+import type { Verdict } from '@kube-heapdump/hprof';
+import { ParserFeed } from './feed.ts';
 
 export interface FollowResult {
   /** Bytes of the file. */
@@ -24,38 +18,29 @@ export interface FollowResult {
 }
 
 export interface FollowOptions {
-  /** The file is gzip (the JVM's -XX:HeapDumpGzipLevel dumps): parse what it decompresses to. */
+  /** The file is gzip (the JVM's -XX:HeapDumpGzipLevel dumps): walk what it decompresses to. */
   gzip: boolean;
   quietMs: number;
   pollMs: number;
-  /**
-   * Analyse on the main thread instead of a worker thread. Measured on a 2.2 GB dump (bundle, 3 parts in
-   * flight): uncompressed uploads are as fast either way and a worker costs ~9 MiB of RSS (127 vs 136 MiB
-   * peak); compressed ones are 20-30% slower without it (14-17 s vs 11.7 s), the main thread then also
-   * feeding the compressors.
-   */
-  inThread: boolean;
 }
 
+const READ_SIZE = 1024 * 1024;
+
 export class DumpFollower {
-  /** Bytes read and analysed so far. */
+  /** Bytes read and walked so far. */
   private position = 0;
-  /** Bytes known to be in the file (fstat): final, uploadable before they are analysed. */
+  /** Bytes known to be in the file (fstat): final, uploadable before they are walked. */
   private written = 0;
   private sizePoller: NodeJS.Timeout | undefined;
   private finished = false;
+  private stopped = false;
   private failure: Error | undefined;
   private waiters: { target: number; resolve: (available: number) => void; reject: (err: Error) => void }[] =
     [];
-  private worker: Worker | undefined;
-  private stopInThread: (() => void) | undefined;
-  private result: FollowedDump | undefined;
-  private readonly path: string;
   private readonly fh: FileHandle;
   private readonly options: FollowOptions;
 
-  constructor(path: string, fh: FileHandle, options: FollowOptions) {
-    this.path = path;
+  constructor(fh: FileHandle, options: FollowOptions) {
     this.fh = fh;
     this.options = options;
   }
@@ -74,27 +59,18 @@ export class DumpFollower {
 
   /** Ends `follow` early (the upload is abandoned); it then rejects. */
   stop(): void {
-    this.stopInThread?.();
-    this.worker?.postMessage({ type: 'stop' });
+    this.stopped = true;
   }
 
   /** Follows until the writer is done. */
   async follow(): Promise<FollowResult> {
     try {
-      const r = await this.run();
-      this.result = r;
-      this.position = r.size;
+      const r = await this.walk();
       this.finished = true;
       this.release();
       for (const w of this.waiters) w.resolve(Math.min(r.size, w.target));
       this.waiters = [];
-      return {
-        size: r.size,
-        verdict: r.verdict,
-        reason: r.reason,
-        firstByteAt: new Date(r.firstByteAt),
-        doneAt: new Date(r.doneAt),
-      };
+      return r;
     } catch (err) {
       this.failure = err as Error;
       for (const w of this.waiters) w.reject(this.failure);
@@ -102,60 +78,47 @@ export class DumpFollower {
       throw err;
     } finally {
       clearInterval(this.sizePoller);
-      await this.close();
     }
   }
 
-  /** Once `follow` has returned: the class histogram and totals, and the SHA-256 and CRC32 of the file. */
-  analysis(): { summary: HprofSummary; sha256: string; crc32: number } {
-    if (!this.result) throw new Error('the dump has not been followed to its end');
-    return { summary: this.result.summary, sha256: this.result.sha256, crc32: this.result.crc32 };
-  }
-
-  async close(): Promise<void> {
-    await this.worker?.terminate();
-    this.worker = undefined;
-  }
-
-  private run(): Promise<FollowedDump> {
-    const data: FollowWorkerData = { path: this.path, ...this.options };
-    if (this.options.inThread) {
-      let stop = false;
-      this.stopInThread = () => {
-        stop = true;
-      };
-      return follow(
-        data,
-        () => stop,
-        (position) => {
-          this.position = position;
-          this.release();
-        },
-      );
+  private async walk(): Promise<FollowResult> {
+    const { gzip, pollMs, quietMs } = this.options;
+    const feed = new ParserFeed({ histogram: false, gzip });
+    const buf = Buffer.allocUnsafe(READ_SIZE);
+    let firstByteAt: Date | undefined;
+    let lastGrowth = Date.now();
+    for (;;) {
+      if (this.stopped) throw new Error('stopped following the dump');
+      const { bytesRead } = await this.fh.read(buf, 0, READ_SIZE, this.position);
+      if (bytesRead > 0) {
+        firstByteAt ??= new Date();
+        lastGrowth = Date.now();
+        await feed.push(buf.subarray(0, bytesRead));
+        this.position += bytesRead;
+        this.release();
+        continue;
+      }
+      const quiet = Date.now() - lastGrowth;
+      const walkedToEnd = feed.parser.verdict().verdict === 'complete';
+      // A gzip file is only whole once its last member's trailer is in: give the writer one quiet poll.
+      if ((walkedToEnd && (!gzip || quiet >= pollMs)) || quiet >= quietMs) break;
+      await new Promise((r) => setTimeout(r, pollMs));
     }
-    return new Promise((resolve, reject) => {
-      const worker = new Worker(FOLLOW_WORKER, { workerData: data });
-      this.worker = worker;
-      worker.on('message', (m: FromFollowWorker) => {
-        if (m.type === 'progress') {
-          this.position = m.position;
-          this.release();
-        } else if (m.type === 'followed') {
-          resolve(m.result);
-        } else {
-          reject(new Error(m.message));
-        }
-      });
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the dump follower thread exited with code ${code}`)));
-    });
+    const v = await feed.end();
+    return {
+      size: this.position,
+      verdict: v.verdict,
+      reason: v.reason,
+      firstByteAt: firstByteAt ?? new Date(),
+      doneAt: new Date(),
+    };
   }
 
   private async pollSize(): Promise<void> {
     try {
       this.written = Math.max(this.written, (await this.fh.stat()).size);
     } catch {
-      return; // the worker reports file errors
+      return; // the walk reports file errors
     }
     this.release();
   }

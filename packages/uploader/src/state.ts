@@ -13,8 +13,6 @@ export interface PartRecord {
   /** Base64 CRC32 of the part as stored, when checksums are on. */
   checksum?: string;
   size: number;
-  /** CRC32 of all stored bytes up to and including this part (compressed uploads resume from it). */
-  crcAfter: number;
 }
 
 export interface UploadState {

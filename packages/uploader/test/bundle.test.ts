@@ -1,7 +1,7 @@
-// The bundled uploader (what the image ships: one file plus its worker, no node_modules, no type stripping)
-// finds its follow worker and ships a dump.
+// The bundled uploader (what the image ships: one file, no node_modules, no type stripping) ships a dump
+// and its summary.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +17,7 @@ describe('bundled uploader', () => {
   before(async () => {
     out = await mkdtemp(join(tmpdir(), 'kh-bundle-'));
     await buildUploader(out);
+    assert.deepEqual(await readdir(out), ['main.js']);
     s3 = await startS3Fixture();
   });
   after(async () => {
@@ -40,6 +41,6 @@ describe('bundled uploader', () => {
       ).Body!.transformToString(),
     );
     assert.equal(summary.verdict, 'complete');
-    assert.equal(summary.totals.instances, 5, 'the follow worker parsed the dump');
+    assert.equal(summary.totals.instances, 5, 'the analysis parsed the dump');
   });
 });

@@ -23,7 +23,7 @@ const part = (n: number, etag = `e${n}`) => ({
   lastBlock: n,
   etag,
   size: 5,
-  crcAfter: n,
+  checksum: 'AAAAAA==',
 });
 
 describe('upload state store', () => {

@@ -1,0 +1,46 @@
+// The per-byte work that only the summary needs: SHA-256 of the file and the HPROF class histogram. It runs
+// once the object is complete, so that while the JVM writes, the CPU goes to getting the bytes stored
+// (measured on a 2.2 GB dump: hashing and the histogram took ~5 of the uploader's 7.7 CPU-seconds, and on
+// 2 cores they slowed the JVM's own dump writing). It runs on the main thread: each 1 MiB step is a few
+// milliseconds of work between reads, and a worker thread cost ~20 MiB more peak RSS.
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { type HprofSummary, summarize } from '@kube-heapdump/hprof';
+import { ParserFeed } from './feed.ts';
+
+export interface AnalysisRequest {
+  path: string;
+  /** Bytes to read: the file as followed (a truncated file may still be growing). */
+  size: number;
+  /** The file is gzip (the JVM's -XX:HeapDumpGzipLevel dumps): parse what it decompresses to. */
+  gzip: boolean;
+}
+
+export interface Analysis {
+  sha256: string;
+  summary: HprofSummary;
+}
+
+const READ_SIZE = 1024 * 1024;
+
+/** Reads the first `size` bytes once, into one reused buffer: hashes them as stored and parses them. */
+export async function analyse(req: AnalysisRequest): Promise<Analysis> {
+  const fh = await open(req.path, 'r');
+  try {
+    const sha = createHash('sha256');
+    const feed = new ParserFeed({ histogram: true, gzip: req.gzip });
+    const buf = Buffer.allocUnsafe(READ_SIZE);
+    for (let position = 0; position < req.size; ) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(READ_SIZE, req.size - position), position);
+      if (bytesRead === 0) throw new Error(`the dump file is shorter than the ${req.size} bytes followed`);
+      const chunk = buf.subarray(0, bytesRead);
+      sha.update(chunk);
+      await feed.push(chunk);
+      position += bytesRead;
+    }
+    await feed.end();
+    return { sha256: sha.digest('hex'), summary: summarize(feed.parser) };
+  } finally {
+    await fh.close();
+  }
+}
