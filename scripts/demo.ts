@@ -108,10 +108,14 @@ try {
       say(`uploader: ${l.file} appeared; streaming it (${l.compression}) while the JVM writes it`);
     } else if (l.msg === 'dump written') {
       say(`uploader: the JVM finished ${l.file}: ${mb(l.bytes)}, verdict ${l.verdict}`);
-    } else if (l.msg === 'dump stored') {
+    } else if (l.msg === 'dump object complete') {
       say(
         `uploader: durable s3://${bucket}/${l.key}: ${mb(l.originalBytes)} stored as ${mb(l.storedBytes)}, ` +
-          `${Number(l.afterDumpSeconds).toFixed(2)} s after the dump was complete; local file deleted`,
+          `${Number(l.afterDumpSeconds).toFixed(2)} s after the dump was complete`,
+      );
+    } else if (l.msg === 'dump stored') {
+      say(
+        `uploader: summary of ${l.file} written ${Number(l.summarySeconds).toFixed(2)} s later; local file deleted`,
       );
     } else if (l.level === 'error' || l.level === 'warn') {
       say(`uploader ${l.level}: ${l.msg}`);

@@ -20,10 +20,10 @@ test('npm run demo: OOM, upload, list and inspect, in under a minute', async () 
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.ok(seconds < 60, `${seconds} s`);
   assert.match(r.stdout, /JVM exited with status 3 \(ExitOnOutOfMemoryError\)/);
-  assert.equal(r.stdout.match(/uploader: durable s3:\/\/\S+\.hprof\.gz: /g)?.length, 2);
+  assert.equal(r.stdout.match(/uploader: durable s3:\/\/\S+\.hprof\.zst: /g)?.length, 2);
   assert.match(
     r.stdout,
-    /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+demo\/shop\/\S+\s+[\d.]+ MiB\s+[\d.]+ MiB gzip\s+complete\s+heapdumps\/demo\/shop\//m,
+    /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+demo\/shop\/\S+\s+[\d.]+ MiB\s+[\d.]+ MiB zstd\s+complete\s+heapdumps\/demo\/shop\//m,
   );
   assert.match(r.stdout, /^Verdict {3}complete$/m);
   assert.match(r.stdout, /HeapFixture\$Alpha$/m);

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { gunzipSync } from 'node:zlib';
+import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SimulatedPod } from './support/pod-simulator.ts';
 import { installMocks, MOCK_REGION } from './support/pulumi-mocks.ts';
@@ -115,13 +115,13 @@ describe('provisioned bucket + access key identity', () => {
     assert.notEqual(first.key, second.key);
 
     const pattern = new RegExp(
-      `^heapdumps/shop/orders/${pod.name}/\\d{8}T\\d{6}Z-java_pid\\d+\\.hprof\\.gz$`,
+      `^heapdumps/shop/orders/${pod.name}/\\d{8}T\\d{6}Z-java_pid\\d+\\.hprof\\.zst$`,
     );
     for (const log of [first, second]) {
       const key = String(log.key);
       assert.match(key, pattern);
       assert.equal(log.verdict, 'complete');
-      const object = gunzipSync(await getBytes(fixture, rendered.bucket, key));
+      const object = zstdDecompressSync(await getBytes(fixture, rendered.bucket, key));
       const file = String(log.file);
       const original = await readFile(join(dir, 'captured', file));
       assert.equal(object.length, original.length, `${file}: object and dump sizes`);

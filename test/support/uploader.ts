@@ -1,11 +1,22 @@
 // The real uploader as a separate process, its JSON log lines collected for assertions.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DEFAULT_CREDENTIAL } from './s3/server.ts';
 import type { S3Fixture } from './s3-fixture.ts';
 
 export const UPLOADER_MAIN = join(import.meta.dirname, '../../packages/uploader/src/main.ts');
+
+/** The node flags of the image's exec-form ENTRYPOINT ["node", ...flags, "/app/main.js"]. */
+export function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(join(import.meta.dirname, '../../packages/uploader/Dockerfile'), 'utf8');
+  const line = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+  if (!line) throw new Error('the uploader Dockerfile has no exec-form ENTRYPOINT');
+  const argv = JSON.parse(line) as string[];
+  if (argv[0] !== 'node' || argv.at(-1) !== '/app/main.js') throw new Error(`unexpected ENTRYPOINT ${line}`);
+  return argv.slice(1, -1);
+}
 
 export interface LogLine {
   level: string;
@@ -20,8 +31,13 @@ export class UploaderProcess {
   private readonly listeners = new Set<() => void>();
   readonly exited: Promise<number | null>;
 
-  constructor(env: Record<string, string>, args: string[] = [], main = UPLOADER_MAIN) {
-    this.child = spawn(process.execPath, [main, ...args], {
+  constructor(
+    env: Record<string, string>,
+    args: string[] = [],
+    main = UPLOADER_MAIN,
+    nodeFlags: string[] = [],
+  ) {
+    this.child = spawn(process.execPath, [...nodeFlags, main, ...args], {
       env: {
         PATH: process.env.PATH ?? '',
         AWS_CONFIG_FILE: '/nonexistent',

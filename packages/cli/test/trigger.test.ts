@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gunzipSync } from 'node:zlib';
+import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { analyzeStream } from '@kube-heapdump/hprof';
 import { FIXTURE_CLASS } from '../../../test/support/java.ts';
@@ -122,7 +122,7 @@ describe('heapdump trigger', () => {
     assert.match(
       expect ?? '',
       new RegExp(
-        `^the uploader ships it as s3://team-dumps/jvm/shop/shop/${pod.name}/<time>-heapdump-\\d{8}T\\d{6}Z\\.hprof\\.gz$`,
+        `^the uploader ships it as s3://team-dumps/jvm/shop/shop/${pod.name}/<time>-heapdump-\\d{8}T\\d{6}Z\\.hprof\\.zst$`,
       ),
     );
     const key = /^stored: s3:\/\/team-dumps\/(\S+) \(.+, complete\)$/.exec(stored ?? '')?.[1];
@@ -130,7 +130,7 @@ describe('heapdump trigger', () => {
 
     // It is this JVM's heap, and the JVM was not restarted.
     const object = await fixture.client().send(new GetObjectCommand({ Bucket: 'team-dumps', Key: key }));
-    const bytes = gunzipSync(Buffer.from(await object.Body!.transformToByteArray()));
+    const bytes = zstdDecompressSync(Buffer.from(await object.Body!.transformToByteArray()));
     const analyzed = await analyzeStream([bytes], 'none', { top: 100 });
     assert.equal(analyzed.verdict, 'complete');
     assert.equal(analyzed.topClasses.find((c) => c.name === FIXTURE_CLASS.alpha)?.instances, alphas);

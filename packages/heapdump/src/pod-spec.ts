@@ -388,7 +388,7 @@ export function uploaderEnv(inputs: PodInputs, mountPath: string): EnvVar[] {
     { name: 'HEAPDUMP_S3_FORCE_PATH_STYLE', value: String(target.forcePathStyle) },
     { name: 'HEAPDUMP_S3_CHECKSUM', value: target.checksums ? 'crc32' : 'off' },
     { name: 'AWS_REGION', value: target.region },
-    { name: 'HEAPDUMP_COMPRESSION', value: uploader.compression ?? 'gzip' },
+    { name: 'HEAPDUMP_COMPRESSION', value: uploader.compression ?? 'zstd' },
     // Always on here: the JVM cannot write java_pid<pid>.hprof again while the old file is there.
     { name: 'HEAPDUMP_DELETE_AFTER_UPLOAD', value: 'true' },
     { name: 'HEAPDUMP_QUIET_SECONDS', value: String(uploader.quietSeconds ?? 60) },

@@ -40,7 +40,7 @@ export class ConfigError extends Error {
 export const DEFAULTS = {
   dir: '/dumps',
   prefix: 'heapdumps/',
-  compression: 'gzip' as Compression,
+  compression: 'zstd' as Compression,
   quietSeconds: 60,
   metricsPort: 9779,
   region: 'us-east-1',

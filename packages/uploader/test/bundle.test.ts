@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { imageNodeFlags, UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
 import { sampleDump } from '../../hprof/test/synthetic.ts';
 import { buildUploader } from '../build.ts';
 
@@ -25,11 +25,11 @@ describe('bundled uploader', () => {
     await rm(out, { recursive: true, force: true });
   });
 
-  it('ships a dump with --once from the bundle', async () => {
+  it("ships a dump with --once from the bundle, run with the image's node flags", async () => {
     const dir = join(out, 'dumps');
     await mkdir(dir);
     await writeFile(join(dir, 'java_pid1.hprof'), sampleDump(8), { mode: 0o600 });
-    const u = new UploaderProcess(uploaderEnv(s3, dir), ['--once'], join(out, 'main.js'));
+    const u = new UploaderProcess(uploaderEnv(s3, dir), ['--once'], join(out, 'main.js'), imageNodeFlags());
     assert.equal(await u.exited, 0, `${JSON.stringify(u.logs)}\n${u.stderr}`);
     const client = s3.client();
     const listed = await client.send(new ListObjectsV2Command({ Bucket: 'dumps' }));

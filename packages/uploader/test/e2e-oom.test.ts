@@ -7,7 +7,7 @@ import { link, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gunzipSync } from 'node:zlib';
+import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { analyzeStream, type StoredDumpSummary } from '@kube-heapdump/hprof';
 import { FIXTURE_CLASS, runOutOfMemory } from '../../../test/support/java.ts';
@@ -90,7 +90,7 @@ describe('uploader with a JVM that runs out of memory', () => {
     for (const key of dumps) {
       assert.match(
         key,
-        /^heapdumps\/prod\/shop\/shop-7d9f-abcde\/\d{8}T\d{6}Z(-n\d+)?-java_pid1\.hprof\.gz$/,
+        /^heapdumps\/prod\/shop\/shop-7d9f-abcde\/\d{8}T\d{6}Z(-n\d+)?-java_pid1\.hprof\.zst$/,
       );
       assert.ok(keys.includes(`${key}.summary.json`), `summary beside ${key}`);
     }
@@ -99,12 +99,12 @@ describe('uploader with a JVM that runs out of memory', () => {
     const keptHashes = new Set(kept.map(sha256));
     for (const key of dumps) {
       const obj = await client.send(new GetObjectCommand({ Bucket: 'dumps', Key: key }));
-      assert.equal(obj.ContentType, 'application/gzip');
+      assert.equal(obj.ContentType, 'application/zstd');
       assert.equal(obj.Metadata?.pod, 'shop-7d9f-abcde');
       assert.equal(obj.Metadata?.namespace, 'prod');
       assert.equal(obj.Metadata?.node, 'node-1');
       assert.equal(obj.Metadata?.app, 'shop');
-      const original = gunzipSync(await obj.Body!.transformToByteArray());
+      const original = zstdDecompressSync(await obj.Body!.transformToByteArray());
       assert.ok(keptHashes.has(sha256(original)), 'the object decompresses to the exact bytes the JVM wrote');
       const parsed = await analyzeStream([original], 'none');
       assert.equal(parsed.verdict, 'complete');

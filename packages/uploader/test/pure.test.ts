@@ -32,7 +32,7 @@ describe('uploader configuration', () => {
         endpoint: undefined,
         forcePathStyle: false,
         region: 'eu-west-1',
-        compression: 'gzip',
+        compression: 'zstd',
         deleteAfterUpload: true,
         quietSeconds: 60,
         metricsPort: 9779,
