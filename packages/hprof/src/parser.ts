@@ -116,6 +116,23 @@ export class HprofParser {
     this.run(input, pos);
   }
 
+  /**
+   * Bytes coming next that the parser discards without looking at them (a record body the walk skips): a
+   * reader that knows they are in the file may pass over them with `skipUnread` instead of reading them.
+   */
+  get skippable(): number {
+    return this.invalidReason === undefined && !this.carry ? this.skip : 0;
+  }
+
+  /** Passes over the next `n` (at most `skippable`) bytes without reading them. */
+  skipUnread(n: number): void {
+    if (!(n >= 0 && n <= this.skippable))
+      throw new RangeError(`cannot skip ${n} bytes: ${this.skippable} are skippable`);
+    this.skip -= n;
+    this.offset += n;
+    this.bytesSeen += n;
+  }
+
   /** Whether the bytes fed so far are a whole dump, the start of one, or not a dump. */
   verdict(): { verdict: Verdict; reason?: string } {
     if (this.invalidReason !== undefined) return { verdict: 'invalid', reason: this.invalidReason };

@@ -209,3 +209,55 @@ function png(): Buffer {
   const crc = u4(crc32(ihdr));
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), u4(13), ihdr, crc]);
 }
+
+describe('walking without reading skipped bodies', () => {
+  /** Feeds `bytes` in `chunk`-sized pushes, passing over what the parser calls skippable; returns bytes pushed. */
+  function walkSkipping(p: HprofParser, bytes: Buffer, chunk: number): number {
+    let pushed = 0;
+    for (let pos = 0; pos < bytes.length; ) {
+      const skip = Math.min(p.skippable, bytes.length - pos);
+      if (skip > 0) {
+        p.skipUnread(skip);
+        pos += skip;
+        continue;
+      }
+      const piece = bytes.subarray(pos, pos + chunk);
+      p.push(piece);
+      pushed += piece.length;
+      pos += piece.length;
+    }
+    return pushed;
+  }
+
+  for (const id of [4, 8] as const) {
+    it(`reaches the same verdict and offset as reading everything (${id}-byte ids), reading less`, () => {
+      const dump = sampleDump(id);
+      for (const chunk of [1, 7, 64, dump.length]) {
+        const read = parse(dump, [chunk], false);
+        const skipping = new HprofParser({ histogram: false });
+        const pushed = walkSkipping(skipping, dump, chunk);
+        assert.deepEqual(skipping.verdict(), { verdict: 'complete' });
+        assert.equal(skipping.records, read.records);
+        assert.equal(skipping.bytesSeen, dump.length);
+        if (chunk < dump.length)
+          assert.ok(pushed < dump.length, `chunk ${chunk}: pushed ${pushed} of ${dump.length}`);
+      }
+    });
+  }
+
+  it('says where a dump cut inside a skipped segment stops, as reading would', () => {
+    const dump = sampleDump(8);
+    const cut = dump.subarray(0, dump.length - 40);
+    const skipping = new HprofParser({ histogram: false });
+    walkSkipping(skipping, cut, 16);
+    assert.deepEqual(skipping.verdict(), parse(cut, [16], false).verdict());
+    assert.equal(skipping.verdict().verdict, 'incomplete');
+  });
+
+  it('refuses to skip more than is skippable', () => {
+    const p = new HprofParser({ histogram: false });
+    p.push(sampleDump(8).subarray(0, 10));
+    assert.equal(p.skippable, 0);
+    assert.throws(() => p.skipUnread(1), /cannot skip 1 bytes: 0 are skippable/);
+  });
+});

@@ -26,6 +26,16 @@ export class ParserFeed {
     else if (!this.gunzip.write(Buffer.from(chunk))) await new Promise((r) => this.gunzip!.once('drain', r));
   }
 
+  /** Stored bytes coming next that the parser would skip unseen (never inside gzip: those must be inflated). */
+  get skippable(): number {
+    return this.gunzip ? 0 : this.parser.skippable;
+  }
+
+  /** Passes over `n` (at most `skippable`) stored bytes without reading them. */
+  skipUnread(n: number): void {
+    this.parser.skipUnread(n);
+  }
+
   /** Ends the input: the verdict on everything fed, a gzip stream cut short counting as incomplete. */
   async end(): Promise<{ verdict: Verdict; reason?: string }> {
     const gunzip = this.gunzip;

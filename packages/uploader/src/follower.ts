@@ -2,8 +2,9 @@
 // sequentially, in place, never rewriting earlier bytes, so every byte in the file is final and can be
 // uploaded at once. "Done" is structural (the record walk ends on HEAP_DUMP_END at the end of the file),
 // not close_write, which also fires when the JVM is killed mid-dump; a file that stops growing for the quiet
-// period is done too. Only the record walk runs here (on the main thread: it skips record bodies, ~2 GB/s);
-// hashing and the class histogram wait for the object to be stored (analysis.ts).
+// period is done too. Only the record walk runs here, on the main thread: it reads record headers and passes
+// over heap dump segment bodies without reading them; hashing and the class histogram wait for the object to
+// be stored (analysis.ts).
 import type { FileHandle } from 'node:fs/promises';
 import type { Verdict } from '@kube-heapdump/hprof';
 import { ParserFeed } from './feed.ts';
@@ -89,6 +90,17 @@ export class DumpFollower {
     let lastGrowth = Date.now();
     for (;;) {
       if (this.stopped) throw new Error('stopped following the dump');
+      if (feed.skippable > 0) {
+        const inFile = (await this.fh.stat()).size - this.position;
+        const n = Math.min(feed.skippable, inFile);
+        if (n > 0) {
+          feed.skipUnread(n);
+          this.position += n;
+          lastGrowth = Date.now();
+          this.release();
+          continue;
+        }
+      }
       const { bytesRead } = await this.fh.read(buf, 0, READ_SIZE, this.position);
       if (bytesRead > 0) {
         firstByteAt ??= new Date();
