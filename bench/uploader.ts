@@ -149,6 +149,8 @@ function uploaderEnvFor(server: Server, dir: string, compression: string): Recor
   };
 }
 
+const rawPeers = peers.filter((p) => p !== 'kube-heapdump').map((peer) => ({ peer }));
+
 /** What the image runs: the bundle, with the ENTRYPOINT's node flags. */
 interface Ours {
   main: string;
@@ -176,7 +178,7 @@ async function onDisk(ours: Ours, home: string) {
   const file = await largeDump();
   const size = (await stat(file)).size;
   const server = await startServer();
-  const rows: { peer: Peer; seconds: number; mbps: number; rssMiB: number; withSummarySeconds?: number }[] =
+  const rows: { peer: string; seconds: number; mbps: number; rssMiB: number; withSummarySeconds?: number }[] =
     [];
   const larger: {
     compression: string;
@@ -186,23 +188,24 @@ async function onDisk(ours: Ours, home: string) {
     markSeconds?: number;
   }[] = [];
   try {
-    for (const peer of peers) {
-      if (peer === 'kube-heapdump') {
-        // Stored when the object is complete; the summary (SHA-256, histogram) follows, reported beside.
-        const r = await oursOnce(ours, file, server, 'none');
-        const seconds = r.markSeconds!;
-        rows.push({
-          peer,
-          seconds,
-          rssMiB: r.rssMiB,
-          mbps: Math.round(size / 1e6 / seconds),
-          withSummarySeconds: r.seconds,
-        });
-      } else {
-        const r = await runPeer(peer, file, server, home);
-        rows.push({ peer, ...r, mbps: Math.round(size / 1e6 / r.seconds) });
-      }
-      console.log(`  (a) ${peer}: ${rows.at(-1)!.seconds.toFixed(1)} s`);
+    // Ours raw (like the peers) and with its default compression (MB/s of the dump's own bytes). Stored when
+    // the object is complete; the summary (SHA-256, histogram) follows, reported beside.
+    for (const compression of ['none', 'zstd']) {
+      const r = await oursOnce(ours, file, server, compression);
+      const seconds = r.markSeconds!;
+      rows.push({
+        peer: `kube-heapdump (${compression})`,
+        seconds,
+        rssMiB: r.rssMiB,
+        mbps: Math.round(size / 1e6 / seconds),
+        withSummarySeconds: r.seconds,
+      });
+      console.log(`  (a) ${rows.at(-1)!.peer}: ${seconds.toFixed(1)} s`);
+    }
+    for (const { peer } of rawPeers) {
+      const r = await runPeer(peer, file, server, home);
+      rows.push({ peer, ...r, mbps: Math.round(size / 1e6 / r.seconds) });
+      console.log(`  (a) ${peer}: ${r.seconds.toFixed(1)} s`);
     }
     const big = await largerDump();
     const bigSize = (await stat(big)).size;
@@ -338,8 +341,6 @@ function durableTable(title: string, rows: DurableRow[], base: number, against: 
   );
 }
 
-const rawPeers = peers.filter((p) => p !== 'kube-heapdump').map((peer) => ({ peer }));
-
 export async function benchUploader(): Promise<Record<string, unknown>> {
   const home = await mkdtemp(join(tmpdir(), 'kh-bench-home-'));
   await writeFile(
@@ -351,7 +352,9 @@ export async function benchUploader(): Promise<Record<string, unknown>> {
   const ours: Ours = { main: join(out, 'main.js'), flags: imageNodeFlags() };
   try {
     const a = await onDisk(ours, home);
-    const fastestA = Math.max(...a.rows.filter((r) => r.peer !== 'kube-heapdump').map((r) => r.mbps));
+    const fastestA = Math.max(
+      ...a.rows.filter((r) => !r.peer.startsWith('kube-heapdump')).map((r) => r.mbps),
+    );
     console.log(`\n(a) ${(a.size / 1e9).toFixed(2)} GB dump on disk, one after another on the same server`);
     console.log(
       table(
@@ -401,7 +404,8 @@ export async function benchUploader(): Promise<Record<string, unknown>> {
       onDisk: {
         bytes: a.size,
         rows: a.rows,
-        oursVsFastestPeer: a.rows[0]!.mbps / fastestA,
+        oursRawVsFastestPeer: a.rows[0]!.mbps / fastestA,
+        oursZstdVsFastestPeer: a.rows[1]!.mbps / fastestA,
         larger: a.larger,
       },
       dumpToDurable: b,

@@ -139,12 +139,11 @@ export class Shipper {
     resumed?: UploadState,
   ): Promise<void> {
     const { cfg, log } = this.d;
+    const gzip = alreadyCompressed(file);
     // A resumed upload keeps the compression its parts were made with, whatever the configuration says now.
     const state =
-      resumed ??
-      (await this.createUpload(fh, file, ino, attempt, alreadyCompressed(file) ? 'none' : cfg.compression));
+      resumed ?? (await this.createUpload(fh, file, ino, attempt, gzip ? 'none' : cfg.compression));
     const compression = state.compression;
-    const gzip = alreadyCompressed(file);
     const follower = new DumpFollower(fh, { gzip, quietMs: cfg.quietSeconds * 1000, pollMs: this.d.pollMs });
     log.info(
       { file, key: state.key, resumed: Boolean(resumed), partsDone: state.parts.length, compression },
