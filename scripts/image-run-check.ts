@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { HeldJvm } from '../test/support/java.ts';
 import { run } from '../test/support/processes.ts';
@@ -93,7 +93,8 @@ try {
     .find((l) => l.msg === 'dump stored');
   assert.ok(stored?.key, r.stdout);
   const object = await fixture.client().send(new GetObjectCommand({ Bucket: 'dumps', Key: stored.key }));
-  const bytes = gunzipSync(Buffer.from(await object.Body!.transformToByteArray()));
+  assert.match(stored.key, /\.hprof\.zst$/, 'zstd, the default');
+  const bytes = zstdDecompressSync(Buffer.from(await object.Body!.transformToByteArray()));
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
   assert.equal(sha(bytes), sha(original), 'the object is the dump');
   assert.deepEqual(
