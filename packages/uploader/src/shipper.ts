@@ -139,12 +139,17 @@ export class Shipper {
     resumed?: UploadState,
   ): Promise<void> {
     const { cfg, log } = this.d;
-    const gzip = alreadyCompressed(file);
+    // The JVM gzipped it (-XX:HeapDumpGzipLevel): stored as it is, walked and analysed through gunzip.
+    const jvmGzipped = alreadyCompressed(file);
     // A resumed upload keeps the compression its parts were made with, whatever the configuration says now.
     const state =
-      resumed ?? (await this.createUpload(fh, file, ino, attempt, gzip ? 'none' : cfg.compression));
+      resumed ?? (await this.createUpload(fh, file, ino, attempt, jvmGzipped ? 'none' : cfg.compression));
     const compression = state.compression;
-    const follower = new DumpFollower(fh, { gzip, quietMs: cfg.quietSeconds * 1000, pollMs: this.d.pollMs });
+    const follower = new DumpFollower(fh, {
+      gzip: jvmGzipped,
+      quietMs: cfg.quietSeconds * 1000,
+      pollMs: this.d.pollMs,
+    });
     log.info(
       { file, key: state.key, resumed: Boolean(resumed), partsDone: state.parts.length, compression },
       resumed ? 'resuming dump upload' : 'dump detected, uploading while it is written',
@@ -194,7 +199,7 @@ export class Shipper {
     );
     // The dump is safe: now the summary (SHA-256 and class histogram, one more read of the file).
     // Also when stopping: a dump without its summary would show no verdict in `heapdump list`.
-    const analysis = await analyse({ path: join(cfg.dir, file), size: followed.size, gzip });
+    const analysis = await analyse({ path: join(cfg.dir, file), size: followed.size, gzip: jvmGzipped });
     await this.putSummary(
       state,
       followed,
