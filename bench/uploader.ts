@@ -13,11 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { table } from '../packages/cli/src/format.ts';
-import { buildUploader } from '../packages/uploader/build.ts';
 import { fixtureClasspath } from '../test/support/java.ts';
 import { peakRss, startWithReadyLine, stop } from '../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../test/support/s3/server.ts';
-import { imageNodeFlags, UploaderProcess } from '../test/support/uploader.ts';
+import { bundleUploader, imageNodeFlags, UploaderProcess } from '../test/support/uploader.ts';
 import { largeDump, largerDump } from './hprof.ts';
 
 const peers = ['kube-heapdump', 'aws s3 cp', 'boto3 upload_file', 'boto3 put_object'] as const;
@@ -348,8 +347,7 @@ export async function benchUploader(): Promise<Record<string, unknown>> {
     '[default]\ns3 =\n  multipart_chunksize = 64MB\n  max_concurrent_requests = 4\n',
   );
   const out = await mkdtemp(join(tmpdir(), 'kh-bench-bundle-'));
-  await buildUploader(out);
-  const ours: Ours = { main: join(out, 'main.js'), flags: imageNodeFlags() };
+  const ours: Ours = { main: await bundleUploader(out), flags: imageNodeFlags() };
   try {
     const a = await onDisk(ours, home);
     const fastestA = Math.max(

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RUN_SOURCE } from '../test/support/node.ts';
 import { SimulatedPod } from '../test/support/pod-simulator.ts';
 import { run } from '../test/support/processes.ts';
 import { installMocks, MOCK_REGION } from '../test/support/pulumi-mocks.ts';
@@ -158,7 +159,7 @@ try {
   const storeArgs = listArgs.slice(1, 8);
   for (const args of [listArgs, ['inspect', newest, ...storeArgs, '--top', '8']]) {
     process.stdout.write(`\n$ heapdump ${args.join(' ')}\n`);
-    const r = await run(process.execPath, [cli, ...args], env);
+    const r = await run(process.execPath, [...RUN_SOURCE, cli, ...args], env);
     process.stdout.write(r.stdout + r.stderr);
     if (r.code !== 0) throw new Error(`heapdump ${args[0]} exited ${r.code}`);
   }

@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { RUN_SOURCE } from './support/node.ts';
 import { run } from './support/processes.ts';
 
 test('npm run demo: OOM, upload, list and inspect, in under a minute', async () => {
@@ -12,7 +13,7 @@ test('npm run demo: OOM, upload, list and inspect, in under a minute', async () 
   const startedAt = Date.now();
   const r = await run(
     process.execPath,
-    [join(import.meta.dirname, '../scripts/demo.ts')],
+    [...RUN_SOURCE, join(import.meta.dirname, '../scripts/demo.ts')],
     process.env,
     120_000,
   );

@@ -115,7 +115,7 @@ describe('provisioned bucket + access key identity', () => {
     assert.notEqual(first.key, second.key);
 
     const pattern = new RegExp(
-      `^heapdumps/shop/orders/${pod.name}/\\d{8}T\\d{6}Z-java_pid\\d+\\.hprof\\.zst$`,
+      `^heapdumps/shop/orders/${pod.name}/\\d{8}T\\d{6}Z-[0-9a-f]{8}-java_pid\\d+\\.hprof\\.zst$`,
     );
     for (const log of [first, second]) {
       const key = String(log.key);

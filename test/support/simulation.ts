@@ -4,6 +4,7 @@ import { watch } from 'node:fs';
 import { link, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fixtureClasspath } from './java.ts';
+import { RUN_SOURCE } from './node.ts';
 import type { ImageDefinition, SimulatedPod } from './pod-simulator.ts';
 import { UPLOADER_MAIN } from './uploader.ts';
 
@@ -18,7 +19,9 @@ export async function simulationImages(
   return {
     // Like a JRE image: ENTRYPOINT java, the app on the CLASSPATH.
     [SIM_JAVA_IMAGE]: { entrypoint: ['java'], env: { CLASSPATH: await fixtureClasspath() } },
-    [uploaderImage]: { entrypoint: [process.execPath, uploaderMain] },
+    [uploaderImage]: {
+      entrypoint: [process.execPath, ...(uploaderMain.endsWith('.ts') ? RUN_SOURCE : []), uploaderMain],
+    },
   };
 }
 

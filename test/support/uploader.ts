@@ -3,10 +3,19 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { bundle } from '../../scripts/bundle.ts';
+import { RUN_SOURCE } from './node.ts';
 import { DEFAULT_CREDENTIAL } from './s3/server.ts';
 import type { S3Fixture } from './s3-fixture.ts';
 
 export const UPLOADER_MAIN = join(import.meta.dirname, '../../packages/uploader/src/main.ts');
+
+/** Bundles the uploader as its image and npm package ship it; returns the file. */
+export async function bundleUploader(outdir: string): Promise<string> {
+  const out = join(outdir, 'main.js');
+  await bundle(UPLOADER_MAIN, out);
+  return out;
+}
 
 /** The node flags of the image's exec-form ENTRYPOINT ["node", ...flags, "/app/main.js"]. */
 export function imageNodeFlags(): string[] {
@@ -37,7 +46,8 @@ export class UploaderProcess {
     main = UPLOADER_MAIN,
     nodeFlags: string[] = [],
   ) {
-    this.child = spawn(process.execPath, [...nodeFlags, main, ...args], {
+    const source = main.endsWith('.ts') ? RUN_SOURCE : [];
+    this.child = spawn(process.execPath, [...source, ...nodeFlags, main, ...args], {
       env: {
         PATH: process.env.PATH ?? '',
         AWS_CONFIG_FILE: '/nonexistent',

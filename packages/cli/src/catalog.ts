@@ -1,8 +1,17 @@
 // The dumps in the bucket: listed page by page, described from their summaries' metadata (HEAD, no body),
 // never by downloading a dump.
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { Compression } from '@kube-heapdump/hprof';
-import { type ParsedDumpKey, parseDumpKey, summaryKey } from '@kube-heapdump/uploader/keys';
+import {
+  type Compression,
+  DUMP_METADATA,
+  isCompression,
+  originPrefix,
+  type ParsedDumpKey,
+  parseDumpKey,
+  SUMMARY_METADATA,
+  s3HttpStatus,
+  summaryKey,
+} from '@kube-heapdump/contract';
 import { UsageError } from './errors.ts';
 import type { Store } from './store.ts';
 
@@ -24,28 +33,9 @@ export interface DumpEntry extends ParsedDumpKey {
 
 const SUMMARY_HEADS_AT_ONCE = 8;
 
-/** `7d`, `24h`, `30m`, or an ISO date/time, as the earliest start time. */
-export function parseSince(text: string, now = new Date()): Date {
-  const m = /^(\d+)([smhdw])$/.exec(text);
-  if (m) {
-    const seconds = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'];
-    return new Date(now.getTime() - Number(m[1]) * seconds * 1000);
-  }
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime())) {
-    throw new UsageError(`--since "${text}" is not a duration (7d, 24h, 30m) or a date (2026-11-28T07:00Z)`);
-  }
-  return date;
-}
-
 /** The narrowest key prefix the filters allow (namespace, then app, then pod are path segments). */
 function listPrefix(store: Store, f: DumpFilters): string {
-  let p = store.prefix;
-  for (const segment of [f.namespace, f.app, f.pod]) {
-    if (segment === undefined) break;
-    p += `${segment}/`;
-  }
-  return p;
+  return originPrefix(store.prefix, f);
 }
 
 /** What a dump's summary object says in its metadata (HEAD, no body); undefined when there is no summary. */
@@ -58,14 +48,14 @@ export async function summaryFacts(
       new HeadObjectCommand({ Bucket: store.bucket, Key: summaryKey(key) }),
     );
     const m = head.Metadata ?? {};
+    const size = m[SUMMARY_METADATA.originalSize];
     return {
-      verdict: m.verdict,
-      originalBytes: m['original-size'] ? Number(m['original-size']) : undefined,
-      sha256: m.sha256,
+      verdict: m[SUMMARY_METADATA.verdict],
+      originalBytes: size ? Number(size) : undefined,
+      sha256: m[SUMMARY_METADATA.sha256],
     };
   } catch (err) {
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status !== 404) throw err;
+    if (s3HttpStatus(err) !== 404) throw err;
     return undefined;
   }
 }
@@ -79,8 +69,8 @@ export function storedCompression(
   key: string,
   metadata: Record<string, string> | undefined,
 ): Compression {
-  const declared = metadata?.compression;
-  if (declared === 'gzip' || declared === 'zstd' || declared === 'none') return declared;
+  const declared = metadata?.[DUMP_METADATA.compression];
+  if (isCompression(declared)) return declared;
   return (
     parseDumpKey(store.prefix, key)?.compression ??
     (key.endsWith('.gz') ? 'gzip' : key.endsWith('.zst') ? 'zstd' : 'none')

@@ -1,7 +1,6 @@
 // `heapdump inspect <file|key>`: verdict, header facts, totals and the top classes of a heap dump.
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { type AnalyzedDump, analyzeFile, analyzeStream } from '@kube-heapdump/hprof';
 import { storedCompression } from './catalog.ts';
 import { describeStoreError, UsageError } from './errors.ts';
@@ -22,7 +21,7 @@ export async function inspect(
   target: string,
   options: InspectOptions,
   out: (s: string) => void,
-  store: () => Store | undefined,
+  store: () => Promise<Store | undefined>,
 ): Promise<number> {
   let dump: AnalyzedDump;
   if (existsSync(target)) {
@@ -32,7 +31,7 @@ export async function inspect(
       throw new UsageError(`cannot read ${target}: ${describeFileError(err as NodeJS.ErrnoException)}`);
     }
   } else {
-    const s = store();
+    const s = await store();
     if (!s) throw new UsageError(`cannot read ${target}: no such file`);
     dump = await inspectObject(s, target, options.top);
   }
@@ -42,6 +41,7 @@ export async function inspect(
 
 async function inspectObject(store: Store, key: string, top: number): Promise<AnalyzedDump> {
   const what = `s3://${store.bucket}/${key}`;
+  const { GetObjectCommand } = await import('@aws-sdk/client-s3');
   try {
     const res = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
     return await analyzeStream(res.Body as Readable, storedCompression(store, key, res.Metadata), { top });

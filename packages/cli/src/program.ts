@@ -1,14 +1,11 @@
-// The `heapdump` command line: verbs, flags and help.
+// The `heapdump` command line: verbs, flags and help. Each verb's module (and the AWS SDK behind it) is
+// loaded when the verb runs, so `--help` and `--version` start fast.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type DumpFilters, parseSince, resolveKey } from './catalog.ts';
+import pkg from '../package.json' with { type: 'json' };
+import type { DumpFilters } from './catalog.ts';
 import { describeStoreError, StoreError, UsageError } from './errors.ts';
-import { get } from './get.ts';
-import { inspect } from './inspect.ts';
-import { list } from './list.ts';
-import { parseExpiry, presignedUrl } from './share.ts';
-import { openStore, STORE_FLAGS, type Store, type StoreOptions } from './store.ts';
-import { fetchSummary, renderStoredSummary } from './stored-summary.ts';
-import { trigger } from './trigger.ts';
+import { parseSince } from './since.ts';
+import { STORE_FLAGS, type Store, type StoreOptions } from './store.ts';
 
 export function positiveInteger(value: string): number {
   const n = Number(value);
@@ -48,7 +45,8 @@ function filtersOf(f: FilterFlags): DumpFilters {
 
 /** Runs `work` against the store, turning whatever the SDK throws into one line. */
 async function withStore<T>(options: StoreOptions, work: (store: Store) => Promise<T>): Promise<T> {
-  const store = openStore(options);
+  const { openStore } = await import('./store.ts');
+  const store = await openStore(options);
   try {
     return await work(store);
   } catch (err) {
@@ -67,6 +65,7 @@ export function buildProgram(out: (s: string) => void, setExit: (code: number) =
         "the uploader's settings from flags or the same environment variables, and credentials from the AWS " +
         'SDK chain (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, IRSA); read access is enough.',
     )
+    .version(pkg.version, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
@@ -82,13 +81,15 @@ export function buildProgram(out: (s: string) => void, setExit: (code: number) =
       .option('--top <n>', 'how many classes to list', positiveInteger, 20)
       .option('--json', 'print the summary as JSON (the schema the uploader stores beside each dump)', false),
   ).action(async (target: string, options: StoreOptions & { top: number; json: boolean }) => {
+    const { inspect } = await import('./inspect.ts');
+    const { openStore } = await import('./store.ts');
     let store: Store | undefined;
     try {
       setExit(
-        await inspect(target, options, out, () => {
+        await inspect(target, options, out, async () => {
           // Without a bucket the argument can only be a file.
           if (options.bucket === undefined && !process.env.HEAPDUMP_BUCKET) return undefined;
-          store = openStore(options);
+          store = await openStore(options);
           return store;
         }),
       );
@@ -108,6 +109,7 @@ export function buildProgram(out: (s: string) => void, setExit: (code: number) =
     ),
     true,
   ).action(async (options: StoreOptions & FilterFlags & { json: boolean }) => {
+    const { list } = await import('./list.ts');
     await withStore(options, (store) => list(store, filtersOf(options), options.json, out));
   });
 
@@ -129,6 +131,8 @@ export function buildProgram(out: (s: string) => void, setExit: (code: number) =
       keyOrLatest: string,
       options: StoreOptions & FilterFlags & { output?: string; force: boolean },
     ) => {
+      const { resolveKey } = await import('./catalog.ts');
+      const { get } = await import('./get.ts');
       await withStore(options, async (store) => {
         const key = await resolveKey(store, keyOrLatest, filtersOf(options));
         const r = await get(store, key, {
@@ -154,6 +158,8 @@ export function buildProgram(out: (s: string) => void, setExit: (code: number) =
     ),
     false,
   ).action(async (keyOrLatest: string, options: StoreOptions & FilterFlags & { expires: string }) => {
+    const { parseExpiry, presignedUrl } = await import('./share.ts');
+    const { resolveKey } = await import('./catalog.ts');
     const seconds = parseExpiry(options.expires);
     await withStore(options, async (store) => {
       const key = await resolveKey(store, keyOrLatest, filtersOf(options));
@@ -175,6 +181,8 @@ export function buildProgram(out: (s: string) => void, setExit: (code: number) =
     false,
   ).action(
     async (keyOrLatest: string, options: StoreOptions & FilterFlags & { top: number; json: boolean }) => {
+      const { resolveKey } = await import('./catalog.ts');
+      const { fetchSummary, renderStoredSummary } = await import('./stored-summary.ts');
       await withStore(options, async (store) => {
         const key = await resolveKey(store, keyOrLatest, filtersOf(options));
         const summary = await fetchSummary(store, key);
@@ -201,6 +209,7 @@ export function buildProgram(out: (s: string) => void, setExit: (code: number) =
         pod: string,
         options: { namespace?: string; container?: string; pid?: number; wait: boolean; timeout: number },
       ) => {
+        const { trigger } = await import('./trigger.ts');
         await trigger(pod, options, out);
       },
     );

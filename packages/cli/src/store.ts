@@ -1,6 +1,14 @@
-// Where the dumps are: the same S3 settings as the uploader, from flags or the uploader's environment
-// variables; credentials from the AWS SDK's standard chain (the developer's own, read-only is enough).
-import { S3Client } from '@aws-sdk/client-s3';
+// Where the dumps are: the same store settings as the uploader (the contract's resolveStore), from flags or
+// the uploader's environment variables; credentials from the AWS SDK's standard chain (the developer's own,
+// read-only is enough). The S3 client is loaded only by verbs that talk to the store.
+import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  EnvError,
+  resolveStore,
+  type StoreSettings,
+  UPLOADER_ENV,
+  type UploaderVariable,
+} from '@kube-heapdump/contract';
 import { UsageError } from './errors.ts';
 
 export interface StoreOptions {
@@ -11,47 +19,62 @@ export interface StoreOptions {
   pathStyle?: boolean;
 }
 
-export interface Store {
-  bucket: string;
-  /** Empty or ending in `/`. */
-  prefix: string;
-  endpoint: string | undefined;
-  region: string;
-  forcePathStyle: boolean;
+export interface Store extends StoreSettings {
   client: S3Client;
 }
 
-/** The flags every verb that reads the bucket takes, with the env variable each falls back to. */
+/** The flags every verb that reads the bucket takes, with the variable each falls back to. */
+const FLAG_OF: Partial<Record<UploaderVariable, { flag: string; option: keyof StoreOptions }>> = {
+  [UPLOADER_ENV.bucket]: { flag: '--bucket', option: 'bucket' },
+  [UPLOADER_ENV.prefix]: { flag: '--prefix', option: 'prefix' },
+  [UPLOADER_ENV.endpoint]: { flag: '--endpoint', option: 'endpoint' },
+  [UPLOADER_ENV.region]: { flag: '--region', option: 'region' },
+  [UPLOADER_ENV.forcePathStyle]: { flag: '--path-style', option: 'pathStyle' },
+};
+
 export const STORE_FLAGS = [
-  ['--bucket <name>', 'bucket the dumps are in (env HEAPDUMP_BUCKET)'],
-  ['--prefix <prefix>', 'key prefix (env HEAPDUMP_PREFIX, default heapdumps/)'],
+  ['--bucket <name>', `bucket the dumps are in (env ${UPLOADER_ENV.bucket})`],
+  ['--prefix <prefix>', `key prefix (env ${UPLOADER_ENV.prefix}, default heapdumps/)`],
   [
     '--endpoint <url>',
-    'S3-compatible endpoint, e.g. https://obs.cn-north-4.myhuaweicloud.com (env HEAPDUMP_S3_ENDPOINT)',
+    `S3-compatible endpoint, e.g. https://obs.cn-north-4.myhuaweicloud.com (env ${UPLOADER_ENV.endpoint})`,
   ],
-  ['--region <region>', 'region (env AWS_REGION or AWS_DEFAULT_REGION; us-east-1 with an endpoint)'],
-  ['--path-style', 'path-style addressing, usual for MinIO (env HEAPDUMP_S3_FORCE_PATH_STYLE=true)'],
+  [
+    '--region <region>',
+    `region (env ${UPLOADER_ENV.region} or ${UPLOADER_ENV.defaultRegion}; us-east-1 with an endpoint)`,
+  ],
+  ['--path-style', `path-style addressing, usual for MinIO (env ${UPLOADER_ENV.forcePathStyle}=true)`],
 ] as const;
 
-export function openStore(options: StoreOptions, env: NodeJS.ProcessEnv = process.env): Store {
-  const get = (name: string) => (env[name]?.trim() ? env[name]?.trim() : undefined);
-  const bucket = options.bucket ?? get('HEAPDUMP_BUCKET');
-  if (!bucket) throw new UsageError('no bucket: pass --bucket or set HEAPDUMP_BUCKET');
-  let prefix = options.prefix ?? env.HEAPDUMP_PREFIX ?? 'heapdumps/';
-  if (prefix.startsWith('/')) throw new UsageError(`--prefix "${prefix}" must not start with "/"`);
-  if (prefix !== '' && !prefix.endsWith('/')) prefix = `${prefix}/`;
-  const endpoint = options.endpoint ?? get('HEAPDUMP_S3_ENDPOINT');
-  if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) {
-    throw new UsageError(`--endpoint "${endpoint}" is not an http(s) URL`);
+/** The store settings from the flags, else the environment; a bad value names the flag and the variable. */
+export function storeSettings(options: StoreOptions, env: NodeJS.ProcessEnv = process.env): StoreSettings {
+  try {
+    return resolveStore((variable) => {
+      const option = FLAG_OF[variable]?.option;
+      const given = option === undefined ? undefined : options[option];
+      if (given !== undefined) return String(given);
+      return env[variable];
+    });
+  } catch (err) {
+    if (!(err instanceof EnvError)) throw err;
+    const flag = FLAG_OF[err.variable]?.flag;
+    if (err.variable === UPLOADER_ENV.bucket && err.message.includes('is required'))
+      throw new UsageError(`no bucket: pass --bucket or set ${UPLOADER_ENV.bucket}`);
+    if (err.variable === UPLOADER_ENV.region && err.message.includes('is required'))
+      throw new UsageError(`no region: pass --region or set ${UPLOADER_ENV.region}`);
+    throw new UsageError(flag ? `${flag} / ${err.message}` : err.message);
   }
-  const region =
-    options.region ?? get('AWS_REGION') ?? get('AWS_DEFAULT_REGION') ?? (endpoint ? 'us-east-1' : undefined);
-  if (!region) throw new UsageError('no region: pass --region or set AWS_REGION');
-  const pathStyleEnv = get('HEAPDUMP_S3_FORCE_PATH_STYLE');
-  if (pathStyleEnv !== undefined && pathStyleEnv !== 'true' && pathStyleEnv !== 'false') {
-    throw new UsageError(`HEAPDUMP_S3_FORCE_PATH_STYLE "${pathStyleEnv}" must be true or false`);
-  }
-  const forcePathStyle = options.pathStyle ?? pathStyleEnv === 'true';
-  const client = new S3Client({ region, endpoint, forcePathStyle, maxAttempts: 3 });
-  return { bucket, prefix, endpoint, region, forcePathStyle, client };
+}
+
+/** The settings and an S3 client for them (the SDK is loaded here, not at start-up). */
+export async function openStore(options: StoreOptions, env: NodeJS.ProcessEnv = process.env): Promise<Store> {
+  const settings = storeSettings(options, env);
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    forcePathStyle: settings.forcePathStyle,
+    maxAttempts: 3,
+  });
+  return { ...settings, client };
 }

@@ -1,8 +1,7 @@
 // `heapdump summary`: the summary the uploader stored beside a dump (verdict, provenance, timings, top
 // classes), without downloading the dump.
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import type { StoredDumpSummary } from '@kube-heapdump/hprof';
-import { summaryKey } from '@kube-heapdump/uploader/keys';
+import { type StoredDumpSummary, summaryKey } from '@kube-heapdump/contract';
 import { describeStoreError, StoreError } from './errors.ts';
 import { humanBytes } from './format.ts';
 import { render } from './inspect.ts';

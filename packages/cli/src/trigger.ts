@@ -3,11 +3,20 @@
 // JVM container through kubectl exec; the uploader sidecar ships the file like an OOM dump; --wait polls the
 // bucket until it is stored.
 import { spawn } from 'node:child_process';
-import { keyTimestamp } from '@kube-heapdump/uploader/keys';
+import {
+  type Compression,
+  isCompression,
+  keySafeName,
+  keyTimestamp,
+  originPrefix,
+  storedSuffix,
+  UPLOADER_DEFAULTS,
+  UPLOADER_ENV,
+} from '@kube-heapdump/contract';
 import { listDumps } from './catalog.ts';
 import { StoreError, UsageError } from './errors.ts';
 import { humanBytes } from './format.ts';
-import { openStore } from './store.ts';
+import { openStore, type StoreOptions } from './store.ts';
 
 export interface TriggerOptions {
   namespace?: string;
@@ -37,21 +46,21 @@ export interface DumpTarget {
   container: string;
   dir: string;
   app: string;
-  /** The uploader's S3 settings (literal env values). */
-  store: Record<string, string | undefined>;
+  /** The uploader's literal environment. */
+  env: Record<string, string | undefined>;
 }
 
 /** Finds the uploader (the container with HEAPDUMP_DIR) and the JVM container that mounts the same volume. */
 export function dumpTarget(pod: Pod, container: string | undefined): DumpTarget {
   const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
-  const uploader = all.find((c) => c.env?.some((e) => e.name === 'HEAPDUMP_DIR'));
+  const uploader = all.find((c) => c.env?.some((e) => e.name === UPLOADER_ENV.dir));
   if (!uploader) {
     throw new UsageError(
-      `pod ${pod.metadata.name} has no heap dump uploader (no container with HEAPDUMP_DIR)`,
+      `pod ${pod.metadata.name} has no heap dump uploader (no container with ${UPLOADER_ENV.dir})`,
     );
   }
   const env = Object.fromEntries((uploader.env ?? []).map((e) => [e.name, e.value]));
-  const dir = env.HEAPDUMP_DIR ?? '/dumps';
+  const dir = env[UPLOADER_ENV.dir] ?? UPLOADER_DEFAULTS.dir;
   const volume = uploader.volumeMounts?.find((m) => m.mountPath === dir)?.name;
   const candidates = pod.spec.containers.filter(
     (c) => c !== uploader && c.volumeMounts?.some((m) => m.name === volume && m.mountPath === dir),
@@ -72,9 +81,32 @@ export function dumpTarget(pod: Pod, container: string | undefined): DumpTarget 
     namespace: pod.metadata.namespace,
     container: chosen[0].name,
     dir,
-    app: env.HEAPDUMP_APP ?? pod.metadata.labels?.app ?? pod.metadata.name,
-    store: env,
+    app: env[UPLOADER_ENV.app] ?? pod.metadata.labels?.app ?? pod.metadata.name,
+    env,
   };
+}
+
+/** The store options the uploader's environment gives (the CLI then reads them like its own flags). */
+export function uploaderStore(target: DumpTarget): StoreOptions {
+  const e = target.env;
+  const options: StoreOptions = { pathStyle: e[UPLOADER_ENV.forcePathStyle] === 'true' };
+  if (e[UPLOADER_ENV.bucket] !== undefined) options.bucket = e[UPLOADER_ENV.bucket];
+  if (e[UPLOADER_ENV.prefix] !== undefined) options.prefix = e[UPLOADER_ENV.prefix];
+  if (e[UPLOADER_ENV.endpoint] !== undefined) options.endpoint = e[UPLOADER_ENV.endpoint];
+  if (e[UPLOADER_ENV.region] !== undefined) options.region = e[UPLOADER_ENV.region];
+  return options;
+}
+
+/** How the uploader will store the file: its compression, the contract's default when the pod sets none. */
+export function uploaderCompression(target: DumpTarget): Compression {
+  const c = target.env[UPLOADER_ENV.compression];
+  return isCompression(c) ? c : UPLOADER_DEFAULTS.compression;
+}
+
+/** The key the uploader will give the dump, with `<time>` and `<id>` for what only it knows. */
+export function announcedKey(target: DumpTarget, prefix: string, pod: string, file: string): string {
+  const where = originPrefix(prefix, { namespace: target.namespace, app: target.app, pod });
+  return `${where}<time>-<id>-${keySafeName(file)}${storedSuffix(file, uploaderCompression(target))}`;
 }
 
 /**
@@ -153,23 +185,15 @@ export async function trigger(
     );
   }
   out(`dump written in ${target.namespace}/${podName}: ${target.dir}/${name}`);
-  const store = openStore({
-    ...(target.store.HEAPDUMP_BUCKET !== undefined ? { bucket: target.store.HEAPDUMP_BUCKET } : {}),
-    ...(target.store.HEAPDUMP_PREFIX !== undefined ? { prefix: target.store.HEAPDUMP_PREFIX } : {}),
-    ...(target.store.HEAPDUMP_S3_ENDPOINT !== undefined
-      ? { endpoint: target.store.HEAPDUMP_S3_ENDPOINT }
-      : {}),
-    ...(target.store.AWS_REGION !== undefined ? { region: target.store.AWS_REGION } : {}),
-    pathStyle: target.store.HEAPDUMP_S3_FORCE_PATH_STYLE === 'true',
-  });
+  const store = await openStore(uploaderStore(target));
   try {
-    const where = `s3://${store.bucket}/${store.prefix}${target.namespace}/${target.app}/${podName}/`;
-    out(`the uploader ships it as ${where}<time>-${name}${suffixOf(target.store.HEAPDUMP_COMPRESSION)}`);
+    out(`the uploader ships it as s3://${store.bucket}/${announcedKey(target, store.prefix, podName, name)}`);
     if (!options.wait) return;
     const deadline = Date.now() + options.timeout * 1000;
     for (;;) {
       const dumps = await listDumps(store, { namespace: target.namespace, app: target.app, pod: podName });
-      const mine = dumps.find((d) => d.file === name && d.verdict !== undefined);
+      const ending = `-${keySafeName(name)}${storedSuffix(name, uploaderCompression(target))}`;
+      const mine = dumps.find((d) => d.key.endsWith(ending) && d.verdict !== undefined);
       if (mine) {
         out(
           `stored: s3://${store.bucket}/${mine.key} (${humanBytes(mine.originalBytes ?? 0)}, ${mine.verdict})`,
@@ -182,8 +206,4 @@ export async function trigger(
   } finally {
     store.client.destroy();
   }
-}
-
-function suffixOf(compression: string | undefined): string {
-  return compression === 'none' ? '' : compression === 'zstd' ? '.zst' : '.gz';
 }

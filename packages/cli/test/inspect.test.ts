@@ -7,10 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { analyzeFile } from '@kube-heapdump/hprof';
 import { FIXTURE_CLASS, HeldJvm } from '../../../test/support/java.ts';
+import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
-const heapdump = (...args: string[]) => run(process.execPath, [cli, ...args]);
+const heapdump = (...args: string[]) => run(process.execPath, [...RUN_SOURCE, cli, ...args]);
 
 describe('heapdump inspect', () => {
   let dir: string;

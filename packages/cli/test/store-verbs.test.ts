@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { HeldJvm } from '../../../test/support/java.ts';
+import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
@@ -38,7 +39,7 @@ describe('heapdump verbs that read the bucket', () => {
   /** The developer's environment: the store settings and their (read) credentials. */
   let env: NodeJS.ProcessEnv;
   const heapdump = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
-    run(process.execPath, [cli, ...args], { ...env, ...extra }, 60_000);
+    run(process.execPath, [...RUN_SOURCE, cli, ...args], { ...env, ...extra }, 60_000);
   const keys: Record<string, string> = {};
 
   before(async () => {
@@ -148,7 +149,7 @@ describe('heapdump verbs that read the bucket', () => {
           client.send(
             new PutObjectCommand({
               Bucket: 'dumps',
-              Key: `paging/ns/app/pod-${i + j}/20261128T000000Z-java_pid1.hprof`,
+              Key: `paging/ns/app/pod-${i + j}/20261128T000000Z-0000abcd-java_pid1.hprof`,
               Body: 'x',
             }),
           ),
@@ -174,7 +175,12 @@ describe('heapdump verbs that read the bucket', () => {
       assert.equal(again.stderr, `heapdump: ${out} exists; pass --force to overwrite it\n`);
     }
     // latest with filters, default file name
-    const latest = await run(process.execPath, [cli, 'get', 'latest', '--app', 'shop'], { ...env }, 60_000);
+    const latest = await run(
+      process.execPath,
+      [...RUN_SOURCE, cli, 'get', 'latest', '--app', 'shop'],
+      { ...env },
+      60_000,
+    );
     assert.equal(latest.code, 0, latest.stderr);
     assert.match(latest.stdout, /^shop-2-\d{8}T\d{6}Z-java_pid1\.hprof: /);
     await rm(latest.stdout.split(':')[0] as string);

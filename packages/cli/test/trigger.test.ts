@@ -10,12 +10,14 @@ import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { analyzeStream } from '@kube-heapdump/hprof';
 import { FIXTURE_CLASS } from '../../../test/support/java.ts';
+import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { type DeploymentSpec, SimulatedPod } from '../../../test/support/pod-simulator.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { SIM_JAVA_IMAGE, simulationImages } from '../../../test/support/simulation.ts';
 import { renderDeployment, uploaderImage } from '../../heapdump/src/index.ts';
+import { announcedKey, dumpTarget } from '../src/trigger.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
 const fakeKubectl = join(import.meta.dirname, '../../../test/fixtures/kubectl');
@@ -109,7 +111,19 @@ describe('heapdump trigger', () => {
     assert.ok(jvm);
     const r = await run(
       process.execPath,
-      [cli, 'trigger', pod.name, '-n', 'shop', '--pid', String(jvm), '--wait', '--timeout', '60'],
+      [
+        ...RUN_SOURCE,
+        cli,
+        'trigger',
+        pod.name,
+        '-n',
+        'shop',
+        '--pid',
+        String(jvm),
+        '--wait',
+        '--timeout',
+        '60',
+      ],
       env,
       90_000,
     );
@@ -122,7 +136,7 @@ describe('heapdump trigger', () => {
     assert.match(
       expect ?? '',
       new RegExp(
-        `^the uploader ships it as s3://team-dumps/jvm/shop/shop/${pod.name}/<time>-heapdump-\\d{8}T\\d{6}Z\\.hprof\\.zst$`,
+        `^the uploader ships it as s3://team-dumps/jvm/shop/shop/${pod.name}/<time>-<id>-heapdump-\\d{8}T\\d{6}Z\\.hprof\\.zst$`,
       ),
     );
     const key = /^stored: s3:\/\/team-dumps\/(\S+) \(.+, complete\)$/.exec(stored ?? '')?.[1];
@@ -147,7 +161,7 @@ describe('heapdump trigger', () => {
   });
 
   it('names what is wrong: no such pod, no such container', async () => {
-    const missing = await run(process.execPath, [cli, 'trigger', 'nope', '-n', 'shop'], env);
+    const missing = await run(process.execPath, [...RUN_SOURCE, cli, 'trigger', 'nope', '-n', 'shop'], env);
     assert.equal(missing.code, 1);
     assert.equal(
       missing.stderr,
@@ -155,10 +169,45 @@ describe('heapdump trigger', () => {
     );
     const container = await run(
       process.execPath,
-      [cli, 'trigger', pod.name, '-n', 'shop', '-c', 'sidecar'],
+      [...RUN_SOURCE, cli, 'trigger', pod.name, '-n', 'shop', '-c', 'sidecar'],
       env,
     );
     assert.equal(container.code, 2);
     assert.equal(container.stderr, `heapdump: pod ${pod.name} has no container sidecar\n`);
+  });
+});
+
+describe('the key trigger announces and waits for', () => {
+  const pod = (uploaderEnv: { name: string; value: string }[]) => ({
+    metadata: { name: 'shop-1', namespace: 'shop' },
+    spec: {
+      containers: [{ name: 'app', volumeMounts: [{ name: 'heapdumps', mountPath: '/dumps' }] }],
+      initContainers: [
+        {
+          name: 'heapdump-uploader',
+          env: [{ name: 'HEAPDUMP_DIR', value: '/dumps' }, ...uploaderEnv],
+          volumeMounts: [{ name: 'heapdumps', mountPath: '/dumps' }],
+        },
+      ],
+    },
+  });
+  it("is the uploader's default (zstd) when the pod does not set HEAPDUMP_COMPRESSION", () => {
+    const target = dumpTarget(pod([{ name: 'HEAPDUMP_APP', value: 'shop' }]), undefined);
+    assert.equal(
+      announcedKey(target, 'heapdumps/', 'shop-1', 'heapdump-x.hprof'),
+      'heapdumps/shop/shop/shop-1/<time>-<id>-heapdump-x.hprof.zst',
+    );
+  });
+  it('follows the compression the pod sets', () => {
+    for (const [compression, suffix] of [
+      ['gzip', '.gz'],
+      ['none', ''],
+    ] as const) {
+      const target = dumpTarget(pod([{ name: 'HEAPDUMP_COMPRESSION', value: compression }]), undefined);
+      assert.equal(
+        announcedKey(target, '', 'shop-1', 'heapdump-x.hprof'),
+        `shop/shop-1/shop-1/<time>-<id>-heapdump-x.hprof${suffix}`,
+      );
+    }
   });
 });

@@ -2,6 +2,7 @@
 // C# and YAML programs get the same component: no unions (only `T | undefined`), no intersections, no
 // functions, string enums as `as const` objects. That is also why the app is described with our own small
 // interfaces instead of @pulumi/kubernetes input types (their `number | string` ports are unions).
+import type { Compression as ContractCompression } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 
 /** How the uploader gets its S3 credentials. */
@@ -35,7 +36,11 @@ export const OnOutOfMemory = {
 } as const;
 export type OnOutOfMemory = (typeof OnOutOfMemory)[keyof typeof OnOutOfMemory];
 
-/** How the uploader compresses dumps on the way to the bucket. */
+/**
+ * How the uploader compresses dumps on the way to the bucket: the contract's compressions, as an enum the
+ * schema can carry (`as const` only: the analyzer reads no other form; a check below fails to compile if the
+ * two sets ever differ).
+ */
 export const Compression = {
   /** zstd frames (the default): faster and smaller; `heapdump get`, the `zstd` tool and Node >= 24.22 read every frame. */
   Zstd: 'zstd',
@@ -45,6 +50,9 @@ export const Compression = {
   None: 'none',
 } as const;
 export type Compression = (typeof Compression)[keyof typeof Compression];
+const _sameAsContract: [Compression, ContractCompression] extends [ContractCompression, Compression]
+  ? true
+  : never = true;
 
 export interface ContainerPortArgs {
   /** Port number in the container. */

@@ -1,5 +1,7 @@
 // HeapDumpEnabledApp: a Java Deployment whose heap dumps reach a bucket. The shell around the pure builders:
 // it creates the bucket, the identity and the Deployment, and reports warnings through Pulumi.
+
+import { DEFAULT_PREFIX } from '@kube-heapdump/contract';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpEnabledAppArgs } from './args.ts';
@@ -7,7 +9,7 @@ import { provisionBucket } from './bucket.ts';
 import { createIdentity } from './identity.ts';
 import { uploaderImage } from './image.ts';
 import { checkEndpoint, normalizePrefix, planResources } from './plan.ts';
-import { ArgsError, DEFAULT_PREFIX, renderDeployment, type UploadTarget } from './pod-spec.ts';
+import { ArgsError, renderDeployment, type UploadTarget } from './pod-spec.ts';
 import { uploaderPolicy } from './policies.ts';
 
 export const HEAPDUMP_ENABLED_APP_TYPE = 'heapdump:index:HeapDumpEnabledApp';

@@ -1,5 +1,10 @@
 // Which resources the component creates, decided from the shape of the arguments alone (which sub-objects
 // are present), so it is known at construction time and a preview shows every resource. Pure.
+import {
+  checkEndpoint as contractCheckEndpoint,
+  normalizePrefix as contractNormalizePrefix,
+  InvalidValue,
+} from '@kube-heapdump/contract';
 import type { HeapDumpEnabledAppArgs, IdentityKind } from './args.ts';
 import { ArgsError } from './pod-spec.ts';
 
@@ -40,24 +45,22 @@ export function planResources(args: Pick<HeapDumpEnabledAppArgs, 'storage' | 'id
   return { storage: existing === undefined ? 'provision' : 'existing', identity: kind };
 }
 
-/** An endpoint the uploader can use: http(s) URL with a host and nothing after it. */
-export function checkEndpoint(endpoint: string): void {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new ArgsError(
-      'storage.existing.endpoint',
-      `"${endpoint}" is not a URL (like https://obs.cn-north-4.myhuaweicloud.com)`,
-    );
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ArgsError('storage.existing.endpoint', `"${endpoint}" must start with https:// or http://`);
-  }
+/** The endpoint of storage.existing, by the contract's rule. */
+export function checkEndpoint(endpoint: string): string {
+  return contractField('storage.existing.endpoint', () => contractCheckEndpoint(endpoint));
 }
 
-/** Key prefix: empty or ending in `/`, never starting with one (the uploader's rule). */
+/** storage.prefix, by the contract's rule (empty or ending in `/`, never starting with one). */
 export function normalizePrefix(prefix: string): string {
-  if (prefix.startsWith('/')) throw new ArgsError('storage.prefix', `"${prefix}" must not start with "/"`);
-  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+  return contractField('storage.prefix', () => contractNormalizePrefix(prefix));
+}
+
+/** Runs a contract check, naming the component's field when it fails. */
+export function contractField<T>(field: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof InvalidValue) throw new ArgsError(field, err.message);
+    throw err;
+  }
 }

@@ -2,6 +2,8 @@
 // about the pod in one place: JVM flags, the dump volume and its size, the uploader sidecar, its identity and
 // security context, the grace period. Throws ArgsError naming the field for arguments that cannot work, and
 // returns warnings for those that might not.
+
+import { COMPRESSIONS, POD_FIELD_ENV, UPLOADER_DEFAULTS, uploaderEnvValues } from '@kube-heapdump/contract';
 import type * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
 import type {
@@ -82,9 +84,7 @@ export interface RenderedDeployment {
 
 export const DUMP_VOLUME = 'heapdumps';
 export const UPLOADER_CONTAINER = 'heapdump-uploader';
-export const DEFAULT_MOUNT_PATH = '/dumps';
-export const DEFAULT_PREFIX = 'heapdumps/';
-export const DEFAULT_METRICS_PORT = 9779;
+export const DEFAULT_MOUNT_PATH = UPLOADER_DEFAULTS.dir;
 /** HPROF of a heap is about the heap's size; 1.2 x leaves room for identifiers and records (ARCHITECTURE). */
 export const DUMP_FACTOR = 1.2;
 /** JDK 22+ parallel dumps hold the pieces and the merged file at once. */
@@ -375,29 +375,23 @@ function uploaderSecurityContext(app: AppSettings, warnings: string[]): Security
   };
 }
 
-/** The uploader's environment: exactly the uploader's contract (packages/uploader, README). */
+/** The uploader's environment: the contract's variables for these settings, pod facts, credentials. */
 export function uploaderEnv(inputs: PodInputs, mountPath: string): EnvVar[] {
   const { target, uploader, credentials } = inputs;
-  const env: EnvVar[] = [
-    { name: 'HEAPDUMP_DIR', value: mountPath },
-    { name: 'HEAPDUMP_BUCKET', value: target.bucket },
-    { name: 'HEAPDUMP_PREFIX', value: target.prefix },
-  ];
-  if (target.endpoint !== undefined) env.push({ name: 'HEAPDUMP_S3_ENDPOINT', value: target.endpoint });
-  env.push(
-    { name: 'HEAPDUMP_S3_FORCE_PATH_STYLE', value: String(target.forcePathStyle) },
-    { name: 'HEAPDUMP_S3_CHECKSUM', value: target.checksums ? 'crc32' : 'off' },
-    { name: 'AWS_REGION', value: target.region },
-    { name: 'HEAPDUMP_COMPRESSION', value: uploader.compression ?? 'zstd' },
+  const D = UPLOADER_DEFAULTS;
+  const env: EnvVar[] = uploaderEnvValues({
+    ...target,
+    endpoint: target.endpoint,
+    dir: mountPath,
+    compression: uploader.compression ?? D.compression,
     // Always on here: the JVM cannot write java_pid<pid>.hprof again while the old file is there.
-    { name: 'HEAPDUMP_DELETE_AFTER_UPLOAD', value: 'true' },
-    { name: 'HEAPDUMP_QUIET_SECONDS', value: String(uploader.quietSeconds ?? 60) },
-    { name: 'HEAPDUMP_METRICS_PORT', value: String(uploader.metricsPort ?? DEFAULT_METRICS_PORT) },
-    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-    { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-    { name: 'HEAPDUMP_APP', value: inputs.appName },
-  );
+    deleteAfterUpload: true,
+    quietSeconds: uploader.quietSeconds ?? D.quietSeconds,
+    metricsPort: uploader.metricsPort ?? D.metricsPort,
+    logLevel: D.logLevel,
+    app: inputs.appName,
+  });
+  for (const { name, fieldPath } of POD_FIELD_ENV) env.push({ name, valueFrom: { fieldRef: { fieldPath } } });
   if (credentials.kind === 'secret') {
     env.push(
       {
@@ -427,8 +421,14 @@ export function renderDeployment(inputs: PodInputs): RenderedDeployment {
   checkNumber(app.replicas, 'replicas', 0, 10_000);
   checkNumber(uploader.metricsPort, 'uploader.metricsPort', 0, 65_535);
   checkNumber(uploader.quietSeconds, 'uploader.quietSeconds', 1, 86_400);
-  if (uploader.compression !== undefined && !['gzip', 'zstd', 'none'].includes(uploader.compression)) {
-    throw new ArgsError('uploader.compression', `"${uploader.compression}" is not gzip, zstd or none`);
+  if (
+    uploader.compression !== undefined &&
+    !(COMPRESSIONS as readonly string[]).includes(uploader.compression)
+  ) {
+    throw new ArgsError(
+      'uploader.compression',
+      `"${uploader.compression}" is not one of ${COMPRESSIONS.join(', ')}`,
+    );
   }
   const sidecar = uploader.sidecar ?? 'native';
   if (sidecar !== 'native' && sidecar !== 'classic') {
@@ -478,7 +478,7 @@ export function renderDeployment(inputs: PodInputs): RenderedDeployment {
     };
   }
 
-  const metricsPort = uploader.metricsPort ?? DEFAULT_METRICS_PORT;
+  const metricsPort = uploader.metricsPort ?? UPLOADER_DEFAULTS.metricsPort;
   const uploaderContainer: Container = {
     name: UPLOADER_CONTAINER,
     image: uploader.image ?? inputs.defaultUploaderImage,

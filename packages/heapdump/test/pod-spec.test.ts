@@ -1,7 +1,7 @@
 // The rules of the rendered pod, one test each, on the pure builder.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseConfig } from '@kube-heapdump/uploader';
+import { parseUploaderEnv } from '@kube-heapdump/contract';
 import { type EnvVarSpec, resolveEnv } from '../../../test/support/pod-env.ts';
 import { ArgsError, type PodInputs, type RenderedDeployment, renderDeployment } from '../src/index.ts';
 import { ANALYSIS_MBPS } from '../src/pod-spec.ts';
@@ -293,7 +293,7 @@ describe('uploader sidecar', () => {
       secrets: { 'orders-uploader': { AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' } },
     });
     const read = new Set<string>();
-    const config = parseConfig(
+    const config = parseUploaderEnv(
       new Proxy(env, {
         get: (t, k: string) => {
           read.add(k);
@@ -314,6 +314,7 @@ describe('uploader sidecar', () => {
       quietSeconds: 30,
       metricsPort: 9100,
       checksums: false,
+      logLevel: 'info',
       pod: { name: 'orders-7d9f-abcde', namespace: 'shop', node: 'node-1', app: 'orders' },
     });
     // The AWS SDK reads the credential variables; every other name must be one the uploader reads.

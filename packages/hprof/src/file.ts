@@ -3,11 +3,10 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import type { Compression, HprofSummary } from '@kube-heapdump/contract';
 import { HprofParser } from './parser.ts';
-import { type HprofSummary, summarize } from './summary.ts';
+import { summarize } from './summary.ts';
 import { createZstdMultiFrameDecompress } from './zstd-frames.ts';
-
-export type Compression = 'none' | 'gzip' | 'zstd';
 
 /** Compression of a file from its first bytes (gzip 1f 8b, zstd 28 b5 2f fd); anything else is read raw. */
 export function detectCompression(head: Uint8Array): Compression {

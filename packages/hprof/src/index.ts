@@ -1,9 +1,9 @@
+export type { ArrayStats, ClassStats, HprofSummary, Verdict } from '@kube-heapdump/contract';
 export {
   type AnalyzedDump,
   type AnalyzeOptions,
   analyzeFile,
   analyzeStream,
-  type Compression,
   detectCompression,
 } from './file.ts';
 export { BASIC_TYPES, readableClassName, Sub, Tag } from './format.ts';
@@ -13,16 +13,6 @@ export {
   HprofParser,
   instanceShallowSize,
   type ParserOptions,
-  type Verdict,
 } from './parser.ts';
-export {
-  type ArrayStats,
-  type ClassStats,
-  classHistogram,
-  type HprofSummary,
-  SIZE_CONVENTION,
-  type StoredDumpSummary,
-  SUMMARY_SCHEMA,
-  summarize,
-} from './summary.ts';
+export { classHistogram, SIZE_CONVENTION, summarize } from './summary.ts';
 export { createZstdMultiFrameDecompress, ZstdFrameWalker } from './zstd-frames.ts';

@@ -1,9 +1,8 @@
 // Incremental HPROF parser: fed chunks in order, it walks records and heap-dump sub-records without ever
 // holding more than one small record (a class dump, a UTF8 name) in memory; array and field contents are
 // skipped, not copied. Bad input never throws: it makes the verdict `invalid` with a reason and an offset.
+import type { Verdict } from '@kube-heapdump/contract';
 import { BASIC_TYPES, HPROF_MAGICS, KNOWN_TAGS, Sub, Tag } from './format.ts';
-
-export type Verdict = 'complete' | 'incomplete' | 'invalid';
 
 export interface HprofHeader {
   format: string;

@@ -1,8 +1,8 @@
-// The dump summary: one schema for `heapdump inspect --json` and the uploader's `<key>.summary.json`.
+// The dump summary (schema in @kube-heapdump/contract): one for `heapdump inspect --json` and the uploader's
+// `<key>.summary.json`.
+import { type ClassStats, type HprofSummary, SUMMARY_SCHEMA } from '@kube-heapdump/contract';
 import { BASIC_TYPES, readableClassName } from './format.ts';
-import { type HprofParser, instanceShallowSize, type Verdict } from './parser.ts';
-
-export const SUMMARY_SCHEMA = 'kube-heapdump/hprof-summary/v1';
+import { type HprofParser, instanceShallowSize } from './parser.ts';
 
 export const SIZE_CONVENTION =
   'shallow bytes = object header of 2 identifiers (arrays: + 4-byte length, data 8-aligned) + field or element ' +
@@ -10,48 +10,6 @@ export const SIZE_CONVENTION =
   'instance per class dump, with its static fields. This is the exact layout of a 64-bit JDK 17 without ' +
   'compressed oops, except fields the JVM injects and the dump omits (Class, Thread, Module, ClassLoader); with ' +
   'compressed oops (the default below 32 GB heaps) the JVM uses less: 12-byte headers, 4-byte references.';
-
-export interface ClassStats {
-  name: string;
-  instances: number;
-  bytes: number;
-}
-
-export interface ArrayStats {
-  className: string;
-  length: number;
-  bytes: number;
-}
-
-export interface HprofSummary {
-  schema: typeof SUMMARY_SCHEMA;
-  verdict: Verdict;
-  /** Why the dump is incomplete or invalid. */
-  reason?: string;
-  /** Header facts, when the header was readable. */
-  format?: string;
-  idSize?: 4 | 8;
-  /** When the JVM started writing the dump (ISO 8601). */
-  timestamp?: string;
-  /** Uncompressed dump bytes read. */
-  bytes: number;
-  records: number;
-  totals: {
-    objects: number;
-    instances: number;
-    objectArrays: number;
-    primitiveArrays: number;
-    classes: number;
-    shallowBytes: number;
-    gcRoots: number;
-    threads: number;
-    stackTraces: number;
-  };
-  /** Classes with the most shallow bytes, largest first. */
-  topClasses: ClassStats[];
-  largestArrays: ArrayStats[];
-  sizeConvention: string;
-}
 
 /** Every class with instances, by readable name (same-named classes of different loaders are merged). */
 export function classHistogram(parser: HprofParser): ClassStats[] {
@@ -140,35 +98,5 @@ export function summarize(parser: HprofParser, top = 20): HprofSummary {
       bytes: a.bytes,
     })),
     sizeConvention: SIZE_CONVENTION,
-  };
-}
-
-/** What the uploader stores at `<dump key>.summary.json`: the dump's summary plus where and when it went. */
-export interface StoredDumpSummary extends HprofSummary {
-  dump: {
-    bucket: string;
-    key: string;
-    /** File name the JVM wrote. */
-    file: string;
-    originalBytes: number;
-    storedBytes: number;
-    compression: 'none' | 'gzip' | 'zstd';
-    /** SHA-256 of the original (uncompressed as written by the JVM) bytes, hex. */
-    sha256: string;
-    parts: number;
-    pod: string;
-    namespace: string;
-    node: string;
-    app: string;
-    uploaderVersion: string;
-  };
-  timings: {
-    firstByteSeen: string;
-    /** When the writer finished: the end record arrived, or the file went quiet (incomplete dumps). */
-    dumpComplete: string;
-    uploadComplete: string;
-    dumpSeconds: number;
-    /** From the dump's completion to the object being durable. */
-    uploadAfterDumpSeconds: number;
   };
 }

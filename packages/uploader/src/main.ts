@@ -3,8 +3,8 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { EnvError, parseUploaderEnv, redactUrl, type UploaderConfig } from '@kube-heapdump/contract';
 import pkg from '../package.json' with { type: 'json' };
-import { ConfigError, parseConfig, type UploaderConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { Metrics, serveMetrics } from './metrics.ts';
 import { createS3Client, DAEMON_RETRY, ONCE_RETRY } from './s3.ts';
@@ -60,14 +60,14 @@ async function main(): Promise<void> {
   }
   let cfg: UploaderConfig;
   try {
-    cfg = parseConfig(process.env, hostname());
+    cfg = parseUploaderEnv(process.env, hostname());
   } catch (err) {
-    if (err instanceof ConfigError) fail(err.message);
+    if (err instanceof EnvError) fail(err.message);
     throw err;
   }
   await checkDirectory(cfg.dir);
 
-  const log = createLogger();
+  const log = createLogger(cfg.logLevel);
   const metrics = new Metrics();
   const state = new StateStore(cfg.dir);
   const stopping = new AbortController();
@@ -88,7 +88,17 @@ async function main(): Promise<void> {
   const uploader = new Uploader({ cfg, shipper, state, log, metrics });
   const { pod, endpoint, bucket, prefix, compression, checksums } = cfg;
   log.info(
-    { version: pkg.version, dir: cfg.dir, bucket, prefix, endpoint, compression, checksums, pod, once },
+    {
+      version: pkg.version,
+      dir: cfg.dir,
+      bucket,
+      prefix,
+      endpoint: endpoint && redactUrl(endpoint),
+      compression,
+      checksums,
+      pod,
+      once,
+    },
     'uploader starting',
   );
 

@@ -1,7 +1,7 @@
 // The S3 client and the retry policy around every call: capped exponential backoff with full jitter,
 // slow retries for credential errors, and immediate errors for the answers the caller must handle itself.
 import { S3Client } from '@aws-sdk/client-s3';
-import type { UploaderConfig } from './config.ts';
+import { CREDENTIAL_ERRORS, s3ErrorCode, type UploaderConfig } from '@kube-heapdump/contract';
 import type { Logger } from './log.ts';
 
 export function createS3Client(cfg: UploaderConfig): S3Client {
@@ -51,29 +51,8 @@ const FINAL = new Set([
   'NotImplemented',
 ]);
 
-const CREDENTIAL = new Set([
-  'AccessDenied',
-  'InvalidAccessKeyId',
-  'SignatureDoesNotMatch',
-  'ExpiredToken',
-  'InvalidToken',
-  'Forbidden',
-]);
-
-/** The S3 error code, or for answers without a body (HEAD) a name from the HTTP status. */
-export function errorCode(err: unknown): string {
-  const e = err as { Code?: string; name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  const named =
-    e.Code ?? (e.name && !['Error', 'Unknown', 'UnknownError'].includes(e.name) ? e.name : undefined);
-  if (named) return named;
-  const status = e.$metadata?.httpStatusCode;
-  if (status === 403) return 'Forbidden';
-  if (status === 404) return 'NotFound';
-  return status ? `HTTP ${status}` : (e.code ?? 'UnknownError');
-}
-
 export function isCredentialError(code: string): boolean {
-  return CREDENTIAL.has(code);
+  return CREDENTIAL_ERRORS.has(code);
 }
 
 export class GaveUp extends Error {}
@@ -94,7 +73,7 @@ export async function withRetry<T>(
     try {
       return await call();
     } catch (err) {
-      const code = errorCode(err);
+      const code = s3ErrorCode(err);
       onError?.(code);
       if (FINAL.has(code)) throw err;
       const credential = isCredentialError(code);

@@ -16,17 +16,29 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { HprofSummary, StoredDumpSummary } from '@kube-heapdump/hprof';
+import {
+  alreadyCompressed,
+  CONTENT_TYPES,
+  type Compression,
+  DUMP_METADATA,
+  dumpKey,
+  type HprofSummary,
+  newDumpId,
+  STORED_SUMMARY_SCHEMA,
+  type StoredDumpSummary,
+  SUMMARY_METADATA,
+  s3ErrorCode,
+  summaryKey,
+  type UploaderConfig,
+} from '@kube-heapdump/contract';
 import { analyse } from './analysis.ts';
 import { blockSize, blockStart, MAX_PARTS, MIN_PART, TooLarge } from './blocks.ts';
-import type { Compression, UploaderConfig } from './config.ts';
 import { combinedCrc32, crc32Base64 } from './crc32.ts';
 import { DumpFollower, type FollowResult } from './follower.ts';
-import { alreadyCompressed, dumpKey, summaryKey } from './keys.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { TaskPool } from './pool.ts';
-import { errorCode, isCredentialError, type RetryPolicy, withRetry } from './s3.ts';
+import { isCredentialError, type RetryPolicy, withRetry } from './s3.ts';
 import type { PartRecord, StateStore, UploadState } from './state.ts';
 
 const gzipAsync = promisify(gzip);
@@ -47,14 +59,8 @@ export interface ShipperDeps {
   stopping?: AbortSignal;
 }
 
-/** The upload must start over: the key is taken (If-None-Match refused it) or the store lost the upload. */
-class Restart extends Error {
-  readonly keyTaken: boolean;
-  constructor(keyTaken: boolean, message: string) {
-    super(message);
-    this.keyTaken = keyTaken;
-  }
-}
+/** The upload must start over, under a new key: the key is taken (If-None-Match refused it) or the store lost the upload. */
+class Restart extends Error {}
 
 /**
  * zstd level 1 with a 128 KiB window (windowLog 17) and a checksum per frame. Measured on a 2.2 GB dump, one
@@ -92,16 +98,14 @@ export class Shipper {
         await this.abandon(state, 'a new file replaced the one being uploaded');
         state = undefined;
       }
-      let attempt = state?.attempt ?? 1;
       for (;;) {
         try {
-          await this.shipOnce(fh, file, ino, attempt, state);
+          await this.shipOnce(fh, file, ino, state);
           return;
         } catch (err) {
           if (!(err instanceof Restart)) throw err;
           const current = await this.d.state.load(file);
           if (current) await this.abandon(current, err.message);
-          if (err.keyTaken) attempt++;
           state = undefined;
         }
       }
@@ -123,27 +127,20 @@ export class Shipper {
           new AbortMultipartUploadCommand({ Bucket: cfg.bucket, Key: state.key, UploadId: state.uploadId }),
         );
       } catch (err) {
-        if (errorCode(err) !== 'NoSuchUpload')
-          log.warn({ key: state.key, code: errorCode(err) }, 'could not abort an abandoned upload');
+        if (s3ErrorCode(err) !== 'NoSuchUpload')
+          log.warn({ key: state.key, code: s3ErrorCode(err) }, 'could not abort an abandoned upload');
       }
     }
     log.info({ file: state.file, key: state.key, why }, 'upload abandoned');
     await this.d.state.remove(state.file);
   }
 
-  private async shipOnce(
-    fh: FileHandle,
-    file: string,
-    ino: number,
-    attempt: number,
-    resumed?: UploadState,
-  ): Promise<void> {
+  private async shipOnce(fh: FileHandle, file: string, ino: number, resumed?: UploadState): Promise<void> {
     const { cfg, log } = this.d;
     // The JVM gzipped it (-XX:HeapDumpGzipLevel): stored as it is, walked and analysed through gunzip.
     const jvmGzipped = alreadyCompressed(file);
     // A resumed upload keeps the compression its parts were made with, whatever the configuration says now.
-    const state =
-      resumed ?? (await this.createUpload(fh, file, ino, attempt, jvmGzipped ? 'none' : cfg.compression));
+    const state = resumed ?? (await this.createUpload(fh, file, ino, jvmGzipped ? 'none' : cfg.compression));
     const compression = state.compression;
     const follower = new DumpFollower(fh, {
       gzip: jvmGzipped,
@@ -235,33 +232,37 @@ export class Shipper {
     fh: FileHandle,
     file: string,
     ino: number,
-    attempt: number,
     compression: Compression,
   ): Promise<UploadState> {
     const { cfg, s3 } = this.d;
     const birth = (await fh.stat()).birthtime;
     const startedAt = birth.getTime() > 0 ? birth : new Date();
-    const key = dumpKey(cfg.prefix, cfg.pod, startedAt, file, compression, attempt);
+    const { namespace, app, name: pod } = cfg.pod;
+    const key = dumpKey({
+      prefix: cfg.prefix,
+      namespace,
+      app,
+      pod,
+      startedAt,
+      id: newDumpId(),
+      file,
+      compression,
+    });
     const created = await this.call('CreateMultipartUpload', () =>
       s3.send(
         new CreateMultipartUploadCommand({
           Bucket: cfg.bucket,
           Key: key,
-          // A type, not Content-Encoding: browsers would silently decompress a presigned download otherwise.
-          ContentType: {
-            none: 'application/octet-stream',
-            gzip: 'application/gzip',
-            zstd: 'application/zstd',
-          }[compression],
+          ContentType: CONTENT_TYPES[compression],
           Metadata: {
-            pod: cfg.pod.name,
-            namespace: cfg.pod.namespace,
-            node: cfg.pod.node,
-            app: cfg.pod.app,
-            file,
-            'started-at': startedAt.toISOString(),
-            compression,
-            'uploader-version': this.d.version,
+            [DUMP_METADATA.pod]: cfg.pod.name,
+            [DUMP_METADATA.namespace]: cfg.pod.namespace,
+            [DUMP_METADATA.node]: cfg.pod.node,
+            [DUMP_METADATA.app]: cfg.pod.app,
+            [DUMP_METADATA.file]: encodeURIComponent(file),
+            [DUMP_METADATA.startedAt]: startedAt.toISOString(),
+            [DUMP_METADATA.compression]: compression,
+            [DUMP_METADATA.uploaderVersion]: this.d.version,
           },
           ...(cfg.checksums ? { ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT' } : {}),
         }),
@@ -275,7 +276,6 @@ export class Shipper {
       uploadId: created.UploadId!,
       startedAt: startedAt.toISOString(),
       compression,
-      attempt,
       parts: [],
     };
     await this.d.state.saveParts(file, []);
@@ -414,8 +414,8 @@ export class Shipper {
         ),
       );
     } catch (err) {
-      if (errorCode(err) === 'NoSuchUpload')
-        throw new Restart(false, 'the store no longer has the multipart upload');
+      if (s3ErrorCode(err) === 'NoSuchUpload')
+        throw new Restart('the store no longer has the multipart upload');
       throw err;
     }
     this.d.metrics.bytesUploaded += size;
@@ -445,9 +445,9 @@ export class Shipper {
         ),
       );
     } catch (err) {
-      const code = errorCode(err);
-      if (code === 'PreconditionFailed') throw new Restart(true, `the key ${state.key} is taken`);
-      if (code === 'NoSuchUpload') throw new Restart(false, 'the store no longer has the multipart upload');
+      const code = s3ErrorCode(err);
+      if (code === 'PreconditionFailed') throw new Restart(`the key ${state.key} is taken`);
+      if (code === 'NoSuchUpload') throw new Restart('the store no longer has the multipart upload');
       throw err;
     }
   }
@@ -463,7 +463,7 @@ export class Shipper {
         );
       }
     } catch (err) {
-      const code = errorCode(err);
+      const code = s3ErrorCode(err);
       if (!isCredentialError(code)) throw err;
       log.debug({ key: state.key }, "not allowed to HEAD the object; relying on the store's CRC32 check");
     }
@@ -481,6 +481,7 @@ export class Shipper {
     const { cfg, s3 } = this.d;
     const doc: StoredDumpSummary = {
       ...hprof,
+      storedSchema: STORED_SUMMARY_SCHEMA,
       // The follower's verdict also covers a JVM gzip file whose last member is cut.
       verdict: followed.verdict,
       ...(followed.reason ? { reason: followed.reason } : {}),
@@ -517,20 +518,20 @@ export class Shipper {
             ContentType: 'application/json',
             IfNoneMatch: '*',
             Metadata: {
-              verdict: followed.verdict,
-              sha256,
-              'original-size': String(followed.size),
-              'stored-size': String(storedBytes),
-              pod: cfg.pod.name,
-              namespace: cfg.pod.namespace,
-              app: cfg.pod.app,
+              [SUMMARY_METADATA.verdict]: followed.verdict,
+              [SUMMARY_METADATA.sha256]: sha256,
+              [SUMMARY_METADATA.originalSize]: String(followed.size),
+              [SUMMARY_METADATA.storedSize]: String(storedBytes),
+              [SUMMARY_METADATA.pod]: cfg.pod.name,
+              [SUMMARY_METADATA.namespace]: cfg.pod.namespace,
+              [SUMMARY_METADATA.app]: cfg.pod.app,
             },
           }),
         ),
       );
     } catch (err) {
       // Written already by a run that stopped before removing its state.
-      if (errorCode(err) !== 'PreconditionFailed') throw err;
+      if (s3ErrorCode(err) !== 'PreconditionFailed') throw err;
     }
   }
 

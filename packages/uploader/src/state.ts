@@ -3,7 +3,7 @@
 // <file>.parts, one line per part done, appended: saving a part costs the same for part 1 and part 10,000.
 import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Compression } from './config.ts';
+import type { Compression } from '@kube-heapdump/contract';
 
 export interface PartRecord {
   partNumber: number;
@@ -23,7 +23,6 @@ export interface UploadState {
   uploadId: string;
   startedAt: string;
   compression: Compression;
-  attempt: number;
   parts: PartRecord[];
   /** Set once CompleteMultipartUpload succeeded: only the summary and the local clean-up remain. */
   completedAt?: string;

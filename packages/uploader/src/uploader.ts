@@ -3,8 +3,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { UploaderConfig } from './config.ts';
-import { isDumpFileName } from './keys.ts';
+import { isDumpFileName, type UploaderConfig } from '@kube-heapdump/contract';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { Shipper } from './shipper.ts';

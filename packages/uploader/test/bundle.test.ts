@@ -7,17 +7,22 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { imageNodeFlags, UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import {
+  bundleUploader,
+  imageNodeFlags,
+  UploaderProcess,
+  uploaderEnv,
+} from '../../../test/support/uploader.ts';
 import { sampleDump } from '../../hprof/test/synthetic.ts';
-import { buildUploader } from '../build.ts';
 
 describe('bundled uploader', () => {
   let out: string;
+  let main: string;
   let s3: S3Fixture;
   before(async () => {
     out = await mkdtemp(join(tmpdir(), 'kh-bundle-'));
-    await buildUploader(out);
-    assert.deepEqual(await readdir(out), ['main.js']);
+    main = await bundleUploader(out);
+    assert.deepEqual((await readdir(out)).sort(), ['main.js', 'main.js.map']);
     s3 = await startS3Fixture();
   });
   after(async () => {
@@ -29,7 +34,7 @@ describe('bundled uploader', () => {
     const dir = join(out, 'dumps');
     await mkdir(dir);
     await writeFile(join(dir, 'java_pid1.hprof'), sampleDump(8), { mode: 0o600 });
-    const u = new UploaderProcess(uploaderEnv(s3, dir), ['--once'], join(out, 'main.js'), imageNodeFlags());
+    const u = new UploaderProcess(uploaderEnv(s3, dir), ['--once'], main, imageNodeFlags());
     assert.equal(await u.exited, 0, `${JSON.stringify(u.logs)}\n${u.stderr}`);
     const client = s3.client();
     const listed = await client.send(new ListObjectsV2Command({ Bucket: 'dumps' }));

@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { createZstdMultiFrameDecompress, type StoredDumpSummary } from '@kube-heapdump/hprof';
+import type { StoredDumpSummary } from '@kube-heapdump/contract';
+import { createZstdMultiFrameDecompress } from '@kube-heapdump/hprof';
 import { HeldJvm, runOutOfMemory } from '../../../test/support/java.ts';
+import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL, type S3Credential } from '../../../test/support/s3/server.ts';
 import { startS3Fixture } from '../../../test/support/s3-fixture.ts';
@@ -379,7 +381,7 @@ describe('uploader --once, metrics and configuration errors', () => {
   ];
   for (const [env, message] of cases) {
     it(`exits 2 with one line for ${Object.keys(env)[0]}=${Object.values(env)[0]}`, async () => {
-      const r = await run(process.execPath, [UPLOADER_MAIN], {
+      const r = await run(process.execPath, [...RUN_SOURCE, UPLOADER_MAIN], {
         PATH: process.env.PATH,
         HEAPDUMP_DIR: root,
         HEAPDUMP_BUCKET: 'dumps',
@@ -395,7 +397,7 @@ describe('uploader --once, metrics and configuration errors', () => {
   }
 
   it('documents itself in --help', async () => {
-    const r = await run(process.execPath, [UPLOADER_MAIN, '--help']);
+    const r = await run(process.execPath, [...RUN_SOURCE, UPLOADER_MAIN, '--help']);
     assert.equal(r.code, 0);
     for (const v of ['HEAPDUMP_BUCKET', 'HEAPDUMP_QUIET_SECONDS', 'HEAPDUMP_METRICS_PORT', '--once'])
       assert.ok(r.stdout.includes(v), v);

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { analyzeStream, type StoredDumpSummary } from '@kube-heapdump/hprof';
+import type { StoredDumpSummary } from '@kube-heapdump/contract';
+import { analyzeStream } from '@kube-heapdump/hprof';
 import { FIXTURE_CLASS, runOutOfMemory } from '../../../test/support/java.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
@@ -90,7 +91,7 @@ describe('uploader with a JVM that runs out of memory', () => {
     for (const key of dumps) {
       assert.match(
         key,
-        /^heapdumps\/prod\/shop\/shop-7d9f-abcde\/\d{8}T\d{6}Z(-n\d+)?-java_pid1\.hprof\.zst$/,
+        /^heapdumps\/prod\/shop\/shop-7d9f-abcde\/\d{8}T\d{6}Z-[0-9a-f]{8}-java_pid1\.hprof\.zst$/,
       );
       assert.ok(keys.includes(`${key}.summary.json`), `summary beside ${key}`);
     }

@@ -14,7 +14,6 @@ const upload: UploadState = {
   uploadId: 'u',
   startedAt: '2026-11-28T00:00:00.000Z',
   compression: 'gzip',
-  attempt: 1,
   parts: [],
 };
 const part = (n: number, etag = `e${n}`) => ({

@@ -1,2 +1,0 @@
-export { render as renderInspection } from './inspect.ts';
-export { buildProgram } from './program.ts';

@@ -1,0 +1,6 @@
+// @kube-heapdump/contract: what the uploader, the CLI and the component agree on. No dependencies.
+export * from './compression.ts';
+export * from './keys.ts';
+export * from './store.ts';
+export * from './summary.ts';
+export * from './uploader-env.ts';

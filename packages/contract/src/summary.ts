@@ -1,0 +1,108 @@
+// The dump summary: what `heapdump inspect --json` prints and, with `dump` and `timings`, what the uploader
+// stores beside each dump at `<key>.summary.json`. The HPROF reader fills HprofSummary; readers of stored
+// summaries check `schema` and `storedSchema` before trusting the fields.
+import type { Compression } from './compression.ts';
+
+export const SUMMARY_SCHEMA = 'kube-heapdump/hprof-summary/v1';
+/** Version of the stored summary's `dump` and `timings` (and of the summary object's metadata). */
+export const STORED_SUMMARY_SCHEMA = 'kube-heapdump/stored-summary/v1';
+
+/** `complete`: the record walk ends on HEAP_DUMP_END at the end; `incomplete`: cut short; `invalid`: not a dump. */
+export type Verdict = 'complete' | 'incomplete' | 'invalid';
+
+export interface ClassStats {
+  name: string;
+  instances: number;
+  bytes: number;
+}
+
+export interface ArrayStats {
+  className: string;
+  length: number;
+  bytes: number;
+}
+
+export interface HprofSummary {
+  schema: typeof SUMMARY_SCHEMA;
+  verdict: Verdict;
+  /** Why the dump is incomplete or invalid. */
+  reason?: string;
+  /** Header facts, when the header was readable. */
+  format?: string;
+  idSize?: 4 | 8;
+  /** When the JVM started writing the dump (ISO 8601). */
+  timestamp?: string;
+  /** Uncompressed dump bytes read. */
+  bytes: number;
+  records: number;
+  totals: {
+    objects: number;
+    instances: number;
+    objectArrays: number;
+    primitiveArrays: number;
+    classes: number;
+    shallowBytes: number;
+    gcRoots: number;
+    threads: number;
+    stackTraces: number;
+  };
+  /** Classes with the most shallow bytes, largest first. */
+  topClasses: ClassStats[];
+  largestArrays: ArrayStats[];
+  sizeConvention: string;
+}
+
+/** What the uploader stores at `<dump key>.summary.json`: the dump's summary plus where and when it went. */
+export interface StoredDumpSummary extends HprofSummary {
+  storedSchema: typeof STORED_SUMMARY_SCHEMA;
+  dump: {
+    bucket: string;
+    key: string;
+    /** File name the JVM wrote (exactly; the key holds keySafeName of it). */
+    file: string;
+    originalBytes: number;
+    storedBytes: number;
+    compression: Compression;
+    /** SHA-256 of the original (uncompressed as written by the JVM) bytes, hex. */
+    sha256: string;
+    parts: number;
+    pod: string;
+    namespace: string;
+    node: string;
+    app: string;
+    uploaderVersion: string;
+  };
+  timings: {
+    firstByteSeen: string;
+    /** When the writer finished: the end record arrived, or the file went quiet (incomplete dumps). */
+    dumpComplete: string;
+    uploadComplete: string;
+    dumpSeconds: number;
+    /** From the dump's completion to the object being durable. */
+    uploadAfterDumpSeconds: number;
+  };
+}
+
+/** User metadata of a dump object (`x-amz-meta-*`), set when its upload starts. */
+export const DUMP_METADATA = {
+  pod: 'pod',
+  namespace: 'namespace',
+  node: 'node',
+  app: 'app',
+  /** The file name, percent-encoded (metadata must be ASCII). */
+  file: 'file',
+  startedAt: 'started-at',
+  compression: 'compression',
+  uploaderVersion: 'uploader-version',
+} as const;
+
+/** User metadata of a summary object: what `heapdump list` shows without reading the summary. */
+export const SUMMARY_METADATA = {
+  verdict: 'verdict',
+  sha256: 'sha256',
+  originalSize: 'original-size',
+  storedSize: 'stored-size',
+  pod: 'pod',
+  namespace: 'namespace',
+  app: 'app',
+} as const;

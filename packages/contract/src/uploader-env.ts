@@ -1,0 +1,255 @@
+// The uploader's environment: every variable, its default and its rule, in one place. The component renders
+// it (uploaderEnvValues), the uploader reads it (parseUploaderEnv), the CLI reads the store part of it
+// (resolveStore) from its flags or the same variables. A test renders the component's env and parses it here.
+import { COMPRESSIONS, type Compression, DEFAULT_COMPRESSION } from './compression.ts';
+import { checkBucket, checkEndpoint, DEFAULT_PREFIX, InvalidValue, normalizePrefix } from './store.ts';
+
+export const UPLOADER_ENV = {
+  dir: 'HEAPDUMP_DIR',
+  bucket: 'HEAPDUMP_BUCKET',
+  prefix: 'HEAPDUMP_PREFIX',
+  endpoint: 'HEAPDUMP_S3_ENDPOINT',
+  forcePathStyle: 'HEAPDUMP_S3_FORCE_PATH_STYLE',
+  checksum: 'HEAPDUMP_S3_CHECKSUM',
+  region: 'AWS_REGION',
+  defaultRegion: 'AWS_DEFAULT_REGION',
+  compression: 'HEAPDUMP_COMPRESSION',
+  deleteAfterUpload: 'HEAPDUMP_DELETE_AFTER_UPLOAD',
+  quietSeconds: 'HEAPDUMP_QUIET_SECONDS',
+  metricsPort: 'HEAPDUMP_METRICS_PORT',
+  logLevel: 'HEAPDUMP_LOG_LEVEL',
+  podName: 'POD_NAME',
+  podNamespace: 'POD_NAMESPACE',
+  nodeName: 'NODE_NAME',
+  app: 'HEAPDUMP_APP',
+} as const;
+
+export type UploaderVariable = (typeof UPLOADER_ENV)[keyof typeof UPLOADER_ENV];
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const CHECKSUM_MODES = ['crc32', 'off'] as const;
+
+export const UPLOADER_DEFAULTS = {
+  dir: '/dumps',
+  prefix: DEFAULT_PREFIX,
+  compression: DEFAULT_COMPRESSION,
+  forcePathStyle: false,
+  checksums: true,
+  deleteAfterUpload: true,
+  quietSeconds: 60,
+  metricsPort: 9779,
+  logLevel: 'info' as LogLevel,
+  /** The region requests are signed for when an endpoint is given and no region is. */
+  endpointRegion: 'us-east-1',
+  namespace: 'default',
+  node: 'unknown',
+} as const;
+
+/** Where dumps go: what the uploader and the CLI must agree on. */
+export interface StoreSettings {
+  bucket: string;
+  /** Empty or ending in `/`. */
+  prefix: string;
+  endpoint: string | undefined;
+  region: string;
+  forcePathStyle: boolean;
+}
+
+/** Everything the component decides about the uploader. */
+export interface UploaderSettings extends StoreSettings {
+  dir: string;
+  /** Send CRC32 checksums on parts and the whole object. */
+  checksums: boolean;
+  compression: Compression;
+  deleteAfterUpload: boolean;
+  /** A dump that stops growing this long without its end record is shipped as incomplete. */
+  quietSeconds: number;
+  /** Port of /healthz and /metrics; 0 turns them off. */
+  metricsPort: number;
+  logLevel: LogLevel;
+}
+
+/** The pod the uploader runs in: the key's provenance. */
+export interface PodIdentity {
+  name: string;
+  namespace: string;
+  node: string;
+  app: string;
+}
+
+export interface UploaderConfig extends UploaderSettings {
+  pod: PodIdentity;
+}
+
+/** A variable (or the flag standing for it) with a value that breaks the contract. */
+export class EnvError extends Error {
+  readonly variable: UploaderVariable;
+  constructor(variable: UploaderVariable, message: string) {
+    super(`${variable} ${message}`);
+    this.variable = variable;
+  }
+}
+
+/** Reads a variable's value as given (undefined when unset). */
+export type ValueSource = (variable: UploaderVariable) => string | undefined;
+
+/** A value trimmed, undefined when unset or empty (for every variable but the prefix, where "" means none). */
+function value(get: ValueSource, variable: UploaderVariable): string | undefined {
+  const v = get(variable)?.trim();
+  return v === '' ? undefined : v;
+}
+
+function checked<T>(variable: UploaderVariable, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof InvalidValue) throw new EnvError(variable, err.message);
+    throw err;
+  }
+}
+
+function parseBoolean(get: ValueSource, variable: UploaderVariable, fallback: boolean): boolean {
+  const v = value(get, variable);
+  if (v === undefined) return fallback;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new EnvError(variable, `"${v}" must be true or false`);
+}
+
+function parseNumber(
+  get: ValueSource,
+  variable: UploaderVariable,
+  fallback: number,
+  min: number,
+  max: number,
+  integer = false,
+): number {
+  const v = value(get, variable);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new EnvError(
+      variable,
+      `"${v}" must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`,
+    );
+  }
+  return n;
+}
+
+function parseChoice<T extends string>(
+  get: ValueSource,
+  variable: UploaderVariable,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  const v = value(get, variable) ?? fallback;
+  if (!(choices as readonly string[]).includes(v)) {
+    throw new EnvError(variable, `"${v}" is not one of ${choices.join(', ')}`);
+  }
+  return v as T;
+}
+
+/** The store settings from the variables (or from flags standing for them). */
+export function resolveStore(get: ValueSource): StoreSettings {
+  const bucket = value(get, UPLOADER_ENV.bucket);
+  if (!bucket) throw new EnvError(UPLOADER_ENV.bucket, 'is required: the bucket dumps are uploaded to');
+  checked(UPLOADER_ENV.bucket, () => checkBucket(bucket));
+  // An empty prefix is a choice (dumps at the top of the bucket), so it is not read like the others.
+  const prefix = checked(UPLOADER_ENV.prefix, () =>
+    normalizePrefix(get(UPLOADER_ENV.prefix) ?? DEFAULT_PREFIX),
+  );
+  const endpointText = value(get, UPLOADER_ENV.endpoint);
+  const endpoint =
+    endpointText === undefined
+      ? undefined
+      : checked(UPLOADER_ENV.endpoint, () => checkEndpoint(endpointText));
+  const region = value(get, UPLOADER_ENV.region) ?? value(get, UPLOADER_ENV.defaultRegion);
+  if (!region && endpoint === undefined) {
+    throw new EnvError(
+      UPLOADER_ENV.region,
+      `is required when ${UPLOADER_ENV.endpoint} is not set (the bucket's AWS region)`,
+    );
+  }
+  return {
+    bucket,
+    prefix,
+    endpoint,
+    region: region ?? UPLOADER_DEFAULTS.endpointRegion,
+    forcePathStyle: parseBoolean(get, UPLOADER_ENV.forcePathStyle, UPLOADER_DEFAULTS.forcePathStyle),
+  };
+}
+
+/** A key segment from the environment: letters, digits, `.`, `_`, `-`, not `.` or `..`. */
+function segment(variable: UploaderVariable, value: string): string {
+  if (!/^[A-Za-z0-9._-]{1,253}$/.test(value) || value === '.' || value === '..') {
+    throw new EnvError(
+      variable,
+      `"${value}" cannot be a key segment (1-253 of A-Z a-z 0-9 . _ -, not "." or "..")`,
+    );
+  }
+  return value;
+}
+
+/** The uploader's whole configuration; `hostname` stands in for POD_NAME outside Kubernetes. */
+export function parseUploaderEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  hostname: string,
+): UploaderConfig {
+  const get: ValueSource = (name) => env[name];
+  const E = UPLOADER_ENV;
+  const D = UPLOADER_DEFAULTS;
+  const podName = segment(E.podName, value(get, E.podName) ?? hostname);
+  return {
+    ...resolveStore(get),
+    dir: value(get, E.dir) ?? D.dir,
+    checksums: parseChoice(get, E.checksum, CHECKSUM_MODES, 'crc32') === 'crc32',
+    compression: parseChoice(get, E.compression, COMPRESSIONS, D.compression),
+    deleteAfterUpload: parseBoolean(get, E.deleteAfterUpload, D.deleteAfterUpload),
+    quietSeconds: parseNumber(get, E.quietSeconds, D.quietSeconds, 1, 86_400),
+    metricsPort: parseNumber(get, E.metricsPort, D.metricsPort, 0, 65_535, true),
+    logLevel: parseChoice(get, E.logLevel, LOG_LEVELS, D.logLevel),
+    pod: {
+      name: podName,
+      namespace: segment(E.podNamespace, value(get, E.podNamespace) ?? D.namespace),
+      node: value(get, E.nodeName) ?? D.node,
+      app: segment(E.app, value(get, E.app) ?? podName),
+    },
+  };
+}
+
+/**
+ * The literal variables for these settings, in a stable order (the component adds the downward-API and
+ * credential variables). Defaults are written out too, so the pod spec shows exactly what the uploader does.
+ */
+export function uploaderEnvValues(
+  s: UploaderSettings & { app: string },
+): { name: UploaderVariable; value: string }[] {
+  const E = UPLOADER_ENV;
+  const env: { name: UploaderVariable; value: string }[] = [
+    { name: E.dir, value: s.dir },
+    { name: E.bucket, value: s.bucket },
+    { name: E.prefix, value: s.prefix },
+  ];
+  if (s.endpoint !== undefined) env.push({ name: E.endpoint, value: s.endpoint });
+  env.push(
+    { name: E.forcePathStyle, value: String(s.forcePathStyle) },
+    { name: E.checksum, value: s.checksums ? 'crc32' : 'off' },
+    { name: E.region, value: s.region },
+    { name: E.compression, value: s.compression },
+    { name: E.deleteAfterUpload, value: String(s.deleteAfterUpload) },
+    { name: E.quietSeconds, value: String(s.quietSeconds) },
+    { name: E.metricsPort, value: String(s.metricsPort) },
+    { name: E.logLevel, value: s.logLevel },
+    { name: E.app, value: s.app },
+  );
+  return env;
+}
+
+/** The downward-API fields the pod facts come from. */
+export const POD_FIELD_ENV: readonly { name: UploaderVariable; fieldPath: string }[] = [
+  { name: UPLOADER_ENV.podName, fieldPath: 'metadata.name' },
+  { name: UPLOADER_ENV.podNamespace, fieldPath: 'metadata.namespace' },
+  { name: UPLOADER_ENV.nodeName, fieldPath: 'spec.nodeName' },
+];

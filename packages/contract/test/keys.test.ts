@@ -1,0 +1,175 @@
+// The key layout: made, read back, unique per upload, valid for every file name; and the store rules.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  checkEndpoint,
+  type DumpKeyParts,
+  dumpKey,
+  InvalidValue,
+  isDumpFileName,
+  keySafeName,
+  keyTimestamp,
+  newDumpId,
+  normalizePrefix,
+  originPrefix,
+  parseDumpKey,
+  redactUrl,
+  s3ErrorCode,
+  summaryKey,
+} from '../src/index.ts';
+
+const at = new Date('2026-11-28T07:09:01.599Z');
+const parts = (over: Partial<DumpKeyParts> = {}): DumpKeyParts => ({
+  prefix: 'heapdumps/',
+  namespace: 'prod',
+  app: 'shop',
+  pod: 'shop-1',
+  startedAt: at,
+  id: '0a1b2c3d',
+  file: 'java_pid1.hprof',
+  compression: 'zstd',
+  ...over,
+});
+
+describe('object keys', () => {
+  it('follow <prefix><namespace>/<app>/<pod>/<UTC time>-<id>-<file>[.gz|.zst]', () => {
+    assert.equal(keyTimestamp(at), '20261128T070901Z');
+    assert.equal(
+      dumpKey(parts()),
+      'heapdumps/prod/shop/shop-1/20261128T070901Z-0a1b2c3d-java_pid1.hprof.zst',
+    );
+    assert.equal(
+      dumpKey(parts({ prefix: '', compression: 'gzip' })),
+      'prod/shop/shop-1/20261128T070901Z-0a1b2c3d-java_pid1.hprof.gz',
+    );
+    assert.equal(
+      dumpKey(parts({ compression: 'none' })),
+      'heapdumps/prod/shop/shop-1/20261128T070901Z-0a1b2c3d-java_pid1.hprof',
+    );
+    assert.equal(
+      dumpKey(parts({ file: 'java_pid1.hprof.gz' })),
+      'heapdumps/prod/shop/shop-1/20261128T070901Z-0a1b2c3d-java_pid1.hprof.gz',
+      'the JVM gzipped it already',
+    );
+    assert.equal(summaryKey('a/b.hprof.gz'), 'a/b.hprof.gz.summary.json');
+    assert.throws(() => dumpKey(parts({ id: 'XYZ' })), /not 8 hex digits/);
+  });
+
+  it('differ for two dumps of the same file, pod and second: the id is random per upload', () => {
+    const ids = new Set(Array.from({ length: 1000 }, newDumpId));
+    assert.equal(ids.size, 1000);
+    for (const id of ids) assert.match(id, /^[0-9a-f]{8}$/);
+  });
+
+  it('recognise dump files and ignore pieces, dot-files and others', () => {
+    for (const yes of ['java_pid1.hprof', 'java_pid42.hprof.gz', 'app.hprof', '日本.hprof'])
+      assert.ok(isDumpFileName(yes), yes);
+    for (const no of [
+      'java_pid1.hprof.p0',
+      '.java_pid1.hprof',
+      '.heapdump-uploader',
+      'core.1',
+      'x.hprof.tmp',
+    ])
+      assert.ok(!isDumpFileName(no), no);
+  });
+
+  it('map every file name to a valid, distinct key segment that keeps the .hprof ending', () => {
+    assert.equal(keySafeName('java_pid1.hprof'), 'java_pid1.hprof');
+    const odd = [
+      '日本.hprof',
+      'a\nb.hprof',
+      'esc\u001b[31m.hprof',
+      `${'x'.repeat(240)}.hprof`,
+      'a b.hprof.gz',
+    ];
+    const safe = odd.map(keySafeName);
+    assert.equal(new Set(safe).size, odd.length);
+    for (const [i, s] of safe.entries()) {
+      assert.match(s, /^[A-Za-z0-9._~-]{1,90}\.hprof(\.gz)?$/, odd[i]);
+      assert.ok(isDumpFileName(s));
+      const key = dumpKey(parts({ file: odd[i]! }));
+      assert.equal(parseDumpKey('heapdumps/', key)?.file, s.replace(/\.gz$/, ''));
+    }
+    assert.equal(keySafeName('a b.hprof.gz').endsWith('.hprof.gz'), true);
+  });
+});
+
+describe('reading keys back', () => {
+  const whole = new Date('2026-11-28T07:09:01.000Z');
+  it('parses every key dumpKey makes back into its parts', () => {
+    for (const prefix of ['heapdumps/', '', 'a/b/'])
+      for (const compression of ['gzip', 'zstd', 'none'] as const) {
+        const p = parts({ prefix, compression, startedAt: whole, pod: 'shop-7d9f-x1' });
+        const key = dumpKey(p);
+        assert.deepEqual(parseDumpKey(prefix, key), {
+          key,
+          namespace: 'prod',
+          app: 'shop',
+          pod: 'shop-7d9f-x1',
+          startedAt: whole,
+          id: '0a1b2c3d',
+          file: 'java_pid1.hprof',
+          compression,
+        });
+      }
+  });
+
+  it('refuses summaries, other prefixes and foreign keys', () => {
+    const key = 'heapdumps/prod/shop/p/20261128T070901Z-0a1b2c3d-java_pid1.hprof.gz';
+    assert.ok(parseDumpKey('heapdumps/', key));
+    for (const [prefix, other] of [
+      ['heapdumps/', `${key}.summary.json`],
+      ['other/', key],
+      ['heapdumps/', 'heapdumps/prod/shop/20261128T070901Z-0a1b2c3d-java_pid1.hprof'],
+      ['heapdumps/', 'heapdumps/prod/shop/p/20261128T070901Z-java_pid1.hprof'],
+      ['heapdumps/', 'heapdumps/prod/shop/p/yesterday-0a1b2c3d-java_pid1.hprof'],
+      ['heapdumps/', 'heapdumps/prod/shop/p/20261128T070901Z-0a1b2c3d-notes.txt'],
+    ] as const) {
+      assert.equal(parseDumpKey(prefix, other), undefined, other);
+    }
+  });
+
+  it('narrows a listing by namespace, then app, then pod', () => {
+    assert.equal(originPrefix('h/', {}), 'h/');
+    assert.equal(originPrefix('h/', { namespace: 'n', app: 'a' }), 'h/n/a/');
+    assert.equal(originPrefix('h/', { app: 'a' }), 'h/', 'app without namespace cannot narrow the prefix');
+  });
+});
+
+describe('store rules', () => {
+  it('normalise prefixes and refuse a leading slash', () => {
+    assert.equal(normalizePrefix('team'), 'team/');
+    assert.equal(normalizePrefix(''), '');
+    assert.throws(() => normalizePrefix('/x'), InvalidValue);
+  });
+
+  it('accept http(s) endpoints and refuse credentials, queries and other schemes without echoing secrets', () => {
+    assert.equal(checkEndpoint('http://127.0.0.1:9000'), 'http://127.0.0.1:9000');
+    for (const bad of ['ftp://h', 'h:9000', 'https://key:s3cret@h', 'https://h/?X-Amz-Signature=s3cret']) {
+      assert.throws(
+        () => checkEndpoint(bad),
+        (e: unknown) => e instanceof InvalidValue && !e.message.includes('s3cret'),
+        bad,
+      );
+    }
+  });
+
+  it('redact URLs for logs', () => {
+    assert.equal(
+      redactUrl('https://key:s3cret@h.example/p?sig=abc&x=1'),
+      'https://***:***@h.example/p?sig=***&x=***',
+    );
+    assert.equal(redactUrl('not a url //u:p@x'), 'not a url //***@x');
+    assert.equal(redactUrl('https://h.example/'), 'https://h.example/');
+  });
+
+  it('read the code of an SDK error, or a name from its status', () => {
+    assert.equal(s3ErrorCode({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }), 'NoSuchKey');
+    assert.equal(s3ErrorCode({ Code: 'SlowDown', name: 'Error' }), 'SlowDown');
+    assert.equal(s3ErrorCode({ name: 'Unknown', $metadata: { httpStatusCode: 403 } }), 'Forbidden');
+    assert.equal(s3ErrorCode({ name: 'Error', $metadata: { httpStatusCode: 412 } }), 'PreconditionFailed');
+    assert.equal(s3ErrorCode({ name: 'Error', $metadata: { httpStatusCode: 503 } }), 'HTTP 503');
+    assert.equal(s3ErrorCode({ name: 'Error', code: 'ECONNREFUSED' }), 'ECONNREFUSED');
+  });
+});

@@ -1,0 +1,177 @@
+// The uploader's environment contract: defaults, every variable, every refusal naming its variable, and
+// the literal env the component renders parsing back to the same settings.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  EnvError,
+  parseUploaderEnv,
+  resolveStore,
+  UPLOADER_DEFAULTS,
+  UPLOADER_ENV,
+  type UploaderSettings,
+  uploaderEnvValues,
+} from '../src/index.ts';
+
+const base = { HEAPDUMP_BUCKET: 'dumps', AWS_REGION: 'eu-west-1' };
+
+describe('uploader environment', () => {
+  it('applies the documented defaults', () => {
+    const c = parseUploaderEnv(base, 'pod-abc');
+    assert.deepEqual(c, {
+      dir: '/dumps',
+      bucket: 'dumps',
+      prefix: 'heapdumps/',
+      endpoint: undefined,
+      forcePathStyle: false,
+      region: 'eu-west-1',
+      compression: 'zstd',
+      checksums: true,
+      deleteAfterUpload: true,
+      quietSeconds: 60,
+      metricsPort: 9779,
+      logLevel: 'info',
+      pod: { name: 'pod-abc', namespace: 'default', node: 'unknown', app: 'pod-abc' },
+    });
+  });
+
+  it('reads every variable of the contract', () => {
+    const c = parseUploaderEnv(
+      {
+        HEAPDUMP_DIR: '/d',
+        HEAPDUMP_BUCKET: 'my.bucket-1',
+        HEAPDUMP_PREFIX: 'team/dumps',
+        HEAPDUMP_S3_ENDPOINT: 'https://obs.cn-north-4.myhuaweicloud.com',
+        HEAPDUMP_S3_FORCE_PATH_STYLE: 'true',
+        AWS_REGION: 'cn-north-4',
+        HEAPDUMP_COMPRESSION: 'gzip',
+        HEAPDUMP_DELETE_AFTER_UPLOAD: 'false',
+        HEAPDUMP_QUIET_SECONDS: '2.5',
+        HEAPDUMP_METRICS_PORT: '0',
+        HEAPDUMP_S3_CHECKSUM: 'off',
+        HEAPDUMP_LOG_LEVEL: 'debug',
+        POD_NAME: 'p',
+        POD_NAMESPACE: 'n',
+        NODE_NAME: 'node',
+        HEAPDUMP_APP: 'a',
+      },
+      'host',
+    );
+    assert.deepEqual(c, {
+      dir: '/d',
+      bucket: 'my.bucket-1',
+      prefix: 'team/dumps/',
+      endpoint: 'https://obs.cn-north-4.myhuaweicloud.com',
+      forcePathStyle: true,
+      region: 'cn-north-4',
+      compression: 'gzip',
+      checksums: false,
+      deleteAfterUpload: false,
+      quietSeconds: 2.5,
+      metricsPort: 0,
+      logLevel: 'debug',
+      pod: { name: 'p', namespace: 'n', node: 'node', app: 'a' },
+    });
+  });
+
+  it('signs for us-east-1 with an endpoint and no region; AWS_DEFAULT_REGION stands in for AWS_REGION', () => {
+    assert.equal(
+      parseUploaderEnv({ HEAPDUMP_BUCKET: 'dumps', HEAPDUMP_S3_ENDPOINT: 'http://minio:9000' }, 'h').region,
+      'us-east-1',
+    );
+    assert.equal(
+      parseUploaderEnv({ HEAPDUMP_BUCKET: 'dumps', AWS_DEFAULT_REGION: 'ap-east-1' }, 'h').region,
+      'ap-east-1',
+    );
+  });
+
+  it('keeps an empty prefix (dumps at the top of the bucket), unlike other empty values', () => {
+    const c = parseUploaderEnv({ ...base, HEAPDUMP_PREFIX: '', HEAPDUMP_COMPRESSION: '' }, 'h');
+    assert.equal(c.prefix, '');
+    assert.equal(c.compression, UPLOADER_DEFAULTS.compression);
+  });
+
+  const bad: [Record<string, string>, string, RegExp][] = [
+    [{ AWS_REGION: 'x' }, 'HEAPDUMP_BUCKET', /is required/],
+    [{ ...base, HEAPDUMP_BUCKET: 'Bad_Bucket' }, 'HEAPDUMP_BUCKET', /not a valid bucket name/],
+    [{ HEAPDUMP_BUCKET: 'dumps' }, 'AWS_REGION', /required when HEAPDUMP_S3_ENDPOINT is not set/],
+    [{ ...base, HEAPDUMP_S3_ENDPOINT: 'minio:9000' }, 'HEAPDUMP_S3_ENDPOINT', /must be an http/],
+    [{ ...base, HEAPDUMP_S3_ENDPOINT: 'not a url' }, 'HEAPDUMP_S3_ENDPOINT', /is not a URL/],
+    [{ ...base, HEAPDUMP_S3_ENDPOINT: 'https://k:s3cret@h' }, 'HEAPDUMP_S3_ENDPOINT', /holds credentials/],
+    [{ ...base, HEAPDUMP_COMPRESSION: 'lz4' }, 'HEAPDUMP_COMPRESSION', /not one of zstd, gzip, none/],
+    [
+      { ...base, HEAPDUMP_S3_FORCE_PATH_STYLE: 'yes' },
+      'HEAPDUMP_S3_FORCE_PATH_STYLE',
+      /must be true or false/,
+    ],
+    [{ ...base, HEAPDUMP_DELETE_AFTER_UPLOAD: '1' }, 'HEAPDUMP_DELETE_AFTER_UPLOAD', /must be true or false/],
+    [{ ...base, HEAPDUMP_QUIET_SECONDS: '-1' }, 'HEAPDUMP_QUIET_SECONDS', /from 1 to 86400/],
+    [{ ...base, HEAPDUMP_QUIET_SECONDS: 'soon' }, 'HEAPDUMP_QUIET_SECONDS', /must be a number/],
+    [{ ...base, HEAPDUMP_METRICS_PORT: '70000' }, 'HEAPDUMP_METRICS_PORT', /an integer from 0 to 65535/],
+    [{ ...base, HEAPDUMP_METRICS_PORT: '80.5' }, 'HEAPDUMP_METRICS_PORT', /an integer/],
+    [{ ...base, HEAPDUMP_S3_CHECKSUM: 'sha1' }, 'HEAPDUMP_S3_CHECKSUM', /not one of crc32, off/],
+    [{ ...base, HEAPDUMP_LOG_LEVEL: 'trace' }, 'HEAPDUMP_LOG_LEVEL', /not one of debug, info, warn, error/],
+    [{ ...base, HEAPDUMP_PREFIX: '/abs' }, 'HEAPDUMP_PREFIX', /must not start with/],
+    [{ ...base, POD_NAMESPACE: 'a/b' }, 'POD_NAMESPACE', /cannot be a key segment/],
+    [{ ...base, HEAPDUMP_APP: '..' }, 'HEAPDUMP_APP', /cannot be a key segment/],
+    [{ ...base, POD_NAME: 'pod name' }, 'POD_NAME', /cannot be a key segment/],
+  ];
+  for (const [env, variable, message] of bad) {
+    it(`refuses ${variable}=${env[variable] ?? '(unset)'}, naming the variable`, () => {
+      assert.throws(
+        () => parseUploaderEnv(env, 'h'),
+        (err: unknown) =>
+          err instanceof EnvError &&
+          err.variable === variable &&
+          message.test(err.message) &&
+          err.message.startsWith(variable) &&
+          !err.message.includes('s3cret'),
+      );
+    });
+  }
+
+  it('parses the env it renders back to the same settings, for every choice', () => {
+    const settings: UploaderSettings & { app: string } = {
+      dir: '/var/dumps',
+      bucket: 'obs-bucket',
+      prefix: 'team/',
+      endpoint: 'https://obs.cn-north-4.myhuaweicloud.com',
+      region: 'cn-north-4',
+      forcePathStyle: true,
+      checksums: false,
+      compression: 'none',
+      deleteAfterUpload: true,
+      quietSeconds: 30,
+      metricsPort: 9100,
+      logLevel: 'warn',
+      app: 'orders',
+    };
+    for (const variant of [
+      settings,
+      { ...settings, endpoint: undefined, prefix: '', compression: 'gzip' as const },
+    ]) {
+      const env = Object.fromEntries(uploaderEnvValues(variant).map((e) => [e.name, e.value]));
+      const { pod, ...parsed } = parseUploaderEnv({ ...env, POD_NAME: 'orders-1' }, 'h');
+      const { app, ...expected } = variant;
+      assert.deepEqual(parsed, expected);
+      assert.equal(pod.app, app);
+      assert.ok(Object.keys(env).every((name) => Object.values(UPLOADER_ENV).includes(name as never)));
+    }
+  });
+
+  it('resolves the store part from any source, as the CLI does with its flags', () => {
+    const flags: Record<string, string> = {
+      HEAPDUMP_BUCKET: 'bucket-1',
+      HEAPDUMP_S3_ENDPOINT: 'http://127.0.0.1:9000',
+    };
+    assert.deepEqual(
+      resolveStore((v) => flags[v]),
+      {
+        bucket: 'bucket-1',
+        prefix: 'heapdumps/',
+        endpoint: 'http://127.0.0.1:9000',
+        region: 'us-east-1',
+        forcePathStyle: false,
+      },
+    );
+  });
+});
