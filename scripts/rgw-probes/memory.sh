@@ -5,8 +5,10 @@
 set -euo pipefail
 json=$1 mb=${2:-200}
 field() { python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, j))' "$json" "$1"; }
-export AWS_ACCESS_KEY_ID=$(field 'owner["accessKeyId"]') AWS_SECRET_ACCESS_KEY=$(field 'owner["secretAccessKey"]')
-export AWS_DEFAULT_REGION=$(field region)
+AWS_ACCESS_KEY_ID=$(field 'owner["accessKeyId"]')
+AWS_SECRET_ACCESS_KEY=$(field 'owner["secretAccessKey"]')
+AWS_DEFAULT_REGION=$(field region)
+export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
 s3() { aws --endpoint-url "$(field endpoint)" s3 "$@"; }
 rss() {
   echo -n "$1:"
