@@ -8,7 +8,8 @@ const config = new pulumi.Config();
 
 const search = new HeapDumpEnabledApp('search', {
   namespace: 'search',
-  image: config.get('image') ?? '123456789012.dkr.ecr.eu-west-1.amazonaws.com/search:5.0.0',
+  // Your app's image (`pulumi config set image ...`): preview stops with Pulumi's message until it is set.
+  image: config.require('image'),
   resources: { limits: { memory: '16Gi' } },
   env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-XX:MaxRAMPercentage=70' }],
   securityContext: { runAsUser: 10001, runAsNonRoot: true },
@@ -19,9 +20,7 @@ const search = new HeapDumpEnabledApp('search', {
   identity: {
     kind: 'irsa',
     irsa: {
-      oidcProviderArn:
-        config.get('oidcProviderArn') ??
-        'arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE0123456789',
+      oidcProviderArn: config.require('oidcProviderArn'),
     },
   },
   uploader: { compression: 'zstd', uploadRateMBps: 100 },

@@ -10,14 +10,15 @@ const region = config.get('obsRegion') ?? 'cn-north-4';
 
 const billing = new HeapDumpEnabledApp('billing', {
   namespace: 'finance',
-  image: config.get('image') ?? 'swr.cn-north-4.myhuaweicloud.com/finance/billing:2.3.1',
+  // Your app's image (`pulumi config set image ...`): preview stops with Pulumi's message until it is set.
+  image: config.require('image'),
   env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-Xmx3g' }],
   resources: { limits: { memory: '4Gi' } },
   podSecurityContext: { runAsUser: 185, runAsGroup: 185, fsGroup: 185 },
   storage: {
     // OBS takes virtual-hosted-style requests (https://<bucket>.obs.<region>.myhuaweicloud.com).
     existing: {
-      bucket: config.get('bucket') ?? 'finance-heapdumps',
+      bucket: config.require('bucket'),
       endpoint: `https://obs.${region}.myhuaweicloud.com`,
       region,
     },

@@ -1,6 +1,6 @@
 // Pulumi unit-test mocks (preview=false): every resource is "created" with the computed fields the real
 // providers fill in, and every registration is recorded. Import the component only after installMocks().
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
 
 export interface Registered {
@@ -19,7 +19,8 @@ export const SECRET_SIGNATURE = '4dabf18193072939515e22adb298388d';
 export const SECRET_SIGNATURE_VALUE = '1b47061264138c4ac30d75fd1eb44270';
 export const MOCK_ACCOUNT = '123456789012';
 
-const suffix = () => randomBytes(4).toString('hex');
+/** Auto-name suffixes: random, like the providers, or from the name when runs must compare equal. */
+let suffix = (_name: string) => randomBytes(4).toString('hex');
 
 type Inputs = Record<string, unknown> & { metadata?: Record<string, unknown> };
 
@@ -27,24 +28,24 @@ type Inputs = Record<string, unknown> & { metadata?: Record<string, unknown> };
 function computed(type: string, name: string, inputs: Inputs): Record<string, unknown> {
   switch (type) {
     case 'aws:s3/bucket:Bucket': {
-      const bucket = (inputs.bucket as string | undefined) ?? `${name}-${suffix()}`;
+      const bucket = (inputs.bucket as string | undefined) ?? `${name}-${suffix(name)}`;
       return { bucket, arn: `arn:aws:s3:::${bucket}`, region: MOCK_REGION };
     }
     case 'aws:iam/user:User': {
-      const userName = (inputs.name as string | undefined) ?? `${name}-${suffix()}`;
+      const userName = (inputs.name as string | undefined) ?? `${name}-${suffix(name)}`;
       return { name: userName, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user${inputs.path ?? '/'}${userName}` };
     }
     case 'aws:iam/role:Role': {
-      const roleName = (inputs.name as string | undefined) ?? `${name}-${suffix()}`;
+      const roleName = (inputs.name as string | undefined) ?? `${name}-${suffix(name)}`;
       return { name: roleName, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${roleName}` };
     }
     case 'aws:iam/accessKey:AccessKey':
-      return { secret: accessKey?.secretAccessKey ?? `mock-secret-${suffix()}` };
+      return { secret: accessKey?.secretAccessKey ?? `mock-secret-${suffix(name)}` };
     default:
       if (type.startsWith('kubernetes:')) {
         // The Kubernetes provider auto-names objects that have no metadata.name.
         const metadata = { ...(inputs.metadata ?? {}) };
-        metadata.name ??= `${name}-${suffix()}`;
+        metadata.name ??= `${name}-${suffix(name)}`;
         return { metadata };
       }
       return {};
@@ -62,16 +63,17 @@ export interface MockAccessKey {
 
 /** Installs the mocks once per process; `reset()` clears the record between tests. */
 export async function installMocks(
-  options: { accessKey?: MockAccessKey } = {},
+  options: { accessKey?: MockAccessKey; deterministic?: boolean } = {},
 ): Promise<{ registered: () => Registered[]; reset: () => void }> {
   accessKey = options.accessKey;
+  if (options.deterministic) suffix = (name) => createHash('sha256').update(name).digest('hex').slice(0, 8);
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const inputs = args.inputs as Inputs;
         const id =
           args.type === 'aws:iam/accessKey:AccessKey'
-            ? (accessKey?.accessKeyId ?? `AKIA${suffix().toUpperCase()}MOCK`)
+            ? (accessKey?.accessKeyId ?? `AKIA${suffix(args.name).toUpperCase()}MOCK`)
             : `${args.name}-id`;
         const state = { ...inputs, ...computed(args.type, args.name, inputs) };
         registered.push({ type: args.type, name: args.name, id, inputs, state });

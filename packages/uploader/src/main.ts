@@ -16,9 +16,10 @@ const HELP = `heapdump-uploader ${pkg.version}: streams JVM heap dumps to S3-com
 
 Usage: heapdump-uploader [--once]
 
-  --once   ship the dumps in the directory (waiting for ones being written), then exit: 0 if all were
-           stored, 1 if any failed
-  --help   this text
+  --once      ship the dumps in the directory (waiting for ones being written), then exit: 0 if all were
+              stored, 1 if any failed
+  --version   print the version
+  --help      this text
 
 Configuration (environment): HEAPDUMP_DIR (/dumps), HEAPDUMP_BUCKET (required), HEAPDUMP_PREFIX (heapdumps/),
 HEAPDUMP_S3_ENDPOINT, HEAPDUMP_S3_FORCE_PATH_STYLE (false), HEAPDUMP_S3_CHECKSUM (crc32|off),
@@ -48,10 +49,18 @@ async function main(): Promise<void> {
   let once = false;
   try {
     const { values } = parseArgs({
-      options: { once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        once: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
     });
     if (values.help) {
       process.stdout.write(`${HELP}\n`);
+      return;
+    }
+    if (values.version) {
+      process.stdout.write(`${pkg.version}\n`);
       return;
     }
     once = values.once ?? false;
