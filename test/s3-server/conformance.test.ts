@@ -561,6 +561,42 @@ describe('strict S3 server rate limit and discard mode', () => {
   });
 });
 
+describe('strict S3 server as an S3-like link and a light sink (benchmarks)', () => {
+  it('caps each request, not the sum: two requests at once take as long as one', async () => {
+    const s3 = await startS3Fixture({ requestBytesPerSecond: 20e6, latencyMs: 50 });
+    try {
+      const c = s3.client();
+      const put = (key: string) =>
+        c.send(new PutObjectCommand({ Bucket: 'dumps', Key: key, Body: randomBytes(4e6) }));
+      const one = performance.now();
+      await put('one');
+      const single = (performance.now() - one) / 1000;
+      const two = performance.now();
+      await Promise.all([put('a'), put('b')]);
+      const both = (performance.now() - two) / 1000;
+      assert.ok(single >= 0.2 + 0.05, `4 MB at 20 MB/s plus 50 ms took ${single.toFixed(2)} s`);
+      assert.ok(both < single * 1.6, `two at once took ${both.toFixed(2)} s, one ${single.toFixed(2)} s`);
+    } finally {
+      await s3.close();
+    }
+  });
+
+  it('as a light sink, answers with the digests the request claims, without checking them', async () => {
+    const s3 = await startS3Fixture({ discard: true, trustPayload: true });
+    try {
+      const body = randomBytes(1000);
+      const claimed = createHash('md5').update('not the body').digest('base64');
+      const r = await s3
+        .client()
+        .send(new PutObjectCommand({ Bucket: 'dumps', Key: 'light', Body: body, ContentMD5: claimed }));
+      assert.equal(r.ETag, `"${Buffer.from(claimed, 'base64').toString('hex')}"`);
+    } finally {
+      await s3.close();
+    }
+    await assert.rejects(startS3Fixture({ trustPayload: true }), /trustPayload needs discard/);
+  });
+});
+
 /** SHA-256 (or HMAC-SHA256 when given a key) in the shape @smithy/signature-v4 expects. */
 class Sha256 {
   private readonly secret: Uint8Array | string | undefined;

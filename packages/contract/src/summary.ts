@@ -52,6 +52,22 @@ export interface HprofSummary {
   sizeConvention: string;
 }
 
+/** What proved the stored bytes are the dump's (the uploader's log line `dump object complete` says it too). */
+export interface DumpIntegrity {
+  /**
+   * What the store checked on every part: `crc32` (it computed the part's CRC32 and answered ours back),
+   * `md5` (each part carried Content-MD5, which the store checks), or `none`.
+   */
+  parts: 'crc32' | 'md5' | 'none';
+  /**
+   * What proved the completed object is exactly those parts in order: `crc32` (the store's whole-object
+   * CRC32 equals ours), `etag` (its multipart ETag equals the MD5 of our parts' MD5s), or `none`.
+   */
+  object: 'crc32' | 'etag' | 'none';
+  /** A HEAD after completion found our size and metadata (only when the credential may read). */
+  head: boolean;
+}
+
 /** What the uploader stores at `<dump key>.summary.json`: the dump's summary plus where and when it went. */
 export interface StoredDumpSummary extends HprofSummary {
   storedSchema: typeof STORED_SUMMARY_SCHEMA;
@@ -66,6 +82,7 @@ export interface StoredDumpSummary extends HprofSummary {
     /** SHA-256 of the original (uncompressed as written by the JVM) bytes, hex. */
     sha256: string;
     parts: number;
+    integrity: DumpIntegrity;
     pod: string;
     namespace: string;
     node: string;

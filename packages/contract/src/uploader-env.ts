@@ -16,6 +16,10 @@ export const UPLOADER_ENV = {
   compression: 'HEAPDUMP_COMPRESSION',
   deleteAfterUpload: 'HEAPDUMP_DELETE_AFTER_UPLOAD',
   quietSeconds: 'HEAPDUMP_QUIET_SECONDS',
+  concurrency: 'HEAPDUMP_S3_CONCURRENCY',
+  bufferMiB: 'HEAPDUMP_BUFFER_MIB',
+  timeoutSeconds: 'HEAPDUMP_S3_TIMEOUT_SECONDS',
+  shutdownSeconds: 'HEAPDUMP_SHUTDOWN_SECONDS',
   metricsPort: 'HEAPDUMP_METRICS_PORT',
   logLevel: 'HEAPDUMP_LOG_LEVEL',
   podName: 'POD_NAME',
@@ -29,16 +33,28 @@ export type UploaderVariable = (typeof UPLOADER_ENV)[keyof typeof UPLOADER_ENV];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const CHECKSUM_MODES = ['crc32', 'off'] as const;
+/**
+ * What parts carry so the store can check them: `auto` CRC32, plus Content-MD5 until the store shows it checks
+ * CRC32 itself (it answers ours back); `crc32` alone (AWS S3); `md5` alone (stores that refuse CRC32 headers);
+ * `off` nothing (not advised: nothing then checks the bytes on the way).
+ */
+export const CHECKSUM_MODES = ['auto', 'crc32', 'md5', 'off'] as const;
+export type ChecksumMode = (typeof CHECKSUM_MODES)[number];
 
 export const UPLOADER_DEFAULTS = {
   dir: '/dumps',
   prefix: DEFAULT_PREFIX,
   compression: DEFAULT_COMPRESSION,
   forcePathStyle: false,
-  checksums: true,
+  checksum: 'auto' as ChecksumMode,
   deleteAfterUpload: true,
   quietSeconds: 60,
+  /** Parts in flight across all dumps: enough connections to fill an S3-like link (docs/benchmarks.md). */
+  concurrency: 16,
+  /** MiB that part bodies in flight may hold, across all dumps (uncompressed parts stream from the file). */
+  bufferMiB: 32,
+  timeoutSeconds: 30,
+  shutdownSeconds: 25,
   metricsPort: 9779,
   logLevel: 'info' as LogLevel,
   /** The region requests are signed for when an endpoint is given and no region is. */
@@ -60,12 +76,20 @@ export interface StoreSettings {
 /** Everything the component decides about the uploader. */
 export interface UploaderSettings extends StoreSettings {
   dir: string;
-  /** Send CRC32 checksums on parts and the whole object. */
-  checksums: boolean;
+  /** What parts carry for the store to check (CHECKSUM_MODES). */
+  checksum: ChecksumMode;
   compression: Compression;
   deleteAfterUpload: boolean;
   /** A dump that stops growing this long without its end record is shipped as incomplete. */
   quietSeconds: number;
+  /** Parts in flight at once, across all dumps. */
+  concurrency: number;
+  /** MiB part bodies in flight may hold, across all dumps. */
+  bufferMiB: number;
+  /** A connection to the store idle this long is given up and the call retried. */
+  timeoutSeconds: number;
+  /** After SIGTERM, uploads under way get this long to finish; then they stop, their state kept. */
+  shutdownSeconds: number;
   /** Port of /healthz and /metrics; 0 turns them off. */
   metricsPort: number;
   logLevel: LogLevel;
@@ -204,10 +228,14 @@ export function parseUploaderEnv(
   return {
     ...resolveStore(get),
     dir: value(get, E.dir) ?? D.dir,
-    checksums: parseChoice(get, E.checksum, CHECKSUM_MODES, 'crc32') === 'crc32',
+    checksum: parseChoice(get, E.checksum, CHECKSUM_MODES, D.checksum),
     compression: parseChoice(get, E.compression, COMPRESSIONS, D.compression),
     deleteAfterUpload: parseBoolean(get, E.deleteAfterUpload, D.deleteAfterUpload),
     quietSeconds: parseNumber(get, E.quietSeconds, D.quietSeconds, 1, 86_400),
+    concurrency: parseNumber(get, E.concurrency, D.concurrency, 1, 64, true),
+    bufferMiB: parseNumber(get, E.bufferMiB, D.bufferMiB, 8, 4096, true),
+    timeoutSeconds: parseNumber(get, E.timeoutSeconds, D.timeoutSeconds, 1, 3600),
+    shutdownSeconds: parseNumber(get, E.shutdownSeconds, D.shutdownSeconds, 1, 86_400),
     metricsPort: parseNumber(get, E.metricsPort, D.metricsPort, 0, 65_535, true),
     logLevel: parseChoice(get, E.logLevel, LOG_LEVELS, D.logLevel),
     pod: {
@@ -235,11 +263,15 @@ export function uploaderEnvValues(
   if (s.endpoint !== undefined) env.push({ name: E.endpoint, value: s.endpoint });
   env.push(
     { name: E.forcePathStyle, value: String(s.forcePathStyle) },
-    { name: E.checksum, value: s.checksums ? 'crc32' : 'off' },
+    { name: E.checksum, value: s.checksum },
     { name: E.region, value: s.region },
     { name: E.compression, value: s.compression },
     { name: E.deleteAfterUpload, value: String(s.deleteAfterUpload) },
     { name: E.quietSeconds, value: String(s.quietSeconds) },
+    { name: E.concurrency, value: String(s.concurrency) },
+    { name: E.bufferMiB, value: String(s.bufferMiB) },
+    { name: E.timeoutSeconds, value: String(s.timeoutSeconds) },
+    { name: E.shutdownSeconds, value: String(s.shutdownSeconds) },
     { name: E.metricsPort, value: String(s.metricsPort) },
     { name: E.logLevel, value: s.logLevel },
     { name: E.app, value: s.app },

@@ -177,7 +177,10 @@ export interface ExistingBucketArgs {
   region?: pulumi.Input<string>;
   /** Path-style addressing (`<endpoint>/<bucket>/<key>`), usual for MinIO. Default false: virtual-hosted (AWS, OBS). */
   forcePathStyle?: pulumi.Input<boolean>;
-  /** Send CRC32 checksums on parts and the whole object. Default true; turn off for stores that reject them. */
+  /**
+   * Send CRC32 checksums on parts and the whole object (and Content-MD5 until the store shows it checks
+   * CRC32). Default true; false sends Content-MD5 alone, for stores that reject CRC32 headers.
+   */
   checksums?: pulumi.Input<boolean>;
 }
 

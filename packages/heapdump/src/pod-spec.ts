@@ -375,13 +375,23 @@ function uploaderSecurityContext(app: AppSettings, warnings: string[]): Security
   };
 }
 
+/** Seconds the pod's grace period leaves the kubelet after the uploader has stopped on its own. */
+const SHUTDOWN_MARGIN_SECONDS = 5;
+
 /** The uploader's environment: the contract's variables for these settings, pod facts, credentials. */
-export function uploaderEnv(inputs: PodInputs, mountPath: string): EnvVar[] {
+export function uploaderEnv(inputs: PodInputs, mountPath: string, graceSeconds: number): EnvVar[] {
   const { target, uploader, credentials } = inputs;
   const D = UPLOADER_DEFAULTS;
+  const { checksums, ...store } = target;
   const env: EnvVar[] = uploaderEnvValues({
-    ...target,
+    ...store,
     endpoint: target.endpoint,
+    // Without CRC32 headers (stores that refuse them) parts still carry Content-MD5, which every store checks.
+    checksum: checksums ? D.checksum : 'md5',
+    concurrency: D.concurrency,
+    bufferMiB: D.bufferMiB,
+    timeoutSeconds: D.timeoutSeconds,
+    shutdownSeconds: Math.max(1, graceSeconds - SHUTDOWN_MARGIN_SECONDS),
     dir: mountPath,
     compression: uploader.compression ?? D.compression,
     // Always on here: the JVM cannot write java_pid<pid>.hprof again while the old file is there.
@@ -483,7 +493,7 @@ export function renderDeployment(inputs: PodInputs): RenderedDeployment {
     name: UPLOADER_CONTAINER,
     image: uploader.image ?? inputs.defaultUploaderImage,
     imagePullPolicy: 'IfNotPresent',
-    env: uploaderEnv(inputs, mountPath),
+    env: uploaderEnv(inputs, mountPath, sizing.terminationGracePeriodSeconds),
     volumeMounts: [mount],
     resources: resources(uploader.resources) ?? {
       requests: { cpu: '50m', memory: '160Mi' },

@@ -319,7 +319,7 @@ describe('other storage and identities', () => {
     validateDeployment(r.deployment);
   });
 
-  test('MinIO: path style and no checksums reach the uploader', async () => {
+  test('MinIO: path style, and without CRC32 headers the parts carry Content-MD5', async () => {
     const r = await render('minio', {
       ...javaApp,
       storage: {
@@ -334,7 +334,7 @@ describe('other storage and identities', () => {
     });
     const env = envOf(r.deployment, 'heapdump-uploader');
     assert.equal(env.get('HEAPDUMP_S3_FORCE_PATH_STYLE')?.value, 'true');
-    assert.equal(env.get('HEAPDUMP_S3_CHECKSUM')?.value, 'off');
+    assert.equal(env.get('HEAPDUMP_S3_CHECKSUM')?.value, 'md5');
     assert.equal(env.get('AWS_REGION')?.value, 'us-east-1');
     assert.match(await resolved(r.app.listCommand), / --path-style /);
   });

@@ -312,8 +312,12 @@ describe('uploader sidecar', () => {
       compression: 'zstd',
       deleteAfterUpload: true,
       quietSeconds: 30,
+      concurrency: 16,
+      bufferMiB: 32,
+      timeoutSeconds: 30,
+      shutdownSeconds: r.sizing.terminationGracePeriodSeconds - 5,
       metricsPort: 9100,
-      checksums: false,
+      checksum: 'md5',
       logLevel: 'info',
       pod: { name: 'orders-7d9f-abcde', namespace: 'shop', node: 'node-1', app: 'orders' },
     });

@@ -176,3 +176,39 @@ export function sampleDump(idSize: 4 | 8): Buffer {
   );
   return w.end().toBuffer();
 }
+
+/**
+ * A valid dump of about `mib` MiB, mostly byte[] arrays of 1 MiB: random bytes (what compresses badly, so
+ * compressed uploads get several parts too) or a repeated pattern.
+ */
+export function bulkyDump(mib: number, fill: 'random' | 'pattern' = 'random', seed = 1): Buffer {
+  const w = new HprofWriter(8);
+  w.utf8(1, 'java/lang/Object').loadClass(1, 100, 1);
+  let state = seed >>> 0 || 1;
+  const arrays: Buffer[] = [];
+  for (let i = 0; i < mib; i++) {
+    const head = Buffer.concat([
+      Buffer.from([Sub.PRIM_ARRAY_DUMP]),
+      w.id(5000 + i),
+      u4(0),
+      u4(1 << 20),
+      Buffer.from([8]),
+    ]);
+    const body = Buffer.allocUnsafe(1 << 20);
+    if (fill === 'random') {
+      for (let j = 0; j < body.length; j += 4) {
+        state ^= state << 13;
+        state ^= state >>> 17;
+        state ^= state << 5;
+        body.writeUInt32LE(state >>> 0, j);
+      }
+    } else {
+      for (let j = 0; j < body.length; j++) body[j] = (j * 7 + i) & 0xff;
+    }
+    arrays.push(head, body);
+  }
+  const half = 2 * Math.floor(mib / 2); // a head and its body stay in one segment
+  w.segment(w.classDump(100, 0, [], 0), ...arrays.slice(0, half));
+  w.segment(...arrays.slice(half));
+  return w.end().toBuffer();
+}

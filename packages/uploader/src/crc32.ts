@@ -44,6 +44,11 @@ export function crc32Base64(chunks: readonly Uint8Array[]): string {
   return toBase64(chunks.reduce((c, chunk) => crc32(chunk, c), 0));
 }
 
+/** A CRC32 value as S3's base64 of the big-endian value. */
+export function crc32Base64Of(crc: number): string {
+  return toBase64(crc);
+}
+
 /** The whole object's CRC32 from its parts' base64 CRC32s and sizes, in part order. */
 export function combinedCrc32(parts: readonly { checksum?: string; size: number }[]): string {
   let crc = 0;

@@ -25,7 +25,8 @@ export interface FollowOptions {
   pollMs: number;
 }
 
-const READ_SIZE = 1024 * 1024;
+// Record headers are small and heap dump segment bodies are passed over unread: a small buffer per dump.
+const READ_SIZE = 256 * 1024;
 
 export class DumpFollower {
   /** Bytes read and walked so far. */

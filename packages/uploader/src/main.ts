@@ -1,16 +1,48 @@
 #!/usr/bin/env node
-// heapdump-uploader: the sidecar. Configuration comes from the environment (see README); flags: --once, --help.
+// heapdump-uploader: the sidecar. Configuration comes from the environment (the contract's UPLOADER_ENV);
+// flags: --once, --version, --help.
 import { access, constants, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { EnvError, parseUploaderEnv, redactUrl, type UploaderConfig } from '@kube-heapdump/contract';
+import {
+  EnvError,
+  parseUploaderEnv,
+  redactUrl,
+  UPLOADER_DEFAULTS,
+  UPLOADER_ENV,
+  type UploaderConfig,
+} from '@kube-heapdump/contract';
 import pkg from '../package.json' with { type: 'json' };
+import { Limiter } from './limiter.ts';
 import { createLogger } from './log.ts';
 import { Metrics, serveMetrics } from './metrics.ts';
 import { createS3Client, DAEMON_RETRY, ONCE_RETRY } from './s3.ts';
 import { Shipper } from './shipper.ts';
 import { StateStore } from './state.ts';
 import { Uploader } from './uploader.ts';
+
+/** Every variable of the contract with its default, so --help can never drift from what is parsed. */
+function configurationHelp(): string {
+  const D: Record<string, unknown> = {
+    ...UPLOADER_DEFAULTS,
+    bucket: 'required',
+    region: `required without ${UPLOADER_ENV.endpoint}, ${UPLOADER_DEFAULTS.endpointRegion} with it`,
+    podNamespace: UPLOADER_DEFAULTS.namespace,
+    nodeName: UPLOADER_DEFAULTS.node,
+    podName: 'the hostname',
+    app: `${UPLOADER_ENV.podName}`,
+  };
+  const words = Object.entries(UPLOADER_ENV).map(([k, name]) =>
+    k in D ? `${name} (${String(D[k])})` : name,
+  );
+  const lines: string[] = [];
+  for (const w of words) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + w.length < 100) lines[lines.length - 1] = `${last}, ${w}`;
+    else lines.push(`  ${w}`);
+  }
+  return lines.join(',\n');
+}
 
 const HELP = `heapdump-uploader ${pkg.version}: streams JVM heap dumps to S3-compatible storage while they are written.
 
@@ -21,12 +53,10 @@ Usage: heapdump-uploader [--once]
   --version   print the version
   --help      this text
 
-Configuration (environment): HEAPDUMP_DIR (/dumps), HEAPDUMP_BUCKET (required), HEAPDUMP_PREFIX (heapdumps/),
-HEAPDUMP_S3_ENDPOINT, HEAPDUMP_S3_FORCE_PATH_STYLE (false), HEAPDUMP_S3_CHECKSUM (crc32|off),
-HEAPDUMP_COMPRESSION (gzip|zstd|none), HEAPDUMP_DELETE_AFTER_UPLOAD (true), HEAPDUMP_QUIET_SECONDS (60),
-HEAPDUMP_METRICS_PORT (9779, 0 = off), HEAPDUMP_LOG_LEVEL (info), POD_NAME, POD_NAMESPACE, NODE_NAME,
-HEAPDUMP_APP, and the AWS SDK's credential chain (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE, ...).`;
+Configuration (environment; README, "The uploader's configuration", says what each does):
+${configurationHelp()}
+and the AWS SDK's credential chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ROLE_ARN,
+AWS_WEB_IDENTITY_TOKEN_FILE, ...).`;
 
 function fail(message: string): never {
   process.stderr.write(`heapdump-uploader: ${message}\n`);
@@ -80,22 +110,30 @@ async function main(): Promise<void> {
   const metrics = new Metrics();
   const state = new StateStore(cfg.dir);
   const stopping = new AbortController();
+  const s3 = createS3Client(
+    {
+      region: cfg.region,
+      endpoint: cfg.endpoint,
+      forcePathStyle: cfg.forcePathStyle,
+      maxSockets: cfg.concurrency + 2, // the parts, plus a summary and a HEAD of another dump
+      idleTimeoutMs: cfg.timeoutSeconds * 1000,
+    },
+    log,
+  );
   const shipper = new Shipper({
     cfg,
-    s3: createS3Client(cfg),
+    s3,
     log,
     metrics,
     state,
     retry: once ? ONCE_RETRY : DAEMON_RETRY,
+    limiter: new Limiter({ slots: cfg.concurrency, bytes: cfg.bufferMiB * 2 ** 20 }),
     version: pkg.version,
     pollMs: 100,
-    // Parts in flight, each an 8 MiB buffer: 3 kept a 2.2 GB upload as fast as 4 (loopback, 2 cores) at
-    // 127 instead of 136 MiB peak RSS.
-    concurrency: 3,
     stopping: stopping.signal,
   });
   const uploader = new Uploader({ cfg, shipper, state, log, metrics });
-  const { pod, endpoint, bucket, prefix, compression, checksums } = cfg;
+  const { pod, endpoint, bucket, prefix, compression, checksum, concurrency, bufferMiB } = cfg;
   log.info(
     {
       version: pkg.version,
@@ -104,7 +142,9 @@ async function main(): Promise<void> {
       prefix,
       endpoint: endpoint && redactUrl(endpoint),
       compression,
-      checksums,
+      checksum,
+      concurrency,
+      bufferMiB,
       pod,
       once,
     },
@@ -124,9 +164,21 @@ async function main(): Promise<void> {
         )
       : undefined;
   const shutdown = (signal: string) => {
-    log.info({ signal, inProgress: metrics.inProgress }, 'stopping: finishing uploads under way');
+    log.info(
+      { signal, inProgress: metrics.inProgress, withinSeconds: cfg.shutdownSeconds },
+      'stopping: finishing uploads under way',
+    );
     stopping.abort();
+    // Within the pod's grace period, always: uploads not done by then keep their state for the next start.
+    const deadline = setTimeout(() => {
+      log.warn(
+        { inProgress: metrics.inProgress },
+        'stopping now: uploads not finished resume at the next start',
+      );
+      process.exit(0);
+    }, cfg.shutdownSeconds * 1000);
     void uploader.stop().then(() => {
+      clearTimeout(deadline);
       server?.close();
       log.info('stopped');
       process.exit(0);

@@ -1,29 +1,42 @@
 // What survives a restart of the uploader, per dump file, in <dump dir>/.heapdump-uploader/ (a dot-directory
-// the scanner ignores): <file>.json, the upload (rewritten atomically, only when its own fields change), and
-// <file>.parts, one line per part done, appended: saving a part costs the same for part 1 and part 10,000.
+// the scanner ignores): <id>.json, the upload (rewritten atomically, only when its own fields change), and
+// <id>.parts, one line per part done, appended: saving a part costs the same for part 1 and part 10,000.
+// <id> is a hash of the file name, so any name the JVM or a user makes fits in a file name. State files are
+// input like any other (the volume is shared with the app container): one that does not hold together, or
+// names another file or a key outside this pod's, is discarded.
+import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Compression } from '@kube-heapdump/contract';
+import { type Compression, isCompression, isDumpFileName } from '@kube-heapdump/contract';
 
 export interface PartRecord {
   partNumber: number;
   firstBlock: number;
   lastBlock: number;
   etag: string;
-  /** Base64 CRC32 of the part as stored, when checksums are on. */
-  checksum?: string;
   size: number;
+  /** Base64 CRC32 of the part as stored (always computed: the whole-object CRC32 is combined from these). */
+  checksum: string;
+  /** Base64 MD5 of the part, when it was sent with Content-MD5. */
+  md5?: string;
+  /** What the store proved it checked: it answered our CRC32 back, or it was given Content-MD5. */
+  verified: 'crc32' | 'md5' | 'none';
 }
 
 export interface UploadState {
-  version: 1;
+  version: 2;
   file: string;
+  dev: number;
   ino: number;
   key: string;
   uploadId: string;
   startedAt: string;
   compression: Compression;
+  /** CRC32 headers were sent (CreateMultipartUpload declared the algorithm). */
+  crc32: boolean;
   parts: PartRecord[];
+  /** Set before the first CompleteMultipartUpload is sent: if its answer is lost, the object may exist. */
+  completeSentAt?: string;
   /** Set once CompleteMultipartUpload succeeded: only the summary and the local clean-up remain. */
   completedAt?: string;
   /** Set when everything is done but the file is kept (HEAPDUMP_DELETE_AFTER_UPLOAD=false): never ship it again. */
@@ -32,73 +45,137 @@ export interface UploadState {
 
 export const STATE_DIR = '.heapdump-uploader';
 
+/** The state files' name for a dump file: 16 hex digits of its name's SHA-256. */
+export function stateId(file: string): string {
+  return createHash('sha256').update(file, 'utf8').digest('hex').slice(0, 16);
+}
+
+/** Why a loaded state cannot be trusted, or undefined when it holds together. */
+export type StateCheck = (s: UploadState) => string | undefined;
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 4096;
+
+function validUpload(s: Partial<UploadState>, id: string): string | undefined {
+  if (s.version !== 2) return `version ${String(s.version)} is not 2`;
+  if (!isText(s.file) || s.file.includes('/') || !isDumpFileName(s.file) || stateId(s.file) !== id)
+    return 'it names another file than its own';
+  if (!isInt(s.dev) || !isInt(s.ino)) return 'no device and inode';
+  if (!isText(s.key) || !isText(s.uploadId) || !isText(s.startedAt)) return 'no key, upload id or start time';
+  if (!isCompression(s.compression) || typeof s.crc32 !== 'boolean')
+    return 'no compression or checksum setting';
+  return undefined;
+}
+
+function validPart(p: Partial<PartRecord>): p is PartRecord {
+  return (
+    isInt(p.partNumber) &&
+    p.partNumber >= 1 &&
+    p.partNumber <= 10_000 &&
+    isInt(p.firstBlock) &&
+    isInt(p.lastBlock) &&
+    p.lastBlock >= p.firstBlock &&
+    isInt(p.size) &&
+    isText(p.etag) &&
+    isText(p.checksum) &&
+    (p.md5 === undefined || isText(p.md5)) &&
+    (p.verified === 'crc32' || p.verified === 'md5' || p.verified === 'none')
+  );
+}
+
+export type Loaded = { state: UploadState } | { discarded: string } | undefined;
+
 export class StateStore {
   private readonly dir: string;
   constructor(dumpDir: string) {
     this.dir = join(dumpDir, STATE_DIR);
   }
 
-  private path(file: string): string {
-    return join(this.dir, `${file}.json`);
+  private path(id: string): string {
+    return join(this.dir, `${id}.json`);
   }
 
-  private partsPath(file: string): string {
-    return join(this.dir, `${file}.parts`);
+  private partsPath(id: string): string {
+    return join(this.dir, `${id}.parts`);
   }
 
-  async load(file: string): Promise<UploadState | undefined> {
+  /** The state of a dump file: none, one that holds together (and passes `check`), or why it was discarded. */
+  async load(file: string, check?: StateCheck): Promise<Loaded> {
+    return this.loadId(stateId(file), check);
+  }
+
+  async loadId(id: string, check?: StateCheck): Promise<Loaded> {
+    let text: string;
     try {
-      const s = JSON.parse(await readFile(this.path(file), 'utf8')) as UploadState;
-      if (s.version !== 1) return undefined;
-      const byNumber = new Map<number, PartRecord>();
-      const lines = await readFile(this.partsPath(file), 'utf8').catch(() => '');
-      for (const line of lines.split('\n')) {
-        try {
-          const part = JSON.parse(line) as PartRecord;
-          byNumber.set(part.partNumber, part); // a part uploaded again: the last record wins
-        } catch {
-          // empty, or the last line torn by a kill during the append
-        }
-      }
-      s.parts = [...byNumber.values()];
-      return s;
+      text = await readFile(this.path(id), 'utf8');
     } catch {
       return undefined;
     }
+    let s: Partial<UploadState>;
+    try {
+      s = JSON.parse(text) as Partial<UploadState>;
+    } catch {
+      return this.discard(id, 'it is not JSON');
+    }
+    const problem = validUpload(s, id) ?? check?.(s as UploadState);
+    if (problem) return this.discard(id, problem);
+    const byNumber = new Map<number, PartRecord>();
+    const lines = await readFile(this.partsPath(id), 'utf8').catch(() => '');
+    for (const line of lines.split('\n')) {
+      let part: Partial<PartRecord>;
+      try {
+        part = JSON.parse(line) as Partial<PartRecord>;
+      } catch {
+        continue; // empty, or the last line torn by a kill during the append
+      }
+      if (validPart(part)) byNumber.set(part.partNumber, part); // a part uploaded again: the last record wins
+    }
+    return { state: { ...(s as UploadState), parts: [...byNumber.values()] } };
+  }
+
+  private async discard(id: string, why: string): Promise<Loaded> {
+    await this.removeId(id);
+    return { discarded: why };
   }
 
   /** Saves the upload's own fields; parts are saved with `savePart` (or `saveParts` to replace them all). */
   async save(state: UploadState): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const tmp = `${this.path(state.file)}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ ...state, parts: [] }));
-    await rename(tmp, this.path(state.file));
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const id = stateId(state.file);
+    const tmp = `${this.path(id)}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ ...state, parts: [] }), { mode: 0o600 });
+    await rename(tmp, this.path(id));
   }
 
   async savePart(file: string, part: PartRecord): Promise<void> {
-    await appendFile(this.partsPath(file), `${JSON.stringify(part)}\n`);
+    await appendFile(this.partsPath(stateId(file)), `${JSON.stringify(part)}\n`, { mode: 0o600 });
   }
 
   /** Replaces the recorded parts (a new upload starts with none; a resume may drop some). */
   async saveParts(file: string, parts: PartRecord[]): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const tmp = `${this.partsPath(file)}.${process.pid}.tmp`;
-    await writeFile(tmp, parts.map((p) => `${JSON.stringify(p)}\n`).join(''));
-    await rename(tmp, this.partsPath(file));
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const id = stateId(file);
+    const tmp = `${this.partsPath(id)}.${process.pid}.tmp`;
+    await writeFile(tmp, parts.map((p) => `${JSON.stringify(p)}\n`).join(''), { mode: 0o600 });
+    await rename(tmp, this.partsPath(id));
   }
 
   async remove(file: string): Promise<void> {
-    await rm(this.path(file), { force: true });
-    await rm(this.partsPath(file), { force: true });
+    await this.removeId(stateId(file));
   }
 
-  /** Dump files with a saved state. Also removes temp files a killed run left between write and rename. */
-  async files(): Promise<string[]> {
+  private async removeId(id: string): Promise<void> {
+    await rm(this.path(id), { force: true });
+    await rm(this.partsPath(id), { force: true });
+  }
+
+  /** Ids of saved states. Also removes temp files a killed run left between write and rename. */
+  async ids(): Promise<string[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     const ours = `.${process.pid}.tmp`;
     for (const stale of names.filter((n) => n.endsWith('.tmp') && !n.endsWith(ours))) {
       await rm(join(this.dir, stale), { force: true });
     }
-    return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length));
+    return names.filter((n) => /^[0-9a-f]{16}\.json$/.test(n)).map((n) => n.slice(0, 16));
   }
 }

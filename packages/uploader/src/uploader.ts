@@ -1,5 +1,6 @@
 // Watches the dump directory and ships every dump in it: on start (dumps left by a previous run first,
-// and uploads a previous run began), on inotify events, and on a periodic rescan as a safety net.
+// and uploads a previous run began), on inotify events, and on a periodic rescan as a safety net. A few
+// dumps ship at once (they share one budget of connections and memory); more wait in line.
 import { type FSWatcher, watch } from 'node:fs';
 import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import type { StateStore } from './state.ts';
 
 const RESCAN_MS = 5000;
 const RETRY_FAILED_MS = 30_000;
+/** Dumps shipping at once; the rest wait (memory is bounded by the shared budget, not by this). */
+export const MAX_ACTIVE_DUMPS = 4;
 
 export class Uploader {
   private readonly cfg: UploaderConfig;
@@ -19,7 +22,9 @@ export class Uploader {
   private readonly log: Logger;
   private readonly metrics: Metrics;
   private readonly active = new Map<string, Promise<boolean>>();
+  private readonly queued = new Set<string>();
   private readonly retryAfter = new Map<string, number>();
+  private readonly settledListeners = new Set<() => void>();
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -50,9 +55,10 @@ export class Uploader {
     this.timer = setInterval(() => void this.scan(), RESCAN_MS);
   }
 
-  /** Stops taking new files and waits for the uploads under way (the pod's grace period bounds this). */
+  /** Stops taking new files and waits for the uploads under way (the caller bounds how long). */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.queued.clear();
     this.watcher?.close();
     clearInterval(this.timer);
     await Promise.allSettled(this.active.values());
@@ -60,9 +66,22 @@ export class Uploader {
 
   /** Ships what is in the directory now, waiting for dumps being written; resolves with the number that failed. */
   async once(): Promise<number> {
+    let failed = 0;
+    const counted = new Set<Promise<boolean>>();
     await this.scan();
-    const results = await Promise.all(this.active.values());
-    return results.filter((ok) => !ok).length;
+    while (this.active.size > 0 || this.queued.size > 0) {
+      for (const p of this.active.values()) {
+        if (counted.has(p)) continue;
+        counted.add(p);
+        void p.then((ok) => {
+          if (!ok) failed++;
+        });
+      }
+      await new Promise<void>((resolve) => {
+        this.settledListeners.add(resolve);
+      });
+    }
+    return failed;
   }
 
   private async scan(): Promise<void> {
@@ -75,19 +94,42 @@ export class Uploader {
       return;
     }
     const present = new Set(names.filter(isDumpFileName));
-    for (const file of await this.state.files()) {
+    for (const id of await this.state.ids()) {
+      const loaded = await this.state.loadId(id, this.shipper.ownState);
+      if (!loaded) continue;
+      if ('discarded' in loaded) {
+        this.log.warn(
+          { stateId: id, why: loaded.discarded },
+          'discarded a saved upload state that cannot be trusted',
+        );
+        continue;
+      }
+      const { file } = loaded.state;
       if (present.has(file) || this.active.has(file)) continue;
-      const state = await this.state.load(file);
-      if (state) await this.shipper.abandon(state, 'its dump file is gone');
+      await this.shipper.abandon(loaded.state, 'its dump file is gone');
     }
     for (const name of present) this.consider(name);
   }
 
   private consider(name: string): void {
     if (this.stopping || this.active.has(name) || (this.retryAfter.get(name) ?? 0) > Date.now()) return;
+    if (this.active.size >= MAX_ACTIVE_DUMPS) {
+      if (!this.queued.has(name)) {
+        this.queued.add(name);
+        this.log.info({ file: name, queued: this.queued.size, active: this.active.size }, 'dump queued');
+      }
+      return;
+    }
+    this.queued.delete(name);
     const shipping = this.shipOne(name);
     this.active.set(name, shipping);
-    void shipping.finally(() => this.active.delete(name));
+    void shipping.finally(() => {
+      this.active.delete(name);
+      const next = this.queued.values().next();
+      if (!next.done) this.consider(next.value);
+      for (const l of this.settledListeners) l();
+      this.settledListeners.clear();
+    });
   }
 
   private async shipOne(name: string): Promise<boolean> {
@@ -106,7 +148,7 @@ export class Uploader {
       this.retryAfter.set(name, Date.now() + RETRY_FAILED_MS);
       this.log.error(
         { file: name, error: (err as Error).message },
-        'shipping the dump failed; the file is kept and will be retried',
+        'shipping the dump failed; the file is kept',
       );
       return false;
     } finally {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL, type S3Credential } from '../../../test/support/s3/server.ts';
 import { startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { UPLOADER_MAIN, UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { bulkyDump } from '../../hprof/test/synthetic.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const MiB = 1024 * 1024;
@@ -180,6 +181,49 @@ describe('uploader killed with SIGKILL mid-upload', () => {
       const keys = await dumpsIn(client);
       assert.equal(keys.length, 1, keys.join(', '));
       assert.equal(sha256(await objectBytes(client, keys[0]!)), templateSha);
+      assert.deepEqual(await readdir(join(dir, '.heapdump-uploader')), [], 'no state left');
+    } finally {
+      await first.stop('SIGKILL');
+      await s3.close();
+    }
+  });
+});
+
+describe('uploader killed with SIGKILL mid-upload, with the default compression (zstd)', () => {
+  it('resumes after its recorded parts, each a run of whole frames: one object that decompresses to the dump', async () => {
+    const s3 = await startS3Fixture({ rateBytesPerSecond: 25e6 });
+    const dir = await freshDir('kill9-zstd');
+    // Random content: zstd cannot shrink it, so the object has many parts to be killed between.
+    const dump = bulkyDump(64, 'random', 7);
+    const env = uploaderEnv(s3, dir); // the default compression
+    const first = new UploaderProcess(env);
+    try {
+      await writeFile(join(dir, 'java_pid1.hprof'), dump, { mode: 0o600 });
+      const partsOk = () =>
+        s3.server.requests.filter((r) => r.operation === 'UploadPart' && r.status === 200).length;
+      while (partsOk() < 3) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await first.stop('SIGKILL'), null);
+      await new Promise((r) => setTimeout(r, 1000));
+      const second = new UploaderProcess(env);
+      try {
+        const resumed = await second.waitForLog((l) => l.msg === 'resuming dump upload', 30_000);
+        assert.equal(resumed.compression, 'zstd');
+        assert.ok((resumed.partsDone as number) >= 1, `resumed with ${resumed.partsDone} parts done`);
+        await stored(second);
+      } finally {
+        await second.stop();
+      }
+      const client = s3.client();
+      const keys = await dumpsIn(client);
+      assert.equal(keys.length, 1, keys.join(', '));
+      assert.match(keys[0]!, /\.hprof\.zst$/);
+      const tool = spawnSync('zstd', ['-dc'], {
+        input: await objectBytes(client, keys[0]!),
+        maxBuffer: 1 << 30,
+      });
+      assert.equal(tool.status, 0, tool.stderr.toString());
+      assert.equal(sha256(tool.stdout), sha256(dump));
+      assert.equal((await summaryOf(client, keys[0]!)).dump.sha256, sha256(dump));
       assert.deepEqual(await readdir(join(dir, '.heapdump-uploader')), [], 'no state left');
     } finally {
       await first.stop('SIGKILL');

@@ -43,6 +43,15 @@ export interface S3ServerOptions {
   rateBytesPerSecond?: number;
   /** Keep records but throw bytes away (benchmarks); GetObject is then refused. */
   discard?: boolean;
+  /**
+   * With `discard`: a light sink for benchmarks, so the server is not what limits a client: bodies are not
+   * digested; the digests a request claims are taken as computed (ETag from Content-MD5, checksums echoed).
+   */
+  trustPayload?: boolean;
+  /** Each request body at most this many bytes per second (a single S3 connection is capped like this). */
+  requestBytesPerSecond?: number;
+  /** Milliseconds added before each request is handled (a link's round trip). */
+  latencyMs?: number;
   /** `bucket.<suffix>` Host headers select the bucket (virtual-hosted style). */
   virtualHostSuffix?: string;
 }
@@ -116,6 +125,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   await store.load();
   for (const b of options.buckets ?? []) if (!store.hasBucket(b)) await store.createBucket(b);
   const rate = options.rateBytesPerSecond ? new RateLimit(options.rateBytesPerSecond) : undefined;
+  if (options.trustPayload && !options.discard) throw new Error('trustPayload needs discard');
+  const trust = options.trustPayload ?? false;
   const requests: RequestLogEntry[] = [];
 
   const server = createServer({ requestTimeout: 0, keepAliveTimeout: 10_000 }, (req, res) => {
@@ -138,6 +149,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   });
 
   async function handle(ctx: Context): Promise<void> {
+    if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
     authenticate(ctx);
     ctx.route = route(ctx);
     authorize(ctx);
@@ -435,8 +447,22 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     req.on('data', onData).on('end', onEnd).on('close', onClose);
     const stages: (Readable | Transform | Writable)[] = [entry];
     if (rate) stages.push(rate.stream());
+    if (options.requestBytesPerSecond) stages.push(new RateLimit(options.requestBytesPerSecond).stream());
     if (decoder) stages.push(decoder);
-    stages.push(tap, sink);
+    if (trust) {
+      stages.push(
+        new Transform({
+          highWaterMark: MiB,
+          transform(chunk: Buffer, _e, done) {
+            size += chunk.length;
+            done(null, chunk);
+          },
+        }),
+      );
+    } else {
+      stages.push(tap);
+    }
+    stages.push(sink);
     try {
       await pipeline(stages);
     } finally {
@@ -444,6 +470,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     }
 
     if (size !== expected) throw errors.incompleteBody();
+    if (trust) return trustedDigests(ctx, size, objectChecksums);
     if (sha256 && sha256.digest().toString('hex') !== payload) throw errors.sha256Mismatch();
     const md5Digest = md5.digest();
     const contentMd5 = first(ctx, 'content-md5');
@@ -461,6 +488,19 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
       if (claimed !== undefined && claimed !== value) throw errors.badDigest(alg.toUpperCase());
     }
     return { size, md5: md5Digest, checksums };
+  }
+
+  /** What a light sink answers for a body it did not digest: what the request claims. */
+  function trustedDigests(ctx: Context, size: number, objectChecksums: boolean): Received {
+    const claimedMd5 = first(ctx, 'content-md5');
+    const checksums = new Map<ChecksumAlgorithm, string>();
+    if (!objectChecksums) {
+      for (const [name] of ctx.headers) {
+        const m = /^x-amz-checksum-(.+)$/.exec(name);
+        if (m && isChecksumAlgorithm(m[1]!)) checksums.set(m[1], first(ctx, name)!);
+      }
+    }
+    return { size, md5: claimedMd5 ? Buffer.from(claimedMd5, 'base64') : Buffer.alloc(16), checksums };
   }
 
   /** Receives a body into a staging file (or nowhere in discard mode); removes the file on failure. */
@@ -898,6 +938,10 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     if (!algorithm || !isChecksumAlgorithm(algorithm)) return undefined;
     const digest = createDigest(algorithm);
     if (type === 'FULL_OBJECT') {
+      if (trust) {
+        const claimed = first(ctx, `x-amz-checksum-${algorithm}`);
+        return claimed === undefined ? undefined : { algorithm, value: claimed, type };
+      }
       if (store.discard) return undefined;
       for (const s of sources)
         for await (const c of createReadStream(s.path!, { highWaterMark: MiB })) digest.update(c as Buffer);

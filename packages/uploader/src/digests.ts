@@ -1,0 +1,73 @@
+// The digests a part carries so the store can check it: CRC32 (flexible checksums: AWS S3, MinIO) and MD5
+// (Content-MD5, which every S3 implementation checks, and the ETag of parts and of the completed object).
+import { createHash, type Hash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import { crc32Base64Of } from './crc32.ts';
+
+export interface PartDigests {
+  /** Base64 CRC32 of the part (as S3's x-amz-checksum-crc32). */
+  crc32: string;
+  /** Base64 MD5 of the part (as Content-MD5), when asked for. */
+  md5?: string;
+}
+
+/** Accumulates the digests of a part's bytes, in order. */
+export class PartDigester {
+  private crc = 0;
+  private readonly md5: Hash | undefined;
+  constructor(withMd5: boolean) {
+    this.md5 = withMd5 ? createHash('md5') : undefined;
+  }
+
+  update(bytes: Uint8Array): void {
+    this.crc = crc32(bytes, this.crc);
+    this.md5?.update(bytes);
+  }
+
+  digests(): PartDigests {
+    return { crc32: crc32Base64Of(this.crc), ...(this.md5 ? { md5: this.md5.digest('base64') } : {}) };
+  }
+}
+
+const READ = 1024 * 1024;
+
+/** Digests of `size` bytes of the file at `start`, read through `buf` (reused by the caller). */
+export async function digestRange(
+  fh: FileHandle,
+  start: number,
+  size: number,
+  withMd5: boolean,
+  buf: Buffer,
+): Promise<PartDigests> {
+  const d = new PartDigester(withMd5);
+  for (let done = 0; done < size; ) {
+    const want = Math.min(buf.length, READ, size - done);
+    const { bytesRead } = await fh.read(buf, 0, want, start + done);
+    if (bytesRead === 0) throw new Error(`the dump file is shorter than ${start + size} bytes`);
+    d.update(buf.subarray(0, bytesRead));
+    done += bytesRead;
+  }
+  return d.digests();
+}
+
+/** The ETag S3 gives a part without SSE-KMS: its MD5 in hex, quoted. */
+export function md5Etag(md5Base64: string): string {
+  return `"${Buffer.from(md5Base64, 'base64').toString('hex')}"`;
+}
+
+/**
+ * The ETag S3 (and RGW, MinIO) gives a completed multipart object without SSE-KMS: the MD5 of the parts'
+ * binary MD5s, then `-<parts>`.
+ */
+export function multipartEtag(partMd5sBase64: readonly string[]): string {
+  const h = createHash('md5');
+  for (const m of partMd5sBase64) h.update(Buffer.from(m, 'base64'));
+  return `"${h.digest('hex')}-${partMd5sBase64.length}"`;
+}
+
+/** ETags as stores write them: with or without quotes, any case. */
+export function sameEtag(a: string | undefined, b: string | undefined): boolean {
+  const norm = (e: string | undefined) => e?.replace(/"/g, '').toLowerCase();
+  return a !== undefined && norm(a) === norm(b);
+}

@@ -1,0 +1,101 @@
+// The summary stored beside each dump: the HPROF summary (verdict, totals, top classes), where the dump went
+// and how it was checked, and when; its metadata carries what `heapdump list` shows without reading it.
+import { createHash } from 'node:crypto';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  type DumpIntegrity,
+  type HprofSummary,
+  type PodIdentity,
+  STORED_SUMMARY_SCHEMA,
+  type StoredDumpSummary,
+  SUMMARY_METADATA,
+  s3ErrorCode,
+  summaryKey,
+} from '@kube-heapdump/contract';
+import type { FollowResult } from './follower.ts';
+import { type RetryContext, withRetry } from './s3.ts';
+import type { UploadState } from './state.ts';
+
+export interface SummaryFacts {
+  bucket: string;
+  pod: PodIdentity;
+  uploaderVersion: string;
+  state: UploadState;
+  followed: FollowResult;
+  storedBytes: number;
+  integrity: DumpIntegrity;
+  uploadedAt: Date;
+  sha256: string;
+  hprof: HprofSummary;
+}
+
+export function storedSummary(f: SummaryFacts): StoredDumpSummary {
+  const { followed, state, pod } = f;
+  return {
+    ...f.hprof,
+    storedSchema: STORED_SUMMARY_SCHEMA,
+    // The follower's verdict also covers a JVM gzip file whose last member is cut.
+    verdict: followed.verdict,
+    ...(followed.reason ? { reason: followed.reason } : {}),
+    dump: {
+      bucket: f.bucket,
+      key: state.key,
+      file: state.file,
+      originalBytes: followed.size,
+      storedBytes: f.storedBytes,
+      compression: state.compression,
+      sha256: f.sha256,
+      parts: state.parts.length,
+      integrity: f.integrity,
+      pod: pod.name,
+      namespace: pod.namespace,
+      node: pod.node,
+      app: pod.app,
+      uploaderVersion: f.uploaderVersion,
+    },
+    timings: {
+      firstByteSeen: followed.firstByteAt.toISOString(),
+      dumpComplete: followed.doneAt.toISOString(),
+      uploadComplete: f.uploadedAt.toISOString(),
+      dumpSeconds: (followed.doneAt.getTime() - followed.firstByteAt.getTime()) / 1000,
+      uploadAfterDumpSeconds: (f.uploadedAt.getTime() - followed.doneAt.getTime()) / 1000,
+    },
+  };
+}
+
+/** PUTs the summary (once: a summary already there was written by a run that stopped before cleaning up). */
+export async function putSummary(s3: S3Client, doc: StoredDumpSummary, retry: RetryContext): Promise<void> {
+  const body = JSON.stringify(doc, null, 2);
+  try {
+    await withRetry(
+      'PutObject summary',
+      () =>
+        s3.send(
+          new PutObjectCommand({
+            Bucket: doc.dump.bucket,
+            Key: summaryKey(doc.dump.key),
+            Body: body,
+            ContentType: 'application/json',
+            ContentMD5: createMd5(body),
+            IfNoneMatch: '*',
+            Metadata: {
+              [SUMMARY_METADATA.verdict]: doc.verdict,
+              [SUMMARY_METADATA.sha256]: doc.dump.sha256,
+              [SUMMARY_METADATA.originalSize]: String(doc.dump.originalBytes),
+              [SUMMARY_METADATA.storedSize]: String(doc.dump.storedBytes),
+              [SUMMARY_METADATA.pod]: doc.dump.pod,
+              [SUMMARY_METADATA.namespace]: doc.dump.namespace,
+              [SUMMARY_METADATA.app]: doc.dump.app,
+            },
+          }),
+        ),
+      retry,
+    );
+  } catch (err) {
+    if (s3ErrorCode(err) !== 'PreconditionFailed') throw err;
+  }
+}
+
+function createMd5(text: string): string {
+  return createHash('md5').update(text).digest('base64');
+}

@@ -1,0 +1,344 @@
+// The multipart session and the shipper in-process, against the strict S3 server (and a fault-injecting
+// proxy in front of it): restart on a lost upload, a new key when the key is taken, a clear error for a
+// store that answers without an ETag, adoption after a lost Complete answer, what the store proved it checked.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { zstdDecompressSync } from 'node:zlib';
+import {
+  AbortMultipartUploadCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { parseUploaderEnv, type StoredDumpSummary } from '@kube-heapdump/contract';
+import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
+import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
+import { type FaultRule, startS3Proxy } from '../../../test/support/s3-proxy.ts';
+import { bulkyDump } from '../../hprof/test/synthetic.ts';
+import { PartDigester } from '../src/digests.ts';
+import { Journal } from '../src/journal.ts';
+import { Limiter } from '../src/limiter.ts';
+import { createLogger } from '../src/log.ts';
+import { Metrics } from '../src/metrics.ts';
+import {
+  createUpload,
+  MultipartSession,
+  Restart,
+  type SessionDeps,
+  StoreAnswerError,
+} from '../src/multipart.ts';
+import { createS3Client, ONCE_RETRY } from '../src/s3.ts';
+import { Shipper } from '../src/shipper.ts';
+import { StateStore } from '../src/state.ts';
+
+process.env.AWS_ACCESS_KEY_ID = DEFAULT_CREDENTIAL.accessKeyId;
+process.env.AWS_SECRET_ACCESS_KEY = DEFAULT_CREDENTIAL.secretAccessKey;
+const log = createLogger('error');
+const MiB = 1024 * 1024;
+
+function client(endpoint: string) {
+  return createS3Client(
+    { region: 'us-east-1', endpoint, forcePathStyle: true, maxSockets: 8, idleTimeoutMs: 5000 },
+    log,
+  );
+}
+
+function deps(endpoint: string, checksum: SessionDeps['checksum'] = 'auto'): SessionDeps {
+  return {
+    s3: client(endpoint),
+    bucket: 'dumps',
+    checksum,
+    retry: { policy: { ...ONCE_RETRY, baseMs: 10, capMs: 50 }, log },
+    log,
+    onBytes: () => {},
+  };
+}
+
+/** A part plan from bytes in memory. */
+function plan(partNumber: number, bytes: Buffer, md5: boolean) {
+  const d = new PartDigester(md5);
+  d.update(bytes);
+  return {
+    record: { partNumber, firstBlock: partNumber, lastBlock: partNumber },
+    size: bytes.length,
+    digests: d.digests(),
+    cost: bytes.length,
+    body: () => Readable.from([bytes]),
+  };
+}
+
+describe('multipart session', () => {
+  let fixture: S3Fixture;
+  let dir: string;
+  let n = 0;
+  const part1 = Buffer.alloc(5 * MiB, 1);
+  const part2 = Buffer.from('the end');
+  before(async () => {
+    fixture = await startS3Fixture();
+    dir = await mkdtemp(join(tmpdir(), 'kh-session-'));
+  });
+  after(async () => {
+    await fixture.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function session(d: SessionDeps) {
+    const key = `t/ns/app/pod/20261128T000000Z-0000000${++n}-java_pid1.hprof`;
+    const state = await createUpload(d, {
+      file: `f${n}.hprof`,
+      dev: 1,
+      ino: n,
+      key,
+      startedAt: new Date(),
+      compression: 'none',
+      metadata: {},
+    });
+    return new MultipartSession(d, new Journal(new StateStore(dir), state, log));
+  }
+
+  it('proves CRC32 with a store that checks it: parts and object verified, MD5 only until it answers', async () => {
+    const s = await session(deps(fixture.server.endpoint));
+    assert.equal(s.wantsMd5(1), true, 'undecided: part 1 carries Content-MD5 too');
+    await s.uploadPart(plan(1, part1, s.wantsMd5(1)));
+    assert.equal(s.wantsMd5(2), false, 'the store answered our CRC32 back');
+    await s.uploadPart(plan(2, part2, s.wantsMd5(2)));
+    const done = await s.complete();
+    assert.deepEqual(
+      { object: done.object, adopted: done.adopted, parts: s.partsIntegrity() },
+      {
+        object: 'crc32',
+        adopted: false,
+        parts: 'crc32',
+      },
+    );
+  });
+
+  it('falls back to Content-MD5 on every part when the store does not answer CRC32, and proves the object by its ETag', async () => {
+    const proxy = await startS3Proxy(fixture.server.endpoint, [
+      { operation: 'UploadPart', fault: { kind: 'strip-header', header: 'x-amz-checksum-crc32' }, times: 99 },
+      // Like RGW: no CRC32 of the whole object in the answer either.
+      {
+        operation: 'CompleteMultipartUpload',
+        fault: {
+          kind: 'edit-answer',
+          edit: (xml) => xml.replace(/<ChecksumCRC32>[^<]*<\/ChecksumCRC32>/, ''),
+        },
+      },
+    ]);
+    try {
+      const s = await session(deps(proxy.endpoint));
+      await s.uploadPart(plan(1, part1, s.wantsMd5(1)));
+      assert.equal(s.wantsMd5(2), true);
+      await s.uploadPart(plan(2, part2, s.wantsMd5(2)));
+      const done = await s.complete();
+      assert.equal(done.object, 'etag');
+      assert.equal(s.partsIntegrity(), 'md5');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a part damaged on the way is refused by the store and sent again', async () => {
+    const proxy = await startS3Proxy(fixture.server.endpoint, [
+      { operation: 'UploadPart', fault: { kind: 'corrupt-body', offset: 12345 } },
+    ]);
+    try {
+      const s = await session(deps(proxy.endpoint, 'md5'));
+      await s.uploadPart(plan(1, part1, true));
+      await s.uploadPart(plan(2, part2, true));
+      await s.complete();
+      const stored = await fixture
+        .client()
+        .send(new GetObjectCommand({ Bucket: 'dumps', Key: s.state.key }))
+        .then((r) => r.Body!.transformToByteArray());
+      assert.ok(Buffer.from(stored).equals(Buffer.concat([part1, part2])));
+      assert.deepEqual(
+        proxy.seen.filter((r) => r.operation === 'UploadPart').map((r) => r.fault ?? 'ok'),
+        ['corrupt-body', 'ok', 'ok'],
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('restarts when the store lost the upload (NoSuchUpload)', async () => {
+    const s = await session(deps(fixture.server.endpoint));
+    await fixture
+      .client()
+      .send(
+        new AbortMultipartUploadCommand({ Bucket: 'dumps', Key: s.state.key, UploadId: s.state.uploadId }),
+      );
+    await assert.rejects(s.uploadPart(plan(1, part1, true)), Restart);
+  });
+
+  it('restarts under a new key when the key is taken (a first Complete refused by If-None-Match)', async () => {
+    const s = await session(deps(fixture.server.endpoint));
+    await s.uploadPart(plan(1, part2, true));
+    await fixture
+      .client()
+      .send(new PutObjectCommand({ Bucket: 'dumps', Key: s.state.key, Body: 'someone else' }));
+    await assert.rejects(
+      s.complete(),
+      (e: unknown) => e instanceof Restart && /is taken/.test((e as Error).message),
+    );
+  });
+
+  it('says so clearly when the store answers a part without an ETag', async () => {
+    const proxy = await startS3Proxy(fixture.server.endpoint, [
+      { operation: 'UploadPart', fault: { kind: 'strip-header', header: 'etag' } },
+    ]);
+    try {
+      const s = await session(deps(proxy.endpoint));
+      await assert.rejects(
+        s.uploadPart(plan(1, part1, true)),
+        (e: unknown) => e instanceof StoreAnswerError && /answered no ETag/.test((e as Error).message),
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('adopts the object when the answer to its Complete was lost, instead of uploading it again', async () => {
+    const proxy = await startS3Proxy(fixture.server.endpoint, [
+      { operation: 'CompleteMultipartUpload', fault: { kind: 'drop-answer' } },
+    ]);
+    try {
+      const s = await session(deps(proxy.endpoint));
+      await s.uploadPart(plan(1, part2, true));
+      const done = await s.complete();
+      assert.equal(done.adopted, true);
+      const completes = proxy.seen.filter((r) => r.operation === 'CompleteMultipartUpload');
+      assert.deepEqual(
+        completes.map((r) => r.fault ?? 'ok'),
+        ['drop-answer', 'ok'],
+      );
+      const head = await fixture.client().send(new GetObjectCommand({ Bucket: 'dumps', Key: s.state.key }));
+      assert.equal(await head.Body!.transformToString(), 'the end');
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('shipper in-process', () => {
+  let fixture: S3Fixture;
+  let root: string;
+  before(async () => {
+    fixture = await startS3Fixture();
+    root = await mkdtemp(join(tmpdir(), 'kh-shipper-'));
+  });
+  after(async () => {
+    await fixture.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  function shipper(dir: string, env: Record<string, string> = {}, endpoint = fixture.server.endpoint) {
+    const cfg = parseUploaderEnv(
+      {
+        HEAPDUMP_DIR: dir,
+        HEAPDUMP_BUCKET: 'dumps',
+        HEAPDUMP_S3_ENDPOINT: endpoint,
+        HEAPDUMP_S3_FORCE_PATH_STYLE: 'true',
+        POD_NAME: 'shop-1',
+        POD_NAMESPACE: 'prod',
+        HEAPDUMP_APP: 'shop',
+        HEAPDUMP_QUIET_SECONDS: '2',
+        ...env,
+      },
+      'h',
+    );
+    return new Shipper({
+      cfg,
+      s3: client(endpoint),
+      log,
+      metrics: new Metrics(),
+      state: new StateStore(dir),
+      retry: { ...ONCE_RETRY, baseMs: 10, capMs: 50 },
+      limiter: new Limiter({ slots: cfg.concurrency, bytes: cfg.bufferMiB * MiB }),
+      version: 'test',
+      pollMs: 20,
+    });
+  }
+
+  async function objects(prefix: string) {
+    const listed = await fixture.client().send(new ListObjectsV2Command({ Bucket: 'dumps', Prefix: prefix }));
+    return (listed.Contents ?? []).map((o) => o.Key!);
+  }
+
+  for (const compression of ['none', 'zstd', 'gzip'] as const) {
+    it(`ships a ${compression} dump of several parts with its summary, then frees the file`, async () => {
+      const dir = await mkdtemp(join(root, `ship-${compression}-`));
+      const dump = bulkyDump(21, 'random', compression.length);
+      await writeFile(join(dir, 'java_pid1.hprof'), dump, { mode: 0o600 });
+      await shipper(dir, { HEAPDUMP_COMPRESSION: compression, POD_NAME: `ship-${compression}` }).ship(
+        'java_pid1.hprof',
+      );
+      const keys = await objects(`heapdumps/prod/shop/ship-${compression}/`);
+      const key = keys.find((k) => !k.endsWith('.summary.json'))!;
+      assert.equal(keys.length, 2, keys.join(' '));
+      const summary = JSON.parse(
+        await (
+          await fixture.client().send(new GetObjectCommand({ Bucket: 'dumps', Key: `${key}.summary.json` }))
+        ).Body!.transformToString(),
+      ) as StoredDumpSummary;
+      assert.equal(summary.verdict, 'complete');
+      assert.ok(summary.dump.parts >= 2, `${summary.dump.parts} parts`);
+      assert.deepEqual(summary.dump.integrity, { parts: 'crc32', object: 'crc32', head: true });
+      assert.equal(summary.dump.sha256, createHash('sha256').update(dump).digest('hex'));
+      const stored = Buffer.from(
+        await (
+          await fixture.client().send(new GetObjectCommand({ Bucket: 'dumps', Key: key }))
+        ).Body!.transformToByteArray(),
+      );
+      if (compression === 'zstd') assert.ok(zstdDecompressSync(stored).equals(dump));
+      if (compression === 'none') assert.ok(stored.equals(dump));
+      assert.deepEqual(
+        (await readdir(dir)).filter((f) => !f.startsWith('.')),
+        [],
+        'the dump file is deleted',
+      );
+    });
+  }
+
+  it('starts over under a new key when the store loses the upload mid-way, leaving no orphan', async () => {
+    const dir = await mkdtemp(join(root, 'lost-'));
+    await writeFile(join(dir, 'java_pid1.hprof'), bulkyDump(24), { mode: 0o600 });
+    const rules: FaultRule[] = [{ operation: 'UploadPart', fault: { kind: 'hang' }, after: 1 }];
+    const proxy = await startS3Proxy(fixture.server.endpoint, rules);
+    try {
+      const s = shipper(
+        dir,
+        { HEAPDUMP_COMPRESSION: 'none', POD_NAME: 'lost-1', HEAPDUMP_S3_CONCURRENCY: '1' },
+        proxy.endpoint,
+      );
+      const shipping = s.ship('java_pid1.hprof');
+      // While part 2 hangs, the upload disappears from the store (a lifecycle rule, an operator).
+      for (;;) {
+        const uploads = await fixture.client().send(new ListMultipartUploadsCommand({ Bucket: 'dumps' }));
+        const mine = uploads.Uploads?.find((u) => u.Key?.includes('/lost-1/'));
+        if (mine && proxy.seen.some((r) => r.fault === 'hang')) {
+          await fixture
+            .client()
+            .send(
+              new AbortMultipartUploadCommand({ Bucket: 'dumps', Key: mine.Key, UploadId: mine.UploadId }),
+            );
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await shipping;
+      const keys = await objects('heapdumps/prod/shop/lost-1/');
+      assert.equal(keys.filter((k) => !k.endsWith('.summary.json')).length, 1, keys.join(' '));
+      const uploads = await fixture.client().send(new ListMultipartUploadsCommand({ Bucket: 'dumps' }));
+      assert.equal(uploads.Uploads?.filter((u) => u.Key?.includes('/lost-1/')).length ?? 0, 0);
+    } finally {
+      await proxy.close();
+    }
+  });
+});

@@ -1,0 +1,174 @@
+// Part production and the pieces under it, in-process: parts cover the file exactly once with the right
+// digests, whatever the compression and wherever a resume starts; a range body streams exact bytes through
+// reused buffers; the process-wide budget grants in order and never over its limits.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { after, before, describe, it } from 'node:test';
+import { crc32, gunzipSync, zstdDecompressSync } from 'node:zlib';
+import { bulkyDump } from '../../hprof/test/synthetic.ts';
+import { blockSize } from '../src/blocks.ts';
+import { crc32Base64Of } from '../src/crc32.ts';
+import { DumpFollower } from '../src/follower.ts';
+import { Limiter } from '../src/limiter.ts';
+import { FileRangeBody, RANGE_BODY_BYTES } from '../src/part-body.ts';
+import { compressedParts, type PartPlan, type PartSource, rawParts } from '../src/parts.ts';
+
+const MiB = 1024 * 1024;
+const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('base64');
+
+async function collect(gen: AsyncGenerator<PartPlan>): Promise<{ plan: PartPlan; bytes: Buffer }[]> {
+  const out = [];
+  for await (const plan of gen) out.push({ plan, bytes: await buffer(plan.body()) });
+  return out;
+}
+
+describe('part production', () => {
+  let dir: string;
+  let dump: Buffer;
+  let path: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kh-parts-'));
+    dump = bulkyDump(19); // 2 full blocks and a short one
+    path = join(dir, 'java_pid1.hprof');
+    await writeFile(path, dump);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  async function source(md5For: (n: number) => boolean): Promise<PartSource & { close(): Promise<void> }> {
+    const fh = await open(path, 'r');
+    const follower = new DumpFollower(fh, { gzip: false, quietMs: 1000, pollMs: 10 });
+    void follower.follow();
+    return { fh, follower, md5: md5For, close: () => fh.close() };
+  }
+
+  it('raw: part n is block n, with its CRC32 and, when asked, its MD5; done parts are skipped', async () => {
+    const src = await source((n) => n === 2);
+    const parts = await collect(rawParts(src, new Set()));
+    assert.deepEqual(
+      parts.map((p) => p.plan.record),
+      [1, 2, 3].map((n) => ({ partNumber: n, firstBlock: n, lastBlock: n })),
+    );
+    assert.ok(Buffer.concat(parts.map((p) => p.bytes)).equals(dump));
+    for (const { plan, bytes } of parts) {
+      assert.equal(plan.size, bytes.length);
+      assert.equal(plan.digests.crc32, crc32Base64Of(crc32(bytes)));
+      assert.equal(plan.digests.md5, plan.record.partNumber === 2 ? md5(bytes) : undefined);
+      assert.equal(plan.cost, RANGE_BODY_BYTES, 'a raw part holds only its streaming buffers');
+    }
+    const resumed = await collect(rawParts(src, new Set([1, 3])));
+    assert.deepEqual(
+      resumed.map((p) => p.plan.record.partNumber),
+      [2],
+    );
+    await src.close();
+  });
+
+  for (const compression of ['zstd', 'gzip'] as const) {
+    it(`${compression}: blocks become independent frames, parts of at least 5 MiB, resumable at any part`, async () => {
+      const src = await source(() => true);
+      const parts = await collect(compressedParts(src, compression, 1, 1));
+      const unpack = (b: Buffer) => (compression === 'zstd' ? zstdDecompressSync(b) : gunzipSync(b));
+      assert.ok(unpack(Buffer.concat(parts.map((p) => p.bytes))).equals(dump));
+      let next = 1;
+      for (const [i, { plan, bytes }] of parts.entries()) {
+        assert.equal(plan.record.partNumber, i + 1);
+        assert.equal(plan.record.firstBlock, next);
+        next = plan.record.lastBlock + 1;
+        if (i < parts.length - 1) assert.ok(plan.size >= 5 * MiB, `part ${i + 1}: ${plan.size}`);
+        assert.equal(plan.digests.md5, md5(bytes));
+        assert.equal(plan.cost, plan.size);
+      }
+      assert.equal(next, Math.ceil(dump.length / blockSize(1)) + 1, 'every block once');
+      // A resume from the second part makes the same parts again.
+      const second = parts[1]!.plan.record;
+      const resumed = await collect(compressedParts(src, compression, second.firstBlock, second.partNumber));
+      assert.deepEqual(
+        resumed.map((p) => p.bytes.toString('base64')),
+        parts.slice(1).map((p) => p.bytes.toString('base64')),
+      );
+      await src.close();
+    });
+  }
+
+  it('an empty file is one empty part', async () => {
+    const empty = join(dir, 'empty.hprof');
+    await writeFile(empty, '');
+    const fh = await open(empty, 'r');
+    const follower = new DumpFollower(fh, { gzip: false, quietMs: 50, pollMs: 10 });
+    void follower.follow().catch(() => {});
+    const parts = await collect(compressedParts({ fh, follower, md5: () => false }, 'zstd', 1, 1));
+    assert.equal(parts.length, 1);
+    assert.equal(zstdDecompressSync(parts[0]!.bytes).length, 0);
+    await fh.close();
+  });
+});
+
+describe('a part body streamed from the file', () => {
+  it('delivers the exact range through a slow consumer, reusing its few buffers', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kh-body-'));
+    try {
+      const bytes = bulkyDump(3);
+      const path = join(dir, 'f');
+      await writeFile(path, bytes);
+      const fh = await open(path, 'r');
+      const start = 12_345;
+      const size = 2 * MiB + 7;
+      const received: Buffer[] = [];
+      const seenBuffers = new Set<ArrayBuffer>();
+      const slow = new Writable({
+        highWaterMark: 1,
+        write(chunk: Buffer, _enc, done) {
+          seenBuffers.add(chunk.buffer as ArrayBuffer);
+          received.push(Buffer.from(chunk)); // the body may reuse `chunk` once this write is done
+          setTimeout(done, 1);
+        },
+      });
+      await new Promise<void>((resolve, reject) => {
+        slow.on('finish', resolve).on('error', reject);
+        new FileRangeBody(fh, start, size).pipe(slow);
+      });
+      assert.ok(Buffer.concat(received).equals(bytes.subarray(start, start + size)));
+      assert.ok(seenBuffers.size <= 4, `${seenBuffers.size} distinct buffers for ${received.length} writes`);
+      // Read instead of piped: the same bytes.
+      assert.ok(
+        (await buffer(new FileRangeBody(fh, start, size))).equals(bytes.subarray(start, start + size)),
+      );
+      await fh.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the process-wide budget', () => {
+  it('grants in arrival order within its slots and bytes, and a too-large cost alone', async () => {
+    const limiter = new Limiter({ slots: 2, bytes: 10 });
+    const order: string[] = [];
+    const take = async (name: string, cost: number) => {
+      const release = await limiter.acquire(cost);
+      order.push(name);
+      return release;
+    };
+    const a = await take('a', 6);
+    const b = take('b', 6); // does not fit beside a
+    const c = take('c', 1); // would fit, but must not overtake b
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(order, ['a']);
+    a();
+    const releaseB = await b;
+    const releaseC = await c;
+    assert.deepEqual(order, ['a', 'b', 'c']);
+    assert.deepEqual(limiter.inFlight, { slots: 2, bytes: 7 });
+    const huge = take('huge', 50);
+    releaseB();
+    releaseC();
+    (await huge)();
+    assert.deepEqual(order, ['a', 'b', 'c', 'huge']);
+    assert.deepEqual(limiter.inFlight, { slots: 0, bytes: 0 });
+  });
+});
