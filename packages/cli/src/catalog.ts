@@ -23,12 +23,23 @@ export interface DumpFilters {
   since?: Date;
 }
 
-export interface DumpEntry extends ParsedDumpKey {
-  storedBytes: number;
-  /** From the summary; undefined while the summary is not written (or the uploader died before it). */
+/**
+ * The summary beside a dump: `stored` (its facts below), `missing` (the upload is finishing, or its summary
+ * was lost), or `unreadable` (this credential may not read it: on stores where each user owns what it writes,
+ * the uploader's objects may not be the reader's).
+ */
+export type SummaryState = 'stored' | 'missing' | 'unreadable';
+
+export interface SummaryFacts {
+  summary: SummaryState;
+  /** From the summary; undefined unless it is stored. */
   verdict: string | undefined;
   originalBytes: number | undefined;
   sha256: string | undefined;
+}
+
+export interface DumpEntry extends ParsedDumpKey, SummaryFacts {
+  storedBytes: number;
 }
 
 const SUMMARY_HEADS_AT_ONCE = 8;
@@ -38,11 +49,9 @@ function listPrefix(store: Store, f: DumpFilters): string {
   return originPrefix(store.prefix, f);
 }
 
-/** What a dump's summary object says in its metadata (HEAD, no body); undefined when there is no summary. */
-export async function summaryFacts(
-  store: Store,
-  key: string,
-): Promise<Pick<DumpEntry, 'verdict' | 'originalBytes' | 'sha256'> | undefined> {
+/** What a dump's summary object says in its metadata (HEAD, no body). */
+export async function summaryFacts(store: Store, key: string): Promise<SummaryFacts> {
+  const none = { verdict: undefined, originalBytes: undefined, sha256: undefined };
   try {
     const head = await store.client.send(
       new HeadObjectCommand({ Bucket: store.bucket, Key: summaryKey(key) }),
@@ -50,13 +59,16 @@ export async function summaryFacts(
     const m = head.Metadata ?? {};
     const size = m[SUMMARY_METADATA.originalSize];
     return {
+      summary: 'stored',
       verdict: m[SUMMARY_METADATA.verdict],
       originalBytes: size ? Number(size) : undefined,
       sha256: m[SUMMARY_METADATA.sha256],
     };
   } catch (err) {
-    if (s3HttpStatus(err) !== 404) throw err;
-    return undefined;
+    const status = s3HttpStatus(err);
+    if (status === 404) return { summary: 'missing', ...none };
+    if (status === 403) return { summary: 'unreadable', ...none };
+    throw err;
   }
 }
 
@@ -78,14 +90,7 @@ export function storedCompression(
 }
 
 async function describe(store: Store, parsed: ParsedDumpKey, storedBytes: number): Promise<DumpEntry> {
-  const facts = await summaryFacts(store, parsed.key);
-  return {
-    ...parsed,
-    storedBytes,
-    verdict: facts?.verdict,
-    originalBytes: facts?.originalBytes,
-    sha256: facts?.sha256,
-  };
+  return { ...parsed, storedBytes, ...(await summaryFacts(store, parsed.key)) };
 }
 
 /** Dumps matching the filters, newest first; only the newest `limit` are described. */

@@ -34,7 +34,7 @@ export async function list(
         `${d.namespace}/${d.app}/${d.pod}`,
         d.originalBytes === undefined ? '-' : humanBytes(d.originalBytes),
         `${humanBytes(d.storedBytes)}${d.compression === 'none' ? '' : ` ${d.compression}`}`,
-        d.verdict ?? 'no summary',
+        d.summary === 'stored' ? (d.verdict ?? '?') : d.summary === 'missing' ? 'no summary' : 'unreadable',
         d.key,
       ]),
       new Set([2]),

@@ -4,6 +4,12 @@ import { CommanderError } from 'commander';
 import { StoreError, UsageError } from './errors.ts';
 import { buildProgram } from './program.ts';
 
+// `heapdump list | head -3`: the reader is gone; stop quietly, as tools in a pipe do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 const program = buildProgram(
   (s) => process.stdout.write(`${s}\n`),
   (code) => {

@@ -193,7 +193,7 @@ export async function trigger(
     for (;;) {
       const dumps = await listDumps(store, { namespace: target.namespace, app: target.app, pod: podName });
       const ending = `-${keySafeName(name)}${storedSuffix(name, uploaderCompression(target))}`;
-      const mine = dumps.find((d) => d.key.endsWith(ending) && d.verdict !== undefined);
+      const mine = dumps.find((d) => d.key.endsWith(ending) && d.summary === 'stored');
       if (mine) {
         out(
           `stored: s3://${store.bucket}/${mine.key} (${humanBytes(mine.originalBytes ?? 0)}, ${mine.verdict})`,

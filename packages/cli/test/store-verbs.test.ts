@@ -1,6 +1,7 @@
 // `heapdump list / get / url / summary / inspect <key>` as a developer runs them: a separate process against
 // the strict S3 server, on dumps the real uploader stored from real JVM dumps.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,27 @@ const putOnly = {
   },
 };
 
+/** A developer who may read the bucket but not one pod's summaries (as when another user wrote them). */
+const partReader = {
+  accessKeyId: 'AKIAPARTREADER000001',
+  secretAccessKey: 'part-reader-secret',
+  policy: {
+    Version: '2012-10-17' as const,
+    Statement: [
+      {
+        Effect: 'Allow' as const,
+        Action: ['s3:ListBucket', 's3:GetObject'],
+        Resource: ['arn:aws:s3:::dumps', 'arn:aws:s3:::dumps/*'],
+      },
+      {
+        Effect: 'Deny' as const,
+        Action: ['s3:GetObject'],
+        Resource: 'arn:aws:s3:::dumps/heapdumps/prod/shop/shop-1/*.summary.json',
+      },
+    ],
+  },
+};
+
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('heapdump verbs that read the bucket', () => {
@@ -43,7 +65,7 @@ describe('heapdump verbs that read the bucket', () => {
   const keys: Record<string, string> = {};
 
   before(async () => {
-    fixture = await startS3Fixture({ credentials: [DEFAULT_CREDENTIAL, putOnly] });
+    fixture = await startS3Fixture({ credentials: [DEFAULT_CREDENTIAL, putOnly, partReader] });
     dir = await mkdtemp(join(tmpdir(), 'kh-cli-'));
     const jvm = await HeldJvm.start({ alphas: 30_000, betas: 100, gammas: 10, alphaArrays: 3 });
     const dump = join(dir, 'java_pid1.hprof');
@@ -140,6 +162,28 @@ describe('heapdump verbs that read the bucket', () => {
     assert.equal(JSON.parse((await heapdump(['list', '--since', '2099-01-01', '--json'])).stdout).length, 0);
   });
 
+  it('list shows a summary it may not read as unreadable and goes on with the others', async () => {
+    const r = await heapdump(['list', '--json'], {
+      AWS_ACCESS_KEY_ID: partReader.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: partReader.secretAccessKey,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const entries = JSON.parse(r.stdout) as { pod: string; summary: string; verdict?: string }[];
+    assert.deepEqual(
+      entries.map((e) => [e.pod, e.summary, e.verdict]),
+      [
+        ['billing-1', 'stored', 'complete'],
+        ['shop-2', 'stored', 'complete'],
+        ['shop-1', 'unreadable', undefined],
+      ],
+    );
+    const table = await heapdump(['list'], {
+      AWS_ACCESS_KEY_ID: partReader.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: partReader.secretAccessKey,
+    });
+    assert.match(table.stdout, /prod\/shop\/shop-1\s.*\sunreadable\s/);
+  });
+
   it('list pages through more than one ListObjectsV2 page', async () => {
     const client = fixture.client();
     const many = 1_005;
@@ -161,6 +205,21 @@ describe('heapdump verbs that read the bucket', () => {
     assert.equal(JSON.parse(r.stdout).length, many);
     const pages = fixture.server.requests.filter((q) => q.operation === 'ListObjectsV2' && q.status === 200);
     assert.ok(pages.length >= 2);
+  });
+
+  it('list | head -1: stops quietly when the reader goes away (1,005 lines: more than a pipe holds)', async () => {
+    const child = spawn(process.execPath, [...RUN_SOURCE, cli, 'list', '--prefix', 'paging/'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
   });
 
   it('get: decompresses to .hprof, verifies the SHA-256, refuses to overwrite, resumes', async () => {

@@ -51,8 +51,11 @@ export const UPLOADER_DEFAULTS = {
   quietSeconds: 60,
   /** Parts in flight across all dumps: enough connections to fill an S3-like link (docs/benchmarks.md). */
   concurrency: 16,
-  /** MiB that part bodies in flight may hold, across all dumps (uncompressed parts stream from the file). */
-  bufferMiB: 32,
+  /**
+   * MiB that part bodies in flight may hold, across all dumps: 16 uncompressed parts (each streams from the
+   * file through 1 MiB), or three of ~5.5 MiB compressed ones (each ~88 MiB of a dump with zstd).
+   */
+  bufferMiB: 16,
   timeoutSeconds: 30,
   shutdownSeconds: 25,
   metricsPort: 9779,

@@ -29,7 +29,7 @@ describe('uploader environment', () => {
       deleteAfterUpload: true,
       quietSeconds: 60,
       concurrency: 16,
-      bufferMiB: 32,
+      bufferMiB: 16,
       timeoutSeconds: 30,
       shutdownSeconds: 25,
       metricsPort: 9779,

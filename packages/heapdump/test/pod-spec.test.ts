@@ -1,7 +1,7 @@
 // The rules of the rendered pod, one test each, on the pure builder.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseUploaderEnv } from '@kube-heapdump/contract';
+import { parseUploaderEnv, UPLOADER_DEFAULTS } from '@kube-heapdump/contract';
 import { type EnvVarSpec, resolveEnv } from '../../../test/support/pod-env.ts';
 import { ArgsError, type PodInputs, type RenderedDeployment, renderDeployment } from '../src/index.ts';
 import { ANALYSIS_MBPS } from '../src/pod-spec.ts';
@@ -312,9 +312,9 @@ describe('uploader sidecar', () => {
       compression: 'zstd',
       deleteAfterUpload: true,
       quietSeconds: 30,
-      concurrency: 16,
-      bufferMiB: 32,
-      timeoutSeconds: 30,
+      concurrency: UPLOADER_DEFAULTS.concurrency,
+      bufferMiB: UPLOADER_DEFAULTS.bufferMiB,
+      timeoutSeconds: UPLOADER_DEFAULTS.timeoutSeconds,
       shutdownSeconds: r.sizing.terminationGracePeriodSeconds - 5,
       metricsPort: 9100,
       checksum: 'md5',

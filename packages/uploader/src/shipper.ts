@@ -236,6 +236,7 @@ export class Shipper {
         seconds,
         afterDumpSeconds,
         integrity,
+        cpuSeconds: cpuSeconds(),
       },
       'dump object complete',
     );
