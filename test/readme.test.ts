@@ -27,7 +27,12 @@ test("README's configuration table lists exactly the uploader's variables", () =
   const missing = [...contract].filter((v) => !documented.has(v));
   assert.deepEqual(missing, [], 'variables of the contract missing from README');
   // The SDK's own credential variables are documented beside ours; anything else must be in the contract.
-  const sdk = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE']);
+  const sdk = new Set([
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_ROLE_ARN',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+  ]);
   const unknown = [...documented].filter((v) => !contract.has(v) && !sdk.has(v));
   assert.deepEqual(unknown, [], 'variables in README that the uploader does not read');
 });
