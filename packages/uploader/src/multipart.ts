@@ -253,6 +253,8 @@ export class MultipartSession {
         {
           ...this.d.retry,
           policy: { ...this.d.retry.policy, maxAttempts: Math.min(this.d.retry.policy.maxAttempts, 4) },
+          // A put-only credential may not read: that is expected, not a failure to retry or report.
+          handles: isCredentialError,
         },
       );
       if (

@@ -131,6 +131,8 @@ export interface RetryContext {
   onError?: (code: string) => void;
   /** Aborted at shutdown: waiting between attempts ends, the call gives up. */
   stopping?: AbortSignal;
+  /** Codes this caller handles itself: thrown at once, neither retried nor logged. */
+  handles?: (code: string) => boolean;
 }
 
 /**
@@ -145,7 +147,7 @@ export async function withRetry<T>(what: string, call: () => Promise<T>, ctx: Re
     } catch (err) {
       const code = s3ErrorCode(err);
       ctx.onError?.(code);
-      const kind = classify(err);
+      const kind = ctx.handles?.(code) ? 'handled' : classify(err);
       if (kind === 'handled') throw err;
       const message = (err as Error).message;
       if (kind === 'final') {

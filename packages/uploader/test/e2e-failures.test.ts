@@ -121,9 +121,12 @@ describe('uploader with a least-privilege credential', () => {
       const tool = spawnSync('zstd', ['-dc'], { input: zst, maxBuffer: 1 << 30 });
       assert.equal(sha256(tool.stdout), templateSha, 'the zstd tool');
       const heads = s3.server.requests.filter((r) => r.operation === 'HeadObject');
-      assert.ok(
-        heads.every((r) => r.status === 403),
-        'HEAD was refused, and the upload went on',
+      assert.equal(heads.length, 1, 'one HEAD, refused and not retried: a put-only key may not read');
+      assert.equal(heads[0]?.status, 403);
+      assert.deepEqual(
+        u.logs.filter((l) => l.level === 'error' || l.level === 'warn'),
+        [],
+        'a refused HEAD is expected of a put-only key, not an error',
       );
       assert.ok(
         s3.server.requests.every(
