@@ -108,7 +108,9 @@ try {
     if (l.msg === 'dump detected, uploading while it is written') {
       say(`uploader: ${l.file} appeared; streaming it (${l.compression}) while the JVM writes it`);
     } else if (l.msg === 'dump written') {
-      say(`uploader: the JVM finished ${l.file}: ${mb(l.bytes)}, verdict ${l.verdict}`);
+      say(
+        `uploader: read and compressed all of ${l.file} (${mb(l.bytes)}, verdict ${l.verdict}); last parts in flight`,
+      );
     } else if (l.msg === 'dump object complete') {
       say(
         `uploader: durable s3://${bucket}/${l.key}: ${mb(l.originalBytes)} stored as ${mb(l.storedBytes)}, ` +
