@@ -27,6 +27,8 @@ import { bundleUploader, imageNodeFlags, UploaderProcess } from '../test/support
 import { largeDump, largerDump } from './hprof.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Another uploader bundle (an earlier version's dist/main.js) to run beside ours in (a) and (d). */
+const BASELINE = process.env.BENCH_BASELINE_MAIN;
 
 interface ServerOptions {
   rate?: string;
@@ -161,6 +163,8 @@ interface Measured {
   rssMiB: number;
   /** CPU (user + system) to the finish line. */
   cpuSeconds: number;
+  /** CPU of the whole process (ours: with the summary). */
+  totalCpuSeconds: number;
 }
 
 /**
@@ -196,11 +200,14 @@ function timed(cmd: string[], env: NodeJS.ProcessEnv, cpu?: number, mark?: strin
         return;
       }
       const total = Number(m[1]);
+      const totalCpu = Number(m[3]) + Number(m[4]);
       resolve({
         seconds: marked ? (marked.at - started) / 1000 : total,
         totalSeconds: total,
         rssMiB: Math.round(Number(m[2]) / 1024),
-        cpuSeconds: marked ? marked.cpu : Number(m[3]) + Number(m[4]),
+        // A baseline bundle that does not log its CPU at the finish line is charged its whole run.
+        cpuSeconds: marked && Number.isFinite(marked.cpu) ? marked.cpu : totalCpu,
+        totalCpuSeconds: totalCpu,
       });
     });
   });
@@ -261,6 +268,7 @@ function summarize(rows: Row[], bytes: number) {
       maxSeconds: Math.max(...r.runs.map((m) => m.seconds)),
       mbps: bytes / 1e6 / seconds,
       cpuSecondsPerGB: median(r.runs.map((m) => m.cpuSeconds)) / (bytes / 1e9),
+      totalCpuSecondsPerGB: median(r.runs.map((m) => m.totalCpuSeconds)) / (bytes / 1e9),
       rssMiB: Math.max(...r.runs.map((m) => m.rssMiB)),
       totalSeconds: median(r.runs.map((m) => m.totalSeconds)),
     };
@@ -276,6 +284,12 @@ async function closedFile(title: string, ours: Ours, peers: Peer[], server: Serv
       name: `kube-heapdump (${c})`,
       run: () => oursOnce(ours, file, s.endpoint, c, 1),
     })),
+    ...(BASELINE
+      ? (['none', 'zstd'] as const).map((c) => ({
+          name: `kube-heapdump baseline (${c})`,
+          run: () => oursOnce({ ...ours, main: BASELINE }, file, s.endpoint, c, 1),
+        }))
+      : []),
     ...peers.map((p) => ({
       name: p.name,
       run: () => timed(p.command(s.endpoint, file, `bench/${Date.now()}`), awsEnv(p.home), 1),
@@ -310,6 +324,7 @@ async function closedFile(title: string, ours: Ours, peers: Peer[], server: Serv
         'CPU-s/GB',
         'peak RSS MiB',
         'with summary s',
+        'with summary CPU-s/GB',
       ],
       summary.map((r) => [
         r.client,
@@ -320,8 +335,9 @@ async function closedFile(title: string, ours: Ours, peers: Peer[], server: Serv
         r.cpuSecondsPerGB.toFixed(2),
         String(r.rssMiB),
         r.client.startsWith('kube') ? r.totalSeconds.toFixed(1) : '',
+        r.client.startsWith('kube') ? r.totalCpuSecondsPerGB.toFixed(2) : '',
       ]),
-      new Set([1, 3, 4, 5, 6, 7]),
+      new Set([1, 3, 4, 5, 6, 7, 8]),
     ),
   );
   return { bytes, rows: summary, fastestPeerMBps: fastest, lowestPeerCpuSecondsPerGB: lowestCpu };
