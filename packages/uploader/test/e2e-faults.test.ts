@@ -117,10 +117,16 @@ describe('a CompleteMultipartUpload whose answer is lost (issue 19.1)', () => {
 describe('a dump that fills its volume (issue 19.2)', () => {
   it('uploads without saving state, says so once, ships the file once and deletes it; the uploader lives', async (t) => {
     const mnt = await freshDir('tmpfs');
+    // As root, or through passwordless sudo (CI runners); a machine with neither cannot make the volume.
+    const asRoot = process.getuid?.() === 0;
+    const privileged = (cmd: string, args: string[]) =>
+      asRoot
+        ? execFileSync(cmd, args, { stdio: 'pipe' })
+        : execFileSync('sudo', ['-n', cmd, ...args], { stdio: 'pipe' });
     try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mnt], { stdio: 'pipe' });
+      privileged('mount', ['-t', 'tmpfs', '-o', `size=24m,uid=${process.getuid?.() ?? 0}`, 'tmpfs', mnt]);
     } catch (err) {
-      t.skip(`cannot mount a tmpfs here: ${(err as Error).message}`);
+      t.skip(`cannot mount a tmpfs here (needs root or sudo -n): ${(err as Error).message}`);
       return;
     }
     const s3 = await startS3Fixture();
@@ -167,7 +173,7 @@ describe('a dump that fills its volume (issue 19.2)', () => {
     } finally {
       await u.stop();
       await s3.close();
-      execFileSync('umount', [mnt]);
+      privileged('umount', [mnt]);
     }
   });
 });
@@ -209,6 +215,40 @@ describe('a store that accepts connections and never answers (issue 19.5, 19.7)'
       await u.stop('SIGKILL');
       for (const s of sockets) s.destroy();
       silent.close();
+      await s3.close();
+    }
+  });
+});
+
+describe('a store that stops answering parts (issue 19.5, 19.7)', () => {
+  it('sixteen parts time out and retry at once: logged as JSON only, and SIGTERM is honoured', async () => {
+    const s3 = await startS3Fixture();
+    const proxy = await startS3Proxy(s3.server.endpoint, [
+      { operation: 'UploadPart', fault: { kind: 'hang' }, times: 1000 },
+    ]);
+    const dir = await freshDir('parts-hang');
+    const u = new UploaderProcess(
+      uploaderEnv(s3, dir, {
+        HEAPDUMP_S3_ENDPOINT: proxy.endpoint,
+        HEAPDUMP_COMPRESSION: 'none',
+        HEAPDUMP_S3_TIMEOUT_SECONDS: '1',
+        HEAPDUMP_SHUTDOWN_SECONDS: '2',
+      }),
+    );
+    try {
+      await writeFile(join(dir, 'java_pid1.hprof'), bulkyDump(140, 'pattern'), { mode: 0o600 });
+      await u.waitForLog(
+        () => new Set(u.logs.filter((l) => l.msg.startsWith('S3 call failed')).map((l) => l.op)).size >= 16,
+        60_000,
+        'sixteen parts retried',
+      );
+      const sent = Date.now();
+      assert.equal(await u.stop('SIGTERM', 20_000), 0);
+      assert.ok(Date.now() - sent < 2000 + 5000, 'within the grace period');
+      assertOnlyJson(u);
+    } finally {
+      await u.stop('SIGKILL');
+      await proxy.close();
       await s3.close();
     }
   });
