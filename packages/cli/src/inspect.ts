@@ -78,6 +78,11 @@ export function render(name: string, d: AnalyzedDump): string {
       `Objects   ${thousands(t.objects)} (${thousands(t.instances)} instances, ${thousands(t.objectArrays)} object arrays, ${thousands(t.primitiveArrays)} primitive arrays) of ${thousands(t.classes)} classes`,
       `Shallow   ${humanBytes(t.shallowBytes)}`,
       `Roots     ${thousands(t.gcRoots)} GC roots, ${thousands(t.threads)} threads`,
+      ...(d.capped
+        ? [
+            `Capped    ${thousands(d.capped.untrackedObjects)} objects of classes past the ${thousands(d.capped.maxClasses)} tracked are in the totals only; ${thousands(d.capped.namesDropped)} names not kept`,
+          ]
+        : []),
       '',
       table(
         ['#', 'instances', 'bytes', 'class'],

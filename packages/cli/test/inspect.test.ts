@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
-import { analyzeFile } from '@kube-heapdump/hprof';
+import { analyzeFile, HISTOGRAM_LIMITS } from '@kube-heapdump/hprof';
 import { FIXTURE_CLASS, HeldJvm } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
+import { HprofWriter, sampleDump } from '../../hprof/test/synthetic.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
 const heapdump = (...args: string[]) => run(process.execPath, [...RUN_SOURCE, cli, ...args]);
@@ -102,5 +103,35 @@ describe('heapdump inspect', () => {
     const verb = await heapdump('inspect', '--help');
     assert.equal(verb.code, 0);
     for (const flag of ['--top <n>', '--json']) assert.ok(verb.stdout.includes(flag), flag);
+  });
+});
+
+describe('heapdump inspect on crafted dumps (issue 19.4)', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kh-inspect-crafted-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('says when the histogram reached its class limit, and still calls the dump complete', async () => {
+    const n = HISTOGRAM_LIMITS.classes + 1000;
+    const w = new HprofWriter(4);
+    w.segment(...Array.from({ length: n }, (_, i) => w.instance(i + 1, 0x100000 + i, 0)));
+    const file = join(dir, 'classes.hprof');
+    await writeFile(file, w.end().toBuffer());
+    const r = await heapdump('inspect', file);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Verdict {3}complete$/m);
+    assert.match(r.stdout, /^Capped {4}1,000 objects of classes past the 65,536 tracked/m);
+  });
+
+  it('calls a header timestamp no date holds invalid: exit 1 with the reason, not a crash', async () => {
+    const bytes = sampleDump(8);
+    bytes.writeUInt32BE(0x7fffffff, 23);
+    const file = join(dir, 'timestamp.hprof');
+    await writeFile(file, bytes);
+    const r = await heapdump('inspect', file);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^Verdict {3}invalid: header timestamp \d+ ms is not a date/m);
   });
 });

@@ -22,6 +22,20 @@ export interface ArrayStats {
   bytes: number;
 }
 
+/**
+ * What the class histogram left out to keep the summary's memory bounded (a crafted dump, or one beyond
+ * every real one): it tracks at most `maxClasses` distinct classes per kind and a bounded number of names.
+ */
+export interface HistogramCap {
+  maxClasses: number;
+  /** Instances, arrays and class dumps of classes past the limit: in `totals`, not in `topClasses`. */
+  untrackedObjects: number;
+  /** Their shallow bytes (class dumps without the java.lang.Class fields): in `totals.shallowBytes`. */
+  untrackedBytes: number;
+  /** Class names not kept: classes named by them show as `<class 0x…>`. */
+  namesDropped: number;
+}
+
 export interface HprofSummary {
   schema: typeof SUMMARY_SCHEMA;
   verdict: Verdict;
@@ -48,6 +62,8 @@ export interface HprofSummary {
   };
   /** Classes with the most shallow bytes, largest first. */
   topClasses: ClassStats[];
+  /** Present only when the histogram reached its limits: what it left out. */
+  capped?: HistogramCap;
   largestArrays: ArrayStats[];
   sizeConvention: string;
 }

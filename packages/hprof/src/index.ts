@@ -9,6 +9,7 @@ export {
 export { BASIC_TYPES, readableClassName, Sub, Tag } from './format.ts';
 export {
   arrayShallowSize,
+  HISTOGRAM_LIMITS,
   type HprofHeader,
   HprofParser,
   instanceShallowSize,

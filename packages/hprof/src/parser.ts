@@ -1,6 +1,8 @@
 // Incremental HPROF parser: fed chunks in order, it walks records and heap-dump sub-records without ever
 // holding more than one small record (a class dump, a UTF8 name) in memory; array and field contents are
 // skipped, not copied. Bad input never throws: it makes the verdict `invalid` with a reason and an offset.
+// What it keeps for the histogram is bounded too (HISTOGRAM_LIMITS): a crafted dump of millions of distinct
+// classes or names gets a summary that says what it left out, not an exhausted heap.
 import type { Verdict } from '@kube-heapdump/contract';
 import { BASIC_TYPES, HPROF_MAGICS, KNOWN_TAGS, Sub, Tag } from './format.ts';
 
@@ -40,6 +42,15 @@ const NEED_MORE = -1;
 const MAX_BODY = 64 * 1024 * 1024;
 const LARGEST_KEPT = 10;
 const TWO_32 = 4294967296;
+/** Milliseconds since 1970 that a Date can hold (ECMAScript's limit). */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * What the histogram keeps at most, so the summary's memory is bounded whatever the dump holds: distinct
+ * classes per map (instances, object arrays, class dumps, class names), and names (UTF8 records) by count
+ * and characters. Real dumps stay well within them; beyond, objects count in the totals as `untracked`.
+ */
+export const HISTOGRAM_LIMITS = { classes: 1 << 16, names: 1 << 19, nameChars: 1 << 24 } as const;
 
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 
@@ -78,6 +89,11 @@ export class HprofParser {
   gcRoots = 0;
   threads = 0;
   stackTraces = 0;
+  /** Instances, object arrays and class dumps of classes beyond HISTOGRAM_LIMITS.classes. */
+  readonly untracked = { instances: newCounter(), objectArrays: newCounter(), classes: newCounter() };
+  /** Class names (UTF8 or LOAD_CLASS records) not kept, beyond HISTOGRAM_LIMITS. */
+  namesDropped = 0;
+  private nameChars = 0;
 
   private state: State = States.HEADER;
   /** Absolute offset of the next byte to parse. */
@@ -100,9 +116,17 @@ export class HprofParser {
     this.histogram = options.histogram ?? true;
   }
 
-  /** Feeds the next bytes of the dump. */
+  /** Feeds the next bytes of the dump. Never throws: an error in the walk is the verdict `invalid`. */
   push(chunk: Uint8Array): void {
     if (this.invalidReason !== undefined) return;
+    try {
+      this.pushChecked(chunk);
+    } catch (err) {
+      this.invalidReason = `the parser failed after ${this.bytesSeen} bytes: ${(err as Error).message}`;
+    }
+  }
+
+  private pushChecked(chunk: Uint8Array): void {
     const input = Buffer.isBuffer(chunk)
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -248,12 +272,11 @@ export class HprofParser {
     if (buf.length - after < 12) return this.needMore(after - p + 12);
     const idSize = buf.readUInt32BE(after);
     if (idSize !== 4 && idSize !== 8) return this.fail(`identifier size ${idSize} is not 4 or 8`, after);
+    const timestampMs = buf.readUInt32BE(after + 4) * TWO_32 + buf.readUInt32BE(after + 8);
+    if (timestampMs > MAX_DATE_MS)
+      return this.fail(`header timestamp ${timestampMs} ms is not a date`, after + 4);
     this.idSize = idSize;
-    this.header = {
-      format: magic,
-      idSize,
-      timestampMs: buf.readUInt32BE(after + 4) * TWO_32 + buf.readUInt32BE(after + 8),
-    };
+    this.header = { format: magic, idSize, timestampMs };
     this.state = States.RECORD;
     return after + 12;
   }
@@ -304,11 +327,13 @@ export class HprofParser {
     switch (this.recordTag) {
       case Tag.UTF8:
         if (length < id) return this.fail('UTF8 record shorter than an identifier', this.absolute(p));
-        this.strings.set(this.readId(buf, p), buf.toString('utf8', p + id, p + length));
+        this.keepName(this.readId(buf, p), buf, p + id, p + length);
         break;
       case Tag.LOAD_CLASS:
         if (length < 8 + 2 * id) return this.fail('LOAD_CLASS record too short', this.absolute(p));
-        this.classNames.set(this.readId(buf, p + 4), this.readId(buf, p + 8 + id));
+        if (this.classNames.size < HISTOGRAM_LIMITS.classes)
+          this.classNames.set(this.readId(buf, p + 4), this.readId(buf, p + 8 + id));
+        else this.namesDropped++;
         break;
       case Tag.TRACE:
         this.stackTraces++;
@@ -318,6 +343,16 @@ export class HprofParser {
     }
     this.state = States.RECORD;
     return p + length;
+  }
+
+  private keepName(nameId: number, buf: Buffer, start: number, end: number): void {
+    const chars = end - start;
+    if (this.strings.size >= HISTOGRAM_LIMITS.names || this.nameChars + chars > HISTOGRAM_LIMITS.nameChars) {
+      this.namesDropped++;
+      return;
+    }
+    this.nameChars += chars;
+    this.strings.set(nameId, buf.toString('utf8', start, end));
   }
 
   private parseSub(buf: Buffer, p: number): number {
@@ -387,11 +422,7 @@ export class HprofParser {
     const fieldBytes = buf.readUInt32BE(p + 1 + 2 * id + 4);
     let counter = this.lastInstanceCounter;
     if (classId !== this.lastInstanceClass || !counter) {
-      counter = this.instances.get(classId);
-      if (!counter) {
-        counter = { count: 0, bytes: 0 };
-        this.instances.set(classId, counter);
-      }
+      counter = tracked(this.instances, classId, this.untracked.instances);
       this.lastInstanceClass = classId;
       this.lastInstanceCounter = counter;
     }
@@ -407,7 +438,9 @@ export class HprofParser {
     const length = buf.readUInt32BE(p + 1 + id + 4);
     const classId = this.readId(buf, p + 1 + id + 8);
     const bytes = arrayShallowSize(id, id, length);
-    count(this.objectArrays, classId, bytes);
+    const c = tracked(this.objectArrays, classId, this.untracked.objectArrays);
+    c.count++;
+    c.bytes += bytes;
     this.noteArray(`o${classId}`, length, bytes);
     return this.advance(buf, p, length * id, here, headerSize);
   }
@@ -421,7 +454,13 @@ export class HprofParser {
     const elementSize = BASIC_TYPES.get(type)?.size;
     if (!elementSize) return this.fail(`primitive array of unknown element type ${type}`, here);
     const bytes = arrayShallowSize(id, elementSize, length);
-    count(this.primitiveArrays, type, bytes);
+    let c = this.primitiveArrays.get(type); // one of the 8 basic types: always kept
+    if (!c) {
+      c = newCounter();
+      this.primitiveArrays.set(type, c);
+    }
+    c.count++;
+    c.bytes += bytes;
     this.noteArray(`p${type}`, length, bytes);
     return this.advance(buf, p, length * elementSize, here, headerSize);
   }
@@ -470,7 +509,12 @@ export class HprofParser {
     q += 2 + fieldCount * (id + 1);
     if (q > end) return this.needMore(q - p);
     if (here + (q - p) > this.segmentEnd) return this.crossesSegment(here);
-    this.classes.set(classId, { superId, instanceSize, staticBytes });
+    if (this.classes.size < HISTOGRAM_LIMITS.classes || this.classes.has(classId)) {
+      this.classes.set(classId, { superId, instanceSize, staticBytes });
+    } else {
+      this.untracked.classes.count++;
+      this.untracked.classes.bytes += instanceShallowSize(id, staticBytes);
+    }
     return q;
   }
 
@@ -480,14 +524,18 @@ export class HprofParser {
   }
 }
 
-function count(map: Map<number, Counter>, key: number, bytes: number): void {
-  const c = map.get(key);
-  if (c) {
-    c.count++;
-    c.bytes += bytes;
-  } else {
-    map.set(key, { count: 1, bytes });
-  }
+function newCounter(): Counter {
+  return { count: 0, bytes: 0 };
+}
+
+/** The counter of `key`, a new one while the map has room, else the shared counter of the untracked. */
+function tracked(map: Map<number, Counter>, key: number, untracked: Counter): Counter {
+  let c = map.get(key);
+  if (c) return c;
+  if (map.size >= HISTOGRAM_LIMITS.classes) return untracked;
+  c = newCounter();
+  map.set(key, c);
+  return c;
 }
 
 function hex(n: number): string {

@@ -2,7 +2,7 @@
 // `<key>.summary.json`.
 import { type ClassStats, type HprofSummary, SUMMARY_SCHEMA } from '@kube-heapdump/contract';
 import { BASIC_TYPES, readableClassName } from './format.ts';
-import { type HprofParser, instanceShallowSize } from './parser.ts';
+import { HISTOGRAM_LIMITS, type HprofParser, instanceShallowSize } from './parser.ts';
 
 export const SIZE_CONVENTION =
   'shallow bytes = object header of 2 identifiers (arrays: + 4-byte length, data 8-aligned) + field or element ' +
@@ -62,9 +62,13 @@ export function summarize(parser: HprofParser, top = 20): HprofSummary {
   const histogram = classHistogram(parser);
   const nameOf = classNamer(parser);
   const sum = (m: Map<number, { count: number }>) => [...m.values()].reduce((n, c) => n + c.count, 0);
-  const instances = sum(parser.instances);
-  const objectArrays = sum(parser.objectArrays);
+  const u = parser.untracked;
+  const instances = sum(parser.instances) + u.instances.count;
+  const objectArrays = sum(parser.objectArrays) + u.objectArrays.count;
   const primitiveArrays = sum(parser.primitiveArrays);
+  const untrackedObjects = u.instances.count + u.objectArrays.count + u.classes.count;
+  const untrackedBytes = u.instances.bytes + u.objectArrays.bytes + u.classes.bytes;
+  const capped = untrackedObjects > 0 || parser.namesDropped > 0;
   return {
     schema: SUMMARY_SCHEMA,
     verdict,
@@ -83,13 +87,23 @@ export function summarize(parser: HprofParser, top = 20): HprofSummary {
       instances,
       objectArrays,
       primitiveArrays,
-      classes: parser.classes.size,
-      shallowBytes: histogram.reduce((n, c) => n + c.bytes, 0),
+      classes: parser.classes.size + u.classes.count,
+      shallowBytes: histogram.reduce((n, c) => n + c.bytes, 0) + untrackedBytes,
       gcRoots: parser.gcRoots,
       threads: parser.threads,
       stackTraces: parser.stackTraces,
     },
     topClasses: histogram.slice(0, top),
+    ...(capped
+      ? {
+          capped: {
+            maxClasses: HISTOGRAM_LIMITS.classes,
+            untrackedObjects,
+            untrackedBytes,
+            namesDropped: parser.namesDropped,
+          },
+        }
+      : {}),
     largestArrays: parser.largestArrays.map((a) => ({
       className: a.classKey.startsWith('p')
         ? `${BASIC_TYPES.get(Number(a.classKey.slice(1)))?.name}[]`

@@ -38,8 +38,10 @@ export async function analyse(req: AnalysisRequest): Promise<Analysis> {
       await feed.push(chunk);
       position += bytesRead;
     }
-    await feed.end();
-    return { sha256: sha.digest('hex'), summary: summarize(feed.parser) };
+    // The verdict of the full walk (sub-records too, and a gzip stream cut short), the one `inspect` gives.
+    const { verdict, reason } = await feed.end();
+    const { reason: _, ...summary } = summarize(feed.parser);
+    return { sha256: sha.digest('hex'), summary: { ...summary, verdict, ...(reason ? { reason } : {}) } };
   } finally {
     await fh.close();
   }

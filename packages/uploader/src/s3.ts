@@ -19,6 +19,14 @@ export interface ClientOptions {
 
 export function createS3Client(o: ClientOptions, log: Logger): S3Client {
   const agent = { keepAlive: true, maxSockets: o.maxSockets, maxFreeSockets: o.maxSockets };
+  // The SDK's own lines become our JSON lines instead of plain text on stderr; its errors are also
+  // ours to report (with the retry that follows), so they are debug lines here.
+  const logger = {
+    debug: () => {},
+    info: () => {},
+    warn: (...args: unknown[]) => log.warn({ sdk: sdkText(args) }, 'AWS SDK warning'),
+    error: (...args: unknown[]) => log.debug({ sdk: sdkText(args) }, 'AWS SDK error'),
+  };
   return new S3Client({
     region: o.region,
     endpoint: o.endpoint,
@@ -33,15 +41,10 @@ export function createS3Client(o: ClientOptions, log: Logger): S3Client {
       connectionTimeout: 10_000,
       requestTimeout: o.idleTimeoutMs,
       throwOnRequestTimeout: true,
+      // Its own warnings (socket capacity) would go to console.warn without it: the client's is not passed on.
+      logger,
     },
-    // The SDK's own lines become our JSON lines instead of plain text on stderr; its errors are also
-    // ours to report (with the retry that follows), so they are debug lines here.
-    logger: {
-      debug: () => {},
-      info: () => {},
-      warn: (...args: unknown[]) => log.warn({ sdk: sdkText(args) }, 'AWS SDK warning'),
-      error: (...args: unknown[]) => log.debug({ sdk: sdkText(args) }, 'AWS SDK error'),
-    },
+    logger,
   });
 }
 

@@ -226,7 +226,6 @@ export class Shipper {
     const uploadedAt = new Date();
     const seconds = (uploadedAt.getTime() - followed.firstByteAt.getTime()) / 1000;
     const afterDumpSeconds = (uploadedAt.getTime() - followed.doneAt.getTime()) / 1000;
-    metrics.dumpShipped(followed.verdict, seconds);
     log.info(
       {
         file,
@@ -247,6 +246,7 @@ export class Shipper {
     const analysis = analyses.then(() => analyse({ path, size: followed.size, gzip: jvmGzipped }));
     analyses = analysis.catch(() => undefined);
     const { sha256, summary } = await analysis;
+    metrics.dumpShipped(summary.verdict, seconds);
     await putSummary(
       this.d.s3,
       storedSummary({
@@ -276,7 +276,7 @@ export class Shipper {
       {
         file,
         key: state.key,
-        verdict: followed.verdict,
+        verdict: summary.verdict,
         originalBytes: followed.size,
         storedBytes,
         seconds,

@@ -34,9 +34,6 @@ export function storedSummary(f: SummaryFacts): StoredDumpSummary {
   return {
     ...f.hprof,
     storedSchema: STORED_SUMMARY_SCHEMA,
-    // The follower's verdict also covers a JVM gzip file whose last member is cut.
-    verdict: followed.verdict,
-    ...(followed.reason ? { reason: followed.reason } : {}),
     dump: {
       bucket: f.bucket,
       key: state.key,
