@@ -50,13 +50,31 @@ test('the analyzer turns the component into a schema other languages can use', a
     'storage',
     'identity',
     'uploader',
+    'kind',
+    'podTemplate',
+    'workloadSpec',
+    'workloadMetadata',
   ]) {
     assert.ok(app.inputProperties[input], `input ${input}`);
     assert.ok(app.inputProperties[input]?.description, `input ${input} is documented`);
   }
-  assert.deepEqual(app.requiredInputs, ['image']);
+  // image is the shorthand's; a pod template replaces it, so nothing is required in the schema.
+  assert.deepEqual(app.requiredInputs ?? [], []);
+  // Other languages get the pod template, workload spec and metadata untyped (a map of Any).
+  for (const untyped of ['podTemplate', 'workloadSpec', 'workloadMetadata']) {
+    assert.deepEqual(
+      (app.inputProperties[untyped] as { additionalProperties?: unknown }).additionalProperties,
+      { $ref: 'pulumi.json#/Any' },
+      untyped,
+    );
+  }
+  assert.deepEqual(
+    schema.types['heapdump:index:WorkloadKind']?.enum?.map((m) => m.value),
+    ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'],
+  );
   for (const output of [
     'deploymentName',
+    'workloadName',
     'namespace',
     'bucketName',
     'keyPrefix',
