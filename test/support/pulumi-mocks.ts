@@ -132,7 +132,8 @@ function runTransforms(monitor: MockMonitorLike): void {
           changed = true;
         }
       }
-      if (changed) req.setObject(structproto.Struct.fromJavaScript(await rpc.serializeProperties('transformed', props)));
+      if (changed)
+        req.setObject(structproto.Struct.fromJavaScript(await rpc.serializeProperties('transformed', props)));
     } catch (err) {
       callback(err);
       return;

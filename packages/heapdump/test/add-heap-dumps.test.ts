@@ -3,10 +3,10 @@
 // conflicts it refuses, each naming the field.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import {
   addHeapDumps,
   addHeapDumpsToPodSpec,
@@ -25,8 +25,19 @@ const options = (over: Partial<HeapDumpOptions> = {}): HeapDumpOptions => ({
   appName: 'orders',
   heapDumps: {},
   uploader: {},
-  target: { bucket: 'dumps', prefix: 'heapdumps/', region: 'eu-west-3', forcePathStyle: false, checksums: true },
-  credentials: { kind: 'secret', secretName: 'uploader-keys', accessKeyIdKey: 'AWS_ACCESS_KEY_ID', secretAccessKeyKey: 'AWS_SECRET_ACCESS_KEY' },
+  target: {
+    bucket: 'dumps',
+    prefix: 'heapdumps/',
+    region: 'eu-west-3',
+    forcePathStyle: false,
+    checksums: true,
+  },
+  credentials: {
+    kind: 'secret',
+    secretName: 'uploader-keys',
+    accessKeyIdKey: 'AWS_ACCESS_KEY_ID',
+    secretAccessKeyKey: 'AWS_SECRET_ACCESS_KEY',
+  },
   defaultUploaderImage: 'ghcr.io/kube-heapdump/kube-heapdump-uploader:0.1.0',
   ...over,
 });
@@ -42,7 +53,11 @@ const statefulSet = {
     volumeClaimTemplates: [
       {
         metadata: { name: 'data' },
-        spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'gp3', resources: { requests: { storage: '100Gi' } } },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: 'gp3',
+          resources: { requests: { storage: '100Gi' } },
+        },
       },
     ],
   },
@@ -57,11 +72,17 @@ const statefulSet = {
           env: [
             { name: 'MAX_HEAP_SIZE', value: '4G' },
             { name: 'JVM_OPTS', value: '-Xmx4g -Xms4g' },
-            { name: 'JAVA_TOOL_OPTIONS', valueFrom: { configMapKeyRef: { name: 'cassandra-jvm', key: 'options' } } },
+            {
+              name: 'JAVA_TOOL_OPTIONS',
+              valueFrom: { configMapKeyRef: { name: 'cassandra-jvm', key: 'options' } },
+            },
           ],
           args: ['-Xmx4g'],
           resources: { limits: { memory: '8Gi' }, requests: { cpu: '2', memory: '8Gi' } },
-          ports: [{ name: 'cql', containerPort: 9042 }, { name: 'intra-node', containerPort: 7000 }],
+          ports: [
+            { name: 'cql', containerPort: 9042 },
+            { name: 'intra-node', containerPort: 7000 },
+          ],
           volumeMounts: [{ name: 'data', mountPath: '/var/lib/cassandra' }],
           readinessProbe: { exec: { command: ['/bin/sh', '-c', 'nodetool status'] }, periodSeconds: 15 },
         },
@@ -76,7 +97,10 @@ const cronJob = {
     timeZone: 'Europe/Paris',
     concurrencyPolicy: 'Forbid',
     successfulJobsHistoryLimit: 3,
-    jobTemplate: { metadata: { labels: { job: 'nightly-settlement' } }, spec: { backoffLimit: 2, ttlSecondsAfterFinished: 86400 } },
+    jobTemplate: {
+      metadata: { labels: { job: 'nightly-settlement' } },
+      spec: { backoffLimit: 2, ttlSecondsAfterFinished: 86400 },
+    },
   },
   template: {
     metadata: { labels: { job: 'nightly-settlement' } },
@@ -111,7 +135,10 @@ const daemonSet = {
         {
           name: 'agent',
           image: 'registry.example.com/ops/node-agent:2.4.0',
-          env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-Xmx256m' }, { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+          env: [
+            { name: 'JAVA_TOOL_OPTIONS', value: '-Xmx256m' },
+            { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+          ],
           resources: { limits: { memory: '512Mi' } },
           volumeMounts: [{ name: 'proc', mountPath: '/host/proc', readOnly: true }],
         },
@@ -176,7 +203,10 @@ describe('every field the user wrote passes through; only heap dumps are added',
         field: 'podTemplate.',
       });
       assert.deepEqual(c.template, before, 'the input is not modified');
-      const spec = r.spec as { template?: PodTemplateSpec; jobTemplate?: { spec: { template: PodTemplateSpec } } };
+      const spec = r.spec as {
+        template?: PodTemplateSpec;
+        jobTemplate?: { spec: { template: PodTemplateSpec } };
+      };
       const template = c.kind === 'CronJob' ? spec.jobTemplate?.spec.template : spec.template;
       assert.ok(template?.spec);
       assert.deepEqual(removeTemplateAdditions(template, c.template, c.targets, flags), c.template);
@@ -199,7 +229,10 @@ describe('every field the user wrote passes through; only heap dumps are added',
     const spec = addHeapDumps(plain<PodSpec>(statefulSet.template.spec), options());
     const env = spec.containers[0]?.env ?? [];
     assert.deepEqual(env.slice(2), [
-      { name: 'HEAPDUMP_APP_JAVA_TOOL_OPTIONS', valueFrom: { configMapKeyRef: { name: 'cassandra-jvm', key: 'options' } } },
+      {
+        name: 'HEAPDUMP_APP_JAVA_TOOL_OPTIONS',
+        valueFrom: { configMapKeyRef: { name: 'cassandra-jvm', key: 'options' } },
+      },
       { name: 'JAVA_TOOL_OPTIONS', value: `$(HEAPDUMP_APP_JAVA_TOOL_OPTIONS) ${flags}` },
     ]);
   });
@@ -218,14 +251,24 @@ describe('every field the user wrote passes through; only heap dumps are added',
 
   test('a web identity skips every container but the uploader; a role of its own gets a projected token', () => {
     const pod = plain<PodSpec>(springBootPodTemplate().spec);
-    const r = addHeapDumpsToPodSpec(pod, options({ heapDumps: { containers: ['orders'] }, credentials: { kind: 'webIdentity' } }));
-    assert.deepEqual(r.annotations, { 'eks.amazonaws.com/skip-containers': 'wait-for-db,orders,envoy,log-shipper' });
+    const r = addHeapDumpsToPodSpec(
+      pod,
+      options({ heapDumps: { containers: ['orders'] }, credentials: { kind: 'webIdentity' } }),
+    );
+    assert.deepEqual(r.annotations, {
+      'eks.amazonaws.com/skip-containers': 'wait-for-db,orders,envoy,log-shipper',
+    });
     const roleArn = 'arn:aws:iam::123456789012:role/orders-uploader';
-    const own = addHeapDumpsToPodSpec(pod, options({ heapDumps: { containers: ['orders'] }, credentials: { kind: 'webIdentity', roleArn } }));
+    const own = addHeapDumpsToPodSpec(
+      pod,
+      options({ heapDumps: { containers: ['orders'] }, credentials: { kind: 'webIdentity', roleArn } }),
+    );
     const uploader = own.spec.initContainers?.[0];
     assert.equal(uploader?.env?.find((e) => e.name === 'AWS_ROLE_ARN')?.value, roleArn);
     assert.ok(own.spec.volumes?.some((v) => v.name === 'heapdumps-aws-token' && v.projected));
-    assert.ok(own.spec.containers.every((c) => !c.volumeMounts?.some((m) => m.name === 'heapdumps-aws-token')));
+    assert.ok(
+      own.spec.containers.every((c) => !c.volumeMounts?.some((m) => m.name === 'heapdumps-aws-token')),
+    );
     assert.deepEqual(removeAdditions(own.spec, pod, ['orders'], flags), pod);
   });
 });
@@ -244,8 +287,10 @@ describe('conflicts are refused, naming the field and the fix', () => {
     containers: [{ name: 'app', image: 'java:21', resources: { limits: { memory: '1Gi' } }, ...container }],
     ...over,
   });
-  const wrap = (spec: PodSpec, over: Partial<HeapDumpOptions> = {}) => () =>
-    addHeapDumpsToPodSpec(spec, { ...options(over), field: 'podTemplate.spec.' });
+  const wrap =
+    (spec: PodSpec, over: Partial<HeapDumpOptions> = {}) =>
+    () =>
+      addHeapDumpsToPodSpec(spec, { ...options(over), field: 'podTemplate.spec.' });
 
   const table: [string, () => unknown, string, RegExp][] = [
     [
@@ -256,14 +301,22 @@ describe('conflicts are refused, naming the field and the fix', () => {
     ],
     [
       'a user mount at the dump path',
-      wrap(pod({ volumes: [{ name: 'scratch', emptyDir: {} }] }, { volumeMounts: [{ name: 'scratch', mountPath: '/dumps' }] })),
+      wrap(
+        pod(
+          { volumes: [{ name: 'scratch', emptyDir: {} }] },
+          { volumeMounts: [{ name: 'scratch', mountPath: '/dumps' }] },
+        ),
+      ),
       'podTemplate.spec.containers[0].volumeMounts[0]',
       /over the dump path \/dumps; remove the mount or set heapDumps.mountPath/,
     ],
     [
       'an emptyDir with medium Memory at the dump path',
       wrap(
-        pod({ volumes: [{ name: 'ram', emptyDir: { medium: 'Memory' } }] }, { volumeMounts: [{ name: 'ram', mountPath: '/dumps/' }] }),
+        pod(
+          { volumes: [{ name: 'ram', emptyDir: { medium: 'Memory' } }] },
+          { volumeMounts: [{ name: 'ram', mountPath: '/dumps/' }] },
+        ),
       ),
       'podTemplate.spec.containers[0].volumeMounts[0]',
       /medium: Memory/,
@@ -315,7 +368,13 @@ describe('conflicts are refused, naming the field and the fix', () => {
 
   test('a Job pod without restartPolicy Never or OnFailure', () => {
     const e = fieldOf(() =>
-      renderWorkload({ ...options(), kind: 'Job', podTemplate: { spec: pod() }, workloadSpec: {}, field: 'podTemplate.' }),
+      renderWorkload({
+        ...options(),
+        kind: 'Job',
+        podTemplate: { spec: pod() },
+        workloadSpec: {},
+        field: 'podTemplate.',
+      }),
     );
     assert.equal(e.field, 'podTemplate.spec.restartPolicy');
   });

@@ -3,7 +3,11 @@
 import assert from 'node:assert/strict';
 import type { PodSpec, PodTemplateSpec } from '../src/index.ts';
 
-const OURS = { volumes: ['heapdumps', 'heapdumps-aws-token'], container: 'heapdump-uploader', mount: 'heapdumps' };
+const OURS = {
+  volumes: ['heapdumps', 'heapdumps-aws-token'],
+  container: 'heapdump-uploader',
+  mount: 'heapdumps',
+};
 
 interface Env {
   name: string;
@@ -21,7 +25,7 @@ function withoutOurEnv(env: Env[], flags: string): Env[] {
     else if (e.value === flags) continue;
     else {
       assert.ok(e.value?.endsWith(` ${flags}`), `JAVA_TOOL_OPTIONS "${e.value}" ends with our flags`);
-      out.push({ ...e, value: e.value.slice(0, -flags.length - 1) });
+      out.push({ ...e, value: (e.value ?? '').slice(0, -flags.length - 1) });
     }
   }
   return out;
@@ -30,7 +34,9 @@ function withoutOurEnv(env: Env[], flags: string): Env[] {
 /** The pod spec with our volume, mounts, env, uploader and grace period taken out; asserts they are there. */
 export function removeAdditions(out: PodSpec, input: PodSpec, targets: string[], flags: string): PodSpec {
   const spec = structuredClone(out) as PodSpec & Record<string, unknown>;
-  const uploader = [...(spec.initContainers ?? []), ...spec.containers].filter((c) => c.name === OURS.container);
+  const uploader = [...(spec.initContainers ?? []), ...spec.containers].filter(
+    (c) => c.name === OURS.container,
+  );
   assert.equal(uploader.length, 1, 'one uploader');
   spec.containers = spec.containers
     .filter((c) => c.name !== OURS.container)
@@ -48,7 +54,10 @@ export function removeAdditions(out: PodSpec, input: PodSpec, targets: string[],
   if (input.initContainers === undefined && inits.length === 0) delete spec.initContainers;
   else spec.initContainers = inits;
   const volumes = (spec.volumes ?? []).filter((v) => !OURS.volumes.includes(v.name));
-  assert.ok((spec.volumes ?? []).some((v) => v.name === 'heapdumps'), 'the dump volume');
+  assert.ok(
+    (spec.volumes ?? []).some((v) => v.name === 'heapdumps'),
+    'the dump volume',
+  );
   if (input.volumes === undefined && volumes.length === 0) delete spec.volumes;
   else spec.volumes = volumes;
   assert.ok((spec.terminationGracePeriodSeconds ?? 0) >= (input.terminationGracePeriodSeconds ?? 0));

@@ -13,7 +13,9 @@ import { removeTemplateAdditions } from './additions.ts';
 import { springBootPodTemplate, springBootWorkloadSpec } from './fixtures/spring-boot.ts';
 
 const mocks = await installMocks({ deterministic: true });
-const { addHeapDumpsToTemplate, HeapDumpEnabledApp, HeapDumpStorage, heapDumpJvmFlags } = await import('../src/index.ts');
+const { addHeapDumpsToTemplate, HeapDumpEnabledApp, HeapDumpStorage, heapDumpJvmFlags } = await import(
+  '../src/index.ts'
+);
 
 const chartYaml = readFileSync(new URL('./fixtures/helm/orders-chart.yaml', import.meta.url), 'utf8');
 const decode = (text: string) => ({ result: loadAll(text).filter((d) => d !== null) });
@@ -41,7 +43,8 @@ async function settle(resources: pulumi.Resource[]): Promise<Registered[]> {
 
 function deploymentsIn(registered: Registered[], name = 'orders'): Registered[] {
   return registered.filter(
-    (r) => r.type === 'kubernetes:apps/v1:Deployment' && (r.inputs.metadata as { name?: string }).name === name,
+    (r) =>
+      r.type === 'kubernetes:apps/v1:Deployment' && (r.inputs.metadata as { name?: string }).name === name,
   );
 }
 
@@ -55,7 +58,8 @@ function checkWrapped(deployment: Registered, registered: Registered[]): void {
   const uploader = got.spec?.initContainers?.[0];
   const keyRef = uploader?.env?.find((e) => e.name === 'AWS_ACCESS_KEY_ID')?.valueFrom?.secretKeyRef;
   const secret = registered.find(
-    (r) => r.type === 'kubernetes:core/v1:Secret' && (r.state.metadata as { name: string }).name === keyRef?.name,
+    (r) =>
+      r.type === 'kubernetes:core/v1:Secret' && (r.state.metadata as { name: string }).name === keyRef?.name,
   );
   assert.ok(secret, `the Secret ${keyRef?.name} the uploader reads exists`);
   assert.equal((secret.inputs.metadata as { namespace: string }).namespace, 'shop', 'in the pod namespace');
@@ -87,8 +91,16 @@ describe('the Spring Boot Deployment, wrapped three ways', () => {
     mocks.reset();
     const storage = new HeapDumpStorage('shop', storageArgs);
     const transforms = [storage.transform({ containers: ['orders'] })];
-    const group = new k8s.yaml.ConfigGroup('orders-yaml', { yaml: dump(springBootDeployment) }, { transforms });
-    const chart = new k8s.helm.v3.Chart('orders-chart', { chart: 'orders', namespace: 'shop' }, { transforms });
+    const group = new k8s.yaml.ConfigGroup(
+      'orders-yaml',
+      { yaml: dump(springBootDeployment) },
+      { transforms },
+    );
+    const chart = new k8s.helm.v3.Chart(
+      'orders-chart',
+      { chart: 'orders', namespace: 'shop' },
+      { transforms },
+    );
     await resolved(chart.ready);
     await resolved(group.resources);
     const registered = await settle([storage, group, chart]);
@@ -98,7 +110,9 @@ describe('the Spring Boot Deployment, wrapped three ways', () => {
     // The chart's PostgreSQL has no container named orders: not selected, untouched.
     const postgres = registered.find((r) => r.type === 'kubernetes:apps/v1:StatefulSet');
     assert.ok(postgres);
-    const pg = loadAll(chartYaml).find((d) => (d as { kind?: string }).kind === 'StatefulSet') as { spec: unknown };
+    const pg = loadAll(chartYaml).find((d) => (d as { kind?: string }).kind === 'StatefulSet') as {
+      spec: unknown;
+    };
     assert.deepEqual((postgres.inputs as { spec: unknown }).spec, pg.spec);
     // One Secret for the one namespace, however many workloads run there.
     assert.equal(registered.filter((r) => r.type === 'kubernetes:core/v1:Secret').length, 1);
@@ -107,13 +121,19 @@ describe('the Spring Boot Deployment, wrapped three ways', () => {
   test('3. addHeapDumpsToTemplate with HeapDumpStorage.podOptions() on your own Deployment', async () => {
     mocks.reset();
     const storage = new HeapDumpStorage('shop', storageArgs);
-    const options = storage.podOptions({ namespace: 'shop', serviceAccountName: 'orders', appName: 'orders' });
+    const options = storage.podOptions({
+      namespace: 'shop',
+      serviceAccountName: 'orders',
+      appName: 'orders',
+    });
     const deployment = new k8s.apps.v1.Deployment('orders', {
       metadata: { name: 'orders', namespace: 'shop' },
       spec: options.apply((o) => ({
         ...springBootWorkloadSpec,
-        template: addHeapDumpsToTemplate(springBootPodTemplate() as never, { ...o, heapDumps: { containers: ['orders'] } })
-          .template as never,
+        template: addHeapDumpsToTemplate(springBootPodTemplate() as never, {
+          ...o,
+          heapDumps: { containers: ['orders'] },
+        }).template as never,
       })),
     });
     const registered = await settle([storage, deployment]);

@@ -8,8 +8,8 @@ import { describe, test } from 'node:test';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { loadAll } from 'js-yaml';
-import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { installMocks, type Registered, resolved } from '../../../test/support/pulumi-mocks.ts';
 
 const mocks = await installMocks({ deterministic: true });
@@ -31,8 +31,16 @@ class Vendor extends pulumi.ComponentResource {
           spec: {
             serviceName: name,
             selector: { matchLabels: { app: name } },
-            template: { metadata: { labels: { app: name } }, spec: { ...pod('search'), serviceAccountName: 'search' } },
-            volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } } }],
+            template: {
+              metadata: { labels: { app: name } },
+              spec: { ...pod('search'), serviceAccountName: 'search' },
+            },
+            volumeClaimTemplates: [
+              {
+                metadata: { name: 'data' },
+                spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } },
+              },
+            ],
           },
         },
         { parent: this },
@@ -41,7 +49,10 @@ class Vendor extends pulumi.ComponentResource {
         `${name}-reindex`,
         {
           metadata: { name: `${name}-reindex`, namespace },
-          spec: { schedule: '0 4 * * *', jobTemplate: { spec: { template: { spec: { ...pod('reindex'), restartPolicy: 'Never' } } } } },
+          spec: {
+            schedule: '0 4 * * *',
+            jobTemplate: { spec: { template: { spec: { ...pod('reindex'), restartPolicy: 'Never' } } } },
+          },
         },
         { parent: this },
       ),
@@ -58,7 +69,11 @@ async function settle(resources: pulumi.Resource[]): Promise<Registered[]> {
 const podOf = (r: Registered) => {
   const spec = r.inputs.spec as {
     template?: { spec: { initContainers?: { name: string; env?: { name: string; value?: string }[] }[] } };
-    jobTemplate?: { spec: { template: { spec: { initContainers?: { name: string }[] } } } };
+    jobTemplate?: {
+      spec: {
+        template: { spec: { initContainers?: { name: string; env?: { name: string; value?: string }[] }[] } };
+      };
+    };
   };
   return (spec.template ?? spec.jobTemplate?.spec.template)?.spec;
 };
@@ -66,8 +81,12 @@ const podOf = (r: Registered) => {
 describe('transform', () => {
   test('on a component we do not own, through its parent, and selecting by kind', async () => {
     mocks.reset();
-    const storage = new HeapDumpStorage('dumps', { storage: { existing: { bucket: 'b', region: 'eu-west-3' } } });
-    const vendor = new Vendor('search', 'search', { transforms: [storage.transform({ kinds: ['StatefulSet'] })] });
+    const storage = new HeapDumpStorage('dumps', {
+      storage: { existing: { bucket: 'b', region: 'eu-west-3' } },
+    });
+    const vendor = new Vendor('search', 'search', {
+      transforms: [storage.transform({ kinds: ['StatefulSet'] })],
+    });
     const registered = await settle([storage, vendor, ...vendor.children]);
     const sts = registered.find((r) => r.type === 'kubernetes:apps/v1:StatefulSet');
     const cron = registered.find((r) => r.type === 'kubernetes:batch/v1:CronJob');
@@ -76,24 +95,34 @@ describe('transform', () => {
     assert.equal(podOf(cron)?.initContainers, undefined, 'CronJob not selected');
     new StatefulSet({ apiVersion: 'apps/v1', kind: 'StatefulSet', ...sts.inputs } as never).validate();
     assert.deepEqual((sts.inputs.spec as { volumeClaimTemplates: unknown }).volumeClaimTemplates, [
-      { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } } },
+      {
+        metadata: { name: 'data' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } },
+      },
     ]);
   });
 
   test('registered for the stack: every workload, a Secret in each namespace that runs an uploader', async () => {
     mocks.reset();
-    const storage = new HeapDumpStorage('dumps', { storage: { existing: { bucket: 'b', region: 'eu-west-3' } } });
+    const storage = new HeapDumpStorage('dumps', {
+      storage: { existing: { bucket: 'b', region: 'eu-west-3' } },
+    });
     pulumi.runtime.registerResourceTransform(storage.transform());
     const a = new Vendor('search', 'search');
     const b = new Vendor('logs', 'logging');
     const registered = await settle([storage, a, b, ...a.children, ...b.children]);
-    const workloads = registered.filter((r) => r.type === 'kubernetes:apps/v1:StatefulSet' || r.type === 'kubernetes:batch/v1:CronJob');
+    const workloads = registered.filter(
+      (r) => r.type === 'kubernetes:apps/v1:StatefulSet' || r.type === 'kubernetes:batch/v1:CronJob',
+    );
     assert.equal(workloads.length, 4);
     for (const w of workloads) assert.equal(podOf(w)?.initContainers?.[0]?.name, 'heapdump-uploader', w.name);
     const cron = workloads.find((w) => w.type === 'kubernetes:batch/v1:CronJob');
     new CronJob({ apiVersion: 'batch/v1', kind: 'CronJob', ...cron?.inputs } as never).validate();
     const secrets = registered.filter((r) => r.type === 'kubernetes:core/v1:Secret');
-    assert.deepEqual(secrets.map((s) => (s.inputs.metadata as { namespace: string }).namespace).sort(), ['logging', 'search']);
+    assert.deepEqual(secrets.map((s) => (s.inputs.metadata as { namespace: string }).namespace).sort(), [
+      'logging',
+      'search',
+    ]);
   });
 
   test('IRSA: a role per ServiceAccount actually used, trusting exactly it; the uploader alone assumes it', async () => {
@@ -110,55 +139,113 @@ describe('transform', () => {
       .map((r) => JSON.parse(r.inputs.assumeRolePolicy as string).Statement[0].Condition.StringEquals)
       .map((c: Record<string, string>) => c['oidc.eks.eu-west-3.amazonaws.com/id/ABC:sub'])
       .sort();
-    assert.deepEqual(subjects, ['system:serviceaccount:search:default', 'system:serviceaccount:search:search']);
+    assert.deepEqual(subjects, [
+      'system:serviceaccount:search:default',
+      'system:serviceaccount:search:search',
+    ]);
     const sts = registered.find((r) => r.type === 'kubernetes:apps/v1:StatefulSet');
     const env = podOf(sts as Registered)?.initContainers?.[0]?.env ?? [];
-    assert.match(env.find((e) => e.name === 'AWS_ROLE_ARN')?.value ?? '', /^arn:aws:iam::123456789012:role\/dumps-search-search-uploader/);
+    assert.match(
+      env.find((e) => e.name === 'AWS_ROLE_ARN')?.value ?? '',
+      /^arn:aws:iam::123456789012:role\/dumps-search-search-uploader/,
+    );
     assert.equal(registered.filter((r) => r.type.startsWith('kubernetes:core/v1:Secret')).length, 0);
   });
 
   test('a Helm v4 chart: the objects its provider registers are wrapped; the rest pass', async () => {
     mocks.reset();
-    const storage = new HeapDumpStorage('dumps', { storage: { existing: { bucket: 'b', region: 'eu-west-3' } } });
+    const storage = new HeapDumpStorage('dumps', {
+      storage: { existing: { bucket: 'b', region: 'eu-west-3' } },
+    });
     const transform = storage.transform({ containers: ['orders'] });
     const chartYaml = readFileSync(new URL('./fixtures/helm/orders-chart.yaml', import.meta.url), 'utf8');
     const typeOf = (o: { apiVersion: string; kind: string }) =>
       `kubernetes:${o.apiVersion.includes('/') ? o.apiVersion : `core/${o.apiVersion}`}:${o.kind}`;
     const results = [];
-    for (const o of loadAll(chartYaml) as { apiVersion: string; kind: string; metadata: { name: string; namespace: string } }[]) {
+    for (const o of loadAll(chartYaml) as {
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string; namespace: string };
+    }[]) {
       // As the provider registers a v4 chart's children: `<chart>:<namespace>/<name>`, the object as props.
       const name = `orders:${o.metadata.namespace}/${o.metadata.name}`;
-      results.push([o.kind, await transform({ custom: true, type: typeOf(o), name, props: o, opts: {} })] as const);
+      results.push([
+        o.kind,
+        await transform({ custom: true, type: typeOf(o), name, props: o, opts: {} }),
+      ] as const);
     }
     assert.deepEqual(
       results.map(([kind, r]) => [kind, r !== undefined]),
-      [['ServiceAccount', false], ['ConfigMap', false], ['Service', false], ['StatefulSet', false], ['Deployment', true]],
+      [
+        ['ServiceAccount', false],
+        ['ConfigMap', false],
+        ['Service', false],
+        ['StatefulSet', false],
+        ['Deployment', true],
+      ],
     );
     const wrapped = results[4]?.[1];
-    const spec = (await resolved(pulumi.output(wrapped?.props.spec))) as { template: { spec: { initContainers: { name: string }[] } } };
-    assert.deepEqual(spec.template.spec.initContainers.map((c) => c.name), ['heapdump-uploader', 'wait-for-db']);
+    const spec = (await resolved(pulumi.output(wrapped?.props.spec))) as {
+      template: { spec: { initContainers: { name: string }[] } };
+    };
+    assert.deepEqual(
+      spec.template.spec.initContainers.map((c) => c.name),
+      ['heapdump-uploader', 'wait-for-db'],
+    );
   });
 
   test('a selected workload that cannot be wrapped fails with the workload and the field, never skipped', async () => {
     mocks.reset();
-    const storage = new HeapDumpStorage('dumps', { storage: { existing: { bucket: 'b', region: 'eu-west-3' } } });
+    const storage = new HeapDumpStorage('dumps', {
+      storage: { existing: { bucket: 'b', region: 'eu-west-3' } },
+    });
     const transform = storage.transform();
     const props = {
       metadata: { name: 'web', namespace: 'shop' },
-      spec: { selector: {}, template: { spec: { containers: [{ name: 'app', image: 'a' }, { name: 'proxy', image: 'p' }] } } },
+      spec: {
+        selector: {},
+        template: {
+          spec: {
+            containers: [
+              { name: 'app', image: 'a' },
+              { name: 'proxy', image: 'p' },
+            ],
+          },
+        },
+      },
     };
     assert.throws(
       () => transform({ custom: true, type: 'kubernetes:apps/v1:Deployment', name: 'web', props, opts: {} }),
       (e: unknown) =>
-        e instanceof FieldError && e.field === 'heapDumps.containers' && /Deployment shop\/web/.test(e.message) && /app, proxy/.test(e.message),
+        e instanceof FieldError &&
+        e.field === 'heapDumps.containers' &&
+        /Deployment shop\/web/.test(e.message) &&
+        /app, proxy/.test(e.message),
     );
-    const job = { metadata: { name: 'j' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'app', image: 'a', resources: { limits: { memory: '1Gi' } } }] } } } };
+    const job = {
+      metadata: { name: 'j' },
+      spec: {
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{ name: 'app', image: 'a', resources: { limits: { memory: '1Gi' } } }],
+          },
+        },
+      },
+    };
     const classic = new HeapDumpStorage('classic', {
       storage: { existing: { bucket: 'b', region: 'eu-west-3' } },
       uploader: { sidecar: 'classic' },
     });
     assert.throws(
-      () => classic.transform()({ custom: true, type: 'kubernetes:batch/v1:Job', name: 'j', props: job, opts: {} }),
+      () =>
+        classic.transform()({
+          custom: true,
+          type: 'kubernetes:batch/v1:Job',
+          name: 'j',
+          props: job,
+          opts: {},
+        }),
       (e: unknown) => e instanceof FieldError && e.field === 'uploader.sidecar',
     );
   });
