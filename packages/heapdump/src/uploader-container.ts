@@ -216,6 +216,14 @@ export function uploaderContainer(
       periodSeconds: 30,
       failureThreshold: 4,
     };
+    // A native sidecar's startup probe holds the JVM back until the uploader is up: a JVM that runs out of
+    // memory at once (a Job, a bad release) would otherwise exit before the uploader can take its dump, and
+    // the kubelet would stop the uploader mid-start, losing the dump with the pod.
+    container.startupProbe = {
+      httpGet: { path: '/healthz', port: metricsPort },
+      periodSeconds: 1,
+      failureThreshold: 60,
+    };
   }
   return container;
 }
