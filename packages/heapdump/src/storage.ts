@@ -54,6 +54,22 @@ export interface TransformOptions extends WorkloadSelector {
   appName?: (workload: { kind: string; name: string; namespace: string }) => string;
 }
 
+/** What a HeapDumpStorage keeps beside its outputs (not class fields: the schema would read them as outputs). */
+interface StorageState {
+  resourceName: string;
+  args: HeapDumpStorageArgs;
+  plan: Plan;
+  core: StorageCore;
+  accessKey?: aws.iam.AccessKey;
+  podIdentityRole?: aws.iam.Role;
+  /** Credentials per namespace (Secrets) or per namespace/ServiceAccount (roles), created on first use. */
+  perTarget: Map<string, pulumi.Output<UploaderCredentials>>;
+}
+const STATE = new WeakMap<HeapDumpStorage, StorageState>();
+function stateOf(storage: HeapDumpStorage): StorageState {
+  return STATE.get(storage) as StorageState;
+}
+
 /**
  * Dump storage and uploader identity shared by workloads: `transform()` adds heap dumps to every selected
  * workload created under a resource (`transforms` option, or `pulumi.runtime.registerResourceTransform`);
@@ -64,33 +80,21 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
   public readonly bucketName: pulumi.Output<string>;
   /** Key prefix of the dumps. */
   public readonly keyPrefix: pulumi.Output<string>;
-  private readonly core: StorageCore;
-  private readonly plan: Plan;
-  private readonly args: HeapDumpStorageArgs;
-  private readonly resourceName: string;
-  private accessKey: aws.iam.AccessKey | undefined;
-  private podIdentityRole: aws.iam.Role | undefined;
-  private readonly perTarget = new Map<string, pulumi.Output<UploaderCredentials>>();
 
   constructor(name: string, args: HeapDumpStorageArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super(HEAPDUMP_STORAGE_TYPE, name, {}, opts);
-    this.resourceName = name;
-    this.args = args;
-    this.plan = planResources(args);
+    const plan = planResources(args);
     if (isPlain(args.storage)) placeholderTarget(args.storage as pulumi.Unwrap<StorageArgs>);
-    this.core = createStorageCore(name, this.plan, args.storage ?? {}, this);
-    if (this.plan.identity === 'accessKey') this.accessKey = accessKeyUser(name, this.core.policy, this);
-    if (this.plan.identity === 'podIdentity') {
-      this.podIdentityRole = uploaderRole(
-        `${name}-uploader`,
-        name,
-        JSON.stringify(podIdentityTrustPolicy()),
-        this.core.policy,
-        this,
-      );
+    const core = createStorageCore(name, plan, args.storage ?? {}, this);
+    const state: StorageState = { resourceName: name, args, plan, core, perTarget: new Map() };
+    if (plan.identity === 'accessKey') state.accessKey = accessKeyUser(name, core.policy, this);
+    if (plan.identity === 'podIdentity') {
+      const trust = JSON.stringify(podIdentityTrustPolicy());
+      state.podIdentityRole = uploaderRole(`${name}-uploader`, name, trust, core.policy, this);
     }
-    this.bucketName = this.core.target.apply((t) => t.bucket);
-    this.keyPrefix = this.core.prefix;
+    STATE.set(this, state);
+    this.bucketName = core.target.apply((t) => t.bucket);
+    this.keyPrefix = core.prefix;
     this.registerOutputs({ bucketName: this.bucketName, keyPrefix: this.keyPrefix });
   }
 
@@ -99,31 +103,32 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
    * needs once: the key's Secret in that namespace, or a role trusting exactly that ServiceAccount.
    */
   credentialsFor(namespace: string, serviceAccountName = 'default'): pulumi.Output<UploaderCredentials> {
-    const kind = this.plan.identity;
+    const self = stateOf(this);
+    const kind = self.plan.identity;
     const perNamespace = kind === 'accessKey' || kind === 'existingSecret';
     const key = perNamespace ? namespace : `${namespace}/${serviceAccountName}`;
-    const known = this.perTarget.get(key);
+    const known = self.perTarget.get(key);
     if (known) return known;
-    const id = `${this.resourceName}-${namespace}${perNamespace ? '' : `-${serviceAccountName}`}`;
+    const id = `${self.resourceName}-${namespace}${perNamespace ? '' : `-${serviceAccountName}`}`;
     let credentials: pulumi.Output<UploaderCredentials>;
     if (kind === 'existingSecret') {
-      credentials = existingSecretCredentials(this.args.identity ?? {});
+      credentials = existingSecretCredentials(self.args.identity ?? {});
     } else if (kind === 'accessKey') {
       credentials = accessKeySecret(
         `${id}-uploader`,
         namespace,
-        this.accessKey as aws.iam.AccessKey,
+        self.accessKey as aws.iam.AccessKey,
         this,
       ).credentials;
     } else if (kind === 'irsa') {
-      const trust = irsaTrust(this.args.identity ?? {}, namespace, serviceAccountName);
-      const role = uploaderRole(`${id}-uploader`, this.resourceName, trust, this.core.policy, this);
+      const trust = irsaTrust(self.args.identity ?? {}, namespace, serviceAccountName);
+      const role = uploaderRole(`${id}-uploader`, self.resourceName, trust, self.core.policy, this);
       credentials = role.arn.apply((roleArn) => ({ kind: 'webIdentity' as const, roleArn }));
     } else {
-      const role = this.podIdentityRole as aws.iam.Role;
+      const role = self.podIdentityRole as aws.iam.Role;
       const association = podIdentityAssociation(
         `${id}-uploader`,
-        this.args.identity ?? {},
+        self.args.identity ?? {},
         namespace,
         serviceAccountName,
         role,
@@ -131,18 +136,19 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
       );
       credentials = association.id.apply(() => ({ kind: 'webIdentity' as const }));
     }
-    this.perTarget.set(key, credentials);
+    self.perTarget.set(key, credentials);
     return credentials;
   }
 
   /** The options for `addHeapDumps` / `addHeapDumpsToTemplate` on a pod placed like this. */
   podOptions(pod: PodPlacement): pulumi.Output<HeapDumpOptions> {
+    const self = stateOf(this);
     return pulumi
       .all([
-        this.core.target,
+        self.core.target,
         this.credentialsFor(pod.namespace, pod.serviceAccountName),
-        pulumi.output(this.args.uploader ?? {}),
-        pulumi.output(this.args.heapDumps ?? {}),
+        pulumi.output(self.args.uploader ?? {}),
+        pulumi.output(self.args.heapDumps ?? {}),
       ])
       .apply(([target, credentials, uploader, heapDumps]) => ({
         appName: pod.appName,
@@ -160,20 +166,21 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
    * field named; it is never skipped.
    */
   transform(options: TransformOptions = {}): pulumi.ResourceTransform {
+    const self = stateOf(this);
     return (args) => {
       const object = args.props as WorkloadObject;
       const target = selectWorkload(args.type, args.name, object, options);
       if (target === undefined) return undefined;
       const appName = options.appName?.(target) ?? target.name;
-      if (isPlain(object.spec) && isPlain(this.args.uploader) && isPlain(this.args.heapDumps)) {
+      if (isPlain(object.spec) && isPlain(self.args.uploader) && isPlain(self.args.heapDumps)) {
         // Everything about the pod is known now: fail at once, before any output resolves.
-        const uploader = (this.args.uploader ?? {}) as pulumi.Unwrap<UploaderArgs>;
+        const uploader = (self.args.uploader ?? {}) as pulumi.Unwrap<UploaderArgs>;
         wrapWorkloadSpec(target, object.spec ?? {}, {
           appName,
-          target: placeholderTarget(this.args.storage as pulumi.Unwrap<StorageArgs>),
+          target: placeholderTarget(self.args.storage as pulumi.Unwrap<StorageArgs>),
           credentials: { kind: 'webIdentity' },
           uploader,
-          heapDumps: (this.args.heapDumps ?? {}) as pulumi.Unwrap<HeapDumpsArgs>,
+          heapDumps: (self.args.heapDumps ?? {}) as pulumi.Unwrap<HeapDumpsArgs>,
           defaultUploaderImage: uploaderImage(uploader.registry),
         });
       }

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ComponentProvider } from '@pulumi/pulumi/provider/experimental/index.js';
-import { HeapDumpEnabledApp } from '../src/index.ts';
+import { ComponentProvider, getPulumiComponents } from '@pulumi/pulumi/provider/experimental/index.js';
+import * as heapdump from '../src/index.ts';
+import { HeapDumpEnabledApp, HeapDumpStorage } from '../src/index.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -33,8 +34,10 @@ test('the analyzer turns the component into a schema other languages can use', a
   const provider = new ComponentProvider({
     name: 'heapdump',
     dirname: packageDir,
-    components: [HeapDumpEnabledApp],
+    // What `pulumi package add` hosts: every component the package exports.
+    components: getPulumiComponents(heapdump),
   });
+  assert.deepEqual(getPulumiComponents(heapdump).sort(), [HeapDumpEnabledApp, HeapDumpStorage].sort());
   const schema = JSON.parse(await provider.getSchema()) as Schema;
   assert.equal(schema.name, 'heapdump');
   const app = schema.resources['heapdump:index:HeapDumpEnabledApp'];
@@ -90,4 +93,8 @@ test('the analyzer turns the component into a schema other languages can use', a
     ['accessKey', 'irsa', 'podIdentity', 'existingSecret'],
   );
   assert.ok(schema.types['heapdump:index:ExistingBucketArgs']?.properties?.endpoint);
+  // HeapDumpStorage is a component too (its transform and podOptions are TypeScript's alone).
+  const storage = schema.resources['heapdump:index:HeapDumpStorage'];
+  assert.ok(storage?.inputProperties.storage && storage.inputProperties.identity);
+  assert.ok(storage.properties.bucketName);
 });
