@@ -1,6 +1,9 @@
 // The example projects and the configuration each needs to render (the values a user would `pulumi config set`).
 export const EXAMPLES: Record<string, Record<string, string>> = {
   quickstart: {},
+  'pod-template': {},
+  'helm-transform': {},
+  'add-heap-dumps': {},
   'huawei-obs': {
     image: 'swr.cn-north-4.myhuaweicloud.com/finance/billing:2.3.1',
     bucket: 'finance-heapdumps',

@@ -1,61 +1,48 @@
-// Runs a rendered Deployment's pod as local processes, the way the kubelet would run it, so the component's
-// output is proven by running it rather than by reading it:
-// - each emptyDir volume is a directory (its containers must mount it inside the sandbox, at one path);
+// Runs a rendered workload's pod (Deployment, StatefulSet, DaemonSet, Job, CronJob) as local processes, the
+// way the kubelet would run it, so the component's output is proven by running it rather than by reading it:
+// - each emptyDir volume and volumeClaimTemplate is a directory, a configMap or secret volume one holding its
+//   keys as files (its containers must mount it inside the sandbox, at one path);
 // - each container runs its image's entrypoint (from an image table: a local program standing in for the
-//   image) with the spec's command, args and env resolved like the kubelet (downward API, Secret keys,
-//   $(VAR) references);
+//   image) with the spec's command, args and env resolved like the kubelet (envFrom, downward API, Secret and
+//   ConfigMap keys, resourceFieldRef, $(VAR) references);
 // - native sidecars (init containers with restartPolicy Always) start first and stop last; an app container
-//   that exits is restarted (up to `maxRestarts`), with the same volume;
+//   that exits is restarted by the pod's restartPolicy (up to `maxRestarts`), with the same volume; a pod that
+//   does not restart (a Job's) completes when its containers have exited, and its sidecars are then stopped;
 // - emptyDir.sizeLimit is watched: going over it evicts the pod (the run fails);
 // - the pod's network: `hosts` resolve to 127.0.0.1 through a private /etc/hosts (a user and mount namespace
 //   per container), and AWS S3 traffic may be pointed at a local endpoint (AWS_ENDPOINT_URL_S3).
 // Fields it cannot honour fail the run; fields it accepts without enforcing (resources, security contexts,
-// pull policy) are listed in `notEnforced`.
+// pull policy, probes, scheduling) are listed in `notEnforced` (pod-simulator-spec.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type EnvVarSpec, resolveEnv } from './pod-env.ts';
+import { resolveEnv } from './pod-env.ts';
+import {
+  type ContainerSpec,
+  checkPod,
+  directoryBytes,
+  type ImageDefinition,
+  kubeletEnv,
+  materializeVolumes,
+  type PodSpec,
+  podTemplateOf,
+  quantityBytes,
+  SimulationError,
+  type WorkloadSpec,
+} from './pod-simulator-spec.ts';
 
-/** A local program standing in for a container image. */
-export interface ImageDefinition {
-  /** The image's ENTRYPOINT. */
-  entrypoint: string[];
-  /** The image's CMD (used when the container has no args). */
-  cmd?: string[];
-  /** The image's ENV (the container's env overrides it). */
-  env?: Record<string, string>;
-}
-
-export interface ContainerSpec {
-  name: string;
-  image: string;
-  command?: string[];
-  args?: string[];
-  env?: EnvVarSpec[];
-  volumeMounts?: { name: string; mountPath: string }[];
-  restartPolicy?: string;
-  [field: string]: unknown;
-}
-
-interface PodSpec {
-  containers: ContainerSpec[];
-  initContainers?: ContainerSpec[];
-  volumes?: { name: string; emptyDir?: { sizeLimit?: string; medium?: string }; [field: string]: unknown }[];
-  terminationGracePeriodSeconds?: number;
-  [field: string]: unknown;
-}
-
-export interface DeploymentSpec {
-  metadata?: { name?: string; namespace?: string };
-  spec: { replicas?: number; template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec } };
-}
+export type { ContainerSpec, DeploymentSpec, ImageDefinition, WorkloadSpec } from './pod-simulator-spec.ts';
+export { SimulationError } from './pod-simulator-spec.ts';
 
 export interface SimulationOptions {
-  deployment: DeploymentSpec;
+  /** The rendered workload, of any kind (Deployment, StatefulSet, DaemonSet, Job, CronJob): one of its pods runs. */
+  deployment: WorkloadSpec;
   /** Secret name -> key -> value (the rendered Secrets, or the user's). */
   secrets?: Record<string, Record<string, string>>;
+  /** ConfigMap name -> key -> value, for configMap volumes and envFrom. */
+  configMaps?: Record<string, Record<string, string>>;
   images: Record<string, ImageDefinition>;
   /** Directory that holds the pod's volumes; mount paths must be inside it. */
   sandbox: string;
@@ -77,47 +64,6 @@ export interface ContainerRun {
   exitCodes: (number | null)[];
 }
 
-/** Container fields run as written. Anything else not in NOT_ENFORCED fails the run. */
-const CONTAINER_FIELDS = new Set([
-  'name',
-  'image',
-  'command',
-  'args',
-  'env',
-  'volumeMounts',
-  'restartPolicy',
-]);
-/** Accepted but not enforced here (no cgroups, no UID switching, no registry), and said so. */
-const NOT_ENFORCED = new Set([
-  'imagePullPolicy',
-  'resources',
-  'securityContext',
-  'ports',
-  'livenessProbe',
-  'readinessProbe',
-  'startupProbe',
-]);
-const POD_FIELDS = new Set(['containers', 'initContainers', 'volumes', 'terminationGracePeriodSeconds']);
-const POD_NOT_ENFORCED = new Set(['serviceAccountName', 'securityContext', 'imagePullSecrets']);
-
-export class SimulationError extends Error {}
-
-function quantityBytes(text: string): number {
-  const m = /^(\d+)(Ki|Mi|Gi|Ti)?$/.exec(text);
-  if (!m) throw new SimulationError(`emptyDir sizeLimit "${text}" is not a size this simulator reads`);
-  return Number(m[1]) * 2 ** ({ Ki: 10, Mi: 20, Gi: 30, Ti: 40 }[m[2] ?? ''] ?? 0);
-}
-
-async function directoryBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) total += await directoryBytes(path);
-    else if (entry.isFile()) total += (await stat(path).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
-}
-
 export class SimulatedPod extends EventEmitter {
   readonly name: string;
   readonly namespace: string;
@@ -133,75 +79,44 @@ export class SimulatedPod extends EventEmitter {
   private hostsFile: string | undefined;
   /** Set when the pod fails (eviction, a container that cannot start): the reason. */
   failure: string | undefined;
+  /** Set when a pod that does not restart (a Job's) has run all its containers to the end. */
+  phase: 'Succeeded' | 'Failed' | undefined;
 
   constructor(options: SimulationOptions) {
     super();
     this.options = options;
-    this.spec = options.deployment.spec.template.spec;
+    this.spec = podTemplateOf(options.deployment).spec;
     this.namespace = options.deployment.metadata?.namespace ?? 'default';
     this.name = options.pod?.name ?? `${options.deployment.metadata?.name ?? 'app'}-5d8c7b9f6-sim01`;
-    this.check();
+    const checked = checkPod(options.deployment, options.images, options.sandbox, this.data());
+    this.notEnforced.push(...checked.notEnforced);
+    for (const [name, dir] of checked.volumes) this.volumes.set(name, dir);
+    const policy = this.spec.restartPolicy ?? 'Always';
+    if (!['Always', 'OnFailure', 'Never'].includes(policy))
+      throw new SimulationError(`restartPolicy ${policy}`);
   }
 
-  /** Refuses what it cannot run, before anything starts. */
-  private check(): void {
-    const replicas = this.options.deployment.spec.replicas ?? 1;
-    if (replicas !== 1) this.notEnforced.push(`replicas=${replicas} (one pod is simulated)`);
-    for (const [field, value] of Object.entries(this.spec)) {
-      if (value === undefined || POD_FIELDS.has(field)) continue;
-      if (!POD_NOT_ENFORCED.has(field)) throw new SimulationError(`pod field ${field} cannot be simulated`);
-      this.notEnforced.push(`pod.${field}`);
-    }
-    for (const v of this.spec.volumes ?? []) {
-      const { name, emptyDir, ...other } = v;
-      if (!emptyDir || Object.keys(other).length > 0) {
-        throw new SimulationError(
-          `volume ${name}: only emptyDir volumes can be simulated (${Object.keys(v)})`,
-        );
-      }
-      if (emptyDir.medium !== undefined && emptyDir.medium !== '') {
-        throw new SimulationError(`volume ${name}: emptyDir medium ${emptyDir.medium} cannot be simulated`);
-      }
-    }
-    for (const c of [...(this.spec.initContainers ?? []), ...this.spec.containers]) {
-      if (!this.options.images[c.image])
-        throw new SimulationError(`container ${c.name}: no local program for image ${c.image}`);
-      for (const [field, value] of Object.entries(c)) {
-        if (value === undefined || CONTAINER_FIELDS.has(field)) continue;
-        if (!NOT_ENFORCED.has(field))
-          throw new SimulationError(`container ${c.name}: field ${field} cannot be simulated`);
-        this.notEnforced.push(`${c.name}.${field}`);
-      }
-      for (const m of c.volumeMounts ?? []) {
-        const volume = this.spec.volumes?.find((v) => v.name === m.name);
-        if (!volume) throw new SimulationError(`container ${c.name}: mounts unknown volume ${m.name}`);
-        const rel = relative(this.options.sandbox, m.mountPath);
-        if (!isAbsolute(m.mountPath) || rel.startsWith('..') || rel === '') {
-          throw new SimulationError(
-            `container ${c.name}: mountPath ${m.mountPath} is outside the sandbox ${this.options.sandbox}; ` +
-              'render the pod with its mount paths inside it',
-          );
-        }
-        const known = this.volumes.get(m.name);
-        if (known !== undefined && known !== m.mountPath) {
-          throw new SimulationError(`volume ${m.name} is mounted at two paths (${known}, ${m.mountPath})`);
-        }
-        this.volumes.set(m.name, m.mountPath);
-      }
-    }
+  private data() {
+    return {
+      ...(this.options.configMaps ? { configMaps: this.options.configMaps } : {}),
+      ...(this.options.secrets ? { secrets: this.options.secrets } : {}),
+    };
   }
 
   /** Starts the pod: volumes, then init containers (native sidecars stay up), then containers. */
   async start(): Promise<void> {
-    for (const dir of this.volumes.values()) await mkdir(dir, { recursive: true, mode: 0o777 });
+    await materializeVolumes(this.spec, this.volumes, this.data());
     if (this.options.hosts?.length) {
       this.hostsFile = join(this.options.sandbox, '.pod-hosts');
       const lines = ['127.0.0.1 localhost', ...this.options.hosts.map((h) => `127.0.0.1 ${h}`)];
       await writeFile(this.hostsFile, `${lines.join('\n')}\n`);
     }
     for (const c of this.spec.initContainers ?? []) {
-      if (c.restartPolicy === 'Always') this.startContainer(c);
-      else {
+      if (c.restartPolicy === 'Always') {
+        this.startContainer(c);
+        // The kubelet starts the next container once a native sidecar's startup probe has passed.
+        await this.startedProbe(c);
+      } else {
         const code = await this.runToCompletion(c);
         if (code !== 0) throw new SimulationError(`init container ${c.name} exited ${code}`);
       }
@@ -210,15 +125,42 @@ export class SimulatedPod extends EventEmitter {
     this.watchSizeLimits();
   }
 
+  /** Polls a native sidecar's startupProbe (httpGet on 127.0.0.1) as the kubelet does, failing the pod on timeout. */
+  private async startedProbe(c: ContainerSpec): Promise<void> {
+    const probe = c.startupProbe as
+      | { httpGet?: { path?: string; port: number }; periodSeconds?: number; failureThreshold?: number }
+      | undefined;
+    if (!probe) return;
+    if (!probe.httpGet || typeof probe.httpGet.port !== 'number') {
+      throw new SimulationError(
+        `container ${c.name}: only httpGet startup probes on a port number are simulated`,
+      );
+    }
+    const url = `http://127.0.0.1:${probe.httpGet.port}${probe.httpGet.path ?? '/'}`;
+    const period = (probe.periodSeconds ?? 10) * 1000;
+    for (let attempt = 0; attempt < (probe.failureThreshold ?? 3); attempt++) {
+      const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return;
+      if (this.failure) throw new SimulationError(this.failure);
+      await new Promise((r) => setTimeout(r, period));
+    }
+    throw new SimulationError(`container ${c.name}: startup probe ${url} never passed`);
+  }
+
   private env(c: ContainerSpec): Record<string, string> {
     const image = this.options.images[c.image] as ImageDefinition;
-    const resolved = resolveEnv(c.env ?? [], {
+    const all = [...(this.spec.initContainers ?? []), ...this.spec.containers];
+    const resolved = resolveEnv(kubeletEnv(c, all, this.data()), {
       fields: {
         'metadata.name': this.name,
         'metadata.namespace': this.namespace,
         'spec.nodeName': this.options.pod?.node ?? 'sim-node-1',
+        'status.podIP': '127.0.0.1',
       },
-      ...(this.options.secrets ? { secrets: this.options.secrets } : {}),
+      ...this.data(),
     });
     return {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -279,14 +221,38 @@ export class SimulatedPod extends EventEmitter {
     const child = this.spawn(c);
     this.emit('start', c.name, run.restarts);
     child.once('exit', (code, signal) => {
-      run.exitCodes.push(code ?? (signal ? 128 : null));
+      const status = code ?? (signal ? 128 : null);
+      run.exitCodes.push(status);
       this.emit('exit', c.name, code, run.restarts);
       if (this.stopping) return;
-      if (run.restarts < (this.options.maxRestarts ?? 1)) {
+      // Native sidecars restart whatever the pod's policy; the pod's containers by restartPolicy.
+      const policy = c.restartPolicy === 'Always' ? 'Always' : (this.spec.restartPolicy ?? 'Always');
+      const restart = policy === 'Always' || (policy === 'OnFailure' && status !== 0);
+      if (restart && run.restarts < (this.options.maxRestarts ?? 1)) {
         run.restarts += 1;
         this.startContainer(c);
-      }
+      } else this.completeIfDone();
     });
+  }
+
+  /**
+   * A pod whose containers do not restart (a Job's) ends when all of them have exited: the kubelet then stops
+   * its native sidecars (SIGTERM, within the grace period), and the pod's phase says how the containers ended.
+   */
+  private completeIfDone(): void {
+    if ((this.spec.restartPolicy ?? 'Always') === 'Always' || this.stopping) return;
+    const done = this.spec.containers.every((c) => this.pid(c.name) === undefined && this.runs.has(c.name));
+    if (!done) return;
+    const last = this.spec.containers.map((c) => this.runs.get(c.name)?.exitCodes.at(-1));
+    void this.stop().then(() => {
+      this.phase = last.every((code) => code === 0) ? 'Succeeded' : 'Failed';
+      this.emit('completed', this.phase);
+    });
+  }
+
+  /** Resolves with the pod's phase once a non-restarting pod has ended (sidecars stopped). */
+  waitForCompletion(timeoutMs = 120_000): Promise<'Succeeded' | 'Failed'> {
+    return this.waitFor(() => this.phase, timeoutMs, 'the pod to complete');
   }
 
   private watchSizeLimits(): void {
@@ -345,6 +311,7 @@ export class SimulatedPod extends EventEmitter {
         clearInterval(poll);
         this.off('line', check);
         this.off('exit', check);
+        this.off('completed', check);
         done();
       };
       const timer = setTimeout(
@@ -354,6 +321,7 @@ export class SimulatedPod extends EventEmitter {
       const poll = setInterval(check, 200);
       this.on('line', check);
       this.on('exit', check);
+      this.on('completed', check);
       check();
     });
   }

@@ -1,7 +1,20 @@
 // Pulumi unit-test mocks (preview=false): every resource is "created" with the computed fields the real
 // providers fill in, and every registration is recorded. Import the component only after installMocks().
 import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import * as pulumi from '@pulumi/pulumi';
+
+const require = createRequire(import.meta.url);
+// The SDK's own serializers and the mock monitor it installs: the engine's part of transforms is re-enacted
+// on them (see runTransforms).
+const rpc = require('@pulumi/pulumi/runtime/rpc.js') as {
+  serializeProperties(label: string, props: pulumi.Inputs): Promise<Record<string, unknown>>;
+  deserializeProperties(struct: unknown): Record<string, unknown>;
+};
+const settings = require('@pulumi/pulumi/runtime/settings.js') as { getMonitor(): unknown };
+const structproto = require('google-protobuf/google/protobuf/struct_pb.js') as {
+  Struct: { fromJavaScript(o: Record<string, unknown>): unknown };
+};
 
 export interface Registered {
   type: string;
@@ -61,6 +74,74 @@ export interface MockAccessKey {
   secretAccessKey: string;
 }
 
+/** Answers to provider functions (`kubernetes:helm:template`, `kubernetes:yaml:decode`): token -> handler. */
+export type MockCalls = Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>;
+let calls: MockCalls = {};
+
+/** Sets the answers to provider functions for the next programs (a Helm chart's template call, ...). */
+export function setMockCalls(next: MockCalls): void {
+  calls = next;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getObject(): unknown;
+  setObject(value: unknown): void;
+  getTransformsList(): { getToken(): string }[];
+}
+interface MockMonitorLike {
+  transformCallbacks: Map<string, pulumi.ResourceTransform>;
+  newUrn(parent: string, type: string, name: string): string;
+  registerResource(req: RegisterRequest, callback: (err: unknown, res?: unknown) => void): Promise<void>;
+}
+
+const stackTransforms: pulumi.ResourceTransform[] = [];
+
+/**
+ * Makes the mock monitor run transforms as the engine does: a resource's own, then its parents' (transforms
+ * apply to a resource and all its children), then those registered for the stack; each sees the props the
+ * previous one returned. The mock monitor alone only hands them to the mocks.
+ */
+function runTransforms(monitor: MockMonitorLike): void {
+  const chains = new Map<string, pulumi.ResourceTransform[]>();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = async (req, callback) => {
+    try {
+      const own = req
+        .getTransformsList()
+        .map((cb) => monitor.transformCallbacks.get(cb.getToken()))
+        .filter((t): t is pulumi.ResourceTransform => t !== undefined);
+      const parent = req.getParent();
+      const chain = [...own, ...(chains.get(parent) ?? [])];
+      chains.set(monitor.newUrn(parent, req.getType(), req.getName()), chain);
+      let props: pulumi.Inputs = rpc.deserializeProperties(req.getObject());
+      let changed = false;
+      for (const transform of [...chain, ...stackTransforms]) {
+        const result = await transform({
+          custom: req.getCustom(),
+          type: req.getType(),
+          name: req.getName(),
+          props,
+          opts: {},
+        });
+        if (result) {
+          props = result.props;
+          changed = true;
+        }
+      }
+      if (changed)
+        req.setObject(structproto.Struct.fromJavaScript(await rpc.serializeProperties('transformed', props)));
+    } catch (err) {
+      callback(err);
+      return;
+    }
+    return register(req, callback);
+  };
+}
+
 /** Installs the mocks once per process; `reset()` clears the record between tests. */
 export async function installMocks(
   options: { accessKey?: MockAccessKey; deterministic?: boolean } = {},
@@ -80,17 +161,24 @@ export async function installMocks(
         return { id, state };
       },
       call(args) {
-        throw new Error(`unexpected provider call ${args.token} in a unit test`);
+        const answer = calls[args.token];
+        if (!answer) throw new Error(`unexpected provider call ${args.token} in a unit test`);
+        return answer(args.inputs as Record<string, unknown>);
+      },
+      registerTransform(transform) {
+        stackTransforms.push(transform);
       },
     },
     'kube-heapdump',
     'test',
     false,
   );
+  runTransforms(settings.getMonitor() as MockMonitorLike);
   return {
     registered: () => registered,
     reset: () => {
       registered = [];
+      stackTransforms.length = 0;
     },
   };
 }

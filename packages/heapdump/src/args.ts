@@ -1,7 +1,8 @@
 // The component's arguments. Kept to what Pulumi's component analyzer can turn into a schema, so Python, Go,
 // C# and YAML programs get the same component: no unions (only `T | undefined`), no intersections, no
 // functions, string enums as `as const` objects. That is also why the app is described with our own small
-// interfaces instead of @pulumi/kubernetes input types (their `number | string` ports are unions).
+// interfaces instead of @pulumi/kubernetes input types (their `number | string` ports are unions), and why
+// the full pod template is untyped here: TypeScript users get it typed through `TypedHeapDumpEnabledAppArgs`.
 import type { Compression as ContractCompression } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 
@@ -35,6 +36,28 @@ export const OnOutOfMemory = {
   KeepRunning: 'keepRunning',
 } as const;
 export type OnOutOfMemory = (typeof OnOutOfMemory)[keyof typeof OnOutOfMemory];
+
+/** The kind of workload the component creates around the pod. */
+export const WorkloadKind = {
+  /** apps/v1 Deployment (the default). */
+  Deployment: 'Deployment',
+  /** apps/v1 StatefulSet (give `workloadSpec.serviceName`; `volumeClaimTemplates` pass through). */
+  StatefulSet: 'StatefulSet',
+  /** apps/v1 DaemonSet: one pod per node. */
+  DaemonSet: 'DaemonSet',
+  /** batch/v1 Job: the uploader is a native sidecar, so the Job completes when the JVM exits. */
+  Job: 'Job',
+  /** batch/v1 CronJob (give `workloadSpec.schedule`): a Job per schedule. */
+  CronJob: 'CronJob',
+} as const;
+export type WorkloadKind = (typeof WorkloadKind)[keyof typeof WorkloadKind];
+
+/**
+ * A Kubernetes object given as is (a pod template, a workload spec, object metadata): untyped in the schema,
+ * because Pulumi's analyzer cannot express @pulumi/kubernetes types; TypeScript sees the real types.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the schema's "Any"; TypedHeapDumpEnabledAppArgs types it for TypeScript
+export type KubernetesObject = { [key: string]: any };
 
 /**
  * How the uploader compresses dumps on the way to the bucket: the contract's compressions, as an enum the
@@ -136,6 +159,11 @@ export interface PodSecurityContextArgs {
 }
 
 export interface HeapDumpsArgs {
+  /**
+   * Names of the Java containers that write heap dumps (each gets the dump mount and the JVM flags).
+   * Default: the pod's only container; a pod with several containers must name them.
+   */
+  containers?: pulumi.Input<pulumi.Input<string>[]>;
   /** Directory of the shared dump volume in both containers (the JVM's `-XX:HeapDumpPath`). Default `/dumps`. */
   mountPath?: pulumi.Input<string>;
   /**
@@ -249,12 +277,33 @@ export interface UploaderArgs {
 }
 
 export interface HeapDumpEnabledAppArgs {
-  /** Namespace of the Deployment, Secret and ServiceAccount. Default `default`. */
+  /**
+   * Kind of the workload: `Deployment` (default), `StatefulSet`, `DaemonSet`, `Job` or `CronJob`. A plain value,
+   * not an Input: it decides which resource exists.
+   */
+  kind?: WorkloadKind;
+  /**
+   * The pod as you would write it for the workload (a core/v1 PodTemplateSpec: every field passes through
+   * unchanged; heap dumps are added). Replaces the shorthand pod arguments (`image`, `env`, `ports`, ...), which
+   * are refused beside it. Default: the pod the shorthand arguments describe.
+   */
+  podTemplate?: pulumi.Input<KubernetesObject>;
+  /**
+   * The workload's spec without its pod template: `strategy`, `minReadySeconds`, `selector`, `replicas` for a
+   * Deployment; `serviceName`, `volumeClaimTemplates`, `podManagementPolicy` for a StatefulSet; `backoffLimit`,
+   * `ttlSecondsAfterFinished` for a Job; `schedule`, `concurrencyPolicy` and `jobTemplate` (without its pod
+   * template) for a CronJob. Passed through unchanged. Default selector: `app: <appName>` (added to the pod's
+   * labels).
+   */
+  workloadSpec?: pulumi.Input<KubernetesObject>;
+  /** The workload's metadata (name, labels, annotations), passed through. Default name: `appName`. */
+  workloadMetadata?: pulumi.Input<KubernetesObject>;
+  /** Namespace of the workload, Secret and ServiceAccount. Default: `workloadMetadata.namespace`, else `default`. */
   namespace?: pulumi.Input<string>;
-  /** App name: the Deployment's name, its `app` label and the `<app>` part of dump keys. Default: the component name. */
+  /** App name: the `<app>` part of dump keys, and the workload's name and `app` label by default. Default: the component name. */
   appName?: pulumi.Input<string>;
-  /** Image of the Java app. */
-  image: pulumi.Input<string>;
+  /** Image of the Java app (shorthand; required unless `podTemplate` is given). */
+  image?: pulumi.Input<string>;
   /** Container entrypoint; the image's by default. The heap dump flags reach the JVM whatever the entrypoint. */
   command?: pulumi.Input<pulumi.Input<string>[]>;
   /** Container arguments. */

@@ -3,7 +3,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { ProvisionedBucketArgs } from './args.ts';
-import { ArgsError } from './pod-spec.ts';
+import { ArgsError } from './errors.ts';
 import { denyInsecureTransportPolicy } from './policies.ts';
 
 export const DEFAULT_RETENTION_DAYS = 30;

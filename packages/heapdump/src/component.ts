@@ -1,18 +1,27 @@
-// HeapDumpEnabledApp: a Java Deployment whose heap dumps reach a bucket. The shell around the pure builders:
-// it creates the bucket, the identity and the Deployment, and reports warnings through Pulumi.
-
-import { DEFAULT_PREFIX } from '@kube-heapdump/contract';
+// HeapDumpEnabledApp: a Java workload whose heap dumps reach a bucket. The shell around the pure builders:
+// it creates the storage (StorageCore), the identity and the workload, and reports warnings through Pulumi.
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import type { WorkloadKindName } from './add-heap-dumps.ts';
+import { checkPodArgs, type PlainAppArgs, renderAppWorkload } from './app-workload.ts';
 import type { HeapDumpEnabledAppArgs } from './args.ts';
-import { provisionBucket } from './bucket.ts';
+import { FieldError } from './errors.ts';
 import { createIdentity } from './identity.ts';
 import { uploaderImage } from './image.ts';
-import { checkEndpoint, normalizePrefix, planResources } from './plan.ts';
-import { ArgsError, renderDeployment, type UploadTarget } from './pod-spec.ts';
-import { uploaderPolicy } from './policies.ts';
+import { PART_OF_LABEL } from './names.ts';
+import { planResources } from './plan.ts';
+import { createStorageCore, isPlain, placeholderTarget } from './storage-core.ts';
+import type { UploadTarget } from './uploader-container.ts';
+import { checkKind, type RenderedWorkload } from './workload.ts';
 
 export const HEAPDUMP_ENABLED_APP_TYPE = 'heapdump:index:HeapDumpEnabledApp';
+
+type Metadata = {
+  name?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  [key: string]: unknown;
+};
 
 /**
  * A Java app on Kubernetes whose heap dumps reach S3-compatible storage: the JVM dumps on OutOfMemoryError
@@ -20,9 +29,11 @@ export const HEAPDUMP_ENABLED_APP_TYPE = 'heapdump:index:HeapDumpEnabledApp';
  * `heapdump list` / `heapdump get`.
  */
 export class HeapDumpEnabledApp extends pulumi.ComponentResource {
-  /** Name of the Deployment. */
+  /** Name of the workload (a Deployment unless `kind` says otherwise). */
   public readonly deploymentName: pulumi.Output<string>;
-  /** Namespace of the Deployment. */
+  /** Name of the workload; the same as `deploymentName`, whatever the kind. */
+  public readonly workloadName: pulumi.Output<string>;
+  /** Namespace of the workload. */
   public readonly namespace: pulumi.Output<string>;
   /** Bucket the dumps are stored in. */
   public readonly bucketName: pulumi.Output<string>;
@@ -40,103 +51,87 @@ export class HeapDumpEnabledApp extends pulumi.ComponentResource {
   constructor(name: string, args: HeapDumpEnabledAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super(HEAPDUMP_ENABLED_APP_TYPE, name, {}, opts);
     const plan = planResources(args);
-    if (isPlain(args)) checkPlainArgs(name, args);
-    const storage = args.storage ?? {};
-    const namespace = pulumi.output(args.namespace ?? 'default');
-    const appName = pulumi.output(args.appName ?? name);
-    const prefix = pulumi.output(storage.prefix ?? DEFAULT_PREFIX).apply(normalizePrefix);
+    const kind = checkKind(args.kind);
+    checkPodArgs(args, kind);
+    if (isPlain(args)) checkPlainArgs(name, args as PlainAppArgs, kind);
+    const storage = createStorageCore(name, plan, args.storage ?? {}, this);
+    const metadata = pulumi.output(args.workloadMetadata ?? {}) as pulumi.Output<Metadata>;
+    const namespace = pulumi.all([pulumi.output(args.namespace), metadata]).apply(([ns, md]) => {
+      if (ns !== undefined && md.namespace !== undefined && ns !== md.namespace) {
+        throw new FieldError(
+          'workloadMetadata.namespace',
+          `"${md.namespace}" differs from namespace "${ns}"; give one`,
+        );
+      }
+      return ns ?? md.namespace ?? 'default';
+    });
+    const appName = pulumi
+      .all([pulumi.output(args.appName), metadata])
+      .apply(([a, md]) => a ?? md.name ?? name);
+    const templateServiceAccount = pulumi
+      .output(args.podTemplate)
+      .apply((t) => (t as { spec?: { serviceAccountName?: string } } | undefined)?.spec?.serviceAccountName);
 
-    let target: pulumi.Output<UploadTarget>;
-    let bucketArn: pulumi.Output<string>;
-    let kmsKeyArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
-    if (plan.storage === 'provision') {
-      const provision = storage.provision ?? {};
-      const bucket = provisionBucket(name, provision, this);
-      bucketArn = bucket.arn;
-      kmsKeyArn = pulumi.output(provision.kmsKeyArn);
-      target = pulumi.all([bucket.name, bucket.region, prefix]).apply(([bucketName, region, p]) => ({
-        bucket: bucketName,
-        prefix: p,
-        region,
-        forcePathStyle: false,
-        checksums: true,
-      }));
-    } else {
-      const existing = pulumi.output(storage.existing);
-      target = pulumi.all([existing, prefix]).apply(([e, p]) => existingTarget(e, p));
-      bucketArn = target.apply((t) => `arn:aws:s3:::${t.bucket}`);
-    }
-
-    const serviceAccountName = pulumi.output(args.serviceAccountName ?? appName);
     const identity = createIdentity({
       name,
       kind: plan.identity,
       args: args.identity ?? {},
       namespace,
-      serviceAccountName,
-      policy: pulumi
-        .all([bucketArn, prefix, kmsKeyArn, target])
-        .apply(([arn, p, kms, t]) =>
-          uploaderPolicy({ bucketArn: arn, prefix: p, kmsKeyArn: kms, region: t.region }),
-        ),
+      serviceAccountName: pulumi
+        .all([pulumi.output(args.serviceAccountName), templateServiceAccount, appName])
+        .apply(([given, inTemplate, app]) => given ?? inTemplate ?? app),
+      policy: storage.policy,
       parent: this,
     });
-
     const podServiceAccount = pulumi
       .all([identity.serviceAccountName, pulumi.output(args.serviceAccountName)])
       .apply(([created, given]) => created ?? given);
-    const uploader = pulumi.output(args.uploader ?? {});
     const rendered = pulumi
-      .all([
-        pulumi.output(args),
-        appName,
-        target,
-        identity.credentials,
-        podServiceAccount,
-        uploader,
-        pulumi.output(args.heapDumps ?? {}),
-      ])
-      .apply(([app, appNameValue, t, credentials, serviceAccount, up, heapDumps]) =>
-        renderDeployment({
-          appName: appNameValue,
-          app,
-          heapDumps,
-          uploader: up,
-          target: t,
-          credentials,
-          serviceAccountName: serviceAccount,
-          defaultUploaderImage: uploaderImage(up.registry),
-        }),
+      .all([pulumi.output(args), appName, storage.target, identity.credentials, podServiceAccount])
+      .apply(([plain, app, target, credentials, serviceAccount]) =>
+        renderAppWorkload(
+          kind,
+          plain as PlainAppArgs,
+          {
+            appName: app,
+            uploader: plain.uploader ?? {},
+            target,
+            credentials,
+            defaultUploaderImage: uploaderImage(plain.uploader?.registry),
+          },
+          serviceAccount,
+        ),
       );
     rendered.apply((r) => {
       for (const warning of r.warnings) pulumi.log.warn(warning, this);
     });
 
-    const deployment = new k8s.apps.v1.Deployment(
-      name,
-      {
-        metadata: {
-          name: appName,
-          namespace,
-          labels: { app: appName, 'app.kubernetes.io/part-of': 'kube-heapdump' },
-        },
-        spec: rendered.apply((r) => r.spec),
-      },
-      { parent: this },
+    const workloadMetadata = pulumi.all([metadata, appName, namespace]).apply(
+      ([md, app, ns]): Metadata => ({
+        ...md,
+        name: md.name ?? app,
+        namespace: ns,
+        labels: { ...(md.labels ?? { app }), ...PART_OF_LABEL },
+      }),
     );
+    const workload = createWorkload(name, kind, workloadMetadata, rendered, this);
 
-    this.deploymentName = deployment.metadata.name;
+    this.deploymentName = workload.metadata.name;
+    this.workloadName = workload.metadata.name;
     this.namespace = namespace;
-    this.bucketName = target.apply((t) => t.bucket);
-    this.keyPrefix = prefix;
+    this.bucketName = storage.target.apply((t) => t.bucket);
+    this.keyPrefix = storage.prefix;
     this.secretName = identity.secretName;
-    this.serviceAccountName = podServiceAccount.apply((sa) => sa ?? 'default');
+    this.serviceAccountName = pulumi
+      .all([podServiceAccount, templateServiceAccount])
+      .apply(([sa, inTemplate]) => sa ?? inTemplate ?? 'default');
     this.dumpVolumeSizeLimit = rendered.apply((r) => r.sizing.sizeLimit);
     this.listCommand = pulumi
-      .all([target, namespace, appName])
+      .all([storage.target, namespace, appName])
       .apply(([t, ns, app]) => listCommand(t, ns, app));
     this.registerOutputs({
       deploymentName: this.deploymentName,
+      workloadName: this.workloadName,
       namespace: this.namespace,
       bucketName: this.bucketName,
       keyPrefix: this.keyPrefix,
@@ -148,53 +143,49 @@ export class HeapDumpEnabledApp extends pulumi.ComponentResource {
   }
 }
 
-/** True when no value in the arguments is an Output or a Promise: everything is known now. */
-function isPlain(value: unknown): boolean {
-  if (pulumi.Output.isInstance(value) || value instanceof Promise) return false;
-  if (Array.isArray(value)) return value.every(isPlain);
-  if (value !== null && typeof value === 'object') return Object.values(value).every(isPlain);
-  return true;
+/** The Kubernetes workload of `kind`, a child of the component. */
+function createWorkload(
+  name: string,
+  kind: WorkloadKindName,
+  metadata: pulumi.Input<Metadata>,
+  rendered: pulumi.Output<RenderedWorkload>,
+  parent: pulumi.Resource,
+): { metadata: pulumi.Output<{ name: string }> } {
+  const opts = { parent };
+  // The rendered spec is the user's spec of this kind plus heap dumps; its shape is the kind's.
+  const spec = rendered.apply((r) => r.spec) as pulumi.Output<never>;
+  const args = { metadata, spec };
+  switch (kind) {
+    case 'Deployment':
+      return new k8s.apps.v1.Deployment(name, args, opts) as { metadata: pulumi.Output<{ name: string }> };
+    case 'StatefulSet':
+      return new k8s.apps.v1.StatefulSet(name, args, opts) as { metadata: pulumi.Output<{ name: string }> };
+    case 'DaemonSet':
+      return new k8s.apps.v1.DaemonSet(name, args, opts) as { metadata: pulumi.Output<{ name: string }> };
+    case 'Job':
+      return new k8s.batch.v1.Job(name, args, opts) as { metadata: pulumi.Output<{ name: string }> };
+    case 'CronJob':
+      return new k8s.batch.v1.CronJob(name, args, opts) as { metadata: pulumi.Output<{ name: string }> };
+  }
 }
 
 /**
  * Arguments known at construction are checked then, so a mistake fails `pulumi preview` at once with the
- * field named (the Deployment's own rendering repeats the checks for values that arrive later).
+ * field named (the workload's own rendering repeats the checks for values that arrive later).
  */
-function checkPlainArgs(name: string, args: HeapDumpEnabledAppArgs): void {
-  const plain = args as pulumi.Unwrap<HeapDumpEnabledAppArgs>;
-  const prefix = normalizePrefix(plain.storage?.prefix ?? DEFAULT_PREFIX);
-  const existing = plain.storage?.existing;
-  renderDeployment({
-    appName: plain.appName ?? name,
-    app: plain,
-    heapDumps: plain.heapDumps ?? {},
-    uploader: plain.uploader ?? {},
-    target: existing
-      ? existingTarget(existing, prefix)
-      : { bucket: 'provisioned', prefix, region: 'provisioned', forcePathStyle: false, checksums: true },
-    credentials: { kind: 'webIdentity' },
-    defaultUploaderImage: uploaderImage(plain.uploader?.registry),
-  });
-}
-
-function existingTarget(
-  e: pulumi.Unwrap<NonNullable<HeapDumpEnabledAppArgs['storage']>['existing']>,
-  prefix: string,
-): UploadTarget {
-  if (e === undefined || !e.bucket) throw new ArgsError('storage.existing.bucket', 'is required');
-  if (e.endpoint !== undefined) checkEndpoint(e.endpoint);
-  const region = e.region ?? (e.endpoint !== undefined ? 'us-east-1' : undefined);
-  if (region === undefined) {
-    throw new ArgsError('storage.existing.region', 'is required for an AWS bucket (no endpoint given)');
-  }
-  return {
-    bucket: e.bucket,
-    prefix,
-    endpoint: e.endpoint,
-    region,
-    forcePathStyle: e.forcePathStyle ?? false,
-    checksums: e.checksums ?? true,
-  };
+function checkPlainArgs(name: string, args: PlainAppArgs, kind: WorkloadKindName): void {
+  renderAppWorkload(
+    kind,
+    args,
+    {
+      appName: args.appName ?? name,
+      uploader: args.uploader ?? {},
+      target: placeholderTarget(args.storage),
+      credentials: { kind: 'webIdentity' },
+      defaultUploaderImage: uploaderImage(args.uploader?.registry),
+    },
+    undefined,
+  );
 }
 
 /** The `heapdump list` a developer runs for this app, with the store settings it needs. */

@@ -1,11 +1,13 @@
-// The uploader's identity: the AWS and Kubernetes resources for each kind, all children of the component.
+// The uploader's identity: the AWS and Kubernetes resources for each kind, in pieces HeapDumpEnabledApp
+// (one namespace, one ServiceAccount) and HeapDumpStorage (one per namespace or ServiceAccount it wraps) share.
 import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { IdentityArgs, IdentityKind } from './args.ts';
-import type { UploaderCredentials } from './pod-spec.ts';
-import { ArgsError, SECRET_KEY_DEFAULTS } from './pod-spec.ts';
+import { ArgsError } from './errors.ts';
+import { PART_OF_LABEL } from './names.ts';
 import { irsaTrustPolicy, type PolicyDocument, podIdentityTrustPolicy } from './policies.ts';
+import { SECRET_KEY_DEFAULTS, type UploaderCredentials } from './uploader-container.ts';
 
 export interface IdentityInputs {
   name: string;
@@ -27,78 +29,151 @@ export interface Identity {
   serviceAccountName: pulumi.Output<string | undefined>;
 }
 
+/** The Secret of `identity.existingSecret`, as the uploader reads it. */
+export function existingSecretCredentials(
+  args: IdentityArgs,
+): pulumi.Output<UploaderCredentials & { kind: 'secret' }> {
+  return pulumi.output(args.existingSecret).apply((s) => {
+    if (!s?.name) throw new ArgsError('identity.existingSecret.name', 'is required');
+    return {
+      kind: 'secret' as const,
+      secretName: s.name,
+      accessKeyIdKey: s.accessKeyIdKey ?? SECRET_KEY_DEFAULTS.accessKeyIdKey,
+      secretAccessKeyKey: s.secretAccessKeyKey ?? SECRET_KEY_DEFAULTS.secretAccessKeyKey,
+    };
+  });
+}
+
+/** An IAM user limited by `policy`, and its access key. */
+export function accessKeyUser(
+  name: string,
+  policy: pulumi.Output<PolicyDocument>,
+  parent: pulumi.Resource,
+): aws.iam.AccessKey {
+  const opts = { parent };
+  const user = new aws.iam.User(
+    `${name}-uploader`,
+    { path: '/kube-heapdump/', tags: { 'kube-heapdump': name } },
+    opts,
+  );
+  new aws.iam.UserPolicy(
+    `${name}-uploader`,
+    { user: user.name, policy: policy.apply((p) => JSON.stringify(p)) },
+    opts,
+  );
+  return new aws.iam.AccessKey(`${name}-uploader`, { user: user.name }, opts);
+}
+
+/** A Secret holding the access key, in one namespace; the credentials that read it. */
+export function accessKeySecret(
+  resourceName: string,
+  namespace: pulumi.Input<string>,
+  key: aws.iam.AccessKey,
+  parent: pulumi.Resource,
+): { secret: k8s.core.v1.Secret; credentials: pulumi.Output<UploaderCredentials> } {
+  const secret = new k8s.core.v1.Secret(
+    resourceName,
+    {
+      metadata: { namespace, labels: { ...PART_OF_LABEL } },
+      type: 'Opaque',
+      stringData: {
+        [SECRET_KEY_DEFAULTS.accessKeyIdKey]: pulumi.secret(key.id),
+        [SECRET_KEY_DEFAULTS.secretAccessKeyKey]: pulumi.secret(key.secret),
+      },
+    },
+    { parent },
+  );
+  return {
+    secret,
+    credentials: secret.metadata.name.apply((secretName) => ({
+      kind: 'secret' as const,
+      secretName,
+      ...SECRET_KEY_DEFAULTS,
+    })),
+  };
+}
+
+/** A role the uploader assumes (IRSA or Pod Identity), allowed `policy`, trusted by `trust`. */
+export function uploaderRole(
+  resourceName: string,
+  tag: string,
+  trust: pulumi.Input<string>,
+  policy: pulumi.Output<PolicyDocument>,
+  parent: pulumi.Resource,
+): aws.iam.Role {
+  const role = new aws.iam.Role(
+    resourceName,
+    { assumeRolePolicy: trust, tags: { 'kube-heapdump': tag } },
+    { parent },
+  );
+  new aws.iam.RolePolicy(
+    resourceName,
+    { role: role.id, policy: policy.apply((p) => JSON.stringify(p)) },
+    { parent },
+  );
+  return role;
+}
+
+/** The IRSA trust policy for exactly one ServiceAccount. */
+export function irsaTrust(
+  args: IdentityArgs,
+  namespace: pulumi.Input<string>,
+  serviceAccount: pulumi.Input<string>,
+): pulumi.Output<string> {
+  return pulumi
+    .all([pulumi.output(args.irsa), namespace, serviceAccount])
+    .apply(([irsa, ns, sa]) =>
+      JSON.stringify(
+        irsaTrustPolicy({ oidcProviderArn: irsa?.oidcProviderArn ?? '', namespace: ns, serviceAccount: sa }),
+      ),
+    );
+}
+
+/** An EKS Pod Identity association of `role` with one ServiceAccount. */
+export function podIdentityAssociation(
+  resourceName: string,
+  args: IdentityArgs,
+  namespace: pulumi.Input<string>,
+  serviceAccount: pulumi.Input<string>,
+  role: aws.iam.Role,
+  parent: pulumi.Resource,
+): aws.eks.PodIdentityAssociation {
+  return new aws.eks.PodIdentityAssociation(
+    resourceName,
+    {
+      clusterName: pulumi.output(args.podIdentity).apply((p) => p?.clusterName ?? ''),
+      namespace,
+      serviceAccount,
+      roleArn: role.arn,
+    },
+    { parent },
+  );
+}
+
+/** HeapDumpEnabledApp's identity: for its one namespace and ServiceAccount. */
 export function createIdentity(inputs: IdentityInputs): Identity {
   const { name, kind, args, parent } = inputs;
-  const opts = { parent };
-  const policyJson = inputs.policy.apply((p) => JSON.stringify(p));
   const none = pulumi.output<string | undefined>(undefined);
 
   if (kind === 'existingSecret') {
-    const secret = pulumi.output(args.existingSecret).apply((s) => {
-      if (!s?.name) throw new ArgsError('identity.existingSecret.name', 'is required');
-      return s;
-    });
+    const credentials = existingSecretCredentials(args);
     return {
-      credentials: secret.apply((s) => ({
-        kind: 'secret' as const,
-        secretName: s.name,
-        accessKeyIdKey: s.accessKeyIdKey ?? SECRET_KEY_DEFAULTS.accessKeyIdKey,
-        secretAccessKeyKey: s.secretAccessKeyKey ?? SECRET_KEY_DEFAULTS.secretAccessKeyKey,
-      })),
-      secretName: secret.apply((s): string | undefined => s.name),
+      credentials,
+      secretName: credentials.apply((c): string | undefined => c.secretName),
       serviceAccountName: none,
     };
   }
-
   if (kind === 'accessKey') {
-    const user = new aws.iam.User(
-      `${name}-uploader`,
-      { path: '/kube-heapdump/', tags: { 'kube-heapdump': name } },
-      opts,
-    );
-    new aws.iam.UserPolicy(`${name}-uploader`, { user: user.name, policy: policyJson }, opts);
-    const key = new aws.iam.AccessKey(`${name}-uploader`, { user: user.name }, opts);
-    const secret = new k8s.core.v1.Secret(
-      `${name}-uploader`,
-      {
-        metadata: { namespace: inputs.namespace, labels: { 'app.kubernetes.io/part-of': 'kube-heapdump' } },
-        type: 'Opaque',
-        stringData: {
-          [SECRET_KEY_DEFAULTS.accessKeyIdKey]: pulumi.secret(key.id),
-          [SECRET_KEY_DEFAULTS.secretAccessKeyKey]: pulumi.secret(key.secret),
-        },
-      },
-      opts,
-    );
-    const secretName = secret.metadata.name;
-    return {
-      credentials: secretName.apply((secretName) => ({
-        kind: 'secret' as const,
-        secretName,
-        ...SECRET_KEY_DEFAULTS,
-      })),
-      secretName,
-      serviceAccountName: none,
-    };
+    const key = accessKeyUser(name, inputs.policy, parent);
+    const { secret, credentials } = accessKeySecret(`${name}-uploader`, inputs.namespace, key, parent);
+    return { credentials, secretName: secret.metadata.name, serviceAccountName: none };
   }
-
   // irsa or podIdentity: a role for exactly this ServiceAccount.
-  const assumeRolePolicy =
+  const trust =
     kind === 'irsa'
-      ? pulumi
-          .all([pulumi.output(args.irsa), inputs.namespace, inputs.serviceAccountName])
-          .apply(([irsa, namespace, serviceAccount]) =>
-            JSON.stringify(
-              irsaTrustPolicy({ oidcProviderArn: irsa?.oidcProviderArn ?? '', namespace, serviceAccount }),
-            ),
-          )
+      ? irsaTrust(args, inputs.namespace, inputs.serviceAccountName)
       : JSON.stringify(podIdentityTrustPolicy());
-  const role = new aws.iam.Role(
-    `${name}-uploader`,
-    { assumeRolePolicy, tags: { 'kube-heapdump': name } },
-    opts,
-  );
-  new aws.iam.RolePolicy(`${name}-uploader`, { role: role.id, policy: policyJson }, opts);
+  const role = uploaderRole(`${name}-uploader`, name, trust, inputs.policy, parent);
   const serviceAccount = new k8s.core.v1.ServiceAccount(
     `${name}-uploader`,
     {
@@ -108,18 +183,16 @@ export function createIdentity(inputs: IdentityInputs): Identity {
         ...(kind === 'irsa' ? { annotations: { 'eks.amazonaws.com/role-arn': role.arn } } : {}),
       },
     },
-    opts,
+    { parent },
   );
   if (kind === 'podIdentity') {
-    new aws.eks.PodIdentityAssociation(
+    podIdentityAssociation(
       `${name}-uploader`,
-      {
-        clusterName: pulumi.output(args.podIdentity).apply((p) => p?.clusterName ?? ''),
-        namespace: inputs.namespace,
-        serviceAccount: serviceAccount.metadata.name,
-        roleArn: role.arn,
-      },
-      opts,
+      args,
+      inputs.namespace,
+      serviceAccount.metadata.name,
+      role,
+      parent,
     );
   }
   return {

@@ -6,7 +6,7 @@ import {
   InvalidValue,
 } from '@kube-heapdump/contract';
 import type { HeapDumpEnabledAppArgs, IdentityKind } from './args.ts';
-import { ArgsError } from './pod-spec.ts';
+import { ArgsError } from './errors.ts';
 
 export interface Plan {
   storage: 'provision' | 'existing';

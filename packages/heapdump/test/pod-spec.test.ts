@@ -4,8 +4,8 @@ import { describe, test } from 'node:test';
 import { parseUploaderEnv, UPLOADER_DEFAULTS } from '@kube-heapdump/contract';
 import { type EnvVarSpec, resolveEnv } from '../../../test/support/pod-env.ts';
 import { ArgsError, type PodInputs, type RenderedDeployment, renderDeployment } from '../src/index.ts';
-import { ANALYSIS_MBPS } from '../src/pod-spec.ts';
 import { splitOptions } from '../src/sizes.ts';
+import { ANALYSIS_MBPS } from '../src/sizing.ts';
 
 const Gi = 2 ** 30;
 

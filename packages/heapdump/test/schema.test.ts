@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ComponentProvider } from '@pulumi/pulumi/provider/experimental/index.js';
-import { HeapDumpEnabledApp } from '../src/index.ts';
+import { ComponentProvider, getPulumiComponents } from '@pulumi/pulumi/provider/experimental/index.js';
+import * as heapdump from '../src/index.ts';
+import { HeapDumpEnabledApp, HeapDumpStorage } from '../src/index.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -33,8 +34,10 @@ test('the analyzer turns the component into a schema other languages can use', a
   const provider = new ComponentProvider({
     name: 'heapdump',
     dirname: packageDir,
-    components: [HeapDumpEnabledApp],
+    // What `pulumi package add` hosts: every component the package exports.
+    components: getPulumiComponents(heapdump),
   });
+  assert.deepEqual(getPulumiComponents(heapdump).sort(), [HeapDumpEnabledApp, HeapDumpStorage].sort());
   const schema = JSON.parse(await provider.getSchema()) as Schema;
   assert.equal(schema.name, 'heapdump');
   const app = schema.resources['heapdump:index:HeapDumpEnabledApp'];
@@ -50,13 +53,31 @@ test('the analyzer turns the component into a schema other languages can use', a
     'storage',
     'identity',
     'uploader',
+    'kind',
+    'podTemplate',
+    'workloadSpec',
+    'workloadMetadata',
   ]) {
     assert.ok(app.inputProperties[input], `input ${input}`);
     assert.ok(app.inputProperties[input]?.description, `input ${input} is documented`);
   }
-  assert.deepEqual(app.requiredInputs, ['image']);
+  // image is the shorthand's; a pod template replaces it, so nothing is required in the schema.
+  assert.deepEqual(app.requiredInputs ?? [], []);
+  // Other languages get the pod template, workload spec and metadata untyped (a map of Any).
+  for (const untyped of ['podTemplate', 'workloadSpec', 'workloadMetadata']) {
+    assert.deepEqual(
+      (app.inputProperties[untyped] as { additionalProperties?: unknown }).additionalProperties,
+      { $ref: 'pulumi.json#/Any' },
+      untyped,
+    );
+  }
+  assert.deepEqual(
+    schema.types['heapdump:index:WorkloadKind']?.enum?.map((m) => m.value),
+    ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'],
+  );
   for (const output of [
     'deploymentName',
+    'workloadName',
     'namespace',
     'bucketName',
     'keyPrefix',
@@ -72,4 +93,8 @@ test('the analyzer turns the component into a schema other languages can use', a
     ['accessKey', 'irsa', 'podIdentity', 'existingSecret'],
   );
   assert.ok(schema.types['heapdump:index:ExistingBucketArgs']?.properties?.endpoint);
+  // HeapDumpStorage is a component too (its transform and podOptions are TypeScript's alone).
+  const storage = schema.resources['heapdump:index:HeapDumpStorage'];
+  assert.ok(storage?.inputProperties.storage && storage.inputProperties.identity);
+  assert.ok(storage.properties.bucketName);
 });

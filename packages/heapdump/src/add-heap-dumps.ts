@@ -1,0 +1,256 @@
+// The pure core: heap dumps added to a plain core/v1 PodSpec. Adds the dump volume, its mount in the target
+// Java containers, JAVA_TOOL_OPTIONS appended to what they have, the uploader sidecar, the identity's pod
+// annotations and the grace period; every other field is returned as given. Refuses, naming the field and
+// the fix, what would lose dumps or collide with the additions.
+import type * as pulumi from '@pulumi/pulumi';
+import type { HeapDumpsArgs } from './args.ts';
+import { FieldError } from './errors.ts';
+import { checkJvmCommandLine, heapDumpJvmFlags, mountPathOf, withJavaToolOptions } from './jvm.ts';
+import type { Container, PodSpec, PodTemplateSpec, Probe } from './k8s-types.ts';
+import { DUMP_VOLUME, SKIP_CONTAINERS_ANNOTATION, UPLOADER_CONTAINER } from './names.ts';
+import { formatMi } from './sizes.ts';
+import { computeSizing, DUMP_WRITE_MBPS, type JvmContainer, type Sizing } from './sizing.ts';
+import {
+  AWS_TOKEN_VOLUME,
+  awsTokenVolume,
+  checkUploader,
+  type UploaderSettings,
+  uploaderContainer,
+  uploaderSecurityContext,
+} from './uploader-container.ts';
+
+/** Workload kinds a pod template can come from. */
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] as const;
+export type WorkloadKindName = (typeof WORKLOAD_KINDS)[number];
+
+export interface HeapDumpOptions extends UploaderSettings {
+  heapDumps: pulumi.Unwrap<HeapDumpsArgs>;
+  /** The kind of workload the pod belongs to: Jobs and CronJobs need the native sidecar. Default Deployment. */
+  kind?: WorkloadKindName | undefined;
+  /** Path of the pod spec in the user's arguments, ending in `.` (`podTemplate.spec.`); default none. */
+  field?: string | undefined;
+  /** Path of the template's pod spec, for addHeapDumpsToTemplate; default `<field>spec.`. */
+  specField?: string | undefined;
+  /** Path of one container in the user's arguments; default `<field>containers[<i>].`. */
+  containerField?: ((index: number) => string) | undefined;
+}
+
+export interface HeapDumpsAdded {
+  spec: PodSpec;
+  /** Pod annotations the identity needs (to merge into the template's metadata). */
+  annotations: Record<string, string>;
+  sizing: Sizing;
+  warnings: string[];
+}
+
+/** `podSpec` with heap dumps; see addHeapDumpsToPodSpec for the annotations, sizing and warnings. */
+export function addHeapDumps(podSpec: PodSpec, options: HeapDumpOptions): PodSpec {
+  return addHeapDumpsToPodSpec(podSpec, options).spec;
+}
+
+/** A pod template with heap dumps: the spec as addHeapDumps makes it, the identity's annotations merged in. */
+export function addHeapDumpsToTemplate(
+  template: PodTemplateSpec,
+  options: HeapDumpOptions,
+): { template: PodTemplateSpec } & Omit<HeapDumpsAdded, 'spec'> {
+  const field = options.field ?? '';
+  if (!template.spec) throw new FieldError(`${field}spec`, 'is required: the pod template has no spec');
+  const added = addHeapDumpsToPodSpec(template.spec, {
+    ...options,
+    field: options.specField ?? `${field}spec.`,
+  });
+  const metadata = { ...(template.metadata ?? {}) };
+  if (Object.keys(added.annotations).length > 0) {
+    metadata.annotations = { ...(metadata.annotations ?? {}), ...added.annotations };
+  }
+  const { spec: _spec, ...rest } = added;
+  return {
+    template: { ...template, ...(Object.keys(metadata).length > 0 ? { metadata } : {}), spec: added.spec },
+    ...rest,
+  };
+}
+
+/** The Java containers heap dumps are for: `heapDumps.containers`, or the only container. */
+function targetIndexes(spec: PodSpec, wanted: readonly string[] | undefined, field: string): number[] {
+  const names = spec.containers.map((c) => c.name);
+  if (wanted === undefined || wanted.length === 0) {
+    if (names.length === 1) return [0];
+    throw new FieldError(
+      'heapDumps.containers',
+      `${field || 'the pod '}has ${names.length} containers (${names.join(', ')}) and none is named: list the Java ` +
+        'container(s) that should write heap dumps',
+    );
+  }
+  return wanted.map((name) => {
+    const i = names.indexOf(name);
+    if (i < 0) {
+      throw new FieldError(
+        'heapDumps.containers',
+        `"${name}" is not a container of ${field || 'the pod'}; its containers are ${names.join(', ')}`,
+      );
+    }
+    return i;
+  });
+}
+
+/** Refuses user objects that collide with ours or would keep dumps from the volume. */
+function checkConflicts(
+  spec: PodSpec,
+  targets: readonly JvmContainer[],
+  mountPath: string,
+  field: string,
+): void {
+  for (const [key, list] of [
+    ['containers', spec.containers],
+    ['initContainers', spec.initContainers ?? []],
+  ] as const) {
+    for (const [i, c] of list.entries()) {
+      if (c.name === UPLOADER_CONTAINER) {
+        throw new FieldError(
+          `${field}${key}[${i}].name`,
+          `"${UPLOADER_CONTAINER}" is the uploader's name; rename your container`,
+        );
+      }
+    }
+  }
+  for (const [i, v] of (spec.volumes ?? []).entries()) {
+    if (v.name === DUMP_VOLUME || v.name === AWS_TOKEN_VOLUME) {
+      throw new FieldError(
+        `${field}volumes[${i}].name`,
+        `"${v.name}" is the name of a volume heap dumps add; rename your volume`,
+      );
+    }
+  }
+  const under = (path: string) =>
+    path === mountPath || path.startsWith(`${mountPath}/`) || mountPath.startsWith(`${path}/`);
+  for (const { container, field: cf } of targets) {
+    for (const [j, m] of (container.volumeMounts ?? []).entries()) {
+      if (!under(m.mountPath.replace(/\/+$/, ''))) continue;
+      const volume = spec.volumes?.find((v) => v.name === m.name);
+      if (volume?.emptyDir?.medium === 'Memory') {
+        throw new FieldError(
+          `${cf}volumeMounts[${j}]`,
+          `${m.name} is an emptyDir with medium: Memory at the dump path ${mountPath}: a dump there counts ` +
+            'against the memory limit and the pod is killed before it is stored; remove the mount or set ' +
+            'heapDumps.mountPath elsewhere',
+        );
+      }
+      throw new FieldError(
+        `${cf}volumeMounts[${j}]`,
+        `${m.name} is mounted at ${m.mountPath}, over the dump path ${mountPath}; remove the mount or set ` +
+          'heapDumps.mountPath elsewhere',
+      );
+    }
+  }
+}
+
+/** Warns when the liveness probe gives up sooner than a full dump takes: the kubelet would kill the JVM mid-dump. */
+function checkLiveness(p: Probe | undefined, field: string, sizing: Sizing, warnings: string[]): void {
+  if (p === undefined) return;
+  const window = (p.failureThreshold ?? 3) * (p.periodSeconds ?? 10);
+  if (window < sizing.expectedDumpSeconds) {
+    warnings.push(
+      `${field}livenessProbe: failureThreshold x periodSeconds = ${window} s, but writing a ${formatMi(sizing.maxDumpBytes)} ` +
+        `dump takes about ${sizing.expectedDumpSeconds} s (at ${DUMP_WRITE_MBPS} MB/s) while the JVM answers ` +
+        `nothing: the kubelet would kill it mid-dump and no dump survives. Allow at least ${sizing.expectedDumpSeconds} s`,
+    );
+  }
+}
+
+/** The UID and GID the target JVMs run as, when all of them declare the same. */
+function jvmIds(
+  spec: PodSpec,
+  targets: readonly JvmContainer[],
+): { uid: number | undefined; gid: number | undefined } {
+  const uids = new Set(
+    targets.map((t) => t.container.securityContext?.runAsUser ?? spec.securityContext?.runAsUser),
+  );
+  const gids = new Set(
+    targets.map((t) => t.container.securityContext?.runAsGroup ?? spec.securityContext?.runAsGroup),
+  );
+  const [uid] = uids;
+  const [gid] = gids;
+  return {
+    uid: uids.size === 1 ? uid : undefined,
+    gid: uids.size === 1 && gids.size === 1 ? gid : undefined,
+  };
+}
+
+/** `podSpec` with heap dumps, the pod annotations the identity needs, the sizing and the warnings. */
+export function addHeapDumpsToPodSpec(podSpec: PodSpec, options: HeapDumpOptions): HeapDumpsAdded {
+  const field = options.field ?? '';
+  const containerField = options.containerField ?? ((i: number) => `${field}containers[${i}].`);
+  const warnings: string[] = [];
+  if (!Array.isArray(podSpec.containers) || podSpec.containers.length === 0) {
+    throw new FieldError(`${field}containers`, 'the pod has no containers');
+  }
+  const sidecar = checkUploader(options.uploader);
+  const kind = options.kind ?? 'Deployment';
+  if (sidecar === 'classic' && (kind === 'Job' || kind === 'CronJob')) {
+    throw new FieldError(
+      'uploader.sidecar',
+      `a classic sidecar never exits, so a ${kind}'s pod would never complete; use the native sidecar ` +
+        '(Kubernetes 1.29+), which the kubelet stops once the JVM has exited',
+    );
+  }
+  const mountPath = mountPathOf(options.heapDumps);
+  const flags = heapDumpJvmFlags(options.heapDumps);
+  const indexes = targetIndexes(podSpec, options.heapDumps.containers, field);
+  const targets: JvmContainer[] = indexes.map((i) => ({
+    container: podSpec.containers[i] as Container,
+    field: containerField(i),
+  }));
+  checkConflicts(podSpec, targets, mountPath, field);
+  for (const t of targets) checkJvmCommandLine(t.container, t.field);
+
+  const sizing = computeSizing(
+    targets,
+    podSpec.terminationGracePeriodSeconds,
+    options.heapDumps,
+    options.uploader,
+    warnings,
+    `${field}terminationGracePeriodSeconds`,
+  );
+  for (const t of targets) checkLiveness(t.container.livenessProbe, t.field, sizing, warnings);
+
+  const mount = { name: DUMP_VOLUME, mountPath };
+  const containers = podSpec.containers.map((c, i) =>
+    indexes.includes(i)
+      ? {
+          ...c,
+          env: withJavaToolOptions(c.env ?? [], flags, `${containerField(i)}env`),
+          volumeMounts: [...(c.volumeMounts ?? []), mount],
+        }
+      : c,
+  );
+  const uploader = uploaderContainer(
+    options,
+    mountPath,
+    sizing.terminationGracePeriodSeconds,
+    uploaderSecurityContext(jvmIds(podSpec, targets), warnings),
+  );
+  const spec: PodSpec = {
+    ...podSpec,
+    containers: sidecar === 'classic' ? [...containers, uploader] : containers,
+    volumes: [
+      ...(podSpec.volumes ?? []),
+      { name: DUMP_VOLUME, emptyDir: { sizeLimit: sizing.sizeLimit } },
+      ...(options.credentials.kind === 'webIdentity' && options.credentials.roleArn !== undefined
+        ? [awsTokenVolume()]
+        : []),
+    ],
+    terminationGracePeriodSeconds: sizing.terminationGracePeriodSeconds,
+  };
+  // The native sidecar goes first among init containers: it is up before the user's init containers run.
+  if (sidecar === 'native')
+    spec.initContainers = [{ ...uploader, restartPolicy: 'Always' }, ...(podSpec.initContainers ?? [])];
+
+  const annotations: Record<string, string> = {};
+  if (options.credentials.kind === 'webIdentity') {
+    // The EKS identity webhook injects credentials into every container unless told otherwise (a pod
+    // annotation, not a ServiceAccount one): only the uploader gets them.
+    const others = [...(podSpec.initContainers ?? []), ...podSpec.containers].map((c) => c.name);
+    annotations[SKIP_CONTAINERS_ANNOTATION] = others.join(',');
+  }
+  return { spec, annotations, sizing, warnings };
+}

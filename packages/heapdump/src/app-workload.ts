@@ -1,0 +1,88 @@
+// HeapDumpEnabledApp's workload from its plain arguments: the user's pod template, or the pod the shorthand
+// arguments describe, inside the workload spec of its kind. Pure.
+import type * as pulumi from '@pulumi/pulumi';
+import type { WorkloadKindName } from './add-heap-dumps.ts';
+import type { HeapDumpEnabledAppArgs } from './args.ts';
+import { FieldError } from './errors.ts';
+import type { PodTemplateSpec } from './k8s-types.ts';
+import type { UploaderSettings } from './uploader-container.ts';
+import { checkReplicas, type RenderedWorkload, renderWorkload, shorthandTemplate } from './workload.ts';
+
+export type PlainAppArgs = pulumi.Unwrap<HeapDumpEnabledAppArgs>;
+
+/** The shorthand arguments that describe the pod: a pod template replaces them all. */
+export const SHORTHAND_POD_FIELDS = [
+  'image',
+  'command',
+  'args',
+  'env',
+  'ports',
+  'resources',
+  'livenessProbe',
+  'readinessProbe',
+  'startupProbe',
+  'securityContext',
+  'podSecurityContext',
+  'containerName',
+  'imagePullSecrets',
+  'labels',
+  'podAnnotations',
+  'terminationGracePeriodSeconds',
+] as const;
+
+/** Refuses a shorthand pod argument beside a pod template, and replicas on kinds that have none. */
+export function checkPodArgs(
+  args: Pick<HeapDumpEnabledAppArgs, 'podTemplate' | 'replicas' | (typeof SHORTHAND_POD_FIELDS)[number]>,
+  kind: WorkloadKindName,
+): void {
+  if (args.podTemplate !== undefined) {
+    for (const key of SHORTHAND_POD_FIELDS) {
+      if (args[key] !== undefined) {
+        throw new FieldError(
+          key,
+          `is a shorthand for the pod; with podTemplate, give it in the pod template instead`,
+        );
+      }
+    }
+  } else if (args.image === undefined) {
+    throw new FieldError('image', 'is required: the Java app image (or give podTemplate)');
+  }
+  if (args.replicas !== undefined && kind !== 'Deployment' && kind !== 'StatefulSet') {
+    throw new FieldError('replicas', `a ${kind} has no replicas`);
+  }
+}
+
+/** The workload spec of the app, with heap dumps. */
+export function renderAppWorkload(
+  kind: WorkloadKindName,
+  args: PlainAppArgs,
+  settings: UploaderSettings,
+  serviceAccountName: string | undefined,
+): RenderedWorkload {
+  checkReplicas(args.replicas);
+  const heapDumps = args.heapDumps ?? {};
+  const given = (args.workloadSpec ?? {}) as Record<string, unknown>;
+  const replicas = args.replicas !== undefined ? { replicas: args.replicas } : {};
+  if (args.podTemplate !== undefined) {
+    return renderWorkload({
+      ...settings,
+      kind,
+      heapDumps,
+      podTemplate: args.podTemplate as PodTemplateSpec,
+      workloadSpec: { ...replicas, ...given },
+      field: 'podTemplate.',
+      serviceAccountName,
+    });
+  }
+  const defaultReplicas = kind === 'Deployment' || kind === 'StatefulSet' ? { replicas: 1 } : {};
+  return renderWorkload({
+    ...settings,
+    kind,
+    heapDumps,
+    podTemplate: shorthandTemplate(args, kind, serviceAccountName),
+    workloadSpec: { ...defaultReplicas, ...replicas, ...given },
+    field: '',
+    specField: '',
+    containerField: () => '',
+  });
+}

@@ -1,0 +1,121 @@
+// The JVM side of heap dumps: the flags we add, how they reach the JVM (JAVA_TOOL_OPTIONS appended to
+// whatever the container has), and the command-line words that would undo them. Pure.
+
+import type * as pulumi from '@pulumi/pulumi';
+import type { HeapDumpsArgs } from './args.ts';
+import { FieldError } from './errors.ts';
+import type { Container, EnvVar } from './k8s-types.ts';
+import { DEFAULT_MOUNT_PATH, USER_JAVA_TOOL_OPTIONS } from './names.ts';
+import { splitOptions } from './sizes.ts';
+
+type HeapDumps = pulumi.Unwrap<HeapDumpsArgs>;
+
+/** The dump directory (`heapDumps.mountPath`), checked. */
+export function mountPathOf(heapDumps: HeapDumps): string {
+  const path = heapDumps.mountPath ?? DEFAULT_MOUNT_PATH;
+  if (!path.startsWith('/') || /\s/.test(path)) {
+    throw new FieldError('heapDumps.mountPath', `"${path}" must be an absolute path without spaces`);
+  }
+  return path;
+}
+
+/** The flags the component adds to JAVA_TOOL_OPTIONS. */
+export function heapDumpJvmFlags(heapDumps: HeapDumps): string[] {
+  const flags = ['-XX:+HeapDumpOnOutOfMemoryError', `-XX:HeapDumpPath=${mountPathOf(heapDumps)}`];
+  const onOom = heapDumps.onOutOfMemory ?? 'exit';
+  if (onOom !== 'exit' && onOom !== 'keepRunning') {
+    throw new FieldError('heapDumps.onOutOfMemory', `"${onOom}" is not exit or keepRunning`);
+  }
+  if (onOom === 'exit') flags.push('-XX:+ExitOnOutOfMemoryError');
+  flags.push(...(heapDumps.extraJvmFlags ?? []));
+  return flags;
+}
+
+/**
+ * The env with JAVA_TOOL_OPTIONS appended to. A literal value (which may hold `$(VAR)` references, the
+ * kubelet expands them) is extended in place; a value from a Secret, ConfigMap or field moves to
+ * HEAPDUMP_APP_JAVA_TOOL_OPTIONS and is referenced as `$(HEAPDUMP_APP_JAVA_TOOL_OPTIONS)`, so it is kept too.
+ * Every other variable is returned as given, in its place.
+ */
+export function withJavaToolOptions(
+  env: readonly EnvVar[],
+  flags: readonly string[],
+  field: string,
+): EnvVar[] {
+  const ours = flags.join(' ');
+  const out: EnvVar[] = [];
+  let found = false;
+  for (const [i, e] of env.entries()) {
+    if (e.name === USER_JAVA_TOOL_OPTIONS) {
+      throw new FieldError(`${field}[${i}]`, `${USER_JAVA_TOOL_OPTIONS} is the component's; rename it`);
+    }
+    if (e.name !== 'JAVA_TOOL_OPTIONS') {
+      out.push(e);
+      continue;
+    }
+    if (found) throw new FieldError(`${field}[${i}]`, 'JAVA_TOOL_OPTIONS is given twice');
+    found = true;
+    if (e.valueFrom === undefined) {
+      out.push({ ...e, value: [e.value, ours].filter((v) => v).join(' ') });
+    } else {
+      out.push({ ...e, name: USER_JAVA_TOOL_OPTIONS });
+      out.push({ name: 'JAVA_TOOL_OPTIONS', value: `$(${USER_JAVA_TOOL_OPTIONS}) ${ours}` });
+    }
+  }
+  if (!found) out.push({ name: 'JAVA_TOOL_OPTIONS', value: ours });
+  return out;
+}
+
+/** A JVM option that moves the dump elsewhere or turns it off. */
+function undoesDumps(word: string): boolean {
+  return word.startsWith('-XX:HeapDumpPath=') || word === '-XX:-HeapDumpOnOutOfMemoryError';
+}
+
+/**
+ * The command line and JDK_JAVA_OPTIONS (read after JAVA_TOOL_OPTIONS) win over our flags: refuse words
+ * there that would move or disable the dump. `field` is the container's path (`podTemplate.spec.containers[0]`).
+ */
+export function checkJvmCommandLine(container: Container, field: string): void {
+  for (const key of ['command', 'args'] as const) {
+    for (const word of container[key] ?? []) {
+      if (undoesDumps(word)) {
+        throw new FieldError(
+          `${field}${key}`,
+          `"${word}" overrides the component's heap dump flags (the command line wins over JAVA_TOOL_OPTIONS); remove it`,
+        );
+      }
+    }
+  }
+  for (const [i, e] of (container.env ?? []).entries()) {
+    if (e.name !== 'JDK_JAVA_OPTIONS') continue;
+    const word = splitOptions(e.value ?? '').find(undoesDumps);
+    if (word !== undefined) {
+      throw new FieldError(
+        `${field}env[${i}]`,
+        `"${word}" in JDK_JAVA_OPTIONS overrides the component's heap dump flags (the launcher reads it after JAVA_TOOL_OPTIONS); remove it`,
+      );
+    }
+  }
+}
+
+/**
+ * Option words in the order the JVM reads them, from what the spec shows: literal JAVA_TOOL_OPTIONS and
+ * JDK_JAVA_OPTIONS (their `$(VAR)` references to earlier literal variables expanded, as the kubelet does),
+ * then command and args. Values from Secrets or ConfigMaps are not known here.
+ */
+export function jvmOptionWords(container: Container): string[] {
+  const literal = new Map<string, string>();
+  for (const e of container.env ?? []) {
+    if (e.valueFrom !== undefined || e.value === undefined) continue;
+    literal.set(
+      e.name,
+      e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string) => literal.get(name) ?? m),
+    );
+  }
+  return [
+    ...splitOptions(literal.get('JAVA_TOOL_OPTIONS') ?? ''),
+    ...splitOptions(literal.get('JDK_JAVA_OPTIONS') ?? ''),
+    ...(container.command ?? []),
+    ...(container.args ?? []),
+  ];
+}

@@ -1,0 +1,125 @@
+// Which resources a HeapDumpStorage transform wraps, and the wrapping itself on plain workload objects (what
+// a Helm chart, a YAML file or another component registers). Pure.
+import type * as pulumi from '@pulumi/pulumi';
+import { addHeapDumpsToTemplate, type HeapDumpOptions, type WorkloadKindName } from './add-heap-dumps.ts';
+import type { HeapDumpsArgs } from './args.ts';
+import { FieldError } from './errors.ts';
+import type { PodTemplateSpec } from './k8s-types.ts';
+import type { Sizing } from './sizing.ts';
+
+/** Pulumi type tokens of the workloads a transform can wrap. */
+export const WORKLOAD_TYPES: Readonly<Record<string, WorkloadKindName>> = {
+  'kubernetes:apps/v1:Deployment': 'Deployment',
+  'kubernetes:apps/v1:StatefulSet': 'StatefulSet',
+  'kubernetes:apps/v1:DaemonSet': 'DaemonSet',
+  'kubernetes:batch/v1:Job': 'Job',
+  'kubernetes:batch/v1:CronJob': 'CronJob',
+};
+
+/** Which workloads to wrap; every criterion given must hold. */
+export interface WorkloadSelector {
+  /** Kinds to wrap. Default: all five. */
+  kinds?: WorkloadKindName[];
+  /** Workload names (`metadata.name`, or the resource name when the object has none). Default: any. */
+  names?: string[];
+  /** Namespaces. Default: any. */
+  namespaces?: string[];
+  /**
+   * Java container names: a workload matches when its pod has one of them, and those get heap dumps.
+   * Default: any workload, its only container (several containers and none named is an error).
+   */
+  containers?: string[];
+}
+
+/** A workload object as it is registered: apiVersion, kind, metadata, spec. */
+export interface WorkloadObject {
+  metadata?: { name?: string; namespace?: string; [key: string]: unknown };
+  spec?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** The pod template of a workload spec, and where it is. */
+function templateOf(
+  kind: WorkloadKindName,
+  spec: Record<string, unknown> | undefined,
+): PodTemplateSpec | undefined {
+  if (kind === 'CronJob') {
+    const job = spec?.jobTemplate as { spec?: { template?: PodTemplateSpec } } | undefined;
+    return job?.spec?.template;
+  }
+  return spec?.template as PodTemplateSpec | undefined;
+}
+
+function templatePath(kind: WorkloadKindName): string {
+  return kind === 'CronJob' ? 'spec.jobTemplate.spec.template.' : 'spec.template.';
+}
+
+export interface WorkloadTarget {
+  kind: WorkloadKindName;
+  name: string;
+  namespace: string;
+  serviceAccountName: string;
+  /** The Java containers to give heap dumps (`heapDumps.containers`), or undefined for the only one. */
+  containers: string[] | undefined;
+}
+
+/** The workload this resource is, when the selector picks it; undefined when it is not to be wrapped. */
+export function selectWorkload(
+  type: string,
+  resourceName: string,
+  object: WorkloadObject,
+  selector: WorkloadSelector,
+): WorkloadTarget | undefined {
+  const kind = WORKLOAD_TYPES[type];
+  if (kind === undefined) return undefined;
+  if (selector.kinds && !selector.kinds.includes(kind)) return undefined;
+  const name = object.metadata?.name ?? resourceName;
+  if (selector.names && !selector.names.includes(name)) return undefined;
+  const namespace = object.metadata?.namespace ?? 'default';
+  if (selector.namespaces && !selector.namespaces.includes(namespace)) return undefined;
+  const where = `${kind} ${namespace}/${name}`;
+  if (typeof name !== 'string' || typeof namespace !== 'string') {
+    throw new FieldError(
+      where,
+      'metadata.name and metadata.namespace must be known when the workload is created',
+    );
+  }
+  const template = templateOf(kind, object.spec);
+  if (template?.spec === undefined) {
+    throw new FieldError(
+      `${where} ${templatePath(kind)}spec`,
+      'matches the selector but has no pod spec to add heap dumps to',
+    );
+  }
+  let containers: string[] | undefined;
+  if (selector.containers) {
+    containers = template.spec.containers.map((c) => c.name).filter((n) => selector.containers?.includes(n));
+    if (containers.length === 0) return undefined;
+  }
+  const serviceAccountName = template.spec.serviceAccountName ?? template.spec.serviceAccount ?? 'default';
+  return { kind, name, namespace, serviceAccountName, containers };
+}
+
+/** The workload spec with heap dumps in its pod template; errors name the workload and the field. */
+export function wrapWorkloadSpec(
+  target: WorkloadTarget,
+  spec: Record<string, unknown>,
+  options: Omit<HeapDumpOptions, 'kind' | 'field'> & { heapDumps: pulumi.Unwrap<HeapDumpsArgs> },
+): { spec: Record<string, unknown>; sizing: Sizing; warnings: string[] } {
+  const template = templateOf(target.kind, spec) as PodTemplateSpec;
+  const heapDumps = target.containers
+    ? { ...options.heapDumps, containers: target.containers }
+    : options.heapDumps;
+  const where = `${target.kind} ${target.namespace}/${target.name} ${templatePath(target.kind)}`;
+  const added = addHeapDumpsToTemplate(template, { ...options, heapDumps, kind: target.kind, field: where });
+  const warnings = added.warnings.map((w) => `${target.kind} ${target.namespace}/${target.name}: ${w}`);
+  if (target.kind === 'CronJob') {
+    const job = spec.jobTemplate as { spec: Record<string, unknown> };
+    return {
+      spec: { ...spec, jobTemplate: { ...job, spec: { ...job.spec, template: added.template } } },
+      sizing: added.sizing,
+      warnings,
+    };
+  }
+  return { spec: { ...spec, template: added.template }, sizing: added.sizing, warnings };
+}
