@@ -9,7 +9,7 @@ import { findText, fixtureSecrets, HeldJvm } from '../../../test/support/java.ts
 import { HprofParser } from '../src/parser.ts';
 import { HprofRedactor, type Redaction } from '../src/redact.ts';
 import { summarize } from '../src/summary.ts';
-import { sampleDump } from './synthetic.ts';
+import { HprofWriter, sampleDump } from './synthetic.ts';
 
 const SEED = '7f3a9c21';
 const secrets = fixtureSecrets(SEED);
@@ -88,6 +88,73 @@ describe('redaction of a real dump', () => {
         assert.ok(redacted(part, mode, chunk).equals(whole.subarray(0, part.length)), `${mode} by ${chunk}`);
       }
     }
+  });
+});
+
+describe('redaction of hand-made records', () => {
+  // 8-byte ids. String: value (ref), hash (int), coder (byte), hashIsZero (boolean): 14 field bytes.
+  // Sub extends Base: Sub's flag (boolean), then Base's count (int) and ref: 13 field bytes, class first.
+  const w = new HprofWriter(8);
+  const names = ['java/lang/String', 'value', 'hash', 'coder', 'hashIsZero', 'flag', 'count', 'ref'];
+  names.forEach((n, i) => w.utf8(i + 1, n));
+  w.loadClass(1, 200, 1);
+  const stringClass = w.classDump(
+    200,
+    0,
+    [
+      { nameId: 2, type: 2 },
+      { nameId: 3, type: 10 },
+      { nameId: 4, type: 8 },
+      { nameId: 5, type: 4 },
+    ],
+    14,
+  );
+  const base = w.classDump(
+    300,
+    0,
+    [
+      { nameId: 7, type: 10 },
+      { nameId: 8, type: 2 },
+    ],
+    12,
+  );
+  const sub = w.classDump(301, 300, [{ nameId: 6, type: 4 }], 13);
+  const text = w.primitiveArray(900, 8, 5, 1);
+  const chars = w.primitiveArray(901, 5, 3, 2);
+  const ints = w.primitiveArray(902, 10, 2, 4);
+  const str = w.instance(1000, 200, 14);
+  const obj = w.instance(1001, 301, 13);
+  const dump = w.segment(stringClass, base, sub, text, chars, ints, str, obj).end().toBuffer();
+  const at = (b: Buffer) => dump.indexOf(b);
+  const AB = 0xab;
+  const staticValue = 1 + 8 + 4 + 8 + 5 * 8 + 4 + 2 + 2 + 8 + 1; // the class dump's one static int
+
+  it('strings: byte[] and char[] become stars, String coder/hash/hashIsZero zeroed, the rest unchanged', () => {
+    const out = redacted(dump, 'strings', 5);
+    const content = (b: Buffer, n: number) => out.subarray(at(b) + b.length - n, at(b) + b.length);
+    assert.deepEqual([...content(text, 5)], [0x2a, 0x2a, 0x2a, 0x2a, 0x2a]);
+    assert.deepEqual([...content(chars, 6)], [0, 0x2a, 0, 0x2a, 0, 0x2a]);
+    assert.deepEqual([...content(ints, 8)], [1, 1, 1, 1, 1, 1, 1, 1]);
+    assert.deepEqual([...content(str, 14)], [...Array(8).fill(AB), 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual([...content(obj, 13)], Array(13).fill(AB));
+    assert.equal(out.readUInt32BE(at(base) + staticValue), 7);
+  });
+
+  it('primitives: every primitive value zeroed, references kept, superclass fields after the class', () => {
+    const out = redacted(dump, 'primitives', 3);
+    const content = (b: Buffer, n: number) => out.subarray(at(b) + b.length - n, at(b) + b.length);
+    for (const [b, n] of [
+      [text, 5],
+      [chars, 6],
+      [ints, 8],
+    ] as const)
+      assert.ok(content(b, n).every((x) => x === 0));
+    assert.deepEqual([...content(str, 14)], [...Array(8).fill(AB), ...Array(6).fill(0)]);
+    assert.deepEqual([...content(obj, 13)], [0, 0, 0, 0, 0, ...Array(8).fill(AB)]);
+    for (const cd of [stringClass, base, sub]) assert.equal(out.readUInt32BE(at(cd) + staticValue), 0);
+    // Outside the values, nothing changed.
+    const diff = [...out].flatMap((b, i) => (b !== dump[i] ? [i] : []));
+    assert.equal(diff.length, 5 + 6 + 8 + 6 + 5 + 3 /* each static 7 -> 0: one byte */);
   });
 });
 
