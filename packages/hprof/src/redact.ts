@@ -126,6 +126,9 @@ export class HprofRedactor {
         }
       }
       const n = Math.min(this.need - this.have, end - p);
+      // A short file that is not a dump must not pass as the start of a header still to come.
+      if (this.item === I.FILE_HEADER && !this.magicSoFar(buf, p, n))
+        return this.fail(buf, p, 'not an HPROF file at offset 0');
       if (this.scratch.length < this.need) {
         const bigger = Buffer.allocUnsafe(Math.max(this.need, this.scratch.length * 2));
         this.scratch.copy(bigger, 0, 0, this.have);
@@ -140,6 +143,18 @@ export class HprofRedactor {
       if (!this.handle(this.scratch, 0, itemStart)) return this.fail(buf, p, this.failure!);
     }
     this.base += end;
+  }
+
+  /** Whether `n` header bytes at `buf[p]`, following the `have` gathered, still begin an HPROF magic. */
+  private magicSoFar(buf: Buffer, p: number, n: number): boolean {
+    const length = HPROF_MAGICS[0].length;
+    for (let i = 0; i < n; i++) {
+      const k = this.have + i;
+      if (k > length) return true;
+      const b = buf[p + i]!;
+      if (k === length ? b !== 0 : !HPROF_MAGICS.some((m) => m.charCodeAt(k) === b)) return false;
+    }
+    return true;
   }
 
   private apply(buf: Buffer, p: number, n: number): void {

@@ -174,5 +174,11 @@ describe('redaction of input that is not HPROF', () => {
     const f = new HprofRedactor('primitives');
     f.push(foreign);
     assert.ok(foreign.every((b) => b === 0));
+    // Shorter than a header, and in pieces: not held back as a header still to come.
+    const short = new HprofRedactor('strings');
+    const pieces = [Buffer.from('JAVA'), Buffer.from(' pw=hunter2')];
+    for (const piece of pieces) short.push(piece);
+    assert.equal(pieces[0]!.toString(), 'JAVA');
+    assert.ok(pieces[1]!.every((b) => b === 0));
   });
 });
