@@ -50,12 +50,6 @@ export async function redactFile(
     },
   });
   const compression = detectCompression(head);
-  const decompress =
-    compression === 'gzip'
-      ? [createGunzip()]
-      : compression === 'zstd'
-        ? [createZstdMultiFrameDecompress()]
-        : [];
   let sink: ReturnType<typeof createWriteStream>;
   try {
     sink = createWriteStream(output, { flags: options.force ? 'w' : 'wx', mode: 0o600 });

@@ -100,12 +100,16 @@ export class HprofRedactor {
     }
     while (p < end) {
       if (this.left > 0) {
-        const n = this.left < end - p ? this.left : end - p;
+        const n = Math.min(this.left, end - p);
         if (this.edit !== PASS) this.apply(buf, p, n);
         p += n;
         this.left -= n;
         if (this.left === 0) this.nextRun();
         continue;
+      }
+      if (this.have === 0 && this.item === I.SUB) {
+        p = this.wholeSubs(buf, p, end);
+        if (p === end) break;
       }
       const start = p;
       if (this.have === 0) {
@@ -116,19 +120,27 @@ export class HprofRedactor {
             continue;
           }
           const need = this.subHeaderSize(buf[p]!);
-          if (need < 0) return this.fail(buf, p, `unknown heap dump sub-record tag 0x${hex(buf[p]!)}`);
+          if (need < 0) {
+            this.fail(buf, p, `unknown heap dump sub-record tag 0x${hex(buf[p]!)}`);
+            return;
+          }
           this.need = need;
         }
         if (end - p >= this.need) {
           p += this.need;
-          if (!this.handle(buf, start, this.base + start)) return this.fail(buf, start, this.failure!);
+          if (!this.handle(buf, start, this.base + start)) {
+            this.fail(buf, start, this.failure!);
+            return;
+          }
           continue;
         }
       }
       const n = Math.min(this.need - this.have, end - p);
       // A short file that is not a dump must not pass as the start of a header still to come.
-      if (this.item === I.FILE_HEADER && !this.magicSoFar(buf, p, n))
-        return this.fail(buf, p, 'not an HPROF file at offset 0');
+      if (this.item === I.FILE_HEADER && !this.magicSoFar(buf, p, n)) {
+        this.fail(buf, p, 'not an HPROF file at offset 0');
+        return;
+      }
       if (this.scratch.length < this.need) {
         const bigger = Buffer.allocUnsafe(Math.max(this.need, this.scratch.length * 2));
         this.scratch.copy(bigger, 0, 0, this.have);
@@ -140,9 +152,74 @@ export class HprofRedactor {
       if (this.have < this.need) break;
       const itemStart = this.base + p - this.need;
       this.have = 0;
-      if (!this.handle(this.scratch, 0, itemStart)) return this.fail(buf, p, this.failure!);
+      if (!this.handle(this.scratch, 0, itemStart)) {
+        this.fail(buf, p, this.failure!);
+        return;
+      }
     }
     this.base += end;
+  }
+
+  /**
+   * The fast path: redacts the sub-records that lie whole in `buf` from `p` (most of a dump), without the
+   * general state machine; returns where the first one that does not (or a class dump, or the segment's end) is.
+   */
+  private wholeSubs(buf: Buffer, p: number, end: number): number {
+    const id = this.idSize;
+    const limit = Math.min(end, this.segmentEnd - this.base);
+    const strings = this.mode === 'strings';
+    const instanceHeader = 1 + 2 * id + 8;
+    const arrayHeader = 1 + id + 9;
+    while (p < limit) {
+      const tag = buf[p]!;
+      if (tag === Sub.INSTANCE_DUMP) {
+        if (p + instanceHeader > limit) break;
+        const fieldBytes = buf.readUInt32BE(p + instanceHeader - 4);
+        const q = p + instanceHeader + fieldBytes;
+        if (q > limit) break;
+        const at = p + 1 + id + 4;
+        const classId =
+          id === 8 ? buf.readUInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4) : buf.readUInt32BE(at);
+        if (!strings || classId === this.stringClassId) {
+          const r = this.instanceRuns(classId);
+          if (r && r.bytes === fieldBytes) {
+            const runs = r.runs;
+            let f = p + instanceHeader;
+            for (let i = 0; i < runs.length; i += 2) {
+              const n = runs[i]!;
+              if (runs[i + 1] === ZERO) fill(buf, 0, f, f + n);
+              f += n;
+            }
+          } else if (!strings) {
+            fill(buf, 0, p + instanceHeader, q);
+          }
+        }
+        p = q;
+      } else if (tag === Sub.PRIM_ARRAY_DUMP) {
+        if (p + arrayHeader > limit) break;
+        const type = buf[p + arrayHeader - 1]!;
+        const size = BASIC_TYPES.get(type)?.size;
+        if (!size) break;
+        const start = p + arrayHeader;
+        const q = start + buf.readUInt32BE(p + 1 + id + 4) * size;
+        if (q > limit) break;
+        if (!strings) fill(buf, 0, start, q);
+        else if (type === 8) fill(buf, 0x2a, start, q);
+        else if (type === 5) stars16(buf, start, q);
+        p = q;
+      } else if (tag === Sub.OBJ_ARRAY_DUMP) {
+        if (p + instanceHeader > limit) break;
+        const q = p + instanceHeader + buf.readUInt32BE(p + 1 + id + 4) * id;
+        if (q > limit) break;
+        p = q;
+      } else {
+        if (tag === Sub.CLASS_DUMP) break;
+        const size = this.subHeaderSize(tag);
+        if (size < 0 || p + size > limit) break;
+        p += size;
+      }
+    }
+    return p;
   }
 
   /** Whether `n` header bytes at `buf[p]`, following the `have` gathered, still begin an HPROF magic. */
@@ -454,6 +531,22 @@ export class HprofRedactor {
     this.runsOf.set(classId, r);
     return r;
   }
+}
+
+/** Buffer.fill, with a loop for the few bytes of a field or a short array (a native call costs more there). */
+function fill(buf: Buffer, value: number, start: number, end: number): void {
+  if (end - start > 64) buf.fill(value, start, end);
+  else for (let k = start; k < end; k++) buf[k] = value;
+}
+
+/** UTF-16BE '*' from `start` (a char[]'s first element) to `end`. */
+function stars16(buf: Buffer, start: number, end: number): void {
+  if (end - start > 64) buf.fill(STAR_EVEN, start, end);
+  else
+    for (let k = start; k < end; k += 2) {
+      buf[k] = 0;
+      buf[k + 1] = 0x2a;
+    }
 }
 
 function hex(n: number): string {

@@ -96,7 +96,7 @@ describe('redaction of hand-made records', () => {
   // Sub extends Base: Sub's flag (boolean), then Base's count (int) and ref: 13 field bytes, class first.
   const w = new HprofWriter(8);
   const names = ['java/lang/String', 'value', 'hash', 'coder', 'hashIsZero', 'flag', 'count', 'ref'];
-  names.forEach((n, i) => w.utf8(i + 1, n));
+  for (const [i, n] of names.entries()) w.utf8(i + 1, n);
   w.loadClass(1, 200, 1);
   const stringClass = w.classDump(
     200,

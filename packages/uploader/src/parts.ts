@@ -24,6 +24,8 @@ export interface PartPlan {
   cost: number;
   /** A fresh body for each attempt. */
   body(): Readable;
+  /** Gives back what the body holds, once the part is stored or given up (no attempt follows). */
+  release?: () => void;
 }
 
 export interface PartSource {
@@ -77,10 +79,18 @@ async function* redactedRawParts(
   for (let n = 1; ; n++) {
     const size = await blockBytes(src, n);
     if (size === 0 && n > 1) return;
-    const buf = Buffer.allocUnsafeSlow(size);
-    await readBlock(src.fh, buf, blockStart(n), size);
-    redactor.push(buf);
-    if (!done.has(n)) {
+    const held = await redactedBlocks.acquire(size);
+    const buf = held.subarray(0, size);
+    try {
+      await readBlock(src.fh, buf, blockStart(n), size);
+      redactor.push(buf);
+    } catch (err) {
+      redactedBlocks.release(held);
+      throw err;
+    }
+    if (done.has(n)) {
+      redactedBlocks.release(held);
+    } else {
       const digester = new PartDigester(src.md5(n));
       digester.update(buf);
       yield {
@@ -89,6 +99,7 @@ async function* redactedRawParts(
         digests: digester.digests(),
         cost: size,
         body: () => Readable.from([buf], { objectMode: false }),
+        release: () => redactedBlocks.release(held),
       };
     }
     if (size < blockSize(n)) return;
@@ -129,6 +140,11 @@ class BlockBuffers {
 }
 
 const blockBuffers = new BlockBuffers(2);
+/**
+ * Redacted raw parts are sent from memory: a block each, reused once its part is stored (fresh ones cost V8 a
+ * full collection each). The process-wide budget bounds how many are in flight; one more is being read.
+ */
+const redactedBlocks = new BlockBuffers(Number.POSITIVE_INFINITY);
 
 async function readBlock(fh: FileHandle, buf: Buffer, start: number, size: number): Promise<void> {
   for (let got = 0; got < size; ) {

@@ -223,7 +223,7 @@ export class Shipper {
       const inFlight = new InFlight(this.d.limiter);
       try {
         for await (const plan of this.parts(fh, follower, session)) {
-          await inFlight.start(plan.cost, () => session.uploadPart(plan));
+          await inFlight.start(plan.cost, () => session.uploadPart(plan).finally(() => plan.release?.()));
         }
         await inFlight.drain();
       } catch (err) {

@@ -12,7 +12,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import type { StoredDumpSummary } from '@kube-heapdump/contract';
 import { analyzeStream, HprofRedactor } from '@kube-heapdump/hprof';
 import { findText, fixtureSecrets, runOutOfMemory } from '../../../test/support/java.ts';
-import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
+import { startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
 
 const SEED = '5a17c0de';
