@@ -134,7 +134,6 @@ export interface PodIdentity {
 
 export interface UploaderConfig extends UploaderSettings {
   pod: PodIdentity;
-  redact: RedactMode;
 }
 
 /** A variable (or the flag standing for it) with a value that breaks the contract. */
@@ -280,7 +279,9 @@ export function parseUploaderEnv(
     shutdownSeconds: parseNumber(get, E.shutdownSeconds, D.shutdownSeconds, 1, 86_400),
     metricsPort: parseNumber(get, E.metricsPort, D.metricsPort, 0, 65_535, true),
     logLevel: parseChoice(get, E.logLevel, LOG_LEVELS, D.logLevel),
-    redact: parseChoice(get, E.redact, REDACT_MODES, D.redact),
+    ...(value(get, E.redact) === undefined
+      ? {}
+      : { redact: parseChoice(get, E.redact, REDACT_MODES, D.redact) }),
     ...optionalNumber(get, E.ownerUid, 'ownerUid', 0, 2 ** 32 - 2),
     ...optionalNumber(get, E.maxDumpBytes, 'maxDumpBytes', 1, Number.MAX_SAFE_INTEGER),
     pod: {

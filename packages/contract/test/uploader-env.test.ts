@@ -34,7 +34,6 @@ describe('uploader environment', () => {
       shutdownSeconds: 25,
       metricsPort: 9779,
       logLevel: 'info',
-      redact: 'none',
       pod: { name: 'pod-abc', namespace: 'default', node: 'unknown', app: 'pod-abc' },
     });
   });

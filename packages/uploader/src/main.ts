@@ -145,7 +145,7 @@ async function main(): Promise<void> {
       checksum,
       concurrency,
       bufferMiB,
-      redact: cfg.redact,
+      redact: cfg.redact ?? UPLOADER_DEFAULTS.redact,
       ownerUid: cfg.ownerUid,
       maxDumpBytes: cfg.maxDumpBytes,
       pod,

@@ -15,6 +15,7 @@ import {
   newDumpId,
   parseDumpKey,
   type RedactMode,
+  UPLOADER_DEFAULTS,
   type UploaderConfig,
 } from '@kube-heapdump/contract';
 import type { Redaction } from '@kube-heapdump/hprof';
@@ -84,6 +85,11 @@ export class Shipper {
     return mine ? undefined : `its key ${s.key} is not one of this pod's`;
   };
 
+  /** What parts of new uploads are redacted with. */
+  private get redact(): RedactMode {
+    return this.d.cfg.redact ?? UPLOADER_DEFAULTS.redact;
+  }
+
   /** Bytes of a dump never read past. */
   private get maxBytes(): number {
     return Math.min(this.d.cfg.maxDumpBytes ?? MAX_DUMP_BYTES, MAX_DUMP_BYTES);
@@ -97,10 +103,10 @@ export class Shipper {
       maxBytes: this.maxBytes,
     });
     try {
-      if (cfg.redact !== 'none' && alreadyCompressed(file)) {
+      if (this.redact !== 'none' && alreadyCompressed(file)) {
         throw new Refused(
           'cannot-redact',
-          `the JVM compressed it (-XX:HeapDumpGzipLevel), so it cannot be redacted (${cfg.redact}) in place; it is kept, not shipped`,
+          `the JVM compressed it (-XX:HeapDumpGzipLevel), so it cannot be redacted (${this.redact}) in place; it is kept, not shipped`,
         );
       }
       const loaded = await this.d.state.load(file, this.ownState);
@@ -114,10 +120,10 @@ export class Shipper {
         await this.abandon(resumed, 'a new file replaced the one being uploaded');
         resumed = undefined;
       }
-      if (resumed && !resumed.completedAt && (resumed.redaction ?? 'none') !== cfg.redact) {
+      if (resumed && !resumed.completedAt && (resumed.redaction ?? 'none') !== this.redact) {
         await this.abandon(
           resumed,
-          `its parts were redacted with ${resumed.redaction ?? 'none'}, not ${cfg.redact}`,
+          `its parts were redacted with ${resumed.redaction ?? 'none'}, not ${this.redact}`,
         );
         resumed = undefined;
       }
@@ -170,7 +176,7 @@ export class Shipper {
       key,
       startedAt,
       compression,
-      redaction: cfg.redact,
+      redaction: this.redact,
       metadata: {
         [DUMP_METADATA.pod]: pod,
         [DUMP_METADATA.namespace]: namespace,
@@ -179,7 +185,7 @@ export class Shipper {
         [DUMP_METADATA.file]: encodeURIComponent(file),
         [DUMP_METADATA.startedAt]: startedAt.toISOString(),
         [DUMP_METADATA.compression]: compression,
-        [DUMP_METADATA.redaction]: cfg.redact,
+        [DUMP_METADATA.redaction]: this.redact,
         [DUMP_METADATA.uploaderVersion]: this.d.version,
       },
     });
