@@ -120,6 +120,22 @@ describe('part production', () => {
     await src.close();
   });
 
+  it('never reads past the size limit: a file larger is followed up to it and called incomplete', async () => {
+    const fh = await open(path, 'r');
+    try {
+      const follower = new DumpFollower(fh, { gzip: false, quietMs: 1000, pollMs: 10, maxBytes: 5 * MiB });
+      const following = follower.follow();
+      const parts = await collect(rawParts({ fh, follower, md5: () => false }, new Set()));
+      const r = await following;
+      assert.equal(r.size, 5 * MiB);
+      assert.equal(r.verdict, 'incomplete');
+      assert.match(r.reason ?? '', /grew past the 5242880 bytes allowed \(HEAPDUMP_MAX_DUMP_BYTES\)/);
+      assert.ok(Buffer.concat(parts.map((p) => p.bytes)).equals(dump.subarray(0, 5 * MiB)));
+    } finally {
+      await fh.close();
+    }
+  });
+
   it('an empty file is one empty part', async () => {
     const empty = join(dir, 'empty.hprof');
     await writeFile(empty, '');
