@@ -6,7 +6,8 @@
 //       connection is capped; S3 scales with parallel connections);
 //   (b) dump-to-durable: a real JVM fills ~2 GB and dumps on OOM; from the dump file's creation to the object
 //       being complete. Peers start when the file is closed, as an inotify close_write script would;
-//   (c) the same over an emulated 1 Gbit/s link (125 MB/s shared), ours compressing.
+//   (c) the same over an emulated 1 Gbit/s link (125 MB/s shared), ours compressing;
+//   (r) redaction's cost: ours raw on the light sink (as in (a)), HEAPDUMP_REDACT none, strings, primitives.
 // Ours runs as the image runs it (the bundle, the ENTRYPOINT's node flags); its clock stops when the object is
 // complete ("dump object complete", which also logs the CPU used so far); the summary follows, timed apart.
 // Peers at their defaults and tuned: `aws s3 cp` and boto3 `upload_file` (defaults 8 MB x 10; tuned 64 MB x 4),
@@ -213,7 +214,12 @@ function timed(cmd: string[], env: NodeJS.ProcessEnv, cpu?: number, mark?: strin
   });
 }
 
-function uploaderEnvFor(endpoint: string, dir: string, compression: string): Record<string, string> {
+function uploaderEnvFor(
+  endpoint: string,
+  dir: string,
+  compression: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     HEAPDUMP_DIR: dir,
@@ -227,6 +233,7 @@ function uploaderEnvFor(endpoint: string, dir: string, compression: string): Rec
     HEAPDUMP_COMPRESSION: compression,
     HEAPDUMP_DELETE_AFTER_UPLOAD: 'false',
     HEAPDUMP_METRICS_PORT: '0',
+    ...extra,
   };
 }
 
@@ -237,12 +244,19 @@ interface Ours {
 }
 
 /** Our uploader with --once on a hard link of `file`. */
-async function oursOnce(ours: Ours, file: string, endpoint: string, compression: string, cpu?: number) {
+async function oursOnce(
+  ours: Ours,
+  file: string,
+  endpoint: string,
+  compression: string,
+  cpu?: number,
+  extra: Record<string, string> = {},
+) {
   const dir = await mkdtemp(join(tmpdir(), 'kh-bench-a-'));
   try {
     await link(file, join(dir, 'java_pid1.hprof'));
     const cmd = [process.execPath, ...ours.flags, ours.main, '--once'];
-    return await timed(cmd, uploaderEnvFor(endpoint, dir, compression), cpu, 'dump object complete');
+    return await timed(cmd, uploaderEnvFor(endpoint, dir, compression, extra), cpu, 'dump object complete');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -361,6 +375,61 @@ async function larger(ours: Ours) {
     await stopServer(s);
   }
   return { bytes, rows: summarize(rows, bytes) };
+}
+
+/** (r) What redaction costs ours: raw, light sink, client on one core; none, strings, primitives interleaved. */
+async function redactionCost(ours: Ours, file: string) {
+  const bytes = (await stat(file)).size;
+  const s = await startServer({ light: true, cpu: 0 });
+  const modes = ['none', 'strings', 'primitives'];
+  const rows: Row[] = modes.map((m) => ({ client: `kube-heapdump (none, redact ${m})`, runs: [] }));
+  try {
+    for (let round = 1; round <= RUNS; round++) {
+      for (const [i, mode] of modes.entries()) {
+        const m = await oursOnce(ours, file, s.endpoint, 'none', 1, { HEAPDUMP_REDACT: mode });
+        rows[i]!.runs.push(m);
+        console.log(`  (r) run ${round}: redact ${mode} ${m.seconds.toFixed(1)} s, ${m.cpuSeconds} CPU-s`);
+      }
+    }
+  } finally {
+    await stopServer(s);
+  }
+  const summary = summarize(rows, bytes).map((r, i) => ({
+    ...r,
+    totalCpuSecondsPerGB: median(rows[i]!.runs.map((m) => m.totalCpuSeconds)) / (bytes / 1e9),
+  }));
+  const base = summary[0]!;
+  console.log(
+    `\n(r) redaction, raw, light sink: ${(bytes / 1e9).toFixed(2)} GB, median of ${RUNS} (min-max)`,
+  );
+  console.log(
+    table(
+      [
+        'client',
+        'seconds',
+        'min-max',
+        'MB/s',
+        'CPU-s/GB',
+        'added CPU',
+        'with summary: s',
+        'CPU-s/GB',
+        'peak RSS MiB',
+      ],
+      summary.map((r) => [
+        r.client,
+        r.seconds.toFixed(1),
+        `${r.minSeconds.toFixed(1)}-${r.maxSeconds.toFixed(1)}`,
+        r.mbps.toFixed(0),
+        r.cpuSecondsPerGB.toFixed(2),
+        `${(((r.cpuSecondsPerGB - base.cpuSecondsPerGB) / base.cpuSecondsPerGB) * 100).toFixed(0)}%`,
+        r.totalSeconds.toFixed(1),
+        r.totalCpuSecondsPerGB.toFixed(2),
+        String(r.rssMiB),
+      ]),
+      new Set([1, 3, 4, 5, 6, 7, 8]),
+    ),
+  );
+  return { bytes, rows: summary, targets: { mbps: 125, addedCpu: 0.25 } };
 }
 
 interface DurableRun {
@@ -528,7 +597,7 @@ function durableTable(
 
 /** `npm run bench -- uploader` runs every scenario; BENCH_SCENARIOS=a,d picks some. */
 export async function benchUploader(): Promise<Record<string, unknown>> {
-  const wanted = new Set((process.env.BENCH_SCENARIOS ?? 'a,d,b,c').split(','));
+  const wanted = new Set((process.env.BENCH_SCENARIOS ?? 'a,d,r,b,c').split(','));
   const out = await mkdtemp(join(tmpdir(), 'kh-bench-bundle-'));
   const { peers, cleanup } = await makePeers();
   const ours: Ours = { main: await bundleUploader(out), flags: imageNodeFlags() };
@@ -569,6 +638,7 @@ export async function benchUploader(): Promise<Record<string, unknown>> {
         await largeDump(),
       );
     }
+    if (wanted.has('r')) results.redaction = await redactionCost(ours, await largeDump());
     const jvmPeers = [peers.cliDefault, peers.botoDefault, peers.putObject].map((p) => ({
       name: p.name,
       peer: p,

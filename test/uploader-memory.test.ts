@@ -10,7 +10,7 @@ import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { StoredDumpSummary } from '@kube-heapdump/contract';
 import { type PodInputs, parseQuantity, renderDeployment } from '../packages/heapdump/src/index.ts';
-import { UPLOADER_CONTAINER } from '../packages/heapdump/src/pod-spec.ts';
+import { UPLOADER_CONTAINER } from '../packages/heapdump/src/names.ts';
 import { bulkyDump } from '../packages/hprof/test/synthetic.ts';
 import { peakRss } from './support/processes.ts';
 import { startS3Fixture } from './support/s3-fixture.ts';

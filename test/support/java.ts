@@ -46,6 +46,25 @@ export const FIXTURE_CLASS = {
   alphaArray: 'HeapFixture$Alpha[]',
 };
 
+/** The secrets HeapFixture holds with -Dsecrets=SEED, as it makes them. */
+export function fixtureSecrets(seed: string): { texts: string[]; pin: Buffer } {
+  const pin = Buffer.alloc(8);
+  pin.writeBigUInt64BE(0x5ec2e70000000000n | BigInt(`0x${seed}`));
+  const reversed = [...seed].reverse().join('');
+  return {
+    texts: [`sess-${seed}-${reversed}`, `pw!${seed}`, `tok_${seed}`, `dbpw-${seed}`, `key-${seed}`],
+    pin,
+  };
+}
+
+/** Where `needle` occurs in `haystack` as ASCII, UTF-16BE or UTF-16LE (the first encoding found), or undefined. */
+export function findText(haystack: Buffer, needle: string): string | undefined {
+  if (haystack.includes(Buffer.from(needle, 'latin1'))) return 'ASCII';
+  if (haystack.includes(Buffer.from(needle, 'utf16le'))) return 'UTF-16LE';
+  if (haystack.includes(Buffer.from(needle, 'utf16le').swap16())) return 'UTF-16BE';
+  return undefined;
+}
+
 const countArgs = (c: FixtureCounts) => [c.alphas, c.betas, c.gammas, c.alphaArrays].map(String);
 
 export interface ClassCount {

@@ -192,6 +192,35 @@ export function buildProgram(out: (s: string) => void, setExit: (code: number) =
   );
 
   program
+    .command('redact')
+    .description(
+      'Write a redacted copy of a heap dump (.hprof, .hprof.gz, .hprof.zst; written uncompressed, mode 0600), ' +
+        'exactly as the uploader redacts with HEAPDUMP_REDACT: same size and layout, same verdict and class ' +
+        'histogram. strings: every byte[] and char[] becomes *, String coder and hash kept consistent; ' +
+        'primitives: every primitive array element and field value zeroed. Exit status 1 when the input is not ' +
+        'a whole HPROF file (what follows the point it stops being one is zeroed).',
+    )
+    .argument('<in>', 'heap dump file')
+    .argument('<out>', 'file to write')
+    .addOption(
+      new Option('--mode <mode>', 'what to redact').choices(['strings', 'primitives']).default('strings'),
+    )
+    .option('--force', 'overwrite <out> if it exists', false)
+    .action(
+      async (input: string, output: string, options: { mode: 'strings' | 'primitives'; force: boolean }) => {
+        const { redactFile } = await import('./redact.ts');
+        const r = await redactFile(input, output, options);
+        out(`${output}: ${r.bytes} bytes, redacted (${options.mode}), sha256 ${r.sha256}`);
+        if (r.failure !== undefined) {
+          process.stderr.write(
+            `heapdump: ${input} stops being HPROF (${r.failure}); everything after that point is zeroed\n`,
+          );
+          setExit(1);
+        }
+      },
+    );
+
+  program
     .command('trigger')
     .description(
       'Dump the heap of a running JVM without restarting it: kubectl exec into the app container, jcmd ' +

@@ -2,6 +2,7 @@
 // stores beside each dump at `<key>.summary.json`. The HPROF reader fills HprofSummary; readers of stored
 // summaries check `schema` and `storedSchema` before trusting the fields.
 import type { Compression } from './compression.ts';
+import type { RedactMode } from './uploader-env.ts';
 
 export const SUMMARY_SCHEMA = 'kube-heapdump/hprof-summary/v1';
 /** Version of the stored summary's `dump` and `timings` (and of the summary object's metadata). */
@@ -95,7 +96,12 @@ export interface StoredDumpSummary extends HprofSummary {
     originalBytes: number;
     storedBytes: number;
     compression: Compression;
-    /** SHA-256 of the original (uncompressed as written by the JVM) bytes, hex. */
+    /** What was overwritten before upload (REDACT_MODES); the stored dump has the original's size and layout. */
+    redaction: RedactMode;
+    /**
+     * SHA-256 of the dump as stored, uncompressed (what `heapdump get` writes), hex: the bytes the JVM wrote,
+     * or with redaction those bytes redacted.
+     */
     sha256: string;
     parts: number;
     integrity: DumpIntegrity;
@@ -126,6 +132,8 @@ export const DUMP_METADATA = {
   file: 'file',
   startedAt: 'started-at',
   compression: 'compression',
+  /** REDACT_MODES: what was overwritten before a byte was sent. */
+  redaction: 'redaction',
   uploaderVersion: 'uploader-version',
 } as const;
 
@@ -135,6 +143,7 @@ export const SUMMARY_METADATA = {
   sha256: 'sha256',
   originalSize: 'original-size',
   storedSize: 'stored-size',
+  redaction: 'redaction',
   pod: 'pod',
   namespace: 'namespace',
   app: 'app',

@@ -26,6 +26,9 @@ export const UPLOADER_ENV = {
   podNamespace: 'POD_NAMESPACE',
   nodeName: 'NODE_NAME',
   app: 'HEAPDUMP_APP',
+  redact: 'HEAPDUMP_REDACT',
+  ownerUid: 'HEAPDUMP_OWNER_UID',
+  maxDumpBytes: 'HEAPDUMP_MAX_DUMP_BYTES',
 } as const;
 
 export type UploaderVariable = (typeof UPLOADER_ENV)[keyof typeof UPLOADER_ENV];
@@ -40,6 +43,18 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  */
 export const CHECKSUM_MODES = ['auto', 'crc32', 'md5', 'off'] as const;
 export type ChecksumMode = (typeof CHECKSUM_MODES)[number];
+
+/**
+ * What the uploader overwrites before a byte leaves the pod (same size and layout): `none`; `strings` (every
+ * byte[] and char[] becomes '*', java.lang.String's coder and hash consistent with that); `primitives` (every
+ * primitive array element, instance, static and constant field value zeroed).
+ */
+export const REDACT_MODES = ['none', 'strings', 'primitives'] as const;
+export type RedactMode = (typeof REDACT_MODES)[number];
+
+export function isRedactMode(value: unknown): value is RedactMode {
+  return typeof value === 'string' && (REDACT_MODES as readonly string[]).includes(value);
+}
 
 export const UPLOADER_DEFAULTS = {
   dir: '/dumps',
@@ -60,6 +75,11 @@ export const UPLOADER_DEFAULTS = {
   shutdownSeconds: 25,
   metricsPort: 9779,
   logLevel: 'info' as LogLevel,
+  redact: 'none' as RedactMode,
+  /** Unset: files of any owner are shipped. */
+  ownerUid: 'unset',
+  /** Unset: up to what 10,000 parts hold (~1 TiB). */
+  maxDumpBytes: 'unset',
   /** The region requests are signed for when an endpoint is given and no region is. */
   endpointRegion: 'us-east-1',
   namespace: 'default',
@@ -96,6 +116,12 @@ export interface UploaderSettings extends StoreSettings {
   /** Port of /healthz and /metrics; 0 turns them off. */
   metricsPort: number;
   logLevel: LogLevel;
+  /** What is redacted before upload (REDACT_MODES); unset renders nothing and means `none`. */
+  redact?: RedactMode;
+  /** Only regular files owned by this UID are shipped (the app's); unset: any owner. */
+  ownerUid?: number;
+  /** Bytes of a dump never read past (the dump volume's size limit); unset: ~1 TiB, what 10,000 parts hold. */
+  maxDumpBytes?: number;
 }
 
 /** The pod the uploader runs in: the key's provenance. */
@@ -178,6 +204,18 @@ function parseChoice<T extends string>(
   return v as T;
 }
 
+/** An integer setting without a default: `{ [key]: n }` when set, `{}` when not. */
+function optionalNumber<K extends string>(
+  get: ValueSource,
+  variable: UploaderVariable,
+  key: K,
+  min: number,
+  max: number,
+): { [k in K]?: number } {
+  if (value(get, variable) === undefined) return {};
+  return { [key]: parseNumber(get, variable, 0, min, max, true) } as { [k in K]?: number };
+}
+
 /** The store settings from the variables (or from flags standing for them). */
 export function resolveStore(get: ValueSource): StoreSettings {
   const bucket = value(get, UPLOADER_ENV.bucket);
@@ -241,6 +279,11 @@ export function parseUploaderEnv(
     shutdownSeconds: parseNumber(get, E.shutdownSeconds, D.shutdownSeconds, 1, 86_400),
     metricsPort: parseNumber(get, E.metricsPort, D.metricsPort, 0, 65_535, true),
     logLevel: parseChoice(get, E.logLevel, LOG_LEVELS, D.logLevel),
+    ...(value(get, E.redact) === undefined
+      ? {}
+      : { redact: parseChoice(get, E.redact, REDACT_MODES, D.redact) }),
+    ...optionalNumber(get, E.ownerUid, 'ownerUid', 0, 2 ** 32 - 2),
+    ...optionalNumber(get, E.maxDumpBytes, 'maxDumpBytes', 1, Number.MAX_SAFE_INTEGER),
     pod: {
       name: podName,
       namespace: segment(E.podNamespace, value(get, E.podNamespace) ?? D.namespace),
@@ -279,6 +322,9 @@ export function uploaderEnvValues(
     { name: E.logLevel, value: s.logLevel },
     { name: E.app, value: s.app },
   );
+  if (s.redact !== undefined) env.push({ name: E.redact, value: s.redact });
+  if (s.ownerUid !== undefined) env.push({ name: E.ownerUid, value: String(s.ownerUid) });
+  if (s.maxDumpBytes !== undefined) env.push({ name: E.maxDumpBytes, value: String(s.maxDumpBytes) });
   return env;
 }
 

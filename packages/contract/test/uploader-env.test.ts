@@ -61,6 +61,9 @@ describe('uploader environment', () => {
         POD_NAMESPACE: 'n',
         NODE_NAME: 'node',
         HEAPDUMP_APP: 'a',
+        HEAPDUMP_REDACT: 'primitives',
+        HEAPDUMP_OWNER_UID: '0',
+        HEAPDUMP_MAX_DUMP_BYTES: '4294967296',
       },
       'host',
     );
@@ -81,6 +84,9 @@ describe('uploader environment', () => {
       shutdownSeconds: 55,
       metricsPort: 0,
       logLevel: 'debug',
+      redact: 'primitives',
+      ownerUid: 0,
+      maxDumpBytes: 4294967296,
       pod: { name: 'p', namespace: 'n', node: 'node', app: 'a' },
     });
   });
@@ -128,6 +134,11 @@ describe('uploader environment', () => {
     [{ ...base, POD_NAMESPACE: 'a/b' }, 'POD_NAMESPACE', /cannot be a key segment/],
     [{ ...base, HEAPDUMP_APP: '..' }, 'HEAPDUMP_APP', /cannot be a key segment/],
     [{ ...base, POD_NAME: 'pod name' }, 'POD_NAME', /cannot be a key segment/],
+    [{ ...base, HEAPDUMP_REDACT: 'all' }, 'HEAPDUMP_REDACT', /not one of none, strings, primitives/],
+    [{ ...base, HEAPDUMP_OWNER_UID: 'app' }, 'HEAPDUMP_OWNER_UID', /an integer from 0 to/],
+    [{ ...base, HEAPDUMP_OWNER_UID: '-1' }, 'HEAPDUMP_OWNER_UID', /an integer from 0 to/],
+    [{ ...base, HEAPDUMP_MAX_DUMP_BYTES: '0' }, 'HEAPDUMP_MAX_DUMP_BYTES', /an integer from 1 to/],
+    [{ ...base, HEAPDUMP_MAX_DUMP_BYTES: '1.5' }, 'HEAPDUMP_MAX_DUMP_BYTES', /an integer/],
   ];
   for (const [env, variable, message] of bad) {
     it(`refuses ${variable}=${env[variable] ?? '(unset)'}, naming the variable`, () => {
@@ -161,11 +172,20 @@ describe('uploader environment', () => {
       shutdownSeconds: 100,
       metricsPort: 9100,
       logLevel: 'warn',
+      redact: 'strings',
+      ownerUid: 1000,
+      maxDumpBytes: 2 * 2 ** 30,
       app: 'orders',
     };
     for (const variant of [
       settings,
-      { ...settings, endpoint: undefined, prefix: '', compression: 'gzip' as const },
+      {
+        ...settings,
+        endpoint: undefined,
+        prefix: '',
+        compression: 'gzip' as const,
+        redact: 'primitives' as const,
+      },
     ]) {
       const env = Object.fromEntries(uploaderEnvValues(variant).map((e) => [e.name, e.value]));
       const { pod, ...parsed } = parseUploaderEnv({ ...env, POD_NAME: 'orders-1' }, 'h');

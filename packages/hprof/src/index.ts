@@ -15,5 +15,6 @@ export {
   instanceShallowSize,
   type ParserOptions,
 } from './parser.ts';
+export { HprofRedactor, type Redaction } from './redact.ts';
 export { classHistogram, SIZE_CONVENTION, summarize } from './summary.ts';
 export { createZstdMultiFrameDecompress, ZstdFrameWalker } from './zstd-frames.ts';

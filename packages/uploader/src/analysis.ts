@@ -4,16 +4,19 @@
 // 2 cores they slowed the JVM's own dump writing). It runs on the main thread: each 1 MiB step is a few
 // milliseconds of work between reads, and a worker thread cost ~20 MiB more peak RSS.
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
-import { type HprofSummary, summarize } from '@kube-heapdump/hprof';
+import type { FileHandle } from 'node:fs/promises';
+import { HprofRedactor, type HprofSummary, type Redaction, summarize } from '@kube-heapdump/hprof';
 import { ParserFeed } from './feed.ts';
 
 export interface AnalysisRequest {
-  path: string;
+  /** The dump, as opened (and checked) for shipping: never opened again by name. */
+  fh: FileHandle;
   /** Bytes to read: the file as followed (a truncated file may still be growing). */
   size: number;
   /** The file is gzip (the JVM's -XX:HeapDumpGzipLevel dumps): parse what it decompresses to. */
   gzip: boolean;
+  /** The bytes were stored redacted: hash what was stored (the same redaction, from the start). */
+  redact?: Redaction;
 }
 
 export interface Analysis {
@@ -25,24 +28,22 @@ const READ_SIZE = 1024 * 1024;
 
 /** Reads the first `size` bytes once, into one reused buffer: hashes them as stored and parses them. */
 export async function analyse(req: AnalysisRequest): Promise<Analysis> {
-  const fh = await open(req.path, 'r');
-  try {
-    const sha = createHash('sha256');
-    const feed = new ParserFeed({ histogram: true, gzip: req.gzip });
-    const buf = Buffer.allocUnsafe(READ_SIZE);
-    for (let position = 0; position < req.size; ) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(READ_SIZE, req.size - position), position);
-      if (bytesRead === 0) throw new Error(`the dump file is shorter than the ${req.size} bytes followed`);
-      const chunk = buf.subarray(0, bytesRead);
-      sha.update(chunk);
-      await feed.push(chunk);
-      position += bytesRead;
-    }
-    // The verdict of the full walk (sub-records too, and a gzip stream cut short), the one `inspect` gives.
-    const { verdict, reason } = await feed.end();
-    const { reason: _, ...summary } = summarize(feed.parser);
-    return { sha256: sha.digest('hex'), summary: { ...summary, verdict, ...(reason ? { reason } : {}) } };
-  } finally {
-    await fh.close();
+  const { fh } = req;
+  const redactor = req.redact ? new HprofRedactor(req.redact) : undefined;
+  const sha = createHash('sha256');
+  const feed = new ParserFeed({ histogram: true, gzip: req.gzip });
+  const buf = Buffer.allocUnsafe(READ_SIZE);
+  for (let position = 0; position < req.size; ) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(READ_SIZE, req.size - position), position);
+    if (bytesRead === 0) throw new Error(`the dump file is shorter than the ${req.size} bytes followed`);
+    const chunk = buf.subarray(0, bytesRead);
+    redactor?.push(chunk);
+    sha.update(chunk);
+    await feed.push(chunk);
+    position += bytesRead;
   }
+  // The verdict of the full walk (sub-records too, and a gzip stream cut short), the one `inspect` gives.
+  const { verdict, reason } = await feed.end();
+  const { reason: _, ...summary } = summarize(feed.parser);
+  return { sha256: sha.digest('hex'), summary: { ...summary, verdict, ...(reason ? { reason } : {}) } };
 }

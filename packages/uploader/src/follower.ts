@@ -23,6 +23,8 @@ export interface FollowOptions {
   gzip: boolean;
   quietMs: number;
   pollMs: number;
+  /** Bytes never read past (the volume's size limit): a file growing beyond is cut there, incomplete. */
+  maxBytes: number;
 }
 
 // Record headers are small and heap dump segment bodies are passed over unread: a small buffer per dump.
@@ -87,12 +89,18 @@ export class DumpFollower {
     const { gzip, pollMs, quietMs } = this.options;
     const feed = new ParserFeed({ histogram: false, gzip });
     const buf = Buffer.allocUnsafe(READ_SIZE);
+    const max = this.options.maxBytes;
     let firstByteAt: Date | undefined;
     let lastGrowth = Date.now();
+    let cut = false;
     for (;;) {
       if (this.stopped) throw new Error('stopped following the dump');
+      if (this.position >= max) {
+        cut = (await this.fh.stat()).size > max;
+        if (cut) break;
+      }
       if (feed.skippable > 0) {
-        const inFile = (await this.fh.stat()).size - this.position;
+        const inFile = Math.min((await this.fh.stat()).size, max) - this.position;
         const n = Math.min(feed.skippable, inFile);
         if (n > 0) {
           feed.skipUnread(n);
@@ -102,7 +110,8 @@ export class DumpFollower {
           continue;
         }
       }
-      const { bytesRead } = await this.fh.read(buf, 0, READ_SIZE, this.position);
+      const want = Math.min(READ_SIZE, max - this.position);
+      const { bytesRead } = want > 0 ? await this.fh.read(buf, 0, want, this.position) : { bytesRead: 0 };
       if (bytesRead > 0) {
         firstByteAt ??= new Date();
         lastGrowth = Date.now();
@@ -118,10 +127,16 @@ export class DumpFollower {
       await new Promise((r) => setTimeout(r, pollMs));
     }
     const v = await feed.end();
+    const over = {
+      verdict: 'incomplete' as const,
+      reason: `the file grew past the ${max} bytes allowed (HEAPDUMP_MAX_DUMP_BYTES): shipped up to there`,
+    };
+    const { verdict, reason } =
+      cut && v.verdict === 'complete' ? over : cut ? { ...v, reason: over.reason } : v;
     return {
       size: this.position,
-      verdict: v.verdict,
-      reason: v.reason,
+      verdict,
+      reason,
       firstByteAt: firstByteAt ?? new Date(),
       doneAt: new Date(),
     };
@@ -129,7 +144,7 @@ export class DumpFollower {
 
   private async pollSize(): Promise<void> {
     try {
-      this.written = Math.max(this.written, (await this.fh.stat()).size);
+      this.written = Math.max(this.written, Math.min((await this.fh.stat()).size, this.options.maxBytes));
     } catch {
       return; // the walk reports file errors
     }

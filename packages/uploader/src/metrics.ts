@@ -7,6 +7,8 @@ export class Metrics {
   bytesUploaded = 0;
   readonly shipped = new Map<string, number>();
   failed = 0;
+  /** Files in the dump directory refused (links, FIFOs, devices, directories, other owners, too large). */
+  refused = 0;
   readonly s3Errors = new Map<string, number>();
   inProgress = 0;
   private readonly uploadSeconds = { buckets: UPLOAD_BUCKETS.map(() => 0), sum: 0, count: 0 };
@@ -36,6 +38,9 @@ export class Metrics {
       `# HELP ${m}_dumps_failed_total Dumps whose shipping stopped with an error (the file is kept and retried).`,
       `# TYPE ${m}_dumps_failed_total counter`,
       `${m}_dumps_failed_total ${this.failed}`,
+      `# HELP ${m}_files_refused_total Files in the dump directory not read: not a regular dump file the uploader may read.`,
+      `# TYPE ${m}_files_refused_total counter`,
+      `${m}_files_refused_total ${this.refused}`,
       `# HELP ${m}_s3_errors_total Failed S3 calls, by error code.`,
       `# TYPE ${m}_s3_errors_total counter`,
       ...[...this.s3Errors].map(([c, n]) => `${m}_s3_errors_total{code="${c}"} ${n}`),

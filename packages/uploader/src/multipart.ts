@@ -16,6 +16,7 @@ import {
   CONTENT_TYPES,
   type Compression,
   type DumpIntegrity,
+  type RedactMode,
   s3ErrorCode,
 } from '@kube-heapdump/contract';
 import { combinedCrc32 } from './crc32.ts';
@@ -48,6 +49,7 @@ export interface NewUpload {
   key: string;
   startedAt: Date;
   compression: Compression;
+  redaction: RedactMode;
   metadata: Record<string, string>;
 }
 
@@ -78,6 +80,7 @@ export async function createUpload(d: SessionDeps, u: NewUpload): Promise<Upload
     uploadId: created.UploadId,
     startedAt: u.startedAt.toISOString(),
     compression: u.compression,
+    redaction: u.redaction,
     crc32,
     parts: [],
   };

@@ -2,10 +2,13 @@
 // can be sent (and sent again). Uncompressed, part n is block n, digested from the file and streamed from it
 // at its offset when sent; compressed, consecutive blocks each become an independent frame (or member) and a
 // part is as many of them as it takes to reach S3's 5 MiB minimum. The part plans come out in order; the
-// caller decides how many are in flight.
+// caller decides how many are in flight. With redaction, every block is read in order from the start and
+// redacted in memory before its digests are taken (a resumed upload reads and redacts the blocks it already
+// sent, to reach the same state, and sends none of them again); a raw part's body is then that memory.
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { blockSize, blockStart, MAX_PARTS, MIN_PART, TooLarge } from './blocks.ts';
+import { HprofRedactor, type Redaction } from '@kube-heapdump/hprof';
+import { BASE_BLOCK, blockSize, blockStart, MAX_PARTS, MIN_PART, TooLarge } from './blocks.ts';
 import { compressBlock } from './compressor.ts';
 import { digestRange, PartDigester, type PartDigests } from './digests.ts';
 import type { DumpFollower } from './follower.ts';
@@ -21,6 +24,8 @@ export interface PartPlan {
   cost: number;
   /** A fresh body for each attempt. */
   body(): Readable;
+  /** Gives back what the body holds, once the part is stored or given up (no attempt follows). */
+  release?: () => void;
 }
 
 export interface PartSource {
@@ -28,6 +33,8 @@ export interface PartSource {
   follower: DumpFollower;
   /** Compute MD5 (Content-MD5) too, not only CRC32. */
   md5: (partNumber: number) => boolean;
+  /** Redact the parts' bytes: blocks are then read in order from the start. */
+  redact?: Redaction;
 }
 
 /** Bytes of block n in the file (fewer for the last one); 0 once past the end. */
@@ -38,7 +45,11 @@ async function blockBytes(src: PartSource, n: number): Promise<number> {
 }
 
 /** Uncompressed: part n is block n, for the blocks not in `done` (a resumed upload's parts). */
-export async function* rawParts(src: PartSource, done: ReadonlySet<number>): AsyncGenerator<PartPlan> {
+export function rawParts(src: PartSource, done: ReadonlySet<number>): AsyncGenerator<PartPlan> {
+  return src.redact ? redactedRawParts(src, src.redact, done) : fileRawParts(src, done);
+}
+
+async function* fileRawParts(src: PartSource, done: ReadonlySet<number>): AsyncGenerator<PartPlan> {
   const digestBuffer = Buffer.allocUnsafe(1024 * 1024);
   for (let n = 1; ; n++) {
     const size = await blockBytes(src, n);
@@ -52,6 +63,43 @@ export async function* rawParts(src: PartSource, done: ReadonlySet<number>): Asy
         digests,
         cost: RANGE_BODY_BYTES,
         body: () => new FileRangeBody(src.fh, start, size),
+      };
+    }
+    if (size < blockSize(n)) return;
+  }
+}
+
+/** Redacted and uncompressed: each block read into its own memory, redacted, sent from there. */
+async function* redactedRawParts(
+  src: PartSource,
+  mode: Redaction,
+  done: ReadonlySet<number>,
+): AsyncGenerator<PartPlan> {
+  const redactor = new HprofRedactor(mode);
+  for (let n = 1; ; n++) {
+    const size = await blockBytes(src, n);
+    if (size === 0 && n > 1) return;
+    const held = await redactedBlocks.acquire(size);
+    const buf = held.subarray(0, size);
+    try {
+      await readBlock(src.fh, buf, blockStart(n), size);
+      redactor.push(buf);
+    } catch (err) {
+      redactedBlocks.release(held);
+      throw err;
+    }
+    if (done.has(n)) {
+      redactedBlocks.release(held);
+    } else {
+      const digester = new PartDigester(src.md5(n));
+      digester.update(buf);
+      yield {
+        record: { partNumber: n, firstBlock: n, lastBlock: n },
+        size,
+        digests: digester.digests(),
+        cost: size,
+        body: () => Readable.from([buf], { objectMode: false }),
+        release: () => redactedBlocks.release(held),
       };
     }
     if (size < blockSize(n)) return;
@@ -92,6 +140,11 @@ class BlockBuffers {
 }
 
 const blockBuffers = new BlockBuffers(2);
+/**
+ * Redacted raw parts are sent from memory: a block each, reused once its part is stored (fresh ones cost V8 a
+ * full collection each). The process-wide budget bounds how many are in flight; one more is being read.
+ */
+const redactedBlocks = new BlockBuffers(Number.POSITIVE_INFINITY);
 
 async function readBlock(fh: FileHandle, buf: Buffer, start: number, size: number): Promise<void> {
   for (let got = 0; got < size; ) {
@@ -133,6 +186,8 @@ export async function* compressedParts(
     return p;
   };
 
+  const redactor = src.redact ? new HprofRedactor(src.redact) : undefined;
+  if (redactor) await redactBefore(src, redactor, blockStart(firstBlock));
   let pending: { block: number; compressed: Promise<Buffer> } | undefined;
   let block = firstBlock;
   let last = false;
@@ -142,6 +197,7 @@ export async function* compressedParts(
     const buf = await blockBuffers.acquire(size);
     try {
       await readBlock(src.fh, buf, blockStart(block), size);
+      redactor?.push(buf.subarray(0, size));
     } catch (err) {
       blockBuffers.release(buf);
       throw err;
@@ -166,5 +222,22 @@ export async function* compressedParts(
     yield plan(pending.block);
   } else if (chunkBytes > 0 || partNumber === 1) {
     yield plan(block - 1); // an empty file is one empty part
+  }
+}
+
+/** Reads and redacts the first `end` bytes (sent before a restart) only to bring `redactor` to that offset. */
+async function redactBefore(src: PartSource, redactor: HprofRedactor, end: number): Promise<void> {
+  if (end === 0) return;
+  await src.follower.waitFor(end);
+  const buf = await blockBuffers.acquire(BASE_BLOCK);
+  try {
+    for (let at = 0; at < end; ) {
+      const n = Math.min(buf.length, end - at);
+      await readBlock(src.fh, buf, at, n);
+      redactor.push(buf.subarray(0, n));
+      at += n;
+    }
+  } finally {
+    blockBuffers.release(buf);
   }
 }

@@ -4,7 +4,7 @@
 // Restarts under a new key when the store lost the upload; adopts the object when a lost answer hid a
 // completion that happened.
 import type { FileHandle } from 'node:fs/promises';
-import { lstat, open, rm } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -14,9 +14,14 @@ import {
   dumpKey,
   newDumpId,
   parseDumpKey,
+  type RedactMode,
+  UPLOADER_DEFAULTS,
   type UploaderConfig,
 } from '@kube-heapdump/contract';
+import type { Redaction } from '@kube-heapdump/hprof';
 import { analyse } from './analysis.ts';
+import { MAX_DUMP_BYTES } from './blocks.ts';
+import { openRegular, Refused } from './dump-file.ts';
 import { DumpFollower } from './follower.ts';
 import { InFlight } from './in-flight.ts';
 import { Journal } from './journal.ts';
@@ -80,11 +85,30 @@ export class Shipper {
     return mine ? undefined : `its key ${s.key} is not one of this pod's`;
   };
 
+  /** What parts of new uploads are redacted with. */
+  private get redact(): RedactMode {
+    return this.d.cfg.redact ?? UPLOADER_DEFAULTS.redact;
+  }
+
+  /** Bytes of a dump never read past. */
+  private get maxBytes(): number {
+    return Math.min(this.d.cfg.maxDumpBytes ?? MAX_DUMP_BYTES, MAX_DUMP_BYTES);
+  }
+
+  /** Ships the dump file `file`; throws Refused when it is not one to read. */
   async ship(file: string): Promise<void> {
     const { cfg, log } = this.d;
-    const fh = await open(join(cfg.dir, file), 'r');
+    const { fh, st } = await openRegular(join(cfg.dir, file), {
+      ...(cfg.ownerUid !== undefined ? { ownerUid: cfg.ownerUid } : {}),
+      maxBytes: this.maxBytes,
+    });
     try {
-      const st = await fh.stat();
+      if (this.redact !== 'none' && alreadyCompressed(file)) {
+        throw new Refused(
+          'cannot-redact',
+          `the JVM compressed it (-XX:HeapDumpGzipLevel), so it cannot be redacted (${this.redact}) in place; it is kept, not shipped`,
+        );
+      }
       const loaded = await this.d.state.load(file, this.ownState);
       if (loaded && 'discarded' in loaded) {
         log.warn({ file, why: loaded.discarded }, 'discarded a saved upload state that cannot be trusted');
@@ -94,6 +118,13 @@ export class Shipper {
       if (resumed?.doneAt && same(resumed)) return; // shipped before, file kept
       if (resumed && !same(resumed)) {
         await this.abandon(resumed, 'a new file replaced the one being uploaded');
+        resumed = undefined;
+      }
+      if (resumed && !resumed.completedAt && (resumed.redaction ?? 'none') !== this.redact) {
+        await this.abandon(
+          resumed,
+          `its parts were redacted with ${resumed.redaction ?? 'none'}, not ${this.redact}`,
+        );
         resumed = undefined;
       }
       for (;;) {
@@ -145,6 +176,7 @@ export class Shipper {
       key,
       startedAt,
       compression,
+      redaction: this.redact,
       metadata: {
         [DUMP_METADATA.pod]: pod,
         [DUMP_METADATA.namespace]: namespace,
@@ -153,6 +185,7 @@ export class Shipper {
         [DUMP_METADATA.file]: encodeURIComponent(file),
         [DUMP_METADATA.startedAt]: startedAt.toISOString(),
         [DUMP_METADATA.compression]: compression,
+        [DUMP_METADATA.redaction]: this.redact,
         [DUMP_METADATA.uploaderVersion]: this.d.version,
       },
     });
@@ -177,6 +210,7 @@ export class Shipper {
       gzip: jvmGzipped,
       quietMs: cfg.quietSeconds * 1000,
       pollMs: this.d.pollMs,
+      maxBytes: this.maxBytes,
     });
     log.info(
       {
@@ -185,6 +219,7 @@ export class Shipper {
         resumed: Boolean(resumed),
         partsDone: state.parts.length,
         compression: state.compression,
+        redaction: state.redaction ?? 'none',
       },
       resumed ? 'resuming dump upload' : 'dump detected, uploading while it is written',
     );
@@ -194,7 +229,7 @@ export class Shipper {
       const inFlight = new InFlight(this.d.limiter);
       try {
         for await (const plan of this.parts(fh, follower, session)) {
-          await inFlight.start(plan.cost, () => session.uploadPart(plan));
+          await inFlight.start(plan.cost, () => session.uploadPart(plan).finally(() => plan.release?.()));
         }
         await inFlight.drain();
       } catch (err) {
@@ -243,7 +278,10 @@ export class Shipper {
     // The dump is safe: now the summary (SHA-256 and class histogram, one more read of the file). Also when
     // stopping: a dump without its summary would show no verdict in `heapdump list`.
     const path = join(cfg.dir, file);
-    const analysis = analyses.then(() => analyse({ path, size: followed.size, gzip: jvmGzipped }));
+    const redact = redaction(state.redaction);
+    const analysis = analyses.then(() =>
+      analyse({ fh, size: followed.size, gzip: jvmGzipped, ...(redact ? { redact } : {}) }),
+    );
     analyses = analysis.catch(() => undefined);
     const { sha256, summary } = await analysis;
     metrics.dumpShipped(summary.verdict, seconds);
@@ -292,7 +330,8 @@ export class Shipper {
   /** The parts still to upload, in order. */
   private parts(fh: FileHandle, follower: DumpFollower, session: MultipartSession): AsyncGenerator<PartPlan> {
     const state = session.state;
-    const src: PartSource = { fh, follower, md5: session.wantsMd5 };
+    const redact = redaction(state.redaction);
+    const src: PartSource = { fh, follower, md5: session.wantsMd5, ...(redact ? { redact } : {}) };
     if (state.compression === 'none') return rawParts(src, new Set(state.parts.map((p) => p.partNumber)));
     // Compressed parts resume after those done without a gap, each starting where the previous one ended;
     // later ones are made again (from other block ranges, so their old records go).
@@ -307,6 +346,10 @@ export class Shipper {
     const last = state.parts.at(-1);
     return compressedParts(src, state.compression, (last?.lastBlock ?? 0) + 1, (last?.partNumber ?? 0) + 1);
   }
+}
+
+function redaction(mode: RedactMode | undefined): Redaction | undefined {
+  return mode === undefined || mode === 'none' ? undefined : mode;
 }
 
 /** CPU time of the whole process so far (user + system), for the log: what shipping costs. */

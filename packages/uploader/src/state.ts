@@ -5,9 +5,16 @@
 // input like any other (the volume is shared with the app container): one that does not hold together, or
 // names another file or a key outside this pod's, is discarded.
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Compression, isCompression, isDumpFileName } from '@kube-heapdump/contract';
+import {
+  type Compression,
+  isCompression,
+  isDumpFileName,
+  isRedactMode,
+  type RedactMode,
+} from '@kube-heapdump/contract';
+import { readRegular } from './dump-file.ts';
 
 export interface PartRecord {
   partNumber: number;
@@ -32,6 +39,8 @@ export interface UploadState {
   uploadId: string;
   startedAt: string;
   compression: Compression;
+  /** What the parts sent were redacted with (a state saved before redaction existed: none). */
+  redaction?: RedactMode;
   /** CRC32 headers were sent (CreateMultipartUpload declared the algorithm). */
   crc32: boolean;
   parts: PartRecord[];
@@ -64,6 +73,7 @@ function validUpload(s: Partial<UploadState>, id: string): string | undefined {
   if (!isText(s.key) || !isText(s.uploadId) || !isText(s.startedAt)) return 'no key, upload id or start time';
   if (!isCompression(s.compression) || typeof s.crc32 !== 'boolean')
     return 'no compression or checksum setting';
+  if (s.redaction !== undefined && !isRedactMode(s.redaction)) return 'no known redaction';
   return undefined;
 }
 
@@ -85,6 +95,9 @@ function validPart(p: Partial<PartRecord>): p is PartRecord {
 
 export type Loaded = { state: UploadState } | { discarded: string } | undefined;
 
+/** A state file is small: the upload's fields, or a line per part (at most 10,000). */
+const MAX_STATE_BYTES = 8 * 1024 * 1024;
+
 export class StateStore {
   private readonly dir: string;
   constructor(dumpDir: string) {
@@ -105,12 +118,15 @@ export class StateStore {
   }
 
   async loadId(id: string, check?: StateCheck): Promise<Loaded> {
-    let text: string;
+    if (!(await this.dirIsOurs())) return undefined;
+    let text: string | undefined;
     try {
-      text = await readFile(this.path(id), 'utf8');
-    } catch {
-      return undefined;
+      text = await readRegular(this.path(id), MAX_STATE_BYTES);
+    } catch (err) {
+      // A link, a FIFO, a directory or a huge file where a state should be: never followed or waited on.
+      return this.discard(id, `it is not a state file: ${(err as Error).message}`);
     }
+    if (text === undefined) return undefined;
     let s: Partial<UploadState>;
     try {
       s = JSON.parse(text) as Partial<UploadState>;
@@ -120,7 +136,12 @@ export class StateStore {
     const problem = validUpload(s, id) ?? check?.(s as UploadState);
     if (problem) return this.discard(id, problem);
     const byNumber = new Map<number, PartRecord>();
-    const lines = await readFile(this.partsPath(id), 'utf8').catch(() => '');
+    let lines: string;
+    try {
+      lines = (await readRegular(this.partsPath(id), MAX_STATE_BYTES)) ?? '';
+    } catch (err) {
+      return this.discard(id, `its parts are not a state file: ${(err as Error).message}`);
+    }
     for (const line of lines.split('\n')) {
       let part: Partial<PartRecord>;
       try {
@@ -138,9 +159,28 @@ export class StateStore {
     return { discarded: why };
   }
 
+  /**
+   * Whether the state directory is a real directory (or absent): one the app container replaced with a link
+   * is removed (the link, not what it names), so no state is read, written or deleted elsewhere.
+   */
+  private async dirIsOurs(): Promise<boolean> {
+    try {
+      if ((await lstat(this.dir)).isDirectory()) return true;
+    } catch {
+      return true; // absent: made when first saved
+    }
+    await rm(this.dir, { force: true });
+    return false;
+  }
+
+  private async makeDir(): Promise<void> {
+    await this.dirIsOurs();
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+  }
+
   /** Saves the upload's own fields; parts are saved with `savePart` (or `saveParts` to replace them all). */
   async save(state: UploadState): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.makeDir();
     const id = stateId(state.file);
     const tmp = `${this.path(id)}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify({ ...state, parts: [] }), { mode: 0o600 });
@@ -153,7 +193,7 @@ export class StateStore {
 
   /** Replaces the recorded parts (a new upload starts with none; a resume may drop some). */
   async saveParts(file: string, parts: PartRecord[]): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.makeDir();
     const id = stateId(file);
     const tmp = `${this.partsPath(id)}.${process.pid}.tmp`;
     await writeFile(tmp, parts.map((p) => `${JSON.stringify(p)}\n`).join(''), { mode: 0o600 });
@@ -171,6 +211,7 @@ export class StateStore {
 
   /** Ids of saved states. Also removes temp files a killed run left between write and rename. */
   async ids(): Promise<string[]> {
+    if (!(await this.dirIsOurs())) return [];
     const names = await readdir(this.dir).catch(() => [] as string[]);
     const ours = `.${process.pid}.tmp`;
     for (const stale of names.filter((n) => n.endsWith('.tmp') && !n.endsWith(ours))) {

@@ -2,9 +2,10 @@
 // and uploads a previous run began), on inotify events, and on a periodic rescan as a safety net. A few
 // dumps ship at once (they share one budget of connections and memory); more wait in line.
 import { type FSWatcher, watch } from 'node:fs';
-import { access, readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDumpFileName, type UploaderConfig } from '@kube-heapdump/contract';
+import { Refused } from './dump-file.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { Shipper } from './shipper.ts';
@@ -24,6 +25,8 @@ export class Uploader {
   private readonly active = new Map<string, Promise<boolean>>();
   private readonly queued = new Set<string>();
   private readonly retryAfter = new Map<string, number>();
+  /** Names refused, with what they were (device, inode, type): told once, looked at again when replaced. */
+  private readonly refused = new Map<string, string>();
   private readonly settledListeners = new Set<() => void>();
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -133,17 +136,31 @@ export class Uploader {
   }
 
   private async shipOne(name: string): Promise<boolean> {
+    let identity: string;
     try {
-      await access(join(this.cfg.dir, name));
+      const st = await lstat(join(this.cfg.dir, name));
+      identity = `${st.dev}:${st.ino}:${st.mode}`;
     } catch {
+      this.refused.delete(name);
       return true; // gone between the event and now
     }
+    if (this.refused.get(name) === identity) return true;
+    this.refused.delete(name);
     this.metrics.inProgress++;
     try {
       await this.shipper.ship(name);
       this.retryAfter.delete(name);
       return true;
     } catch (err) {
+      if (err instanceof Refused) {
+        this.refused.set(name, identity);
+        this.metrics.refused++;
+        this.log.warn(
+          { file: name, reason: err.reason, why: err.message },
+          'not shipped: not a dump file the uploader may read',
+        );
+        return true;
+      }
       this.metrics.failed++;
       this.retryAfter.set(name, Date.now() + RETRY_FAILED_MS);
       this.log.error(

@@ -97,6 +97,7 @@ describe('multipart session', () => {
       key,
       startedAt: new Date(),
       compression: 'none',
+      redaction: 'none',
       metadata: {},
     });
     return new MultipartSession(d, new Journal(new StateStore(dir), state, log));

@@ -10,8 +10,9 @@ import { Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { crc32, gunzipSync, zstdDecompressSync } from 'node:zlib';
+import { HprofRedactor } from '@kube-heapdump/hprof';
 import { bulkyDump } from '../../hprof/test/synthetic.ts';
-import { blockSize } from '../src/blocks.ts';
+import { blockSize, MAX_DUMP_BYTES } from '../src/blocks.ts';
 import { crc32Base64Of } from '../src/crc32.ts';
 import { DumpFollower } from '../src/follower.ts';
 import { Limiter } from '../src/limiter.ts';
@@ -41,7 +42,12 @@ describe('part production', () => {
 
   async function source(md5For: (n: number) => boolean): Promise<PartSource & { close(): Promise<void> }> {
     const fh = await open(path, 'r');
-    const follower = new DumpFollower(fh, { gzip: false, quietMs: 1000, pollMs: 10 });
+    const follower = new DumpFollower(fh, {
+      gzip: false,
+      quietMs: 1000,
+      pollMs: 10,
+      maxBytes: MAX_DUMP_BYTES,
+    });
     void follower.follow();
     return { fh, follower, md5: md5For, close: () => fh.close() };
   }
@@ -95,11 +101,46 @@ describe('part production', () => {
     });
   }
 
+  it('redacted: raw and compressed parts hold the redacted dump, identical when resumed mid-way', async () => {
+    const expected = Buffer.from(dump);
+    new HprofRedactor('strings').push(expected);
+    assert.ok(!expected.equals(dump) && expected.length === dump.length);
+    const src = { ...(await source(() => true)), redact: 'strings' as const };
+    const raw = await collect(rawParts(src, new Set()));
+    assert.ok(Buffer.concat(raw.map((p) => p.bytes)).equals(expected));
+    for (const { plan, bytes } of raw) assert.equal(plan.digests.crc32, crc32Base64Of(crc32(bytes)));
+    const resumed = await collect(rawParts(src, new Set([1])));
+    assert.ok(Buffer.concat(resumed.map((p) => p.bytes)).equals(expected.subarray(blockSize(1))));
+    const whole = await collect(compressedParts(src, 'zstd', 1, 1));
+    assert.ok(zstdDecompressSync(Buffer.concat(whole.map((p) => p.bytes))).equals(expected));
+    const later = await collect(compressedParts(src, 'zstd', 2, 7));
+    assert.ok(
+      zstdDecompressSync(Buffer.concat(later.map((p) => p.bytes))).equals(expected.subarray(blockSize(1))),
+    );
+    await src.close();
+  });
+
+  it('never reads past the size limit: a file larger is followed up to it and called incomplete', async () => {
+    const fh = await open(path, 'r');
+    try {
+      const follower = new DumpFollower(fh, { gzip: false, quietMs: 1000, pollMs: 10, maxBytes: 5 * MiB });
+      const following = follower.follow();
+      const parts = await collect(rawParts({ fh, follower, md5: () => false }, new Set()));
+      const r = await following;
+      assert.equal(r.size, 5 * MiB);
+      assert.equal(r.verdict, 'incomplete');
+      assert.match(r.reason ?? '', /grew past the 5242880 bytes allowed \(HEAPDUMP_MAX_DUMP_BYTES\)/);
+      assert.ok(Buffer.concat(parts.map((p) => p.bytes)).equals(dump.subarray(0, 5 * MiB)));
+    } finally {
+      await fh.close();
+    }
+  });
+
   it('an empty file is one empty part', async () => {
     const empty = join(dir, 'empty.hprof');
     await writeFile(empty, '');
     const fh = await open(empty, 'r');
-    const follower = new DumpFollower(fh, { gzip: false, quietMs: 50, pollMs: 10 });
+    const follower = new DumpFollower(fh, { gzip: false, quietMs: 50, pollMs: 10, maxBytes: MAX_DUMP_BYTES });
     void follower.follow().catch(() => {});
     const parts = await collect(compressedParts({ fh, follower, md5: () => false }, 'zstd', 1, 1));
     assert.equal(parts.length, 1);

@@ -1,6 +1,7 @@
 // The upload state on disk: what a restart finds after a crash at any point, and what it refuses to trust.
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { appendFile, lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -100,5 +101,36 @@ describe('upload state store', () => {
       s.key.startsWith('other/') ? undefined : 'not our key',
     );
     assert.deepEqual(foreign, { discarded: 'not our key' });
+  });
+
+  it('never follows a state directory or state file the app container replaced with a link or a FIFO', async () => {
+    const volume = await mkdtemp(join(tmpdir(), 'kh-state-volume-'));
+    const elsewhere = await mkdtemp(join(tmpdir(), 'kh-state-elsewhere-'));
+    try {
+      await writeFile(join(elsewhere, 'precious.tmp'), 'keep');
+      await writeFile(join(elsewhere, `${stateId(upload.file)}.json`), JSON.stringify(upload));
+      await symlink(elsewhere, join(volume, STATE_DIR));
+      const store = new StateStore(volume);
+      assert.deepEqual(await store.ids(), [], 'no state read through the link');
+      assert.deepEqual(await readdir(elsewhere), [`${stateId(upload.file)}.json`, 'precious.tmp'].sort());
+      assert.equal(
+        (await lstat(join(volume, STATE_DIR)).catch(() => undefined))?.isSymbolicLink(),
+        undefined,
+      );
+      await store.save(upload);
+      assert.ok((await lstat(join(volume, STATE_DIR))).isDirectory(), 'a real directory made in its place');
+      // A FIFO where the parts journal should be: discarded at once, never waited on.
+      assert.equal(spawnSync('mkfifo', [join(volume, STATE_DIR, `${stateId(upload.file)}.parts`)]).status, 0);
+      const loaded = await store.load(upload.file);
+      assert.ok(
+        loaded &&
+          'discarded' in loaded &&
+          /not a state file: it is not a regular file \(fifo\)/.test(loaded.discarded),
+        JSON.stringify(loaded),
+      );
+    } finally {
+      await rm(volume, { recursive: true, force: true });
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,96 @@
+// Opening what is in the dump volume, which the app container shares and may have been taken over: only a
+// regular file, opened without following a link (O_NOFOLLOW) and without waiting for a writer (O_NONBLOCK: a
+// FIFO never blocks a thread), checked on the descriptor itself (fstat), never larger than the volume can
+// hold, optionally owned by the app's UID. Every later read uses that descriptor, so swapping the name for a
+// link after the check redirects nothing.
+import { constants, type Stats } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+
+/** Why a file in the volume is not read: a stable word for logs and tests. */
+export type RefusalReason =
+  | 'symlink'
+  | 'fifo'
+  | 'socket'
+  | 'device'
+  | 'directory'
+  | 'not-regular'
+  | 'owner'
+  | 'too-large'
+  | 'cannot-redact';
+
+/** A file that is not shipped (and not retried while it stays the same file). */
+export class Refused extends Error {
+  readonly reason: RefusalReason;
+  constructor(reason: RefusalReason, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+function kind(st: Stats): RefusalReason | undefined {
+  if (st.isFile()) return undefined;
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'device';
+  if (st.isDirectory()) return 'directory';
+  return 'not-regular';
+}
+
+export interface OpenRules {
+  /** Only files owned by this UID. */
+  ownerUid?: number;
+  /** Refuse files already larger than this. */
+  maxBytes: number;
+}
+
+/** Opens a regular file for reading, or throws Refused saying what it is instead. */
+export async function openRegular(path: string, rules: OpenRules): Promise<{ fh: FileHandle; st: Stats }> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'EMLINK') throw new Refused('symlink', 'it is a symbolic link');
+    if (code === 'ENXIO') throw new Refused('socket', 'it is a socket');
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    const what = kind(st);
+    if (what) throw new Refused(what, `it is not a regular file (${what})`);
+    if (rules.ownerUid !== undefined && st.uid !== rules.ownerUid)
+      throw new Refused('owner', `it is owned by UID ${st.uid}, not ${rules.ownerUid}`);
+    if (st.size > rules.maxBytes)
+      throw new Refused('too-large', `it holds ${st.size} bytes, more than the ${rules.maxBytes} allowed`);
+    return { fh, st };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+
+/** The text of a small regular file (a state file), or undefined when there is none; Refused otherwise. */
+export async function readRegular(path: string, maxBytes: number): Promise<string | undefined> {
+  let opened: { fh: FileHandle; st: Stats };
+  try {
+    opened = await openRegular(path, { maxBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const { fh, st } = opened;
+  try {
+    const buf = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    while (got < st.size) {
+      const { bytesRead } = await fh.read(buf, got, st.size - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.toString('utf8', 0, got);
+  } finally {
+    await fh.close();
+  }
+}
