@@ -90,6 +90,7 @@ export function summarize(parser: HprofParser, top = 20): HprofSummary {
       stackTraces: parser.stackTraces,
     },
     topClasses: histogram.slice(0, top),
+    histogramClasses: histogram.length,
     largestArrays: parser.largestArrays.map((a) => ({
       className: a.classKey.startsWith('p')
         ? `${BASIC_TYPES.get(Number(a.classKey.slice(1)))?.name}[]`

@@ -5,6 +5,7 @@
 // milliseconds of work between reads, and a worker thread cost ~20 MiB more peak RSS.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { STORED_SUMMARY_CLASSES } from '@kube-heapdump/contract';
 import { type HprofSummary, summarize } from '@kube-heapdump/hprof';
 import { ParserFeed } from './feed.ts';
 
@@ -39,7 +40,7 @@ export async function analyse(req: AnalysisRequest): Promise<Analysis> {
       position += bytesRead;
     }
     await feed.end();
-    return { sha256: sha.digest('hex'), summary: summarize(feed.parser) };
+    return { sha256: sha.digest('hex'), summary: summarize(feed.parser, STORED_SUMMARY_CLASSES) };
   } finally {
     await fh.close();
   }
