@@ -1,20 +1,8 @@
-// Human-readable output for terminals: IEC sizes, aligned tables with a total row, control characters in
+// Human-readable output for terminals: IEC sizes (the contract's humanBytes), aligned tables with a total row, control characters in
 // names escaped (names come from dumps and keys, which anyone who can write to the volume chooses), and
 // colour for verdicts when the output is a terminal.
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** Bytes in IEC units (1 KiB = 1024 B), the one unit system of every line the CLI prints. */
-export function humanBytes(n: number): string {
-  let v = Math.abs(n);
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  const sign = n < 0 ? '-' : '';
-  return u === 0 ? `${n} B` : `${sign}${v.toFixed(v < 10 ? 2 : 1)} ${UNITS[u]}`;
-}
+export { humanBytes } from '@kube-heapdump/contract';
 
 export function thousands(n: number): string {
   return n.toLocaleString('en-US');
