@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { humanBytes } from '@kube-heapdump/contract';
 import { RUN_SOURCE } from '../test/support/node.ts';
 import { SimulatedPod } from '../test/support/pod-simulator.ts';
 import { run } from '../test/support/processes.ts';
@@ -19,7 +20,7 @@ const say = (text: string) => {
   const t = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
   process.stdout.write(`[${t}s] ${text}\n`);
 };
-const mb = (n: unknown) => `${(Number(n) / 1e6).toFixed(1)} MB`;
+const mb = (n: unknown) => humanBytes(Number(n));
 const cli = join(import.meta.dirname, '../packages/cli/src/main.ts');
 
 const sandbox = await mkdtemp(join(tmpdir(), 'kube-heapdump-demo-'));
@@ -108,7 +109,7 @@ try {
     if (l.msg === 'dump detected, uploading while it is written') {
       say(`uploader: ${l.file} appeared; streaming it (${l.compression}) while the JVM writes it`);
     } else if (l.msg === 'dump written') {
-      say(`uploader: the JVM finished ${l.file}: ${mb(l.bytes)}, verdict ${l.verdict}`);
+      say(`uploader: streamed ${l.file} to its end record: ${mb(l.bytes)}, verdict ${l.verdict}`);
     } else if (l.msg === 'dump object complete') {
       say(
         `uploader: durable s3://${bucket}/${l.key}: ${mb(l.originalBytes)} stored as ${mb(l.storedBytes)}, ` +

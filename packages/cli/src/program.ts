@@ -34,8 +34,9 @@ function wrap(text: string, width = 100): string {
 const SIZES_HELP = `\n${wrap(`Sizes: ${SIZE_CONVENTION} All sizes are IEC units (1 MiB = 1024 KiB).`)}`;
 
 const EXIT_CODES = `
-Exit status: 0 done (inspect: the dump is complete); 1 the store or kubectl failed, the dump is not complete
-(inspect), or the data is corrupt; 2 bad usage (unknown flag, bad value, missing file or directory).
+Exit status: 0 done (inspect: the dump is complete; doctor: no problem found); 1 the store or kubectl failed,
+the data is corrupt, inspect found the dump not complete, or doctor found a problem; 2 bad usage (unknown flag,
+bad value, missing file or directory).
 Colour on a terminal; NO_COLOR or --no-color turns it off, FORCE_COLOR on.`;
 
 /** Builds the program; actions print through `io` and set the exit status through `io.setExit`. */
