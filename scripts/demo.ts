@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { humanBytes } from '@kube-heapdump/contract';
 import { RUN_SOURCE } from '../test/support/node.ts';
 import { SimulatedPod } from '../test/support/pod-simulator.ts';
 import { run } from '../test/support/processes.ts';
@@ -19,7 +20,7 @@ const say = (text: string) => {
   const t = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
   process.stdout.write(`[${t}s] ${text}\n`);
 };
-const mb = (n: unknown) => `${(Number(n) / 1e6).toFixed(1)} MB`;
+const mb = (n: unknown) => humanBytes(Number(n));
 const cli = join(import.meta.dirname, '../packages/cli/src/main.ts');
 
 const sandbox = await mkdtemp(join(tmpdir(), 'kube-heapdump-demo-'));

@@ -1,6 +1,11 @@
 // The dumps in the bucket: listed page by page, described from their summaries' metadata (HEAD, no body),
-// never by downloading a dump.
-import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+// never by downloading a dump. `latest` and `latest~N` name the newest complete dumps.
+import {
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+} from '@aws-sdk/client-s3';
 import {
   type Compression,
   DUMP_METADATA,
@@ -12,7 +17,8 @@ import {
   s3HttpStatus,
   summaryKey,
 } from '@kube-heapdump/contract';
-import { UsageError } from './errors.ts';
+import { describeStoreError, isForeignAnswer, notS3Endpoint, StoreError, UsageError } from './errors.ts';
+import { printable } from './format.ts';
 import type { Store } from './store.ts';
 
 export interface DumpFilters {
@@ -42,11 +48,29 @@ export interface DumpEntry extends ParsedDumpKey, SummaryFacts {
   storedBytes: number;
 }
 
+interface Found {
+  parsed: ParsedDumpKey;
+  size: number;
+}
+
 const SUMMARY_HEADS_AT_ONCE = 8;
 
-/** The narrowest key prefix the filters allow (namespace, then app, then pod are path segments). */
-function listPrefix(store: Store, f: DumpFilters): string {
-  return originPrefix(store.prefix, f);
+/** The filters as the flags that set them: `-n shop --app cart`. */
+export function filterFlags(f: DumpFilters): string {
+  return [
+    f.namespace !== undefined ? `-n ${f.namespace}` : '',
+    f.app !== undefined ? `--app ${f.app}` : '',
+    f.pod !== undefined ? `--pod ${f.pod}` : '',
+    f.since !== undefined ? `--since ${f.since.toISOString()}` : '',
+  ]
+    .filter(Boolean)
+    .map(printable)
+    .join(' ');
+}
+
+/** What a verdict-less state shows: `no summary`, `unreadable`, or the verdict. */
+export function verdictOf(d: SummaryFacts): string {
+  return d.summary === 'stored' ? (d.verdict ?? '?') : d.summary === 'missing' ? 'no summary' : 'unreadable';
 }
 
 /** What a dump's summary object says in its metadata (HEAD, no body). */
@@ -72,6 +96,44 @@ export async function summaryFacts(store: Store, key: string): Promise<SummaryFa
   }
 }
 
+/** One listing page; a 200 that is not a ListBucketResult (a web server) is not an S3 endpoint. */
+async function listPage(store: Store, prefix: string, token?: string, max?: number) {
+  let page: ListObjectsV2CommandOutput;
+  try {
+    page = await store.client.send(
+      new ListObjectsV2Command({
+        Bucket: store.bucket,
+        Prefix: prefix,
+        ContinuationToken: token,
+        MaxKeys: max,
+      }),
+    );
+  } catch (err) {
+    if (isForeignAnswer(err)) throw notS3Endpoint(store.endpoint, s3HttpStatus(err));
+    throw describeStoreError(err, `s3://${store.bucket}/${prefix}`, store.endpoint);
+  }
+  if (page.Name === undefined && page.MaxKeys === undefined) throw notS3Endpoint(store.endpoint, 200);
+  return page;
+}
+
+/**
+ * HEAD of a dump object. A 404, or an answer without the ETag every object has, is checked with a one-key listing, since a HEAD answer has no body to tell a
+ * store's NotFound from a web server's: then "not an S3 endpoint" rather than "no such object".
+ */
+export async function headDump(store: Store, key: string): Promise<HeadObjectCommandOutput> {
+  const what = `s3://${store.bucket}/${printable(key)}`;
+  try {
+    const head = await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }));
+    // Every S3 object has an ETag and a date; an answer without them came from something else.
+    if (head.ETag === undefined && head.LastModified === undefined) await listPage(store, key, undefined, 1);
+    return head;
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    if (s3HttpStatus(err) === 404) await listPage(store, key, undefined, 1);
+    throw describeStoreError(err, what, store.endpoint);
+  }
+}
+
 /**
  * How a stored dump is compressed: the object's `compression` metadata (the uploader sets it), else the key's
  * suffix.
@@ -89,8 +151,47 @@ export function storedCompression(
   );
 }
 
-async function describe(store: Store, parsed: ParsedDumpKey, storedBytes: number): Promise<DumpEntry> {
-  return { ...parsed, storedBytes, ...(await summaryFacts(store, parsed.key)) };
+function matches(parsed: ParsedDumpKey, f: DumpFilters): boolean {
+  return (
+    (f.namespace === undefined || parsed.namespace === f.namespace) &&
+    (f.app === undefined || parsed.app === f.app) &&
+    (f.pod === undefined || parsed.pod === f.pod) &&
+    (f.since === undefined || parsed.startedAt >= f.since)
+  );
+}
+
+/** The dump keys matching the filters, newest first (the narrowest prefix the filters allow is listed). */
+async function findDumps(store: Store, filters: DumpFilters): Promise<Found[]> {
+  const found: Found[] = [];
+  const prefix = originPrefix(store.prefix, filters);
+  let token: string | undefined;
+  do {
+    const page = await listPage(store, prefix, token);
+    for (const o of page.Contents ?? []) {
+      const parsed = o.Key ? parseDumpKey(store.prefix, o.Key) : undefined;
+      if (parsed && matches(parsed, filters)) found.push({ parsed, size: o.Size ?? 0 });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return found.sort(
+    (a, b) =>
+      b.parsed.startedAt.getTime() - a.parsed.startedAt.getTime() || (a.parsed.key < b.parsed.key ? 1 : -1),
+  );
+}
+
+/** Describes found dumps from their summaries, a few HEADs at a time, keeping the order. */
+async function describeAll(store: Store, found: Found[]): Promise<DumpEntry[]> {
+  const entries: DumpEntry[] = new Array(found.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < found.length) {
+      const i = next++;
+      const f = found[i] as Found;
+      entries[i] = { ...f.parsed, storedBytes: f.size, ...(await summaryFacts(store, f.parsed.key)) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SUMMARY_HEADS_AT_ONCE, found.length) }, worker));
+  return entries;
 }
 
 /** Dumps matching the filters, newest first; only the newest `limit` are described. */
@@ -99,50 +200,92 @@ export async function listDumps(
   filters: DumpFilters,
   limit = Number.POSITIVE_INFINITY,
 ): Promise<DumpEntry[]> {
-  const found: { parsed: ParsedDumpKey; size: number }[] = [];
-  let token: string | undefined;
-  do {
-    const page = await store.client.send(
-      new ListObjectsV2Command({
-        Bucket: store.bucket,
-        Prefix: listPrefix(store, filters),
-        ContinuationToken: token,
-      }),
-    );
-    for (const o of page.Contents ?? []) {
-      const parsed = o.Key ? parseDumpKey(store.prefix, o.Key) : undefined;
-      if (!parsed) continue;
-      if (filters.namespace !== undefined && parsed.namespace !== filters.namespace) continue;
-      if (filters.app !== undefined && parsed.app !== filters.app) continue;
-      if (filters.pod !== undefined && parsed.pod !== filters.pod) continue;
-      if (filters.since !== undefined && parsed.startedAt < filters.since) continue;
-      found.push({ parsed, size: o.Size ?? 0 });
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-
-  found.sort(
-    (a, b) =>
-      b.parsed.startedAt.getTime() - a.parsed.startedAt.getTime() || (a.parsed.key < b.parsed.key ? 1 : -1),
-  );
-  found.splice(limit);
-  const entries: DumpEntry[] = new Array(found.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < found.length) {
-      const i = next++;
-      const f = found[i] as (typeof found)[number];
-      entries[i] = await describe(store, f.parsed, f.size);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SUMMARY_HEADS_AT_ONCE, found.length) }, worker));
-  return entries;
+  const found = await findDumps(store, filters);
+  return describeAll(store, found.slice(0, limit));
 }
 
-/** A key as given, or `latest`: the newest dump matching the filters. */
-export async function resolveKey(store: Store, keyOrLatest: string, filters: DumpFilters): Promise<string> {
-  if (keyOrLatest !== 'latest') return keyOrLatest;
-  const [newest] = await listDumps(store, filters, 1);
-  if (!newest) throw new UsageError(`no dumps under s3://${store.bucket}/${listPrefix(store, filters)}`);
-  return newest.key;
+/**
+ * "No dumps" that names the filter that matched nothing, and what the bucket does hold, so a typo in
+ * `--app` is not mistaken for an empty bucket.
+ */
+export async function nothingMatches(store: Store, filters: DumpFilters): Promise<string> {
+  const where = `s3://${store.bucket}/${store.prefix}`;
+  const flags = filterFlags(filters);
+  if (flags === '') return `no dumps under ${where}`;
+  const all = await findDumps(store, {});
+  if (all.length === 0) return `no dumps under ${where} (none at all, so none matching ${flags})`;
+  const values = (pick: (p: ParsedDumpKey) => string) =>
+    [...new Set(all.map((f) => pick(f.parsed)))].sort().slice(0, 10).map(printable).join(', ');
+  const hint =
+    filters.pod !== undefined
+      ? `pods: ${values((p) => p.pod)}`
+      : filters.app !== undefined
+        ? `apps: ${values((p) => p.app)}`
+        : filters.namespace !== undefined
+          ? `namespaces: ${values((p) => p.namespace)}`
+          : `newest ${all[0]?.parsed.startedAt.toISOString()}`;
+  return `no dumps matching ${flags} under ${where} (${all.length} others there; ${hint})`;
+}
+
+/** `latest` -> 0, `latest~2` -> 2; anything else is a key. */
+export function latestIndex(ref: string): number | undefined {
+  if (ref === 'latest') return 0;
+  const m = /^latest~(\d+)$/.exec(ref);
+  return m ? Number(m[1]) : undefined;
+}
+
+export interface Resolved {
+  key: string;
+  /** What the summary says (known when the key came from `latest`). */
+  facts?: SummaryFacts;
+  /** Said on stderr: an incomplete dump was chosen, and why. */
+  notice?: string;
+}
+
+/**
+ * A key as given, or `latest` / `latest~N`: the newest (N+1-th newest) complete dump matching the filters.
+ * Dumps not known complete (incomplete, invalid, no summary yet) count only with `includeIncomplete`.
+ */
+export async function resolveKey(
+  store: Store,
+  ref: string,
+  filters: DumpFilters,
+  includeIncomplete = false,
+): Promise<Resolved> {
+  const back = latestIndex(ref);
+  if (back === undefined) return { key: ref };
+  const found = await findDumps(store, filters);
+  if (found.length === 0) throw new UsageError(await nothingMatches(store, filters));
+  let seen = 0;
+  const skipped: DumpEntry[] = [];
+  for (let i = 0; i < found.length; i += SUMMARY_HEADS_AT_ONCE) {
+    for (const entry of await describeAll(store, found.slice(i, i + SUMMARY_HEADS_AT_ONCE))) {
+      const complete = entry.summary === 'stored' && entry.verdict === 'complete';
+      if (!complete && !includeIncomplete) {
+        skipped.push(entry);
+        continue;
+      }
+      if (seen++ < back) continue;
+      const { key, ...rest } = entry;
+      return {
+        key,
+        facts: rest,
+        ...(complete
+          ? {}
+          : {
+              notice: `${printable(key)} is ${verdictOf(entry)}, not a complete dump (--include-incomplete)`,
+            }),
+      };
+    }
+  }
+  const flags = filterFlags(filters);
+  const which = `${flags === '' ? '' : ` matching ${flags}`} under s3://${store.bucket}/${store.prefix}`;
+  const newestSkipped = skipped[0];
+  if (seen === 0 && newestSkipped) {
+    throw new StoreError(
+      `no complete dump${which}: the ${skipped.length} there are not (the newest, ${printable(newestSkipped.key)}, ` +
+        `is ${verdictOf(newestSkipped)}); name a key, or pass --include-incomplete`,
+    );
+  }
+  throw new UsageError(`${ref}: there are only ${seen} ${includeIncomplete ? '' : 'complete '}dumps${which}`);
 }

@@ -7,12 +7,32 @@ export class UsageError extends Error {}
 /** The store refused or could not be reached: printed as one line, exit status 1. */
 export class StoreError extends Error {}
 
+/** The endpoint answers HTTP, but not as S3 does (a web page, a JSON API, a proxy's error page). */
+export function notS3Endpoint(endpoint: string | undefined, status: number | undefined): StoreError {
+  const where = endpoint === undefined ? 'AWS S3' : redactUrl(endpoint);
+  return new StoreError(
+    `${where} answers${status === undefined ? '' : ` (HTTP ${status})`} but is not an S3 endpoint; ` +
+      'check --endpoint / HEAPDUMP_S3_ENDPOINT',
+  );
+}
+
+/**
+ * An error from a call whose answer has a body (all but HEAD): an S3 store always says its error code in an
+ * XML body, so an answer without one, or one that is not XML, came from something else.
+ */
+export function isForeignAnswer(err: unknown): boolean {
+  const e = err as { Code?: string; message?: string };
+  if (s3HttpStatus(err) === undefined) return false;
+  return e.Code === undefined || /XML parse error|Deserialization error/i.test(e.message ?? '');
+}
+
 /** One line saying what went wrong talking to the store, for `what` (like `s3://bucket/key`). */
 export function describeStoreError(err: unknown, what: string, endpoint: string | undefined): StoreError {
   const e = err as { name?: string; message?: string };
   const code = s3ErrorCode(err);
   const status = s3HttpStatus(err);
   const where = endpoint === undefined ? 'AWS S3' : redactUrl(endpoint);
+  if (/XML parse error|Deserialization error/i.test(e.message ?? '')) return notS3Endpoint(endpoint, status);
   if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e.message ?? '')) {
     return new StoreError(
       'no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or log in (aws sso login)',

@@ -3,17 +3,17 @@
 // through the decompressor and asks the store only for the rest (Range), so memory never grows with the dump.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { chmod, open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { GetObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { keyTimestamp, parseDumpKey, summaryKey } from '@kube-heapdump/contract';
 import { createZstdMultiFrameDecompress } from '@kube-heapdump/hprof';
-import { storedCompression, summaryFacts } from './catalog.ts';
+import { headDump, type SummaryFacts, storedCompression, summaryFacts } from './catalog.ts';
 import { describeStoreError, StoreError, UsageError } from './errors.ts';
-import { humanBytes } from './format.ts';
+import { humanBytes, printable } from './format.ts';
 import type { Store } from './store.ts';
 
 export interface GetOptions {
@@ -30,12 +30,34 @@ export interface GetResult {
   /** False when the dump has no summary to check against. */
   verified: boolean;
   resumedFrom: number;
+  /** What the summary says of the dump. */
+  facts: SummaryFacts;
 }
+
+/** Heap dumps hold secrets: the dump and its partial files are for the user who downloads them only. */
+const PRIVATE = 0o600;
 
 function defaultName(store: Store, key: string): string {
   const parsed = parseDumpKey(store.prefix, key);
-  if (parsed) return `${parsed.pod}-${keyTimestamp(parsed.startedAt)}-${parsed.file}`;
-  return basename(key).replace(/\.(gz|zst)$/, '');
+  const name = parsed
+    ? `${parsed.pod}-${keyTimestamp(parsed.startedAt)}-${parsed.file}`
+    : basename(key).replace(/\.(gz|zst)$/, '');
+  // A key's last segment can hold anything a name can; the file name must not move the user elsewhere.
+  return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+}
+
+/** The download stopped (network, store): what was stored so far is kept for a rerun to resume from. */
+class Interrupted extends Error {}
+
+/** Bad `-o` (an existing file without --force, a directory, a missing directory) is a usage error, exit 2. */
+async function checkOutput(out: string, force: boolean): Promise<void> {
+  const dir = dirname(out);
+  const where = await stat(dir).catch(() => undefined);
+  if (!where) throw new UsageError(`${out}: the directory ${dir} does not exist`);
+  if (!where.isDirectory()) throw new UsageError(`${out}: ${dir} is not a directory`);
+  const existing = await stat(out).catch(() => undefined);
+  if (existing?.isDirectory()) throw new UsageError(`${out} is a directory; pass a file name with -o`);
+  if (existing && !force) throw new UsageError(`${out} exists; pass --force to overwrite it`);
 }
 
 class Progress {
@@ -66,17 +88,12 @@ class Progress {
 }
 
 export async function get(store: Store, key: string, options: GetOptions): Promise<GetResult> {
-  const what = `s3://${store.bucket}/${key}`;
+  const what = `s3://${store.bucket}/${printable(key)}`;
   const out = options.output ?? defaultName(store, key);
-  if (existsSync(out) && !options.force) throw new UsageError(`${out} exists; pass --force to overwrite it`);
+  await checkOutput(out, options.force);
 
-  let head: HeadObjectCommandOutput;
-  let expected: Awaited<ReturnType<typeof summaryFacts>>;
-  try {
-    head = await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }));
-  } catch (err) {
-    throw describeStoreError(err, what, store.endpoint);
-  }
+  const head = await headDump(store, key);
+  let expected: SummaryFacts;
   try {
     expected = await summaryFacts(store, key);
   } catch (err) {
@@ -91,6 +108,7 @@ export async function get(store: Store, key: string, options: GetOptions): Promi
     await rm(partial);
     have = 0;
   }
+  if (have > 0) await chmod(partial, PRIVATE); // left by a version that wrote it readable by all
   const progress = new Progress(total, options.progress);
 
   async function* storedBytes(): AsyncGenerator<Uint8Array> {
@@ -101,21 +119,28 @@ export async function get(store: Store, key: string, options: GetOptions): Promi
       }
     }
     if (have >= total) return;
-    let body: AsyncIterable<Uint8Array>;
+    let body: AsyncIterator<Uint8Array>;
     try {
       const res = await store.client.send(
         new GetObjectCommand({ Bucket: store.bucket, Key: key, Range: `bytes=${have}-`, IfMatch: head.ETag }),
       );
-      body = res.Body as AsyncIterable<Uint8Array>;
+      body = (res.Body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
     } catch (err) {
       throw describeStoreError(err, what, store.endpoint);
     }
-    const file = await open(partial, 'a');
+    const file = await open(partial, 'a', PRIVATE);
     try {
-      for await (const chunk of body) {
-        await file.write(chunk);
-        progress.add(chunk.length);
-        yield chunk;
+      for (;;) {
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await body.next();
+        } catch (err) {
+          throw new Interrupted((err as Error).message);
+        }
+        if (next.done) break;
+        await file.write(next.value);
+        progress.add(next.value.length);
+        yield next.value;
       }
     } finally {
       await file.close();
@@ -139,15 +164,31 @@ export async function get(store: Store, key: string, options: GetOptions): Promi
         : new PassThrough();
   const temp = `${out}.part`;
   try {
-    await pipeline(Readable.from(storedBytes()), decompress, measure, createWriteStream(temp));
+    await rm(temp, { force: true }); // a mode is only given to a file being created
+    await pipeline(
+      Readable.from(storedBytes()),
+      decompress,
+      measure,
+      createWriteStream(temp, { mode: PRIVATE }),
+    );
   } catch (err) {
+    await rm(temp, { force: true });
     if (err instanceof StoreError) throw err;
-    throw new StoreError(`${what}: ${(err as Error).message}`);
+    const e = err as NodeJS.ErrnoException;
+    if (e instanceof Interrupted)
+      throw new StoreError(`${what}: the download stopped (${e.message}); run again to resume`);
+    if (e.syscall !== undefined) throw new StoreError(`${printable(temp)}: ${e.message}`); // our disk, not the data
+    // What is left is the decompressor's complaint: the stored bytes are bad, keeping them cannot help a rerun.
+    await rm(partial, { force: true });
+    throw new StoreError(
+      `${what}: the stored ${compression} data is corrupt (${e.message}); nothing kept. ` +
+        `\`heapdump inspect ${printable(key)}\` says how much of it reads`,
+    );
   } finally {
     progress.draw(true);
   }
   const sha256 = hash.digest('hex');
-  if (expected?.sha256 !== undefined && (sha256 !== expected.sha256 || bytes !== expected.originalBytes)) {
+  if (expected.sha256 !== undefined && (sha256 !== expected.sha256 || bytes !== expected.originalBytes)) {
     await rm(temp, { force: true });
     await rm(partial, { force: true });
     throw new StoreError(
@@ -157,5 +198,12 @@ export async function get(store: Store, key: string, options: GetOptions): Promi
   }
   await rename(temp, out);
   await rm(partial, { force: true });
-  return { path: out, bytes, sha256, verified: expected?.sha256 !== undefined, resumedFrom: have };
+  return {
+    path: out,
+    bytes,
+    sha256,
+    verified: expected.sha256 !== undefined,
+    resumedFrom: have,
+    facts: expected,
+  };
 }

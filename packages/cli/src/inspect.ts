@@ -1,15 +1,17 @@
 // `heapdump inspect <file|key>`: verdict, header facts, totals and the top classes of a heap dump.
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { type AnalyzedDump, analyzeFile, analyzeStream } from '@kube-heapdump/hprof';
+import { type AnalyzedDump, type ArrayStats, analyzeFile, analyzeStream } from '@kube-heapdump/hprof';
 import { storedCompression } from './catalog.ts';
 import { describeStoreError, UsageError } from './errors.ts';
-import { humanBytes, table, thousands } from './format.ts';
+import { humanBytes, printable, table, thousands, verdictText } from './format.ts';
 import type { Store } from './store.ts';
 
 export interface InspectOptions {
   top: number;
   json: boolean;
+  /** Add how shallow sizes are counted. */
+  explain: boolean;
 }
 
 /**
@@ -28,19 +30,22 @@ export async function inspect(
     try {
       dump = await analyzeFile(target, { top: options.top });
     } catch (err) {
-      throw new UsageError(`cannot read ${target}: ${describeFileError(err as NodeJS.ErrnoException)}`);
+      throw new UsageError(
+        `cannot read ${printable(target)}: ${describeFileError(err as NodeJS.ErrnoException)}`,
+      );
     }
   } else {
     const s = await store();
-    if (!s) throw new UsageError(`cannot read ${target}: no such file`);
+    if (!s) throw new UsageError(`cannot read ${printable(target)}: no such file`);
     dump = await inspectObject(s, target, options.top);
   }
-  out(options.json ? JSON.stringify(dump, null, 2) : render(target, dump));
+  if (options.json) out(JSON.stringify(dump, null, 2));
+  else out(render(target, dump) + (options.explain ? `\n\nSizes: ${dump.sizeConvention}` : ''));
   return dump.verdict === 'complete' ? 0 : 1;
 }
 
 async function inspectObject(store: Store, key: string, top: number): Promise<AnalyzedDump> {
-  const what = `s3://${store.bucket}/${key}`;
+  const what = `s3://${store.bucket}/${printable(key)}`;
   const { GetObjectCommand } = await import('@aws-sdk/client-s3');
   try {
     const res = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
@@ -63,17 +68,35 @@ function describeFileError(err: NodeJS.ErrnoException): string {
   }
 }
 
-export function render(name: string, d: AnalyzedDump): string {
+/** Identical largest arrays (same type and length) as one row with their count, largest first. */
+export function groupArrays(arrays: readonly ArrayStats[]): { array: ArrayStats; count: number }[] {
+  const groups = new Map<string, { array: ArrayStats; count: number }>();
+  for (const a of arrays) {
+    const id = `${a.className}\u0000${a.length}\u0000${a.bytes}`;
+    const g = groups.get(id);
+    if (g) g.count++;
+    else groups.set(id, { array: a, count: 1 });
+  }
+  return [...groups.values()].sort((x, y) => y.array.bytes - x.array.bytes);
+}
+
+/**
+ * The dump as a developer reads it: verdict, header facts, totals, the `top` classes with a total row, and the
+ * largest arrays (grouped, at most `top` rows). The size convention is under --help / --explain.
+ */
+export function render(name: string, d: AnalyzedDump, top = d.topClasses.length): string {
   const stored = d.compression === 'none' ? 'raw' : `${d.compression}, ${humanBytes(d.bytes)} uncompressed`;
   const lines = [
-    `File      ${name} (${humanBytes(d.storedBytes)}, ${stored})`,
-    `Verdict   ${d.verdict}${d.reason ? `: ${d.reason}` : ''}`,
+    `File      ${printable(name)} (${humanBytes(d.storedBytes)}, ${stored})`,
+    `Verdict   ${verdictText(d.verdict)}${d.reason ? `: ${printable(d.reason)}` : ''}`,
   ];
   if (d.format) {
-    lines.push(`Format    ${d.format}, ${d.idSize}-byte identifiers, written ${d.timestamp}`);
+    lines.push(`Format    ${printable(d.format)}, ${d.idSize}-byte identifiers, written ${d.timestamp}`);
   }
   const t = d.totals;
   if (t.objects > 0) {
+    const shown = d.topClasses.slice(0, top);
+    const rest = t.classes > shown.length ? ` (top ${shown.length} of the classes shown)` : '';
     lines.push(
       `Objects   ${thousands(t.objects)} (${thousands(t.instances)} instances, ${thousands(t.objectArrays)} object arrays, ${thousands(t.primitiveArrays)} primitive arrays) of ${thousands(t.classes)} classes`,
       `Shallow   ${humanBytes(t.shallowBytes)}`,
@@ -86,22 +109,33 @@ export function render(name: string, d: AnalyzedDump): string {
       '',
       table(
         ['#', 'instances', 'bytes', 'class'],
-        d.topClasses.map((c, i) => [String(i + 1), thousands(c.instances), humanBytes(c.bytes), c.name]),
+        shown.map((c, i) => [String(i + 1), thousands(c.instances), humanBytes(c.bytes), printable(c.name)]),
         new Set([0, 1, 2]),
+        [
+          'total',
+          thousands(t.objects),
+          humanBytes(t.shallowBytes),
+          `all ${thousands(t.classes)} classes${rest}`,
+        ],
       ),
     );
-    if (d.largestArrays.length > 0) {
+    const arrays = groupArrays(d.largestArrays).slice(0, top);
+    if (arrays.length > 0) {
       lines.push(
         '',
         'Largest arrays',
         table(
-          ['length', 'bytes', 'type'],
-          d.largestArrays.map((a) => [thousands(a.length), humanBytes(a.bytes), a.className]),
-          new Set([0, 1]),
+          ['arrays', 'length', 'bytes each', 'type'],
+          arrays.map((g) => [
+            thousands(g.count),
+            thousands(g.array.length),
+            humanBytes(g.array.bytes),
+            printable(g.array.className),
+          ]),
+          new Set([0, 1, 2]),
         ),
       );
     }
-    lines.push('', `Sizes: ${d.sizeConvention}`);
   }
   return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 // `heapdump list`: the dumps in the bucket, newest first, as a table or JSON.
-import { type DumpEntry, type DumpFilters, listDumps } from './catalog.ts';
-import { humanBytes, table } from './format.ts';
+import { type DumpEntry, type DumpFilters, listDumps, nothingMatches, verdictOf } from './catalog.ts';
+import { humanBytes, printable, table, thousands, verdictText } from './format.ts';
 import type { Store } from './store.ts';
 
 /** `2026-11-28 07:09:01Z` */
@@ -14,30 +14,40 @@ export function shortTime(d: Date): string {
 export async function list(
   store: Store,
   filters: DumpFilters,
-  json: boolean,
+  options: { json: boolean; top?: number },
   out: (s: string) => void,
 ): Promise<void> {
-  const dumps = await listDumps(store, filters);
-  if (json) {
+  const dumps = await listDumps(store, filters, options.top);
+  if (options.json) {
     out(JSON.stringify(dumps.map(toJson), null, 2));
     return;
   }
   if (dumps.length === 0) {
-    out(`no dumps under s3://${store.bucket}/${store.prefix}`);
+    out(await nothingMatches(store, filters));
     return;
   }
+  const sum = (pick: (d: DumpEntry) => number | undefined) => dumps.reduce((n, d) => n + (pick(d) ?? 0), 0);
+  const complete = dumps.filter((d) => verdictOf(d) === 'complete').length;
   out(
     table(
       ['time', 'namespace/app/pod', 'size', 'stored', 'verdict', 'key'],
       dumps.map((d) => [
         shortTime(d.startedAt),
-        `${d.namespace}/${d.app}/${d.pod}`,
+        printable(`${d.namespace}/${d.app}/${d.pod}`),
         d.originalBytes === undefined ? '-' : humanBytes(d.originalBytes),
         `${humanBytes(d.storedBytes)}${d.compression === 'none' ? '' : ` ${d.compression}`}`,
-        d.summary === 'stored' ? (d.verdict ?? '?') : d.summary === 'missing' ? 'no summary' : 'unreadable',
-        d.key,
+        verdictText(d.verdict, verdictOf(d)),
+        printable(d.key),
       ]),
       new Set([2]),
+      [
+        'total',
+        `${thousands(dumps.length)} dumps`,
+        humanBytes(sum((d) => d.originalBytes)),
+        humanBytes(sum((d) => d.storedBytes)),
+        `${thousands(complete)} complete`,
+        '',
+      ],
     ),
   );
 }

@@ -10,12 +10,13 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.exit(process.exitCode ?? 0);
 });
 
-const program = buildProgram(
-  (s) => process.stdout.write(`${s}\n`),
-  (code) => {
+const program = buildProgram({
+  out: (s) => process.stdout.write(`${s}\n`),
+  err: (s) => process.stderr.write(`${s}\n`),
+  setExit: (code) => {
     process.exitCode = code;
   },
-);
+});
 
 try {
   await program.parseAsync(process.argv);

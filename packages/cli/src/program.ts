@@ -1,64 +1,47 @@
 // The `heapdump` command line: verbs, flags and help. Each verb's module (and the AWS SDK behind it) is
 // loaded when the verb runs, so `--help` and `--version` start fast.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { SIZE_CONVENTION } from '@kube-heapdump/hprof';
+import { Command, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
-import type { DumpFilters } from './catalog.ts';
-import { describeStoreError, StoreError, UsageError } from './errors.ts';
-import { parseSince } from './since.ts';
-import { STORE_FLAGS, type Store, type StoreOptions } from './store.ts';
+import {
+  type FilterFlags,
+  filtersOf,
+  type Io,
+  optionalStore,
+  positiveInteger,
+  withFilterFlags,
+  withIncompleteFlag,
+  withStoreFlags,
+} from './cli-flags.ts';
+import { setColour, wantsColour } from './format.ts';
+import type { Store, StoreOptions } from './store.ts';
+import { addStoreVerbs } from './store-verbs.ts';
 
-export function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive integer.`);
-  return n;
-}
+export { positiveInteger } from './cli-flags.ts';
 
-interface FilterFlags {
-  namespace?: string;
-  app?: string;
-  pod?: string;
-  since?: string;
-}
-
-function withStoreFlags(command: Command): Command {
-  for (const [flags, description] of STORE_FLAGS) command.addOption(new Option(flags, description));
-  return command;
-}
-
-function withFilterFlags(command: Command, since: boolean): Command {
-  command
-    .option('-n, --namespace <namespace>', 'only dumps of this namespace')
-    .option('--app <app>', 'only dumps of this app')
-    .option('--pod <pod>', 'only dumps of this pod');
-  if (since) command.option('--since <when>', 'only dumps started since: 7d, 24h, 30m, or a date');
-  return command;
-}
-
-function filtersOf(f: FilterFlags): DumpFilters {
-  return {
-    ...(f.namespace !== undefined ? { namespace: f.namespace } : {}),
-    ...(f.app !== undefined ? { app: f.app } : {}),
-    ...(f.pod !== undefined ? { pod: f.pod } : {}),
-    ...(f.since !== undefined ? { since: parseSince(f.since) } : {}),
-  };
-}
-
-/** Runs `work` against the store, turning whatever the SDK throws into one line. */
-async function withStore<T>(options: StoreOptions, work: (store: Store) => Promise<T>): Promise<T> {
-  const { openStore } = await import('./store.ts');
-  const store = await openStore(options);
-  try {
-    return await work(store);
-  } catch (err) {
-    if (err instanceof StoreError || err instanceof UsageError) throw err;
-    throw describeStoreError(err, `s3://${store.bucket}/${store.prefix}`, store.endpoint);
-  } finally {
-    store.client.destroy();
+/** Text wrapped at `width` columns. */
+function wrap(text: string, width = 100): string {
+  const lines: string[] = [];
+  for (const word of text.split(/\s+/)) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + word.length < width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
   }
+  return lines.join('\n');
 }
 
-/** Builds the program; actions set `process.exitCode` through `setExit`. */
-export function buildProgram(out: (s: string) => void, setExit: (code: number) => void): Command {
+/** How shallow sizes are counted: under the verbs' --help, and after their output with --explain. */
+const SIZES_HELP = `\n${wrap(`Sizes: ${SIZE_CONVENTION} All sizes are IEC units (1 MiB = 1024 KiB).`)}`;
+
+const EXIT_CODES = `
+Exit status: 0 done (inspect: the dump is complete; doctor: no problem found); 1 the store or kubectl failed,
+the data is corrupt, inspect found the dump not complete, or doctor found a problem; 2 bad usage (unknown flag,
+bad value, missing file or directory).
+Colour on a terminal; NO_COLOR or --no-color turns it off, FORCE_COLOR on.`;
+
+/** Builds the program; actions print through `io` and set the exit status through `io.setExit`. */
+export function buildProgram(io: Io): Command {
+  const { out } = io;
   const program = new Command('heapdump')
     .description(
       'Java heap dumps from Kubernetes, for the developers who need them. Verbs that read the bucket take ' +
@@ -66,8 +49,13 @@ export function buildProgram(out: (s: string) => void, setExit: (code: number) =
         'SDK chain (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, IRSA); read access is enough.',
     )
     .version(pkg.version, '-V, --version', 'print the version')
+    .option('--no-color', 'no colour, even on a terminal (as NO_COLOR does)')
+    .addHelpText('after', EXIT_CODES)
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (cmd) => {
+      setColour(wantsColour(cmd.opts<{ color: boolean }>().color, process.env, process.stdout.isTTY));
+    });
 
   withStoreFlags(
     program
@@ -78,116 +66,54 @@ export function buildProgram(out: (s: string) => void, setExit: (code: number) =
           'exists, the object with that key (streamed, not saved). Exit status 0 when complete, 1 when not.',
       )
       .argument('<file|key>', 'heap dump file, or object key')
-      .option('--top <n>', 'how many classes to list', positiveInteger, 20)
-      .option('--json', 'print the summary as JSON (the schema the uploader stores beside each dump)', false),
-  ).action(async (target: string, options: StoreOptions & { top: number; json: boolean }) => {
-    const { inspect } = await import('./inspect.ts');
-    const { openStore } = await import('./store.ts');
-    let store: Store | undefined;
-    try {
-      setExit(
-        await inspect(target, options, out, async () => {
-          // Without a bucket the argument can only be a file.
-          if (options.bucket === undefined && !process.env.HEAPDUMP_BUCKET) return undefined;
-          store = await openStore(options);
-          return store;
-        }),
-      );
-    } finally {
-      (store as Store | undefined)?.client.destroy();
-    }
-  });
-
-  withFilterFlags(
-    withStoreFlags(
-      program
-        .command('list')
-        .description(
-          'List the dumps in the bucket, newest first: time, namespace/app/pod, size, compression, verdict, key.',
-        )
-        .option('--json', 'print JSON instead of a table', false),
-    ),
-    true,
-  ).action(async (options: StoreOptions & FilterFlags & { json: boolean }) => {
-    const { list } = await import('./list.ts');
-    await withStore(options, (store) => list(store, filtersOf(options), options.json, out));
-  });
-
-  withFilterFlags(
-    withStoreFlags(
-      program
-        .command('get')
-        .description(
-          'Download a dump, decompressed to .hprof, and verify its SHA-256 against the summary. An interrupted ' +
-            'download resumes where it stopped (the stored bytes are kept in <file>.download).',
-        )
-        .argument('<key|latest>', 'object key, or latest (the newest dump matching the filters)')
-        .option('-o, --output <file>', 'where to write the dump (default <pod>-<time>-<file>.hprof)')
-        .option('--force', 'overwrite the output file if it exists', false),
-    ),
-    false,
+      .option('--top <n>', 'how many classes and arrays to list', positiveInteger, 20)
+      .option('--json', 'print the summary as JSON (the schema the uploader stores beside each dump)', false)
+      .option('--explain', 'add how shallow sizes are counted', false)
+      .addHelpText('after', SIZES_HELP),
   ).action(
-    async (
-      keyOrLatest: string,
-      options: StoreOptions & FilterFlags & { output?: string; force: boolean },
-    ) => {
-      const { resolveKey } = await import('./catalog.ts');
-      const { get } = await import('./get.ts');
-      await withStore(options, async (store) => {
-        const key = await resolveKey(store, keyOrLatest, filtersOf(options));
-        const r = await get(store, key, {
-          ...(options.output !== undefined ? { output: options.output } : {}),
-          force: options.force,
-          progress: Boolean(process.stderr.isTTY),
-        });
-        out(
-          `${r.path}: ${r.bytes} bytes, sha256 ${r.sha256} ${r.verified ? 'verified' : 'NOT verified (the dump has no summary)'}` +
-            (r.resumedFrom > 0 ? `, resumed at ${r.resumedFrom} stored bytes` : ''),
+    async (target: string, options: StoreOptions & { top: number; json: boolean; explain: boolean }) => {
+      const { inspect } = await import('./inspect.ts');
+      let store: Store | undefined;
+      try {
+        io.setExit(
+          await inspect(target, options, out, async () => {
+            store = await optionalStore(options);
+            return store;
+          }),
         );
-      });
+      } finally {
+        (store as Store | undefined)?.client.destroy();
+      }
     },
   );
 
-  withFilterFlags(
-    withStoreFlags(
-      program
-        .command('url')
-        .description('Print a presigned download link for a dump, for someone without credentials.')
-        .argument('<key|latest>', 'object key, or latest')
-        .option('--expires <duration>', 'how long the link works: 30m, 1h, 7d (at most 7d)', '1h'),
-    ),
-    false,
-  ).action(async (keyOrLatest: string, options: StoreOptions & FilterFlags & { expires: string }) => {
-    const { parseExpiry, presignedUrl } = await import('./share.ts');
-    const { resolveKey } = await import('./catalog.ts');
-    const seconds = parseExpiry(options.expires);
-    await withStore(options, async (store) => {
-      const key = await resolveKey(store, keyOrLatest, filtersOf(options));
-      out(await presignedUrl(store, key, seconds));
-    });
-  });
+  addStoreVerbs(program, io, SIZES_HELP);
 
-  withFilterFlags(
-    withStoreFlags(
-      program
-        .command('summary')
-        .description(
-          'Print the summary the uploader stored beside a dump (verdict, pod, timings, top classes) without downloading the dump.',
-        )
-        .argument('<key|latest>', 'object key, or latest')
-        .option('--top <n>', 'how many classes to list', positiveInteger, 20)
-        .option('--json', 'print the stored summary JSON as is', false),
+  withIncompleteFlag(
+    withFilterFlags(
+      withStoreFlags(
+        program
+          .command('diff')
+          .description(
+            'Which classes grew between two dumps: per class, instances and shallow bytes before -> after and ' +
+              'the change, sorted by growth. Stored dumps are compared from their summaries (no download; ' +
+              'only the classes a summary lists are known), local files are parsed in full.',
+          )
+          .argument('<old>', 'the earlier dump: a file, an object key, latest or latest~N')
+          .argument('<new>', 'the later dump: likewise')
+          .option('--top <n>', 'how many classes to list', positiveInteger, 20)
+          .option('--json', 'print the comparison as JSON', false),
+      ),
+      false,
     ),
-    false,
   ).action(
-    async (keyOrLatest: string, options: StoreOptions & FilterFlags & { top: number; json: boolean }) => {
-      const { resolveKey } = await import('./catalog.ts');
-      const { fetchSummary, renderStoredSummary } = await import('./stored-summary.ts');
-      await withStore(options, async (store) => {
-        const key = await resolveKey(store, keyOrLatest, filtersOf(options));
-        const summary = await fetchSummary(store, key);
-        out(options.json ? JSON.stringify(summary, null, 2) : renderStoredSummary(summary, options.top));
-      });
+    async (
+      before: string,
+      after: string,
+      options: StoreOptions & FilterFlags & { top: number; json: boolean; includeIncomplete: boolean },
+    ) => {
+      const { diffCommand } = await import('./diff-command.ts');
+      await diffCommand(before, after, { ...options, filters: filtersOf(options) }, io);
     },
   );
 
@@ -212,10 +138,10 @@ export function buildProgram(out: (s: string) => void, setExit: (code: number) =
         const r = await redactFile(input, output, options);
         out(`${output}: ${r.bytes} bytes, redacted (${options.mode}), sha256 ${r.sha256}`);
         if (r.failure !== undefined) {
-          process.stderr.write(
-            `heapdump: ${input} stops being HPROF (${r.failure}); everything after that point is zeroed\n`,
+          io.err(
+            `heapdump: ${input} stops being HPROF (${r.failure}); everything after that point is zeroed`,
           );
-          setExit(1);
+          io.setExit(1);
         }
       },
     );
@@ -242,6 +168,22 @@ export function buildProgram(out: (s: string) => void, setExit: (code: number) =
         await trigger(pod, options, out);
       },
     );
+
+  program
+    .command('doctor')
+    .description(
+      "Why a pod has, or has no, heap dump: the app container's last termination (exit 3 after " +
+        'ExitOnOutOfMemoryError: a dump is expected; OOMKilled/137: the kernel killed the JVM first, so none ' +
+        "can exist), the uploader's state and last errors, the dump volume's use against its size limit, and " +
+        'dumps not yet shipped. Reads the pod through kubectl (KUBECTL, else kubectl on PATH).',
+    )
+    .argument('<pod>', 'pod name')
+    .option('-n, --namespace <namespace>', "namespace of the pod (default: kubectl's current)")
+    .option('--json', 'print the findings as JSON', false)
+    .action(async (pod: string, options: { namespace?: string; json: boolean }) => {
+      const { doctor } = await import('./doctor.ts');
+      io.setExit(await doctor(pod, options, out));
+    });
 
   return program;
 }

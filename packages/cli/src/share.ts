@@ -1,6 +1,7 @@
 // `heapdump url`: a presigned GET link, for someone without credentials to download a dump.
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { headDump } from './catalog.ts';
 import { UsageError } from './errors.ts';
 import type { Store } from './store.ts';
 
@@ -16,6 +17,8 @@ export function parseExpiry(text: string): number {
   return seconds;
 }
 
-export function presignedUrl(store: Store, key: string, expiresIn: number): Promise<string> {
+/** A link to an object that exists (HEAD first: a link that answers 404 helps nobody). */
+export async function presignedUrl(store: Store, key: string, expiresIn: number): Promise<string> {
+  await headDump(store, key);
   return getSignedUrl(store.client, new GetObjectCommand({ Bucket: store.bucket, Key: key }), { expiresIn });
 }

@@ -3,7 +3,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { type StoredDumpSummary, summaryKey } from '@kube-heapdump/contract';
 import { describeStoreError, StoreError } from './errors.ts';
-import { humanBytes } from './format.ts';
+import { humanBytes, printable } from './format.ts';
 import { render } from './inspect.ts';
 import type { Store } from './store.ts';
 
@@ -27,16 +27,11 @@ export function renderStoredSummary(s: StoredDumpSummary, top: number): string {
   const d = s.dump;
   const t = s.timings;
   const head = [
-    `Key       ${d.key}`,
-    `Pod       ${d.namespace}/${d.pod} (app ${d.app}, node ${d.node})`,
+    `Key       ${printable(d.key)}`,
+    `Pod       ${printable(`${d.namespace}/${d.pod} (app ${d.app}, node ${d.node})`)}`,
     `Stored    ${humanBytes(d.storedBytes)} ${d.compression} of ${humanBytes(d.originalBytes)}, sha256 ${d.sha256}`,
     `Timings   dump ${t.dumpSeconds.toFixed(1)} s (from ${t.firstByteSeen}), durable ${t.uploadAfterDumpSeconds.toFixed(1)} s after it`,
   ];
-  const inspected = render(d.file, {
-    ...s,
-    topClasses: s.topClasses.slice(0, top),
-    compression: d.compression,
-    storedBytes: d.storedBytes,
-  });
+  const inspected = render(d.file, { ...s, compression: d.compression, storedBytes: d.storedBytes }, top);
   return [...head, inspected].join('\n');
 }

@@ -2,7 +2,6 @@
 // volume, the JVM container and the bucket settings from the uploader's env; runs jcmd (or jattach) in the
 // JVM container through kubectl exec; the uploader sidecar ships the file like an OOM dump; --wait polls the
 // bucket until it is stored.
-import { spawn } from 'node:child_process';
 import {
   type Compression,
   isCompression,
@@ -16,6 +15,8 @@ import {
 import { listDumps } from './catalog.ts';
 import { StoreError, UsageError } from './errors.ts';
 import { humanBytes } from './format.ts';
+import { kubectl } from './kubectl.ts';
+import type { Pod } from './pod.ts';
 import { openStore, type StoreOptions } from './store.ts';
 
 export interface TriggerOptions {
@@ -26,24 +27,12 @@ export interface TriggerOptions {
   timeout: number;
 }
 
-interface EnvVar {
-  name: string;
-  value?: string;
-}
-interface Container {
-  name: string;
-  env?: EnvVar[];
-  volumeMounts?: { name: string; mountPath: string }[];
-}
-interface Pod {
-  metadata: { name: string; namespace: string; labels?: Record<string, string> };
-  spec: { containers: Container[]; initContainers?: Container[] };
-}
-
 /** What the pod spec says about its dumps. */
 export interface DumpTarget {
   namespace: string;
   container: string;
+  /** The uploader's container. */
+  uploader: string;
   dir: string;
   app: string;
   /** The uploader's literal environment. */
@@ -80,6 +69,7 @@ export function dumpTarget(pod: Pod, container: string | undefined): DumpTarget 
   return {
     namespace: pod.metadata.namespace,
     container: chosen[0].name,
+    uploader: uploader.name,
     dir,
     app: env[UPLOADER_ENV.app] ?? pod.metadata.labels?.app ?? pod.metadata.name,
     env,
@@ -129,28 +119,6 @@ if command -v jcmd >/dev/null 2>&1; then exec jcmd "$pid" GC.heap_dump "$dir/$na
 if command -v jattach >/dev/null 2>&1; then exec jattach "$pid" dumpheap "$dir/$name"; fi
 echo "neither jcmd nor jattach in the container" >&2; exit 4
 `;
-
-function kubectl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.env.KUBECTL ?? 'kubectl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    child.on('error', (e) =>
-      reject(
-        new UsageError(
-          `cannot run kubectl (${(e as NodeJS.ErrnoException).code}): install it or set KUBECTL`,
-        ),
-      ),
-    );
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 export async function trigger(
   podName: string,

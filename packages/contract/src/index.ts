@@ -3,4 +3,5 @@ export * from './compression.ts';
 export * from './keys.ts';
 export * from './store.ts';
 export * from './summary.ts';
+export * from './units.ts';
 export * from './uploader-env.ts';

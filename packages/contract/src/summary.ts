@@ -8,6 +8,12 @@ export const SUMMARY_SCHEMA = 'kube-heapdump/hprof-summary/v1';
 /** Version of the stored summary's `dump` and `timings` (and of the summary object's metadata). */
 export const STORED_SUMMARY_SCHEMA = 'kube-heapdump/stored-summary/v1';
 
+/**
+ * How many classes the uploader's stored summary lists (largest shallow bytes first): enough for
+ * `heapdump diff` to rank what grew from two summaries, without downloading either dump.
+ */
+export const STORED_SUMMARY_CLASSES = 200;
+
 /** `complete`: the record walk ends on HEAP_DUMP_END at the end; `incomplete`: cut short; `invalid`: not a dump. */
 export type Verdict = 'complete' | 'incomplete' | 'invalid';
 
@@ -65,6 +71,11 @@ export interface HprofSummary {
   topClasses: ClassStats[];
   /** Present only when the histogram reached its limits: what it left out. */
   capped?: HistogramCap;
+  /**
+   * How many classes the whole histogram has (those with objects): `topClasses` is all of it when it is as
+   * long. Absent in summaries from before it was recorded.
+   */
+  histogramClasses?: number;
   largestArrays: ArrayStats[];
   sizeConvention: string;
 }

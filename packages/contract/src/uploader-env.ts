@@ -25,11 +25,18 @@ export const UPLOADER_ENV = {
   podName: 'POD_NAME',
   podNamespace: 'POD_NAMESPACE',
   nodeName: 'NODE_NAME',
+  podUid: 'POD_UID',
   app: 'HEAPDUMP_APP',
   redact: 'HEAPDUMP_REDACT',
   ownerUid: 'HEAPDUMP_OWNER_UID',
   maxDumpBytes: 'HEAPDUMP_MAX_DUMP_BYTES',
+  events: 'HEAPDUMP_EVENTS',
+  serviceAccountDir: 'HEAPDUMP_SERVICE_ACCOUNT_DIR',
+  webhookUrl: 'HEAPDUMP_WEBHOOK_URL',
 } as const;
+
+/** What Kubernetes sets in every container: where the API server is (the uploader posts Events there). */
+export const KUBERNETES_ENV = { host: 'KUBERNETES_SERVICE_HOST', port: 'KUBERNETES_SERVICE_PORT' } as const;
 
 export type UploaderVariable = (typeof UPLOADER_ENV)[keyof typeof UPLOADER_ENV];
 
@@ -84,6 +91,9 @@ export const UPLOADER_DEFAULTS = {
   endpointRegion: 'us-east-1',
   namespace: 'default',
   node: 'unknown',
+  /** Post a Kubernetes Event on the pod for each dump stored, when the API server and a token are there. */
+  events: true,
+  serviceAccountDir: '/var/run/secrets/kubernetes.io/serviceaccount',
 } as const;
 
 /** Where dumps go: what the uploader and the CLI must agree on. */
@@ -130,6 +140,20 @@ export interface PodIdentity {
   namespace: string;
   node: string;
   app: string;
+}
+
+/** Who hears of each dump stored: a Kubernetes Event on the pod, and a chat webhook. */
+export interface NotifySettings {
+  /** Post Events (needs the API server's address, a ServiceAccount token and RBAC to create events). */
+  events: boolean;
+  /** Where the ServiceAccount token, ca.crt and namespace are mounted. */
+  serviceAccountDir: string;
+  /** `https://host:port` of the API server, from KUBERNETES_SERVICE_HOST/PORT; undefined outside a cluster. */
+  apiServer: string | undefined;
+  /** Slack-compatible incoming webhook (a secret: never logged). */
+  webhookUrl: string | undefined;
+  /** The pod's UID (downward API), so `kubectl describe pod` lists the Event. */
+  podUid: string | undefined;
 }
 
 export interface UploaderConfig extends UploaderSettings {
@@ -257,6 +281,29 @@ function segment(variable: UploaderVariable, value: string): string {
   return value;
 }
 
+/** `https://host:port` of the in-cluster API server (IPv6 hosts bracketed), undefined outside a cluster. */
+function apiServer(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const host = env[KUBERNETES_ENV.host]?.trim();
+  if (!host) return undefined;
+  const port = env[KUBERNETES_ENV.port]?.trim() || '443';
+  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function webhook(get: ValueSource): string | undefined {
+  const v = value(get, UPLOADER_ENV.webhookUrl);
+  if (v === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new EnvError(UPLOADER_ENV.webhookUrl, 'is not a URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new EnvError(UPLOADER_ENV.webhookUrl, 'must be an http(s) URL');
+  }
+  return v;
+}
+
 /** The uploader's whole configuration; `hostname` stands in for POD_NAME outside Kubernetes. */
 export function parseUploaderEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -290,6 +337,18 @@ export function parseUploaderEnv(
       node: value(get, E.nodeName) ?? D.node,
       app: segment(E.app, value(get, E.app) ?? podName),
     },
+  };
+}
+
+/** Where the uploader tells of stored dumps (its own variables, apart from the settings the component decides). */
+export function parseNotifyEnv(env: Readonly<Record<string, string | undefined>>): NotifySettings {
+  const get: ValueSource = (name) => env[name];
+  return {
+    events: parseBoolean(get, UPLOADER_ENV.events, UPLOADER_DEFAULTS.events),
+    serviceAccountDir: value(get, UPLOADER_ENV.serviceAccountDir) ?? UPLOADER_DEFAULTS.serviceAccountDir,
+    apiServer: apiServer(env),
+    webhookUrl: webhook(get),
+    podUid: value(get, UPLOADER_ENV.podUid),
   };
 }
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   EnvError,
+  parseNotifyEnv,
   parseUploaderEnv,
   resolveStore,
   UPLOADER_DEFAULTS,
@@ -89,6 +90,44 @@ describe('uploader environment', () => {
       maxDumpBytes: 4294967296,
       pod: { name: 'p', namespace: 'n', node: 'node', app: 'a' },
     });
+  });
+
+  it('notifications: Events on by default inside a cluster, the API server from Kubernetes, a checked webhook URL', () => {
+    assert.deepEqual(parseNotifyEnv({}), {
+      events: true,
+      serviceAccountDir: '/var/run/secrets/kubernetes.io/serviceaccount',
+      apiServer: undefined,
+      webhookUrl: undefined,
+      podUid: undefined,
+    });
+    assert.deepEqual(
+      parseNotifyEnv({
+        KUBERNETES_SERVICE_HOST: '10.96.0.1',
+        KUBERNETES_SERVICE_PORT: '443',
+        HEAPDUMP_EVENTS: 'false',
+        HEAPDUMP_SERVICE_ACCOUNT_DIR: '/sa',
+        HEAPDUMP_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x',
+        POD_UID: 'u-1',
+      }),
+      {
+        events: false,
+        serviceAccountDir: '/sa',
+        apiServer: 'https://10.96.0.1:443',
+        webhookUrl: 'https://hooks.slack.com/services/T/B/x',
+        podUid: 'u-1',
+      },
+    );
+    assert.equal(parseNotifyEnv({ KUBERNETES_SERVICE_HOST: 'fd00::1' }).apiServer, 'https://[fd00::1]:443');
+    for (const [env, variable, message] of [
+      [{ HEAPDUMP_EVENTS: 'yes' }, 'HEAPDUMP_EVENTS', /must be true or false/],
+      [{ HEAPDUMP_WEBHOOK_URL: 'hooks.slack.com/x' }, 'HEAPDUMP_WEBHOOK_URL', /is not a URL/],
+      [{ HEAPDUMP_WEBHOOK_URL: 'ftp://h/x' }, 'HEAPDUMP_WEBHOOK_URL', /must be an http\(s\) URL/],
+    ] as const) {
+      assert.throws(
+        () => parseNotifyEnv(env),
+        (e: unknown) => e instanceof EnvError && e.variable === variable && message.test(e.message),
+      );
+    }
   });
 
   it('signs for us-east-1 with an endpoint and no region; AWS_DEFAULT_REGION stands in for AWS_REGION', () => {

@@ -104,6 +104,7 @@ export function summarize(parser: HprofParser, top = 20): HprofSummary {
           },
         }
       : {}),
+    histogramClasses: histogram.length,
     largestArrays: parser.largestArrays.map((a) => ({
       className: a.classKey.startsWith('p')
         ? `${BASIC_TYPES.get(Number(a.classKey.slice(1)))?.name}[]`

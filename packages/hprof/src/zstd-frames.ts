@@ -129,16 +129,26 @@ export function createZstdMultiFrameDecompress(): Transform {
   const open = (): ZstdDecompress => {
     const d = createZstdDecompress();
     d.on('data', (chunk: Buffer) => out.push(chunk));
+    // Corrupt data errors the decoder between our calls too: kept in d.errored and reported by the next one.
+    d.on('error', () => {});
     return d;
   };
   const close = (d: ZstdDecompress): Promise<void> =>
     new Promise((resolve, reject) => {
+      if (d.errored) return reject(d.errored);
       d.once('end', resolve).once('error', reject);
       d.end();
     });
   const write = (d: ZstdDecompress, chunk: Uint8Array): Promise<void> =>
     new Promise((resolve, reject) => {
-      d.write(chunk, (err) => (err ? reject(err) : resolve()));
+      if (d.errored) return reject(d.errored);
+      // A decoder that fails on this chunk emits 'error' and never calls back.
+      d.once('error', reject);
+      d.write(chunk, (err) => {
+        d.off('error', reject);
+        if (err) reject(err);
+        else resolve();
+      });
     });
 
   out = new Transform({
@@ -159,7 +169,9 @@ export function createZstdMultiFrameDecompress(): Transform {
       })().then(() => done(), done);
     },
     flush(done: TransformCallback) {
-      if (!walker.atFrameBoundary || decoder) {
+      if (decoder?.errored) {
+        done(decoder.errored);
+      } else if (!walker.atFrameBoundary || decoder) {
         done(new Error('unexpected end of file: the zstd stream is cut inside a frame'));
       } else {
         done();

@@ -5,6 +5,7 @@
 // milliseconds of work between reads, and a worker thread cost ~20 MiB more peak RSS.
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import { STORED_SUMMARY_CLASSES } from '@kube-heapdump/contract';
 import { HprofRedactor, type HprofSummary, type Redaction, summarize } from '@kube-heapdump/hprof';
 import { ParserFeed } from './feed.ts';
 
@@ -44,6 +45,6 @@ export async function analyse(req: AnalysisRequest): Promise<Analysis> {
   }
   // The verdict of the full walk (sub-records too, and a gzip stream cut short), the one `inspect` gives.
   const { verdict, reason } = await feed.end();
-  const { reason: _, ...summary } = summarize(feed.parser);
+  const { reason: _, ...summary } = summarize(feed.parser, STORED_SUMMARY_CLASSES);
   return { sha256: sha.digest('hex'), summary: { ...summary, verdict, ...(reason ? { reason } : {}) } };
 }

@@ -6,6 +6,8 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   EnvError,
+  type NotifySettings,
+  parseNotifyEnv,
   parseUploaderEnv,
   redactUrl,
   UPLOADER_DEFAULTS,
@@ -16,6 +18,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { Limiter } from './limiter.ts';
 import { createLogger } from './log.ts';
 import { Metrics, serveMetrics } from './metrics.ts';
+import { Notifier } from './notify.ts';
 import { createS3Client, DAEMON_RETRY, ONCE_RETRY } from './s3.ts';
 import { Shipper } from './shipper.ts';
 import { StateStore } from './state.ts';
@@ -58,6 +61,9 @@ ${configurationHelp()}
 and the AWS SDK's credential chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ROLE_ARN,
 AWS_WEB_IDENTITY_TOKEN_FILE, ...).`;
 
+/** How long --once waits for notifications still being sent (retried) before it exits. */
+const NOTIFY_DRAIN_MS = 10_000;
+
 function fail(message: string): never {
   process.stderr.write(`heapdump-uploader: ${message}\n`);
   process.exit(2);
@@ -98,8 +104,10 @@ async function main(): Promise<void> {
     fail(`${(err as Error).message} (see --help)`);
   }
   let cfg: UploaderConfig;
+  let notifySettings: NotifySettings;
   try {
     cfg = parseUploaderEnv(process.env, hostname());
+    notifySettings = parseNotifyEnv(process.env);
   } catch (err) {
     if (err instanceof EnvError) fail(err.message);
     throw err;
@@ -120,6 +128,7 @@ async function main(): Promise<void> {
     },
     log,
   );
+  const notify = new Notifier(notifySettings, cfg.pod, log);
   const shipper = new Shipper({
     cfg,
     s3,
@@ -131,6 +140,7 @@ async function main(): Promise<void> {
     version: pkg.version,
     pollMs: 100,
     stopping: stopping.signal,
+    notify,
   });
   const uploader = new Uploader({ cfg, shipper, state, log, metrics });
   const { pod, endpoint, bucket, prefix, compression, checksum, concurrency, bufferMiB } = cfg;
@@ -150,12 +160,19 @@ async function main(): Promise<void> {
       maxDumpBytes: cfg.maxDumpBytes,
       pod,
       once,
+      // Where notifications go (the webhook's host only: its URL is a secret).
+      notify: {
+        events: notifySettings.events && notifySettings.apiServer !== undefined,
+        webhook:
+          notifySettings.webhookUrl === undefined ? undefined : new URL(notifySettings.webhookUrl).host,
+      },
     },
     'uploader starting',
   );
 
   if (once) {
     const failed = await uploader.once();
+    await notify.drain(NOTIFY_DRAIN_MS);
     log.info({ failed }, 'done');
     process.exit(failed > 0 ? 1 : 0);
   }

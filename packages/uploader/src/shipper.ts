@@ -29,6 +29,7 @@ import type { Limiter } from './limiter.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { createUpload, MultipartSession, Restart, type SessionDeps } from './multipart.ts';
+import type { Notifier } from './notify.ts';
 import { compressedParts, type PartPlan, type PartSource, rawParts } from './parts.ts';
 import type { RetryPolicy } from './s3.ts';
 import type { StateStore, UploadState } from './state.ts';
@@ -46,6 +47,8 @@ export interface ShipperDeps {
   pollMs: number;
   /** Aborted at shutdown: retries stop. */
   stopping?: AbortSignal;
+  /** Told of each dump stored (in the background: it never holds up or fails shipping). */
+  notify?: Notifier;
 }
 
 /** The summary's analysis reads the whole file and builds the class histogram: one at a time. */
@@ -325,6 +328,17 @@ export class Shipper {
       },
       'dump stored',
     );
+    const top = summary.topClasses[0];
+    this.d.notify?.dumpStored({
+      key: state.key,
+      bucket: cfg.bucket,
+      file,
+      verdict: followed.verdict,
+      originalBytes: followed.size,
+      storedBytes,
+      compression: state.compression,
+      topClass: top ? { name: top.name, bytes: top.bytes } : undefined,
+    });
   }
 
   /** The parts still to upload, in order. */

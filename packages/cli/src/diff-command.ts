@@ -1,0 +1,141 @@
+// `heapdump diff <old> <new>`, the shell: each side is a local file (parsed in full) or a stored dump (its
+// summary, fetched without the dump); then the comparison as a table or JSON.
+import { existsSync } from 'node:fs';
+import { analyzeFile } from '@kube-heapdump/hprof';
+import { type DumpFilters, resolveKey } from './catalog.ts';
+import type { Io } from './cli-flags.ts';
+import { optionalStore } from './cli-flags.ts';
+import { type ClassChange, type Count, type DiffSide, type DumpDiff, diffDumps } from './diff.ts';
+import { UsageError } from './errors.ts';
+import { humanBytes, paint, printable, signed, table, thousands, verdictText } from './format.ts';
+import type { Store, StoreOptions } from './store.ts';
+import { fetchSummary } from './stored-summary.ts';
+
+export interface DiffOptions extends StoreOptions {
+  filters: DumpFilters;
+  top: number;
+  json: boolean;
+  includeIncomplete: boolean;
+}
+
+async function loadSide(
+  ref: string,
+  options: DiffOptions,
+  store: () => Promise<Store | undefined>,
+  io: Io,
+): Promise<DiffSide> {
+  if (existsSync(ref)) {
+    const d = await analyzeFile(ref, { top: Number.POSITIVE_INFINITY });
+    return {
+      label: ref,
+      verdict: d.verdict,
+      timestamp: d.timestamp,
+      classes: d.topClasses,
+      full: true,
+      totals: d.totals,
+    };
+  }
+  const s = await store();
+  if (!s) throw new UsageError(`${printable(ref)}: no such file (and no bucket to look it up in)`);
+  const resolved = await resolveKey(s, ref, options.filters, options.includeIncomplete);
+  if (resolved.notice) io.err(`heapdump: note: ${resolved.notice}`);
+  const summary = await fetchSummary(s, resolved.key);
+  return {
+    label: resolved.key,
+    verdict: summary.verdict,
+    timestamp: summary.timestamp,
+    classes: summary.topClasses,
+    full: summary.histogramClasses !== undefined && summary.topClasses.length >= summary.histogramClasses,
+    totals: summary.totals,
+  };
+}
+
+export async function diffCommand(
+  before: string,
+  after: string,
+  options: DiffOptions,
+  io: Io,
+): Promise<void> {
+  let store: Store | undefined;
+  let opened = false;
+  const lazyStore = async () => {
+    if (!opened) {
+      opened = true;
+      store = await optionalStore(options);
+    }
+    return store;
+  };
+  try {
+    const old = await loadSide(before, options, lazyStore, io);
+    const now = await loadSide(after, options, lazyStore, io);
+    const d = diffDumps(old, now);
+    io.out(
+      options.json
+        ? JSON.stringify({ ...d, classes: d.classes.slice(0, options.top) }, null, 2)
+        : renderDiff(d, options.top),
+    );
+  } finally {
+    store?.client.destroy();
+  }
+}
+
+const count = (c: Count | undefined, show: (n: number) => string) =>
+  c === undefined ? '?' : show(c.instances);
+const bytes = (c: Count | undefined) => (c === undefined ? '?' : humanBytes(c.bytes));
+
+function change(c: ClassChange): [string, string] {
+  if (c.delta) {
+    const text: [string, string] = [signed(c.delta.instances), signed(c.delta.bytes, humanBytes)];
+    return c.delta.bytes > 0 ? [paint(text[0], 'bold'), paint(text[1], 'bold')] : text;
+  }
+  const bound = c.bound ?? 0;
+  return [
+    '?',
+    c.before === undefined ? `>= ${signed(bound, humanBytes)}` : `<= ${signed(bound, humanBytes)}`,
+  ];
+}
+
+export function renderDiff(d: DumpDiff, top: number): string {
+  const side = (what: string, s: DumpDiff['before']) =>
+    `${what}  ${printable(s.label)} (${verdictText(s.verdict)}${s.timestamp ? `, written ${s.timestamp}` : ''})`;
+  const rows = d.classes.slice(0, top).map((c) => {
+    const [di, db] = change(c);
+    return [
+      count(c.before, thousands),
+      count(c.after, thousands),
+      di,
+      bytes(c.before),
+      bytes(c.after),
+      db,
+      printable(c.name),
+    ];
+  });
+  const t = d.totals;
+  const lines = [side('Old', d.before), side('New', d.after), ''];
+  if (rows.length === 0) lines.push('No class changed.');
+  else
+    lines.push(
+      table(
+        ['instances', '->', 'change', 'bytes', '->', 'change', 'class'],
+        rows,
+        new Set([0, 1, 2, 3, 4, 5]),
+        [
+          thousands(t.before.instances),
+          thousands(t.after.instances),
+          signed(t.delta.instances),
+          humanBytes(t.before.bytes),
+          humanBytes(t.after.bytes),
+          signed(t.delta.bytes, humanBytes),
+          `total (${thousands(d.classes.length)} classes changed${d.classes.length > top ? `, top ${top} shown` : ''})`,
+        ],
+      ),
+    );
+  if (!d.before.full || !d.after.full) {
+    lines.push(
+      '',
+      'From stored summaries, which list only their top classes: "?" is a count outside a list, and a change ' +
+        'is then a bound. Compare downloaded files (heapdump get) for every class.',
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,171 @@
+// `heapdump diff` on two real dumps of one JVM whose leak is known: between the dumps (jcmd GC.heap_dump at
+// two moments) it keeps exactly LEAKED more LeakFixture$Session objects. Compared from the summaries the real
+// uploader stored (no dump downloaded) and from the two files (parsed in full).
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { fixtureClasspath } from '../../../test/support/java.ts';
+import { RUN_SOURCE } from '../../../test/support/node.ts';
+import { run } from '../../../test/support/processes.ts';
+import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
+import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
+import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+
+const exec = promisify(execFile);
+const cli = join(import.meta.dirname, '../src/main.ts');
+const SESSION = 'LeakFixture$Session';
+const BEFORE = 5_000;
+const LEAKED = 40_000;
+
+interface DiffJson {
+  classes: { name: string; delta?: { instances: number; bytes: number }; before?: { instances: number } }[];
+  totals: { delta: { instances: number } };
+}
+
+/** The leaking JVM: `leak(n)` keeps n more sessions and resolves once it has. */
+class LeakingJvm {
+  private readonly lines: AsyncIterator<string>;
+  readonly child: ChildProcess;
+  constructor(child: ChildProcess) {
+    this.child = child;
+    this.lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  }
+  static async start(): Promise<LeakingJvm> {
+    const child = spawn('java', ['-Xmx64m', '-cp', await fixtureClasspath(), 'LeakFixture'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const jvm = new LeakingJvm(child);
+    assert.equal(await jvm.next(), 'READY');
+    return jvm;
+  }
+  private async next(): Promise<string | undefined> {
+    return (await this.lines.next()).value as string | undefined;
+  }
+  async leak(n: number): Promise<string | undefined> {
+    this.child.stdin!.write(`leak ${n}\n`);
+    return this.next();
+  }
+  async dump(path: string): Promise<void> {
+    const { stdout } = await exec('jcmd', [String(this.child.pid), 'GC.heap_dump', path]);
+    assert.match(stdout, /Heap dump file created/);
+  }
+  async close(): Promise<void> {
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.stdin!.end();
+    await exited;
+  }
+}
+
+describe('heapdump diff', () => {
+  let fixture: S3Fixture;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  const files = { old: '', new: '' };
+  const heapdump = (...args: string[]) => run(process.execPath, [...RUN_SOURCE, cli, ...args], env, 60_000);
+
+  before(async () => {
+    fixture = await startS3Fixture();
+    dir = await mkdtemp(join(tmpdir(), 'kh-diff-'));
+    files.old = join(dir, 'old.hprof');
+    files.new = join(dir, 'new.hprof');
+    const jvm = await LeakingJvm.start();
+    try {
+      assert.equal(await jvm.leak(BEFORE), `LEAKED ${BEFORE}`);
+      await jvm.dump(files.old);
+      assert.equal(await jvm.leak(LEAKED), `LEAKED ${BEFORE + LEAKED}`);
+      await jvm.dump(files.new);
+    } finally {
+      await jvm.close();
+    }
+    // The pod's uploader ships each dump as it appears (a second apart, so their key times order them).
+    for (const file of [files.old, files.new]) {
+      const podDir = join(dir, `pod-${file === files.old ? 1 : 2}`);
+      await mkdir(podDir);
+      await copyFile(file, join(podDir, 'java_pid1.hprof'));
+      const uploader = new UploaderProcess(uploaderEnv(fixture, podDir), ['--once']);
+      assert.equal(await uploader.exited, 0, uploader.stderr);
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+    env = {
+      PATH: process.env.PATH,
+      HOME: dir,
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
+      HEAPDUMP_BUCKET: 'dumps',
+      HEAPDUMP_S3_ENDPOINT: fixture.server.endpoint,
+      HEAPDUMP_S3_FORCE_PATH_STYLE: 'true',
+    };
+  });
+  after(async () => {
+    await fixture?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('latest~1 latest: the leaking class first, grown by exactly the leaked count, from the summaries only', async () => {
+    const before = fixture.server.requests.length;
+    const r = await heapdump('diff', 'latest~1', 'latest', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.stdout) as DiffJson;
+    assert.equal(d.classes[0]?.name, SESSION);
+    assert.equal(d.classes[0]?.before?.instances, BEFORE);
+    assert.equal(d.classes[0]?.delta?.instances, LEAKED);
+    // Only the summaries were read: no dump object was fetched.
+    const gets = fixture.server.requests.slice(before).filter((q) => q.operation === 'GetObject');
+    assert.equal(gets.length, 2);
+    assert.ok(
+      gets.every((q) => q.key?.endsWith('.summary.json')),
+      JSON.stringify(gets),
+    );
+  });
+
+  it('two files: parsed in full, the same class and count first', async () => {
+    const r = await heapdump('diff', files.old, files.new, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.stdout) as DiffJson;
+    assert.equal(d.classes[0]?.name, SESSION);
+    assert.equal(d.classes[0]?.delta?.instances, LEAKED);
+  });
+
+  it('the table: before -> after and the change, sorted by growth, --top rows and a total', async () => {
+    const r = await heapdump('diff', files.old, files.new, '--top', '3');
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    const header = lines.findIndex((l) =>
+      /^\s*instances\s+->\s+change\s+bytes\s+->\s+change\s+class$/.test(l),
+    );
+    assert.ok(header > 0, r.stdout);
+    assert.match(
+      lines[header + 1] ?? '',
+      /^\s*5,000\s+45,000\s+\+40,000\s+[\d.]+ KiB\s+[\d.]+ (KiB|MiB)\s+\+[\d.]+ (KiB|MiB)\s+LeakFixture\$Session$/,
+    );
+    const rows = lines.slice(header + 1).filter((l) => /\S\s*$/.test(l) && !/^[\s-]+$/.test(l));
+    assert.equal(rows.length, 3 + 1, r.stdout); // three classes and the total
+    assert.match(rows.at(-1) ?? '', /\btotal \(\d+ classes changed, top 3 shown\)$/);
+  });
+
+  it('names what it cannot compare: a missing file without a bucket, a latest~N that is not there', async () => {
+    const missing = await run(
+      process.execPath,
+      [...RUN_SOURCE, cli, 'diff', join(dir, 'nope.hprof'), files.new],
+      {
+        PATH: process.env.PATH,
+      },
+    );
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nope\.hprof: no such file/);
+    const far = await heapdump('diff', 'latest~5', 'latest');
+    assert.equal(far.code, 2);
+    assert.match(
+      far.stderr,
+      /^heapdump: latest~5: there are only 2 complete dumps under s3:\/\/dumps\/heapdumps\/\n$/,
+    );
+  });
+});
