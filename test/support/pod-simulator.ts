@@ -13,7 +13,9 @@
 //   per container), and AWS S3 traffic may be pointed at a local endpoint (AWS_ENDPOINT_URL_S3).
 // Fields it cannot honour fail the run; fields it accepts without enforcing (resources, security contexts,
 // pull policy, probes, scheduling) are listed in `notEnforced` (pod-simulator-spec.ts).
+
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -67,6 +69,8 @@ export interface ContainerRun {
 export class SimulatedPod extends EventEmitter {
   readonly name: string;
   readonly namespace: string;
+  /** The pod's metadata.uid, as the API server would give it. */
+  readonly uid = randomUUID();
   readonly notEnforced: string[] = [];
   /** Volume name -> host directory. */
   readonly volumes = new Map<string, string>();
@@ -157,6 +161,7 @@ export class SimulatedPod extends EventEmitter {
       fields: {
         'metadata.name': this.name,
         'metadata.namespace': this.namespace,
+        'metadata.uid': this.uid,
         'spec.nodeName': this.options.pod?.node ?? 'sim-node-1',
         'status.podIP': '127.0.0.1',
       },

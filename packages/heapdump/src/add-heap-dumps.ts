@@ -7,13 +7,15 @@ import type { HeapDumpsArgs } from './args.ts';
 import { FieldError } from './errors.ts';
 import { checkJvmCommandLine, heapDumpJvmFlags, mountPathOf, withJavaToolOptions } from './jvm.ts';
 import type { Container, PodSpec, PodTemplateSpec, Probe } from './k8s-types.ts';
-import { DUMP_VOLUME, SKIP_CONTAINERS_ANNOTATION, UPLOADER_CONTAINER } from './names.ts';
-import { formatMi } from './sizes.ts';
+import { DUMP_VOLUME, KUBE_API_VOLUME, SKIP_CONTAINERS_ANNOTATION, UPLOADER_CONTAINER } from './names.ts';
+import { formatMi, parseQuantity } from './sizes.ts';
 import { computeSizing, DUMP_WRITE_MBPS, type JvmContainer, type Sizing } from './sizing.ts';
 import {
   AWS_TOKEN_VOLUME,
   awsTokenVolume,
   checkUploader,
+  eventsWanted,
+  kubeApiVolume,
   type UploaderSettings,
   uploaderContainer,
   uploaderSecurityContext,
@@ -114,7 +116,7 @@ function checkConflicts(
     }
   }
   for (const [i, v] of (spec.volumes ?? []).entries()) {
-    if (v.name === DUMP_VOLUME || v.name === AWS_TOKEN_VOLUME) {
+    if (v.name === DUMP_VOLUME || v.name === AWS_TOKEN_VOLUME || v.name === KUBE_API_VOLUME) {
       throw new FieldError(
         `${field}volumes[${i}].name`,
         `"${v.name}" is the name of a volume heap dumps add; rename your volume`,
@@ -223,11 +225,17 @@ export function addHeapDumpsToPodSpec(podSpec: PodSpec, options: HeapDumpOptions
         }
       : c,
   );
+  const ids = jvmIds(podSpec, targets);
   const uploader = uploaderContainer(
     options,
-    mountPath,
-    sizing.terminationGracePeriodSeconds,
-    uploaderSecurityContext(jvmIds(podSpec, targets), warnings),
+    {
+      mountPath,
+      graceSeconds: sizing.terminationGracePeriodSeconds,
+      maxDumpBytes: parseQuantity(sizing.sizeLimit) ?? sizing.maxDumpBytes,
+      ownerUid: ids.uid,
+      redact: options.heapDumps.redact,
+    },
+    uploaderSecurityContext(ids, warnings),
   );
   const spec: PodSpec = {
     ...podSpec,
@@ -238,6 +246,7 @@ export function addHeapDumpsToPodSpec(podSpec: PodSpec, options: HeapDumpOptions
       ...(options.credentials.kind === 'webIdentity' && options.credentials.roleArn !== undefined
         ? [awsTokenVolume()]
         : []),
+      ...(eventsWanted(options.uploader) ? [kubeApiVolume()] : []),
     ],
     terminationGracePeriodSeconds: sizing.terminationGracePeriodSeconds,
   };

@@ -37,6 +37,17 @@ export const OnOutOfMemory = {
 } as const;
 export type OnOutOfMemory = (typeof OnOutOfMemory)[keyof typeof OnOutOfMemory];
 
+/** What the uploader blanks in each dump before a byte leaves the pod (HEAPDUMP_REDACT). */
+export const Redaction = {
+  /** Dumps are stored as the JVM wrote them. */
+  None: 'none',
+  /** Every byte[] and char[] becomes `*` (String contents: passwords, tokens, personal data). */
+  Strings: 'strings',
+  /** Every primitive array element and primitive field value is zeroed; references and classes kept. */
+  Primitives: 'primitives',
+} as const;
+export type Redaction = (typeof Redaction)[keyof typeof Redaction];
+
 /** The kind of workload the component creates around the pod. */
 export const WorkloadKind = {
   /** apps/v1 Deployment (the default). */
@@ -183,6 +194,11 @@ export interface HeapDumpsArgs {
   onOutOfMemory?: pulumi.Input<OnOutOfMemory>;
   /** More JVM flags appended to `JAVA_TOOL_OPTIONS` after ours. */
   extraJvmFlags?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Redaction while streaming: `none` (default), `strings` or `primitives`. The stored dump keeps its size,
+   * structure and class histogram; what was redacted is recorded in its summary.
+   */
+  redact?: pulumi.Input<Redaction>;
 }
 
 export interface ProvisionedBucketArgs {
@@ -274,6 +290,22 @@ export interface UploaderArgs {
   metricsPort?: pulumi.Input<number>;
   /** Seconds a dump may stop growing without its end record before it is shipped as incomplete. Default 60. */
   quietSeconds?: pulumi.Input<number>;
+  /**
+   * Post a Kubernetes Event on the pod when a dump is stored (`HeapDumpStored`) or shipped incomplete
+   * (`HeapDumpIncomplete`). Default true: a Role allowing only `create` on `events` in the namespace, bound to
+   * the pod's ServiceAccount, and a projected API token mounted in the uploader alone. A plain value, not an
+   * Input: it decides whether the Role exists.
+   */
+  events?: boolean;
+  /** A Secret holding a Slack-compatible webhook URL to post to for each dump. Default: no webhook. */
+  webhookSecret?: pulumi.Input<WebhookSecretArgs>;
+}
+
+export interface WebhookSecretArgs {
+  /** Name of the Secret, in the pod's namespace. */
+  name: pulumi.Input<string>;
+  /** Key of the URL in the Secret. Default `url`. */
+  key?: pulumi.Input<string>;
 }
 
 export interface HeapDumpEnabledAppArgs {

@@ -17,6 +17,7 @@ export { type AppSettings, appEnv } from './app-container.ts';
 export * from './args.ts';
 export { HEAPDUMP_ENABLED_APP_TYPE, listCommand } from './component.ts';
 export { ArgsError, FieldError } from './errors.ts';
+export { eventsRoleRules } from './events-rbac.ts';
 export { DEFAULT_REGISTRY, UPLOADER_IMAGE_NAME, uploaderImage, VERSION } from './image.ts';
 export { heapDumpJvmFlags, withJavaToolOptions } from './jvm.ts';
 export type * from './k8s-types.ts';

@@ -9,6 +9,8 @@ export const UPLOADER_CONTAINER = 'heapdump-uploader';
 export const DEFAULT_MOUNT_PATH = UPLOADER_DEFAULTS.dir;
 /** Where a user's JAVA_TOOL_OPTIONS from a Secret, ConfigMap or field moves, so ours can reference it. */
 export const USER_JAVA_TOOL_OPTIONS = 'HEAPDUMP_APP_JAVA_TOOL_OPTIONS';
+/** The projected API token (and CA, namespace) the uploader posts Events with; mounted in the uploader only. */
+export const KUBE_API_VOLUME = 'heapdumps-kube-api';
 /** The uploader's metrics port name. */
 export const METRICS_PORT_NAME = 'hd-metrics';
 /** The EKS identity webhook leaves these containers (comma-separated) without AWS credentials. */

@@ -6,6 +6,7 @@ import type * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpOptions } from './add-heap-dumps.ts';
 import type { HeapDumpsArgs, IdentityArgs, StorageArgs, UploaderArgs } from './args.ts';
+import { eventsAccess } from './events-rbac.ts';
 import {
   accessKeySecret,
   accessKeyUser,
@@ -18,7 +19,7 @@ import { uploaderImage } from './image.ts';
 import { type Plan, planResources } from './plan.ts';
 import { podIdentityTrustPolicy } from './policies.ts';
 import { createStorageCore, isPlain, placeholderTarget, type StorageCore } from './storage-core.ts';
-import type { UploaderCredentials } from './uploader-container.ts';
+import { eventsWanted, type UploaderCredentials } from './uploader-container.ts';
 import {
   selectWorkload,
   type WorkloadObject,
@@ -64,6 +65,8 @@ interface StorageState {
   podIdentityRole?: aws.iam.Role;
   /** Credentials per namespace (Secrets) or per namespace/ServiceAccount (roles), created on first use. */
   perTarget: Map<string, pulumi.Output<UploaderCredentials>>;
+  /** Namespace/ServiceAccount pairs given the events Role. */
+  eventsGranted: Set<string>;
 }
 const STATE = new WeakMap<HeapDumpStorage, StorageState>();
 function stateOf(storage: HeapDumpStorage): StorageState {
@@ -86,7 +89,14 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
     const plan = planResources(args);
     if (isPlain(args.storage)) placeholderTarget(args.storage as pulumi.Unwrap<StorageArgs>);
     const core = createStorageCore(name, plan, args.storage ?? {}, this);
-    const state: StorageState = { resourceName: name, args, plan, core, perTarget: new Map() };
+    const state: StorageState = {
+      resourceName: name,
+      args,
+      plan,
+      core,
+      perTarget: new Map(),
+      eventsGranted: new Set(),
+    };
     if (plan.identity === 'accessKey') state.accessKey = accessKeyUser(name, core.policy, this);
     if (plan.identity === 'podIdentity') {
       const trust = JSON.stringify(podIdentityTrustPolicy());
@@ -143,6 +153,18 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
   /** The options for `addHeapDumps` / `addHeapDumpsToTemplate` on a pod placed like this. */
   podOptions(pod: PodPlacement): pulumi.Output<HeapDumpOptions> {
     const self = stateOf(this);
+    const serviceAccount = pod.serviceAccountName ?? 'default';
+    const pair = `${pod.namespace}/${serviceAccount}`;
+    const uploader = isPlain(self.args.uploader) ? (self.args.uploader as { events?: boolean }) : undefined;
+    if (eventsWanted(uploader) && !self.eventsGranted.has(pair)) {
+      self.eventsGranted.add(pair);
+      eventsAccess(
+        `${self.resourceName}-${pod.namespace}-${serviceAccount}`,
+        pod.namespace,
+        serviceAccount,
+        this,
+      );
+    }
     return pulumi
       .all([
         self.core.target,

@@ -1,11 +1,19 @@
 // The uploader sidecar: its container, its environment (the contract's variables, pod facts, credentials)
 // and its security context. Pure.
-import { COMPRESSIONS, POD_FIELD_ENV, UPLOADER_DEFAULTS, uploaderEnvValues } from '@kube-heapdump/contract';
+import {
+  COMPRESSIONS,
+  isRedactMode,
+  POD_FIELD_ENV,
+  type RedactMode,
+  UPLOADER_DEFAULTS,
+  UPLOADER_ENV,
+  uploaderEnvValues,
+} from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 import type { UploaderArgs } from './args.ts';
 import { FieldError } from './errors.ts';
 import type { Container, EnvVar, ResourceRequirements, SecurityContext, Volume } from './k8s-types.ts';
-import { DUMP_VOLUME, METRICS_PORT_NAME, UPLOADER_CONTAINER } from './names.ts';
+import { DUMP_VOLUME, KUBE_API_VOLUME, METRICS_PORT_NAME, UPLOADER_CONTAINER } from './names.ts';
 
 type Uploader = pulumi.Unwrap<UploaderArgs>;
 
@@ -47,6 +55,31 @@ export function awsTokenVolume(): Volume {
   };
 }
 
+/** Where the uploader alone finds the API token it posts Events with (not the default path: the app's). */
+const KUBE_API_DIR = '/var/run/secrets/heapdump/kubernetes';
+
+/**
+ * The uploader's own API token for posting Events: projected, short-lived, rotated by the kubelet, mounted in
+ * the uploader only, whether or not the pod automounts the ServiceAccount token for the app.
+ */
+export function kubeApiVolume(): Volume {
+  return {
+    name: KUBE_API_VOLUME,
+    projected: {
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3600, path: 'token' } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+      ],
+    },
+  };
+}
+
+/** Whether the uploader posts Events (the Role and the token volume exist): `uploader.events`, default true. */
+export function eventsWanted(uploader: { events?: unknown } | undefined): boolean {
+  return uploader?.events !== false;
+}
+
 /** Keys of the access key in the Secret, ours or an existing one by default. */
 export const SECRET_KEY_DEFAULTS = {
   accessKeyIdKey: 'AWS_ACCESS_KEY_ID',
@@ -72,9 +105,31 @@ const DEFAULT_RESOURCES: ResourceRequirements = {
   limits: { memory: '256Mi' },
 };
 
+/** What the pod decides about the uploader: where dumps are, how long it may take, what it may read. */
+export interface UploaderPod {
+  mountPath: string;
+  graceSeconds: number;
+  /** The dump volume's size limit: no file in it can be larger, so none is read past it. */
+  maxDumpBytes: number;
+  /** The JVMs' UID when declared: only their files are shipped. */
+  ownerUid: number | undefined;
+  /** heapDumps.redact. */
+  redact: string | undefined;
+}
+
+function redactMode(value: string | undefined): RedactMode | undefined {
+  if (value === undefined) return undefined;
+  if (!isRedactMode(value)) {
+    throw new FieldError('heapDumps.redact', `"${value}" is not one of none, strings, primitives`);
+  }
+  return value;
+}
+
 /** The uploader's environment: the contract's variables for these settings, pod facts, credentials. */
-export function uploaderEnv(settings: UploaderSettings, mountPath: string, graceSeconds: number): EnvVar[] {
+export function uploaderEnv(settings: UploaderSettings, pod: UploaderPod): EnvVar[] {
   const { target, uploader, credentials } = settings;
+  const { mountPath, graceSeconds } = pod;
+  const redact = redactMode(pod.redact);
   const D = UPLOADER_DEFAULTS;
   const { checksums, ...store } = target;
   const env: EnvVar[] = uploaderEnvValues({
@@ -94,8 +149,29 @@ export function uploaderEnv(settings: UploaderSettings, mountPath: string, grace
     metricsPort: uploader.metricsPort ?? D.metricsPort,
     logLevel: D.logLevel,
     app: settings.appName,
+    ...(redact !== undefined ? { redact } : {}),
+    ...(pod.ownerUid !== undefined ? { ownerUid: pod.ownerUid } : {}),
+    maxDumpBytes: pod.maxDumpBytes,
   });
   for (const { name, fieldPath } of POD_FIELD_ENV) env.push({ name, valueFrom: { fieldRef: { fieldPath } } });
+  if (eventsWanted(uploader)) {
+    env.push(
+      { name: UPLOADER_ENV.events, value: 'true' },
+      { name: UPLOADER_ENV.serviceAccountDir, value: KUBE_API_DIR },
+      // The Event names the pod by uid too, so `kubectl describe pod` lists it.
+      { name: UPLOADER_ENV.podUid, valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
+    );
+  } else {
+    env.push({ name: UPLOADER_ENV.events, value: 'false' });
+  }
+  if (uploader.webhookSecret !== undefined) {
+    env.push({
+      name: UPLOADER_ENV.webhookUrl,
+      valueFrom: {
+        secretKeyRef: { name: uploader.webhookSecret.name, key: uploader.webhookSecret.key ?? 'url' },
+      },
+    });
+  }
   if (credentials.kind === 'secret') {
     env.push(
       {
@@ -184,19 +260,20 @@ export function checkUploader(uploader: Uploader): 'native' | 'classic' {
 /** The uploader container (as a regular container; a native sidecar adds `restartPolicy: Always`). */
 export function uploaderContainer(
   settings: UploaderSettings,
-  mountPath: string,
-  graceSeconds: number,
+  pod: UploaderPod,
   securityContext: SecurityContext,
 ): Container {
   const { uploader } = settings;
+  const { mountPath } = pod;
   const metricsPort = uploader.metricsPort ?? UPLOADER_DEFAULTS.metricsPort;
   const container: Container = {
     name: UPLOADER_CONTAINER,
     image: uploader.image ?? settings.defaultUploaderImage,
     imagePullPolicy: 'IfNotPresent',
-    env: uploaderEnv(settings, mountPath, graceSeconds),
+    env: uploaderEnv(settings, pod),
     volumeMounts: [
       { name: DUMP_VOLUME, mountPath },
+      ...(eventsWanted(uploader) ? [{ name: KUBE_API_VOLUME, mountPath: KUBE_API_DIR, readOnly: true }] : []),
       ...(settings.credentials.kind === 'webIdentity' && settings.credentials.roleArn !== undefined
         ? [{ name: AWS_TOKEN_VOLUME, mountPath: AWS_TOKEN_DIR, readOnly: true }]
         : []),

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { PodSpec, PodTemplateSpec } from '../src/index.ts';
 
 const OURS = {
-  volumes: ['heapdumps', 'heapdumps-aws-token'],
+  volumes: ['heapdumps', 'heapdumps-aws-token', 'heapdumps-kube-api'],
   container: 'heapdump-uploader',
   mount: 'heapdumps',
 };

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import {
   type Child,
   construct,
@@ -94,9 +96,24 @@ describe('provisioned bucket + access key (the default)', () => {
       'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration orders-dumps-encryption',
       'kubernetes:apps/v1:Deployment orders',
       'kubernetes:core/v1:Secret orders-uploader',
+      'kubernetes:rbac.authorization.k8s.io/v1:Role orders-events',
+      'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding orders-events',
     ]);
     for (const c of r.children) assert.equal(c.parent, r.app, `${c.name} is parented to the component`);
     assert.ok(!r.registered.some((x) => x.type.includes('BucketV2')), 'no BucketV2');
+  });
+
+  test('events: a Role that may only create Events in the namespace, bound to the pod ServiceAccount', () => {
+    const role = r.one('kubernetes:rbac.authorization.k8s.io/v1:Role').inputs;
+    const binding = r.one('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding').inputs;
+    assert.deepEqual(role.rules, [{ apiGroups: [''], resources: ['events'], verbs: ['create'] }]);
+    assert.equal((role.metadata as { namespace: string }).namespace, 'shop');
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'default', namespace: 'shop' }]);
+    // The Role is auto-named; the binding refers to the name it got.
+    assert.equal((binding.roleRef as { kind: string }).kind, 'Role');
+    assert.match((binding.roleRef as { name: string }).name, /^orders-events-/);
+    new Role(role as ConstructorParameters<typeof Role>[0]).validate();
+    new RoleBinding(binding as ConstructorParameters<typeof RoleBinding>[0]).validate();
   });
 
   test('bucket: AES256, public access blocked four ways, owner enforced, expiry, TLS only', async () => {
@@ -300,7 +317,12 @@ describe('other storage and identities', () => {
     );
     assert.deepEqual(
       r.registered.map((x) => x.type),
-      ['heapdump:index:HeapDumpEnabledApp', 'kubernetes:apps/v1:Deployment'],
+      [
+        'heapdump:index:HeapDumpEnabledApp',
+        'kubernetes:rbac.authorization.k8s.io/v1:Role',
+        'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding',
+        'kubernetes:apps/v1:Deployment',
+      ],
     );
     const env = envOf(r.deployment, 'heapdump-uploader');
     assert.equal(env.get('HEAPDUMP_BUCKET')?.value, 'team-dumps');

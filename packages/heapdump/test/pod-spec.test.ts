@@ -1,10 +1,10 @@
 // The rules of the rendered pod, one test each, on the pure builder.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseUploaderEnv, UPLOADER_DEFAULTS } from '@kube-heapdump/contract';
+import { parseNotifyEnv, parseUploaderEnv, UPLOADER_DEFAULTS } from '@kube-heapdump/contract';
 import { type EnvVarSpec, resolveEnv } from '../../../test/support/pod-env.ts';
 import { ArgsError, type PodInputs, type RenderedDeployment, renderDeployment } from '../src/index.ts';
-import { splitOptions } from '../src/sizes.ts';
+import { parseQuantity, splitOptions } from '../src/sizes.ts';
 import { ANALYSIS_MBPS } from '../src/sizing.ts';
 
 const Gi = 2 ** 30;
@@ -117,7 +117,38 @@ describe('app container: JAVA_TOOL_OPTIONS', () => {
       '-XX:HeapDumpPath=/var/dumps',
     ]);
     assert.deepEqual(appContainer(r).volumeMounts, [{ name: 'heapdumps', mountPath: '/var/dumps' }]);
-    assert.deepEqual(uploaderContainer(r).volumeMounts, [{ name: 'heapdumps', mountPath: '/var/dumps' }]);
+    assert.deepEqual(uploaderContainer(r).volumeMounts?.[0], { name: 'heapdumps', mountPath: '/var/dumps' });
+  });
+
+  test('events: the uploader alone mounts its own short-lived API token; off, no token and no Role', () => {
+    const on = renderDeployment(inputs());
+    const token = {
+      name: 'heapdumps-kube-api',
+      mountPath: '/var/run/secrets/heapdump/kubernetes',
+      readOnly: true,
+    };
+    assert.deepEqual(uploaderContainer(on).volumeMounts?.[1], token);
+    assert.ok(!JSON.stringify(appContainer(on)).includes('heapdumps-kube-api'), 'never in the JVM container');
+    const volume = on.spec.template.spec?.volumes?.find((v) => v.name === 'heapdumps-kube-api');
+    assert.equal(volume?.projected?.sources?.[0]?.serviceAccountToken?.expirationSeconds, 3600);
+    const off = renderDeployment(inputs({ uploader: { events: false } }));
+    assert.equal(uploaderContainer(off).volumeMounts?.length, 1);
+    assert.ok(!off.spec.template.spec?.volumes?.some((v) => v.name === 'heapdumps-kube-api'));
+    assert.ok(envOf(uploaderContainer(off)).some((e) => e.name === 'HEAPDUMP_EVENTS' && e.value === 'false'));
+  });
+
+  test('redaction, the volume size cap and the app UID reach the uploader', () => {
+    const r = renderDeployment(
+      inputs({ heapDumps: { redact: 'strings' } }, { securityContext: { runAsUser: 1000 } }),
+    );
+    const env = new Map(envOf(uploaderContainer(r)).map((e) => [e.name, e.value]));
+    assert.equal(env.get('HEAPDUMP_REDACT'), 'strings');
+    assert.equal(env.get('HEAPDUMP_OWNER_UID'), '1000');
+    assert.equal(env.get('HEAPDUMP_MAX_DUMP_BYTES'), String(parseQuantity(r.sizing.sizeLimit)));
+    assert.throws(
+      () => renderDeployment(inputs({ heapDumps: { redact: 'everything' as never } })),
+      /heapDumps\.redact: "everything" is not one of none, strings, primitives/,
+    );
   });
 
   test('a command line that moves or disables the dump is refused (it wins over JAVA_TOOL_OPTIONS)', () => {
@@ -289,19 +320,28 @@ describe('uploader sidecar', () => {
         'metadata.name': 'orders-7d9f-abcde',
         'metadata.namespace': 'shop',
         'spec.nodeName': 'node-1',
+        'metadata.uid': 'pod-uid-1',
       },
       secrets: { 'orders-uploader': { AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' } },
     });
     const read = new Set<string>();
-    const config = parseUploaderEnv(
-      new Proxy(env, {
-        get: (t, k: string) => {
-          read.add(k);
-          return t[k];
-        },
-      }),
-      'unused-hostname',
-    );
+    // Kubernetes sets the API server's address in every container.
+    const inCluster: Record<string, string | undefined> = { ...env, KUBERNETES_SERVICE_HOST: '10.0.0.1' };
+    const reading = new Proxy(inCluster, {
+      get: (t, k: string) => {
+        read.add(k);
+        return t[k];
+      },
+    });
+    const config = parseUploaderEnv(reading, 'unused-hostname');
+    const notify = parseNotifyEnv(reading);
+    assert.deepEqual(notify, {
+      events: true,
+      serviceAccountDir: '/var/run/secrets/heapdump/kubernetes',
+      apiServer: 'https://10.0.0.1:443',
+      webhookUrl: undefined,
+      podUid: 'pod-uid-1',
+    });
     assert.deepEqual(config, {
       dir: '/dumps',
       bucket: 'obs-bucket',
@@ -319,6 +359,8 @@ describe('uploader sidecar', () => {
       metricsPort: 9100,
       checksum: 'md5',
       logLevel: 'info',
+      // Nothing in the volume can be larger than the volume.
+      maxDumpBytes: parseQuantity(r.sizing.sizeLimit),
       pod: { name: 'orders-7d9f-abcde', namespace: 'shop', node: 'node-1', app: 'orders' },
     });
     // The AWS SDK reads the credential variables; every other name must be one the uploader reads.
