@@ -129,16 +129,27 @@ export function createZstdMultiFrameDecompress(): Transform {
   const open = (): ZstdDecompress => {
     const d = createZstdDecompress();
     d.on('data', (chunk: Buffer) => out.push(chunk));
+    // A frame's error (a wrong checksum) reaches `out` through write and close below; unlistened, the
+    // 'error' event would crash the process.
+    d.on('error', () => {});
     return d;
   };
   const close = (d: ZstdDecompress): Promise<void> =>
     new Promise((resolve, reject) => {
+      if (d.errored) return reject(d.errored);
       d.once('end', resolve).once('error', reject);
       d.end();
     });
   const write = (d: ZstdDecompress, chunk: Uint8Array): Promise<void> =>
     new Promise((resolve, reject) => {
-      d.write(chunk, (err) => (err ? reject(err) : resolve()));
+      if (d.errored) return reject(d.errored);
+      // On a decoding error zlib emits 'error' and never calls the write's callback.
+      d.once('error', reject);
+      d.write(chunk, (err) => {
+        d.off('error', reject);
+        if (err) reject(err);
+        else resolve();
+      });
     });
 
   out = new Transform({
