@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { run } from './processes.ts';
 
@@ -63,14 +64,24 @@ function missingCephTools(): string[] {
 const inCi = () => !['', '0', 'false', undefined].includes(process.env.CI?.toLowerCase());
 
 /**
- * Why a suite needing RGW cannot run here (undefined: it runs). Only off CI: there a missing Ceph is a
+ * Why tests needing RGW cannot run here (undefined: they run). Only off CI: there a missing Ceph is a
  * failure (rgwForSuite says how to install it), not a skip.
  */
-export function rgwSkipReason(): string | undefined {
+function rgwSkipReason(): string | undefined {
   if (process.env[RGW_ENV] || inCi()) return undefined;
   const missing = missingCephTools();
   if (missing.length === 0) return undefined;
   return `Ceph RGW not installed (no ${missing.join(', ')}): run \`${CEPH_INSTALL}\` (Debian 12) to run this suite; .ci/run does`;
+}
+
+/**
+ * `describe(name, body)` for tests that need a gateway; where they cannot run (rgwSkipReason), one skipped
+ * test of that name, saying how to install Ceph.
+ */
+export function describeWithRgw(name: string, body: () => void): void {
+  const skip = rgwSkipReason();
+  if (skip) it(name, { skip }, () => {});
+  else describe(name, body);
 }
 
 /**

@@ -6,19 +6,19 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { GetObjectCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 import { HeldJvm } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import {
+  describeWithRgw,
   newRgwBucket,
   type RgwCredential,
   type RgwServer,
   rgwAdmin,
   rgwClient,
   rgwForSuite,
-  rgwSkipReason,
 } from '../../../test/support/rgw.ts';
 import { startS3Proxy } from '../../../test/support/s3-proxy.ts';
 import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
@@ -26,7 +26,7 @@ import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts'
 const cli = join(import.meta.dirname, '../src/main.ts');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-describe('heapdump against a real Ceph RGW', { skip: rgwSkipReason() }, () => {
+describeWithRgw('heapdump against a real Ceph RGW', () => {
   let rgw: RgwServer;
   let owner: S3Client;
   let bucket: string;

@@ -10,7 +10,7 @@ import { link, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import {
   DeleteObjectCommand,
@@ -26,12 +26,12 @@ import { type Compression, parseDumpKey, type StoredDumpSummary, summaryKey } fr
 import { createZstdMultiFrameDecompress } from '@kube-heapdump/hprof';
 import { runOutOfMemory } from '../../../test/support/java.ts';
 import {
+  describeWithRgw,
   newRgwBucket,
   type RgwCredential,
   type RgwServer,
   rgwClient,
   rgwForSuite,
-  rgwSkipReason,
 } from '../../../test/support/rgw.ts';
 import { startS3Proxy } from '../../../test/support/s3-proxy.ts';
 import { type LogLine, UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
@@ -143,7 +143,7 @@ async function assertStored(
   return summary;
 }
 
-describe('the uploader against a real Ceph RGW', { skip: rgwSkipReason() }, () => {
+describeWithRgw('the uploader against a real Ceph RGW', () => {
   before(async () => {
     rgw = await rgwForSuite();
     owner = rgwClient(rgw);
