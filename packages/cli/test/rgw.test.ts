@@ -43,7 +43,7 @@ describeWithRgw('heapdump against a real Ceph RGW', () => {
     pod: string,
     extra: Record<string, string>,
     credential: RgwCredential = rgw.putOnly,
-  ): Promise<string> {
+  ): Promise<{ key: string; uploader: UploaderProcess }> {
     const podDir = join(dir, pod);
     await mkdir(podDir);
     await copyFile(join(dir, 'java_pid1.hprof'), join(podDir, 'java_pid1.hprof'));
@@ -59,7 +59,7 @@ describeWithRgw('heapdump against a real Ceph RGW', () => {
       ['--once'],
     );
     assert.equal(await uploader.exited, 0, JSON.stringify(uploader.logs));
-    return String((await uploader.waitForLog((l) => l.msg === 'dump stored')).key);
+    return { key: String((await uploader.waitForLog((l) => l.msg === 'dump stored')).key), uploader };
   }
 
   before(async () => {
@@ -80,7 +80,7 @@ describeWithRgw('heapdump against a real Ceph RGW', () => {
       ['shop-2', 'shop', 'zstd'],
       ['billing-1', 'billing', 'none'],
     ] as const) {
-      keys[pod] = await upload(pod, { HEAPDUMP_APP: app, HEAPDUMP_COMPRESSION: compression });
+      keys[pod] = (await upload(pod, { HEAPDUMP_APP: app, HEAPDUMP_COMPRESSION: compression })).key;
       await new Promise((r) => setTimeout(r, 1100));
     }
     env = {
@@ -213,7 +213,7 @@ describeWithRgw('heapdump against a real Ceph RGW', () => {
         }),
       }),
     );
-    const key = await upload('other-1', { HEAPDUMP_APP: 'other' }, other);
+    const { key } = await upload('other-1', { HEAPDUMP_APP: 'other' }, other);
     const r = await heapdump(['list', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const entries = JSON.parse(r.stdout) as { key: string; summary: string }[];
@@ -233,10 +233,15 @@ describeWithRgw('heapdump against a real Ceph RGW', () => {
       { operation: 'UploadPart', fault: { kind: 'corrupt-body', offset: 1000 } },
     ]);
     try {
-      const key = await upload(
+      const { key, uploader } = await upload(
         'crc32-1',
         { HEAPDUMP_APP: 'crc32', HEAPDUMP_S3_CHECKSUM: 'crc32', HEAPDUMP_S3_ENDPOINT: proxy.endpoint },
         rgw.owner,
+      );
+      assert.equal(
+        uploader.count((l) => l.level === 'warn' && l.storeChecksCrc32 === false),
+        1,
+        'the uploader says nothing checks the parts',
       );
       assert.deepEqual(
         proxy.seen.filter((s) => s.fault),

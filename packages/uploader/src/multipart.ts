@@ -163,6 +163,13 @@ export class MultipartSession {
           ? 'the store checks CRC32: parts carry it alone'
           : 'the store does not answer CRC32 back: parts carry Content-MD5, which it checks',
       );
+    } else if (this.d.checksum === 'crc32' && !echoed && this.storeChecksCrc32 === undefined) {
+      // Stores such as RGW 16 accept CRC32 headers without checking them: say so once per upload.
+      this.storeChecksCrc32 = false;
+      this.d.log.warn(
+        { key: this.state.key, storeChecksCrc32: false },
+        'the store does not answer CRC32 back: nothing checks the parts on the way (HEAPDUMP_S3_CHECKSUM=auto sends Content-MD5 to such stores)',
+      );
     }
     this.d.onBytes(plan.size);
     const record: PartRecord = {

@@ -283,8 +283,17 @@ describeWithRgw('the uploader against a real Ceph RGW', () => {
         );
         return parts.Parts?.length ?? 0;
       };
-      while ((await partsStored()) < 2) await new Promise((r) => setTimeout(r, 50));
+      const deadline = Date.now() + 60_000;
+      while ((await partsStored()) < 2) {
+        assert.ok(Date.now() < deadline, `no 2 parts stored in 60 s: ${JSON.stringify(first.logs)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
       assert.equal(await first.stop('SIGKILL'), null);
+      assert.equal(
+        first.count((l) => l.msg === 'dump written'),
+        0,
+        'killed while the dump was written',
+      );
       await writing;
       second = new UploaderProcess(env(dir, bucket));
       const resumed = await second.waitForLog((l) => l.msg === 'resuming dump upload', 30_000);
