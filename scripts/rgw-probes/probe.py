@@ -200,6 +200,12 @@ uid, r = mpu(owner, k, parts)
 expected = hashlib.md5(b''.join(hashlib.md5(p).digest() for p in parts)).hexdigest() + f'-{len(parts)}'
 etag = owner.head_object(Bucket=BUCKET, Key=k)['ETag'].strip('"')
 fact('f multipart ETag', f'{etag}; md5(part md5s)-N = {expected}: {"same" if etag == expected else "differs"}')
+uid2 = owner.create_multipart_upload(Bucket=BUCKET, Key=f'{k}-answer')['UploadId']
+p1 = owner.upload_part(Bucket=BUCKET, Key=f'{k}-answer', UploadId=uid2, PartNumber=1, Body=b'one part')
+answer = owner.complete_multipart_upload(Bucket=BUCKET, Key=f'{k}-answer', UploadId=uid2,
+                                         MultipartUpload={'Parts': [{'PartNumber': 1, 'ETag': p1['ETag']}]})
+fact('f CompleteMultipartUpload answer ETag', f"{answer.get('ETag')!r}; HEAD ETag "
+     f"{owner.head_object(Bucket=BUCKET, Key=f'{k}-answer')['ETag']!r}")
 done = [{'PartNumber': n, 'ETag': '"' + hashlib.md5(p).hexdigest() + '"'} for n, p in enumerate(parts, 1)]
 fact('f CompleteMultipartUpload retried after success', outcome(
     owner.complete_multipart_upload, Bucket=BUCKET, Key=k, UploadId=uid, MultipartUpload={'Parts': done}))

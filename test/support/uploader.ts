@@ -116,16 +116,19 @@ export class UploaderProcess {
   }
 }
 
-/** The uploader's environment for a dump directory and a test S3 server (path style, default credential). */
+/**
+ * The uploader's environment for a dump directory and a test S3 server (path style, the strict server's
+ * default credential: `extra` overrides it, and the bucket, for other servers).
+ */
 export function uploaderEnv(
-  s3: S3Fixture,
+  s3: S3Fixture | { endpoint: string },
   dir: string,
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return {
     HEAPDUMP_DIR: dir,
     HEAPDUMP_BUCKET: 'dumps',
-    HEAPDUMP_S3_ENDPOINT: s3.server.endpoint,
+    HEAPDUMP_S3_ENDPOINT: 'server' in s3 ? s3.server.endpoint : s3.endpoint,
     HEAPDUMP_S3_FORCE_PATH_STYLE: 'true',
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,

@@ -37,6 +37,13 @@ describe('multi-frame zstd decompression', () => {
     await assert.rejects(decode(Buffer.from('plain text, not zstd')), /not a zstd frame/);
   });
 
+  it('fails, without crashing the process, on a frame whose content checksum is wrong', async () => {
+    const end = zstdCompressSync(parts[0]!).length + zstdCompressSync(parts[1]!, withChecksum).length;
+    const bad = Buffer.from(frames);
+    bad[end - 1] = bad[end - 1]! ^ 0xff;
+    for (const pieces of [1, 3]) await assert.rejects(decode(bad, pieces), /checksum/);
+  });
+
   it('lets analyzeStream read a dump split over frames', async () => {
     const dump = sampleDump(8);
     const split = Buffer.concat([

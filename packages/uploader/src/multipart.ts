@@ -163,6 +163,13 @@ export class MultipartSession {
           ? 'the store checks CRC32: parts carry it alone'
           : 'the store does not answer CRC32 back: parts carry Content-MD5, which it checks',
       );
+    } else if (this.d.checksum === 'crc32' && !echoed && this.storeChecksCrc32 === undefined) {
+      // Stores such as RGW 16 accept CRC32 headers without checking them: say so once per upload.
+      this.storeChecksCrc32 = false;
+      this.d.log.warn(
+        { key: this.state.key, storeChecksCrc32: false },
+        'the store does not answer CRC32 back: nothing checks the parts on the way (HEAPDUMP_S3_CHECKSUM=auto sends Content-MD5 to such stores)',
+      );
     }
     this.d.onBytes(plan.size);
     const record: PartRecord = {
@@ -236,17 +243,29 @@ export class MultipartSession {
       throw err;
     }
     const crcProved = combined !== undefined && res.ChecksumCRC32 === combined;
-    const md5s = parts.map((p) => p.md5);
-    const etagProved =
-      md5s.every((m): m is string => m !== undefined) && sameEtag(res.ETag, multipartEtag(md5s));
-    return { etag: res.ETag, object: crcProved ? 'crc32' : etagProved ? 'etag' : 'none', adopted: false };
+    const etagProved = sameEtag(res.ETag, this.partsEtag());
+    // RGW 16 answers an empty ETag: then the HEAD in verify() may prove the object.
+    const etag = res.ETag || undefined;
+    return { etag, object: crcProved ? 'crc32' : etagProved ? 'etag' : 'none', adopted: false };
+  }
+
+  /** The multipart ETag of our parts (MD5 of their MD5s), when every part carried Content-MD5. */
+  private partsEtag(): string | undefined {
+    const md5s = [...this.state.parts].sort((a, b) => a.partNumber - b.partNumber).map((p) => p.md5);
+    return md5s.every((m): m is string => m !== undefined) ? multipartEtag(md5s) : undefined;
   }
 
   /**
-   * HEAD the object when the credential may read: its size, its pod metadata and (after an adoption) its
-   * ETag must be ours. A least-privilege credential may not read: then the checks made so far stand.
+   * HEAD the object when the credential may read: its size, its pod metadata and the ETag the completion
+   * answered (if any) must be ours; an ETag equal to our parts' multipart ETag proves the object is those
+   * parts (for stores whose completion answers none, and after an adoption). A least-privilege credential
+   * may not read: then the checks made so far stand.
    */
-  async verify(storedBytes: number, pod: string, etag: string | undefined): Promise<boolean> {
+  async verify(
+    storedBytes: number,
+    pod: string,
+    etag: string | undefined,
+  ): Promise<{ head: boolean; etagProved: boolean }> {
     const { s3, bucket, log } = this.d;
     const key = this.state.key;
     try {
@@ -269,13 +288,13 @@ export class MultipartSession {
           `the stored object ${key} has ${head.ContentLength} bytes, pod "${head.Metadata?.pod}" and ETag ${head.ETag}; expected ${storedBytes}, "${pod}"${etag ? ` and ${etag}` : ''}`,
         );
       }
-      return true;
+      return { head: true, etagProved: sameEtag(head.ETag, this.partsEtag()) };
     } catch (err) {
       if (err instanceof StoreAnswerError) throw err;
       const code = (err as { code?: string }).code ?? s3ErrorCode(err);
       if (!isCredentialError(code)) throw err;
       log.debug({ key }, 'not allowed to HEAD the object: the part and completion checks stand');
-      return false;
+      return { head: false, etagProved: false };
     }
   }
 

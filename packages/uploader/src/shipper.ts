@@ -259,8 +259,9 @@ export class Shipper {
       state.completedAt = new Date().toISOString();
       await journal.saveUpload();
     }
-    const head = await session.verify(storedBytes, cfg.pod.name, etag);
-    const integrity: DumpIntegrity = { parts: session.partsIntegrity(), object, head };
+    const verified = await session.verify(storedBytes, cfg.pod.name, etag);
+    if (object === 'none' && verified.etagProved) object = 'etag';
+    const integrity: DumpIntegrity = { parts: session.partsIntegrity(), object, head: verified.head };
     const uploadedAt = new Date();
     const seconds = (uploadedAt.getTime() - followed.firstByteAt.getTime()) / 1000;
     const afterDumpSeconds = (uploadedAt.getTime() - followed.doneAt.getTime()) / 1000;

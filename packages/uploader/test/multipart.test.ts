@@ -98,7 +98,7 @@ describe('multipart session', () => {
       startedAt: new Date(),
       compression: 'none',
       redaction: 'none',
-      metadata: {},
+      metadata: { pod: 'pod' },
     });
     return new MultipartSession(d, new Journal(new StateStore(dir), state, log));
   }
@@ -140,6 +140,46 @@ describe('multipart session', () => {
       const done = await s.complete();
       assert.equal(done.object, 'etag');
       assert.equal(s.partsIntegrity(), 'md5');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('with a completion answered without an ETag (RGW 16), a HEAD that may read proves the object by its ETag', async () => {
+    const proxy = await startS3Proxy(fixture.server.endpoint, [
+      { operation: 'UploadPart', fault: { kind: 'strip-header', header: 'x-amz-checksum-crc32' }, times: 99 },
+      {
+        operation: 'CompleteMultipartUpload',
+        fault: {
+          kind: 'edit-answer',
+          edit: (xml) =>
+            xml.replace(/<ChecksumCRC32>[^<]*<\/ChecksumCRC32>/, '').replace(/<ETag>[^<]*</, '<ETag><'),
+        },
+      },
+    ]);
+    try {
+      const s = await session(deps(proxy.endpoint));
+      await s.uploadPart(plan(1, part1, s.wantsMd5(1)));
+      await s.uploadPart(plan(2, part2, s.wantsMd5(2)));
+      const done = await s.complete();
+      assert.deepEqual([done.object, done.etag], ['none', undefined]);
+      assert.deepEqual(await s.verify(part1.length + part2.length, 'pod', done.etag), {
+        head: true,
+        etagProved: true,
+      });
+      // Another object's ETag at our key proves nothing.
+      await fixture.client().send(
+        new PutObjectCommand({
+          Bucket: 'dumps',
+          Key: s.state.key,
+          Body: Buffer.concat([part1, part2]),
+          Metadata: { pod: 'pod' },
+        }),
+      );
+      assert.deepEqual(await s.verify(part1.length + part2.length, 'pod', undefined), {
+        head: true,
+        etagProved: false,
+      });
     } finally {
       await proxy.close();
     }
