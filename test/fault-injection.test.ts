@@ -14,7 +14,7 @@ import type { StoredDumpSummary } from '@kube-heapdump/contract';
 import { createZstdMultiFrameDecompress } from '@kube-heapdump/hprof';
 import { runOutOfMemory } from './support/java.ts';
 import { startS3Fixture } from './support/s3-fixture.ts';
-import { UploaderProcess, uploaderEnv } from './support/uploader.ts';
+import { localUploaderEnv, UploaderProcess } from './support/uploader.ts';
 
 const KILLS = 24;
 const seed = Number(process.env.FAULT_SEED ?? randomInt(2 ** 31));
@@ -67,7 +67,7 @@ describe(`kill -9 at ${KILLS} random moments (FAULT_SEED=${seed})`, () => {
     const s3 = await startS3Fixture({ rateBytesPerSecond: 20e6 });
     const dir = join(root, 'dumps');
     await mkdir(dir);
-    const env = uploaderEnv(s3, dir, { HEAPDUMP_QUIET_SECONDS: '3' });
+    const env = localUploaderEnv(s3, dir, { HEAPDUMP_QUIET_SECONDS: '3' });
     const written = new Map<string, string>(); // file name -> SHA-256 of its bytes
     const moments: string[] = [];
     try {

@@ -14,7 +14,7 @@ import { UPLOADER_CONTAINER } from '../packages/heapdump/src/names.ts';
 import { bulkyDump } from '../packages/hprof/test/synthetic.ts';
 import { peakRss } from './support/processes.ts';
 import { startS3Fixture } from './support/s3-fixture.ts';
-import { bundleUploader, imageNodeFlags, UploaderProcess, uploaderEnv } from './support/uploader.ts';
+import { bundleUploader, imageNodeFlags, localUploaderEnv, UploaderProcess } from './support/uploader.ts';
 
 const MiB = 1024 * 1024;
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -66,7 +66,7 @@ describe('memory with many dumps in flight', () => {
       const s3 = await startS3Fixture({ rateBytesPerSecond: 80e6 });
       const dir = join(out, `dumps-${n}`);
       await mkdir(dir);
-      const u = new UploaderProcess(uploaderEnv(s3, dir), [], main, imageNodeFlags());
+      const u = new UploaderProcess(localUploaderEnv(s3, dir), [], main, imageNodeFlags());
       try {
         await u.waitForLog((l) => l.msg === 'uploader starting');
         // Random bytes: zstd cannot shrink them, so every dump is several ~8 MiB compressed parts.

@@ -70,7 +70,7 @@ export interface WorkloadSpec {
 }
 
 /** A Deployment's spec (the shape render-app returns). */
-export type DeploymentSpec = WorkloadSpec & { spec: { template: PodTemplate } };
+export type SimulatedWorkload = WorkloadSpec & { spec: { template: PodTemplate } };
 
 export class SimulationError extends Error {}
 

@@ -35,7 +35,12 @@ import {
   type WorkloadSpec,
 } from './pod-simulator-spec.ts';
 
-export type { ContainerSpec, DeploymentSpec, ImageDefinition, WorkloadSpec } from './pod-simulator-spec.ts';
+export type {
+  ContainerSpec,
+  ImageDefinition,
+  SimulatedWorkload,
+  WorkloadSpec,
+} from './pod-simulator-spec.ts';
 export { SimulationError } from './pod-simulator-spec.ts';
 
 export interface SimulationOptions {
@@ -154,6 +159,18 @@ export class SimulatedPod extends EventEmitter {
     throw new SimulationError(`container ${c.name}: startup probe ${url} never passed`);
   }
 
+  /**
+   * Every container runs as the simulation's own user (runAsUser is not enforced), so the JVM's dumps are
+   * owned by it: an uploader told to ship only the app UID's files is told that UID instead, and says so.
+   */
+  private ownerStandIn(env: Record<string, string>): Record<string, string> {
+    const uid = String(process.getuid?.() ?? 0);
+    if (env.HEAPDUMP_OWNER_UID === undefined || env.HEAPDUMP_OWNER_UID === uid) return {};
+    const note = `HEAPDUMP_OWNER_UID ${env.HEAPDUMP_OWNER_UID} -> ${uid} (runAsUser is not enforced)`;
+    if (!this.notEnforced.includes(note)) this.notEnforced.push(note);
+    return { HEAPDUMP_OWNER_UID: uid };
+  }
+
   private env(c: ContainerSpec): Record<string, string> {
     const image = this.options.images[c.image] as ImageDefinition;
     const all = [...(this.spec.initContainers ?? []), ...this.spec.containers];
@@ -177,6 +194,7 @@ export class SimulatedPod extends EventEmitter {
       ...(this.options.awsS3Endpoint ? { AWS_ENDPOINT_URL_S3: this.options.awsS3Endpoint } : {}),
       ...(image.env ?? {}),
       ...resolved,
+      ...this.ownerStandIn(resolved),
     };
   }
 

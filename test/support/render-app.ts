@@ -2,12 +2,12 @@
 // the Secrets' values, the uploader's IAM policy and the bucket. Call installMocks() first (once per process).
 
 import type { HeapDumpEnabledAppArgs } from '../../packages/heapdump/src/args.ts';
-import type { DeploymentSpec } from './pod-simulator.ts';
+import type { SimulatedWorkload } from './pod-simulator.ts';
 import { construct, type Registered, resolved, SECRET_SIGNATURE } from './pulumi-mocks.ts';
 import type { PolicyDocument } from './s3/policy.ts';
 
 export interface RenderedApp {
-  deployment: DeploymentSpec;
+  deployment: SimulatedWorkload;
   secrets: Record<string, Record<string, string>>;
   /** The IAM user's policy (accessKey identity), as the test S3 server enforces it. */
   userPolicy: PolicyDocument | undefined;
@@ -44,7 +44,7 @@ export async function renderApp(
   }
   const policy = of('aws:iam/userPolicy:UserPolicy')[0]?.inputs.policy as string | undefined;
   return {
-    deployment: deployment.inputs as unknown as DeploymentSpec,
+    deployment: deployment.inputs as unknown as SimulatedWorkload,
     secrets,
     userPolicy: policy === undefined ? undefined : (JSON.parse(policy) as PolicyDocument),
     bucket: of('aws:s3/bucket:Bucket')[0]?.state.bucket as string | undefined,

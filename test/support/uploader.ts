@@ -120,7 +120,7 @@ export class UploaderProcess {
  * The uploader's environment for a dump directory and a test S3 server (path style, the strict server's
  * default credential: `extra` overrides it, and the bucket, for other servers).
  */
-export function uploaderEnv(
+export function localUploaderEnv(
   s3: S3Fixture | { endpoint: string },
   dir: string,
   extra: Record<string, string> = {},

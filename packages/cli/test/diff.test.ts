@@ -14,7 +14,7 @@ import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 
 const exec = promisify(execFile);
 const cli = join(import.meta.dirname, '../src/main.ts');
@@ -87,7 +87,7 @@ describe('heapdump diff', () => {
       const podDir = join(dir, `pod-${file === files.old ? 1 : 2}`);
       await mkdir(podDir);
       await copyFile(file, join(podDir, 'java_pid1.hprof'));
-      const uploader = new UploaderProcess(uploaderEnv(fixture, podDir), ['--once']);
+      const uploader = new UploaderProcess(localUploaderEnv(fixture, podDir), ['--once']);
       assert.equal(await uploader.exited, 0, uploader.stderr);
       await new Promise((r) => setTimeout(r, 1100));
     }

@@ -13,7 +13,7 @@ import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { type LogLine, UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { type LogLine, localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 import { renderDeployment, uploaderImage } from '../../heapdump/src/index.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
@@ -149,7 +149,7 @@ describe('heapdump doctor', () => {
     });
     await copyFile(dumpFile, join(dumped, 'java_pid1.hprof'));
     const shipper = new UploaderProcess(
-      uploaderEnv(fixture, dumped, { POD_NAME: 'shop-dumped', POD_NAMESPACE: NS }),
+      localUploaderEnv(fixture, dumped, { POD_NAME: 'shop-dumped', POD_NAMESPACE: NS }),
       ['--once'],
     );
     assert.equal(await shipper.exited, 0, shipper.stderr);
@@ -185,7 +185,7 @@ describe('heapdump doctor', () => {
     });
     await copyFile(dumpFile, join(refused, 'java_pid1.hprof'));
     const denied = new UploaderProcess(
-      uploaderEnv(fixture, refused, {
+      localUploaderEnv(fixture, refused, {
         POD_NAME: 'shop-refused',
         POD_NAMESPACE: NS,
         AWS_SECRET_ACCESS_KEY: 'wrong',

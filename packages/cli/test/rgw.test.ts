@@ -21,7 +21,7 @@ import {
   rgwForSuite,
 } from '../../../test/support/rgw.ts';
 import { startS3Proxy } from '../../../test/support/s3-proxy.ts';
-import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -48,7 +48,7 @@ describeWithRgw('heapdump against a real Ceph RGW', () => {
     await mkdir(podDir);
     await copyFile(join(dir, 'java_pid1.hprof'), join(podDir, 'java_pid1.hprof'));
     const uploader = new UploaderProcess(
-      uploaderEnv(rgw, podDir, {
+      localUploaderEnv(rgw, podDir, {
         HEAPDUMP_BUCKET: bucket,
         AWS_REGION: rgw.region,
         AWS_ACCESS_KEY_ID: credential.accessKeyId,
@@ -123,7 +123,10 @@ describeWithRgw('heapdump against a real Ceph RGW', () => {
     );
     const table = await heapdump(['list', '--app', 'shop']);
     assert.equal(table.code, 0, table.stderr);
-    const lines = table.stdout.trim().split('\n');
+    // The rows, then a rule and the total row.
+    const all = table.stdout.trim().split('\n');
+    const lines = all.slice(0, -2);
+    assert.match(all.at(-1) ?? '', /^total\s+2 dumps\s/);
     assert.match(lines[0]!, /^time\s+namespace\/app\/pod\s+size\s+stored\s+verdict\s+key$/);
     assert.deepEqual(
       lines.slice(1).map((l) => l.split(/\s+/).at(-1)),
@@ -150,7 +153,8 @@ describeWithRgw('heapdump against a real Ceph RGW', () => {
     await writeFile(`${out}.download`, stored.subarray(0, half));
     const resumed = await heapdump(['get', key, '-o', out]);
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.match(resumed.stdout, new RegExp(`verified, resumed at ${half} stored bytes$`, 'm'));
+    const kib = (half / 1024).toFixed(1);
+    assert.match(resumed.stdout, new RegExp(`verified, resumed after ${kib} KiB already downloaded$`, 'm'));
     assert.equal(sha256(await readFile(out)), sha256(original));
   });
 

@@ -13,7 +13,7 @@ import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
 const putOnly = {
@@ -85,7 +85,7 @@ describe('heapdump verbs that read the bucket', () => {
       await mkdir(podDir);
       await copyFile(dump, join(podDir, 'java_pid1.hprof'));
       const uploader = new UploaderProcess(
-        uploaderEnv(fixture, podDir, {
+        localUploaderEnv(fixture, podDir, {
           POD_NAME: pod,
           HEAPDUMP_APP: app,
           HEAPDUMP_COMPRESSION: compression,

@@ -11,7 +11,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { analyzeStream } from '@kube-heapdump/hprof';
 import { FIXTURE_CLASS } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
-import { type DeploymentSpec, SimulatedPod } from '../../../test/support/pod-simulator.ts';
+import { SimulatedPod, type SimulatedWorkload } from '../../../test/support/pod-simulator.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
@@ -59,9 +59,9 @@ describe('heapdump trigger', () => {
       },
       defaultUploaderImage: uploaderImage(),
     });
-    const deployment: DeploymentSpec = {
+    const deployment: SimulatedWorkload = {
       metadata: { name: 'shop', namespace: 'shop' },
-      spec: rendered.spec as unknown as DeploymentSpec['spec'],
+      spec: rendered.spec as unknown as SimulatedWorkload['spec'],
     };
     pod = new SimulatedPod({
       deployment,

@@ -17,7 +17,7 @@ import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -56,7 +56,7 @@ describe('a CLI developers can trust', () => {
       await mkdir(podDir);
       await writeFile(join(podDir, 'java_pid1.hprof'), bytes);
       const uploader = new UploaderProcess(
-        uploaderEnv(fixture, podDir, {
+        localUploaderEnv(fixture, podDir, {
           POD_NAME: pod,
           HEAPDUMP_COMPRESSION: compression,
           HEAPDUMP_QUIET_SECONDS: '1',

@@ -78,3 +78,9 @@ export async function serveMetrics(metrics: Metrics, port: number, host = '0.0.0
   });
   return server;
 }
+
+/** CPU time of the whole process so far (user + system), for the log: what shipping costs. */
+export function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return Math.round((user + system) / 1e4) / 100;
+}

@@ -1,10 +1,9 @@
 // Ships one dump file: the coordinator. It finds or starts the upload (its saved state, else a new key),
 // follows the writer while part production feeds the multipart session within the process-wide budget,
-// completes and verifies the object, then writes the summary (one more read of the file) and frees the volume.
+// completes and verifies the object; finish-dump.ts then writes the summary and frees the volume.
 // Restarts under a new key when the store lost the upload; adopts the object when a lost answer hid a
 // completion that happened.
 import type { FileHandle } from 'node:fs/promises';
-import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -18,22 +17,20 @@ import {
   UPLOADER_DEFAULTS,
   type UploaderConfig,
 } from '@kube-heapdump/contract';
-import type { Redaction } from '@kube-heapdump/hprof';
-import { analyse } from './analysis.ts';
 import { MAX_DUMP_BYTES } from './blocks.ts';
 import { openRegular, Refused } from './dump-file.ts';
+import { finishDump } from './finish-dump.ts';
 import { DumpFollower } from './follower.ts';
 import { InFlight } from './in-flight.ts';
 import { Journal } from './journal.ts';
 import type { Limiter } from './limiter.ts';
 import type { Logger } from './log.ts';
-import type { Metrics } from './metrics.ts';
+import { cpuSeconds, type Metrics } from './metrics.ts';
 import { createUpload, MultipartSession, Restart, type SessionDeps } from './multipart.ts';
 import type { Notifier } from './notify.ts';
 import { compressedParts, type PartPlan, type PartSource, rawParts } from './parts.ts';
 import type { RetryPolicy } from './s3.ts';
-import type { StateStore, UploadState } from './state.ts';
-import { putSummary, storedSummary } from './summary-writer.ts';
+import { redaction, type StateStore, type UploadState } from './state.ts';
 
 export interface ShipperDeps {
   cfg: UploaderConfig;
@@ -50,9 +47,6 @@ export interface ShipperDeps {
   /** Told of each dump stored (in the background: it never holds up or fails shipping). */
   notify?: Notifier;
 }
-
-/** The summary's analysis reads the whole file and builds the class histogram: one at a time. */
-let analyses: Promise<unknown> = Promise.resolve();
 
 export class Shipper {
   private readonly d: ShipperDeps;
@@ -279,67 +273,31 @@ export class Shipper {
       'dump object complete',
     );
 
-    // The dump is safe: now the summary (SHA-256 and class histogram, one more read of the file). Also when
-    // stopping: a dump without its summary would show no verdict in `heapdump list`.
-    const path = join(cfg.dir, file);
-    const redact = redaction(state.redaction);
-    const analysis = analyses.then(() =>
-      analyse({ fh, size: followed.size, gzip: jvmGzipped, ...(redact ? { redact } : {}) }),
-    );
-    analyses = analysis.catch(() => undefined);
-    const { sha256, summary } = await analysis;
-    metrics.dumpShipped(summary.verdict, seconds);
-    await putSummary(
-      this.d.s3,
-      storedSummary({
-        bucket: cfg.bucket,
-        pod: cfg.pod,
-        uploaderVersion: this.d.version,
-        state,
+    await finishDump(
+      {
+        cfg,
+        log,
+        metrics,
+        s3: this.d.s3,
+        retry: this.sessionDeps().retry,
+        state: this.d.state,
+        version: this.d.version,
+        ...(this.d.notify ? { notify: this.d.notify } : {}),
+      },
+      {
+        fh,
+        file,
+        st,
+        journal,
         followed,
+        gzip: jvmGzipped,
         storedBytes,
         integrity,
         uploadedAt,
-        sha256,
-        hprof: summary,
-      }),
-      this.sessionDeps().retry,
-    );
-    let deleted = false;
-    if (cfg.deleteAfterUpload) {
-      deleted = await removeIfSame(path, st);
-      await this.d.state.remove(file);
-    } else {
-      state.doneAt = new Date().toISOString();
-      await journal.saveUpload();
-      await journal.flush();
-    }
-    log.info(
-      {
-        file,
-        key: state.key,
-        verdict: summary.verdict,
-        originalBytes: followed.size,
-        storedBytes,
         seconds,
         afterDumpSeconds,
-        summarySeconds: (Date.now() - uploadedAt.getTime()) / 1000,
-        deleted,
-        cpuSeconds: cpuSeconds(),
       },
-      'dump stored',
     );
-    const top = summary.topClasses[0];
-    this.d.notify?.dumpStored({
-      key: state.key,
-      bucket: cfg.bucket,
-      file,
-      verdict: followed.verdict,
-      originalBytes: followed.size,
-      storedBytes,
-      compression: state.compression,
-      topClass: top ? { name: top.name, bytes: top.bytes } : undefined,
-    });
   }
 
   /** The parts still to upload, in order. */
@@ -361,26 +319,4 @@ export class Shipper {
     const last = state.parts.at(-1);
     return compressedParts(src, state.compression, (last?.lastBlock ?? 0) + 1, (last?.partNumber ?? 0) + 1);
   }
-}
-
-function redaction(mode: RedactMode | undefined): Redaction | undefined {
-  return mode === undefined || mode === 'none' ? undefined : mode;
-}
-
-/** CPU time of the whole process so far (user + system), for the log: what shipping costs. */
-function cpuSeconds(): number {
-  const { user, system } = process.cpuUsage();
-  return Math.round((user + system) / 1e4) / 100;
-}
-
-/** Deletes the dump only if the name still is the file this run shipped (same device and inode). */
-async function removeIfSame(path: string, st: { dev: number; ino: number }): Promise<boolean> {
-  try {
-    const now = await lstat(path);
-    if (now.dev !== st.dev || now.ino !== st.ino) return false;
-  } catch {
-    return false;
-  }
-  await rm(path, { force: true });
-  return true;
 }

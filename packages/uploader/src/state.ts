@@ -14,6 +14,7 @@ import {
   isRedactMode,
   type RedactMode,
 } from '@kube-heapdump/contract';
+import type { Redaction } from '@kube-heapdump/hprof';
 import { readRegular } from './dump-file.ts';
 
 export interface PartRecord {
@@ -219,4 +220,9 @@ export class StateStore {
     }
     return names.filter((n) => /^[0-9a-f]{16}\.json$/.test(n)).map((n) => n.slice(0, 16));
   }
+}
+
+/** The redactor's mode for a state's `redaction` (none means no redactor). */
+export function redaction(mode: RedactMode | undefined): Redaction | undefined {
+  return mode === undefined || mode === 'none' ? undefined : mode;
 }

@@ -59,12 +59,19 @@ export class Uploader {
   }
 
   /** Stops taking new files and waits for the uploads under way (the caller bounds how long). */
+  /**
+   * Stops taking new files; the dumps under way and those already waiting in line still ship (the pod's volume
+   * goes with the pod), until main's shutdown deadline ends the process.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.queued.clear();
     this.watcher?.close();
     clearInterval(this.timer);
-    await Promise.allSettled(this.active.values());
+    while (this.active.size > 0 || this.queued.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.settledListeners.add(resolve);
+      });
+    }
   }
 
   /** Ships what is in the directory now, waiting for dumps being written; resolves with the number that failed. */
@@ -115,7 +122,9 @@ export class Uploader {
   }
 
   private consider(name: string): void {
-    if (this.stopping || this.active.has(name) || (this.retryAfter.get(name) ?? 0) > Date.now()) return;
+    // Once stopping, only a dump already waiting in line may still start.
+    if (this.stopping && !this.queued.has(name)) return;
+    if (this.active.has(name) || (this.retryAfter.get(name) ?? 0) > Date.now()) return;
     if (this.active.size >= MAX_ACTIVE_DUMPS) {
       if (!this.queued.has(name)) {
         this.queued.add(name);
@@ -128,8 +137,10 @@ export class Uploader {
     this.active.set(name, shipping);
     void shipping.finally(() => {
       this.active.delete(name);
-      const next = this.queued.values().next();
-      if (!next.done) this.consider(next.value);
+      const next = [...this.queued].find((n) => (this.retryAfter.get(n) ?? 0) <= Date.now());
+      if (next !== undefined) this.consider(next);
+      // Stopping, what waits only to be retried later cannot ship in this run: its file stays for the next.
+      else if (this.stopping) this.queued.clear();
       for (const l of this.settledListeners) l();
       this.settledListeners.clear();
     });

@@ -10,8 +10,8 @@ import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture
 import {
   bundleUploader,
   imageNodeFlags,
+  localUploaderEnv,
   UploaderProcess,
-  uploaderEnv,
 } from '../../../test/support/uploader.ts';
 import { sampleDump } from '../../hprof/test/synthetic.ts';
 
@@ -34,7 +34,7 @@ describe('bundled uploader', () => {
     const dir = join(out, 'dumps');
     await mkdir(dir);
     await writeFile(join(dir, 'java_pid1.hprof'), sampleDump(8), { mode: 0o600 });
-    const u = new UploaderProcess(uploaderEnv(s3, dir), ['--once'], main, imageNodeFlags());
+    const u = new UploaderProcess(localUploaderEnv(s3, dir), ['--once'], main, imageNodeFlags());
     assert.equal(await u.exited, 0, `${JSON.stringify(u.logs)}\n${u.stderr}`);
     const client = s3.client();
     const listed = await client.send(new ListObjectsV2Command({ Bucket: 'dumps' }));

@@ -18,7 +18,7 @@ import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL, type S3Credential } from '../../../test/support/s3/server.ts';
 import { startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { UPLOADER_MAIN, UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { localUploaderEnv, UPLOADER_MAIN, UploaderProcess } from '../../../test/support/uploader.ts';
 import { bulkyDump } from '../../hprof/test/synthetic.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -93,7 +93,7 @@ describe('uploader with a least-privilege credential', () => {
     const s3 = await startS3Fixture({ credentials: [DEFAULT_CREDENTIAL, putOnly] });
     const dir = await freshDir('least');
     const u = new UploaderProcess(
-      uploaderEnv(s3, dir, {
+      localUploaderEnv(s3, dir, {
         AWS_ACCESS_KEY_ID: putOnly.accessKeyId,
         AWS_SECRET_ACCESS_KEY: putOnly.secretAccessKey,
         HEAPDUMP_COMPRESSION: 'zstd',
@@ -152,7 +152,7 @@ describe('uploader killed with SIGKILL mid-upload', () => {
   it('resumes from its saved parts after a restart: one complete object, parts not sent twice', async () => {
     const s3 = await startS3Fixture({ rateBytesPerSecond: 40e6 });
     const dir = await freshDir('kill9');
-    const env = uploaderEnv(s3, dir, { HEAPDUMP_COMPRESSION: 'none' });
+    const env = localUploaderEnv(s3, dir, { HEAPDUMP_COMPRESSION: 'none' });
     const first = new UploaderProcess(env);
     try {
       await writeDump(dir);
@@ -198,7 +198,7 @@ describe('uploader killed with SIGKILL mid-upload, with the default compression 
     const dir = await freshDir('kill9-zstd');
     // Random content: zstd cannot shrink it, so the object has many parts to be killed between.
     const dump = bulkyDump(64, 'random', 7);
-    const env = uploaderEnv(s3, dir); // the default compression
+    const env = localUploaderEnv(s3, dir); // the default compression
     const first = new UploaderProcess(env);
     try {
       await writeFile(join(dir, 'java_pid1.hprof'), dump, { mode: 0o600 });
@@ -240,7 +240,7 @@ describe('uploader while the store is down for 20 s', () => {
     let s3 = await startS3Fixture({ rateBytesPerSecond: 40e6 });
     const { dir: s3dir, port } = { dir: s3.dir, port: s3.server.port };
     const dir = await freshDir('outage');
-    const u = new UploaderProcess(uploaderEnv(s3, dir, { HEAPDUMP_COMPRESSION: 'none' }));
+    const u = new UploaderProcess(localUploaderEnv(s3, dir, { HEAPDUMP_COMPRESSION: 'none' }));
     try {
       await writeDump(dir);
       while (s3.server.requests.filter((r) => r.operation === 'UploadPart' && r.status === 200).length < 2) {
@@ -273,7 +273,7 @@ describe('uploader when the JVM is SIGKILLed while dumping', () => {
   it('ships the truncated dump, marked incomplete, and keeps running', async () => {
     const s3 = await startS3Fixture();
     const dir = await freshDir('jvmkill');
-    const u = new UploaderProcess(uploaderEnv(s3, dir, { HEAPDUMP_QUIET_SECONDS: '2' }));
+    const u = new UploaderProcess(localUploaderEnv(s3, dir, { HEAPDUMP_QUIET_SECONDS: '2' }));
     const jvm = await HeldJvm.start({ alphas: 6_000_000, betas: 10, gammas: 10, alphaArrays: 2 }, ['-Xmx1g']);
     try {
       const file = join(dir, 'java_pid1.hprof');
@@ -310,7 +310,7 @@ describe('uploader with a wrong secret', () => {
   it('says S3 refused the credentials, keeps the dump, and stops retrying on SIGTERM', async () => {
     const s3 = await startS3Fixture();
     const dir = await freshDir('wrongsecret');
-    const u = new UploaderProcess(uploaderEnv(s3, dir, { AWS_SECRET_ACCESS_KEY: 'not-the-secret' }));
+    const u = new UploaderProcess(localUploaderEnv(s3, dir, { AWS_SECRET_ACCESS_KEY: 'not-the-secret' }));
     try {
       await writeDump(dir);
       const refused = await u.waitForLog(
@@ -332,7 +332,7 @@ describe('uploader on SIGTERM during an upload', () => {
   it('finishes the upload under way, then exits 0', async () => {
     const s3 = await startS3Fixture({ rateBytesPerSecond: 60e6 });
     const dir = await freshDir('sigterm');
-    const u = new UploaderProcess(uploaderEnv(s3, dir, { HEAPDUMP_COMPRESSION: 'none' }));
+    const u = new UploaderProcess(localUploaderEnv(s3, dir, { HEAPDUMP_COMPRESSION: 'none' }));
     try {
       await writeDump(dir);
       await u.waitForLog((l) => l.msg === 'dump detected, uploading while it is written');
@@ -351,17 +351,44 @@ describe('uploader on SIGTERM during an upload', () => {
   });
 });
 
+describe('uploader on SIGTERM with dumps waiting in line', () => {
+  it('ships the dumps under way and those queued before it exits: the volume goes with the pod', async () => {
+    const s3 = await startS3Fixture({ rateBytesPerSecond: 60e6 });
+    const dir = await freshDir('sigterm-queued');
+    const names = Array.from({ length: 6 }, (_, i) => `java_pid${i + 1}.hprof`);
+    for (const name of names) await writeDump(dir, name);
+    const u = new UploaderProcess(localUploaderEnv(s3, dir, { HEAPDUMP_COMPRESSION: 'none' }));
+    try {
+      await u.waitForLog((l) => l.msg === 'dump queued');
+      u.child.kill('SIGTERM');
+      assert.equal(await u.exited, 0);
+      assert.equal(
+        u.count((l) => l.msg === 'dump stored'),
+        names.length,
+        'every dump, queued ones included',
+      );
+      const client = s3.client();
+      const keys = await dumpsIn(client);
+      assert.equal(keys.length, names.length);
+      for (const key of keys) assert.equal(sha256(await objectBytes(client, key)), templateSha, key);
+    } finally {
+      await u.stop();
+      await s3.close();
+    }
+  });
+});
+
 describe('uploader --once, metrics and configuration errors', () => {
   it('--once ships what is there and exits 0; with a refused credential it exits 1', async () => {
     const s3 = await startS3Fixture();
     const dir = await freshDir('once');
     try {
       await writeDump(dir, 'java_pid7.hprof');
-      const ok = new UploaderProcess(uploaderEnv(s3, dir), ['--once']);
+      const ok = new UploaderProcess(localUploaderEnv(s3, dir), ['--once']);
       assert.equal(await ok.exited, 0, JSON.stringify(ok.logs));
       assert.equal((await dumpsIn(s3.client())).length, 1);
       await writeDump(dir, 'java_pid8.hprof');
-      const refused = new UploaderProcess(uploaderEnv(s3, dir, { AWS_SECRET_ACCESS_KEY: 'wrong' }), [
+      const refused = new UploaderProcess(localUploaderEnv(s3, dir, { AWS_SECRET_ACCESS_KEY: 'wrong' }), [
         '--once',
       ]);
       assert.equal(await refused.exited, 1);
@@ -377,7 +404,7 @@ describe('uploader --once, metrics and configuration errors', () => {
     try {
       await writeDump(dir);
       for (let i = 0; i < 3; i++) {
-        const u = new UploaderProcess(uploaderEnv(s3, dir, { HEAPDUMP_DELETE_AFTER_UPLOAD: 'false' }), [
+        const u = new UploaderProcess(localUploaderEnv(s3, dir, { HEAPDUMP_DELETE_AFTER_UPLOAD: 'false' }), [
           '--once',
         ]);
         assert.equal(await u.exited, 0, JSON.stringify(u.logs));
@@ -394,7 +421,7 @@ describe('uploader --once, metrics and configuration errors', () => {
     const s3 = await startS3Fixture();
     const dir = await freshDir('metrics');
     const port = await freePort();
-    const u = new UploaderProcess(uploaderEnv(s3, dir, { HEAPDUMP_METRICS_PORT: String(port) }));
+    const u = new UploaderProcess(localUploaderEnv(s3, dir, { HEAPDUMP_METRICS_PORT: String(port) }));
     try {
       await writeDump(dir);
       await stored(u);

@@ -23,7 +23,7 @@ import { analyzeStream } from '@kube-heapdump/hprof';
 import { peakRss } from '../../../test/support/processes.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { startS3Proxy } from '../../../test/support/s3-proxy.ts';
-import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 import { bulkyDump, HprofWriter, sampleDump } from '../../hprof/test/synthetic.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -84,7 +84,7 @@ describe('a CompleteMultipartUpload whose answer is lost (issue 19.1)', () => {
       const dir = await freshDir('lost-complete');
       const dump = bulkyDump(12, 'random', 3);
       await writeFile(join(dir, 'java_pid1.hprof'), dump, { mode: 0o600 });
-      const u = new UploaderProcess({ ...uploaderEnv(s3, dir), HEAPDUMP_S3_ENDPOINT: proxy.endpoint }, [
+      const u = new UploaderProcess({ ...localUploaderEnv(s3, dir), HEAPDUMP_S3_ENDPOINT: proxy.endpoint }, [
         '--once',
       ]);
       assert.equal(await u.exited, 0, JSON.stringify(u.logs));
@@ -130,7 +130,7 @@ describe('a dump that fills its volume (issue 19.2)', () => {
       return;
     }
     const s3 = await startS3Fixture();
-    const u = new UploaderProcess(uploaderEnv(s3, mnt, { HEAPDUMP_QUIET_SECONDS: '2' }));
+    const u = new UploaderProcess(localUploaderEnv(s3, mnt, { HEAPDUMP_QUIET_SECONDS: '2' }));
     try {
       await u.waitForLog((l) => l.msg === 'uploader starting');
       // The "JVM" writes a 32 MiB dump into 24 MiB: it stops at ENOSPC, the volume full.
@@ -190,7 +190,7 @@ describe('a store that accepts connections and never answers (issue 19.5, 19.7)'
     const dir = await freshDir('silent');
     const s3 = await startS3Fixture(); // only for its credential; the uploader never reaches it
     const u = new UploaderProcess(
-      uploaderEnv(s3, dir, {
+      localUploaderEnv(s3, dir, {
         HEAPDUMP_S3_ENDPOINT: `http://127.0.0.1:${port}`,
         HEAPDUMP_S3_TIMEOUT_SECONDS: '2',
         HEAPDUMP_SHUTDOWN_SECONDS: '3',
@@ -228,7 +228,7 @@ describe('a store that stops answering parts (issue 19.5, 19.7)', () => {
     ]);
     const dir = await freshDir('parts-hang');
     const u = new UploaderProcess(
-      uploaderEnv(s3, dir, {
+      localUploaderEnv(s3, dir, {
         HEAPDUMP_S3_ENDPOINT: proxy.endpoint,
         HEAPDUMP_COMPRESSION: 'none',
         HEAPDUMP_S3_TIMEOUT_SECONDS: '1',
@@ -269,7 +269,7 @@ describe('odd file names (issue 19.6)', () => {
       const dir = await freshDir('names');
       const dumps = new Map(names.map((n, i) => [n, bulkyDump(1, 'pattern', i + 1)]));
       for (const [name, dump] of dumps) await writeFile(join(dir, name), dump, { mode: 0o600 });
-      const u = new UploaderProcess(uploaderEnv(s3, dir), ['--once']);
+      const u = new UploaderProcess(localUploaderEnv(s3, dir), ['--once']);
       assert.equal(await u.exited, 0, JSON.stringify(u.logs));
       const client = s3.client();
       const keys = await dumpKeys(client);
@@ -326,7 +326,7 @@ describe('hostile and corrupt dumps (issue 19.4)', () => {
   it('summarizes 4 M distinct classes within the memory limit, saying what it left out', async (t) => {
     const dir = await freshDir('classes');
     await writeFile(join(dir, 'java_pid1.hprof'), distinctClasses(4_000_000), { mode: 0o600 });
-    const u = new UploaderProcess(uploaderEnv(s3, dir, { POD_NAME: 'classes-1' }));
+    const u = new UploaderProcess(localUploaderEnv(s3, dir, { POD_NAME: 'classes-1' }));
     try {
       const stored = await u.waitForLog((l) => l.msg === 'dump stored', 120_000);
       const peak = await peakRss(u.child.pid!);
@@ -351,7 +351,7 @@ describe('hostile and corrupt dumps (issue 19.4)', () => {
     const dump = sampleDump(8);
     dump.writeUInt32BE(0x7fffffff, 23);
     await writeFile(join(dir, 'java_pid1.hprof'), dump, { mode: 0o600 });
-    const u = new UploaderProcess(uploaderEnv(s3, dir, { POD_NAME: 'timestamp-1' }), ['--once']);
+    const u = new UploaderProcess(localUploaderEnv(s3, dir, { POD_NAME: 'timestamp-1' }), ['--once']);
     assert.equal(await u.exited, 0, JSON.stringify(u.logs));
     const stored = u.logs.find((l) => l.msg === 'dump stored')!;
     const summary = await summaryOf(s3.client(), stored.key as string);
@@ -366,7 +366,7 @@ describe('hostile and corrupt dumps (issue 19.4)', () => {
     w.utf8(1, 'java/lang/Object').loadClass(1, 100, 1);
     w.segment(w.classDump(100, 0, [], 0), w.rootUnknown(7), Buffer.from([0x42, 0, 0, 0]));
     await writeFile(join(dir, 'java_pid1.hprof'), w.end().toBuffer(), { mode: 0o600 });
-    const u = new UploaderProcess(uploaderEnv(s3, dir, { POD_NAME: 'subrecord-1' }), ['--once']);
+    const u = new UploaderProcess(localUploaderEnv(s3, dir, { POD_NAME: 'subrecord-1' }), ['--once']);
     assert.equal(await u.exited, 0, JSON.stringify(u.logs));
     const stored = u.logs.find((l) => l.msg === 'dump stored')!;
     const key = stored.key as string;

@@ -13,7 +13,7 @@ import { runOutOfMemory } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { UPLOADER_MAIN, UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { localUploaderEnv, UPLOADER_MAIN, UploaderProcess } from '../../../test/support/uploader.ts';
 import { STATE_DIR, stateId } from '../src/state.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -84,7 +84,7 @@ describe('uploader with hostile files in the dump volume', () => {
     await writeFile(join(dir, 'java_pid1.hprof'), dump, { mode: 0o600 });
 
     const uploader = new UploaderProcess(
-      uploaderEnv(s3, dir, {
+      localUploaderEnv(s3, dir, {
         HEAPDUMP_COMPRESSION: 'none',
         HEAPDUMP_OWNER_UID: String(process.getuid!()),
         HEAPDUMP_MAX_DUMP_BYTES: String(2 ** 30),

@@ -13,7 +13,7 @@ import type { StoredDumpSummary } from '@kube-heapdump/contract';
 import { analyzeStream } from '@kube-heapdump/hprof';
 import { FIXTURE_CLASS, runOutOfMemory } from '../../../test/support/java.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 
 const counts = { alphas: 30000, betas: 2000, gammas: 1000, alphaArrays: 5 };
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -53,7 +53,7 @@ describe('uploader with a JVM that runs out of memory', () => {
     await mkdir(dir);
     await mkdir(keep);
     const stopKeeping = keepDumps(dir, keep);
-    const uploader = new UploaderProcess(uploaderEnv(s3, dir));
+    const uploader = new UploaderProcess(localUploaderEnv(s3, dir));
     try {
       await uploader.waitForLog((l) => l.msg === 'uploader starting');
       for (let run = 1; run <= 2; run++) {
@@ -133,7 +133,7 @@ describe('uploader with a JVM that runs out of memory', () => {
     await mkdir(keep);
     const stopKeeping = keepDumps(dir, keep, '.hprof.gz');
     const uploader = new UploaderProcess(
-      uploaderEnv(s3, dir, {
+      localUploaderEnv(s3, dir, {
         HEAPDUMP_PREFIX: 'gz/',
         HEAPDUMP_S3_CHECKSUM: 'off',
         HEAPDUMP_COMPRESSION: 'zstd',

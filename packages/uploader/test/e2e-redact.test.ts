@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { StoredDumpSummary } from '@kube-heapdump/contract';
+import { STORED_SUMMARY_CLASSES, type StoredDumpSummary } from '@kube-heapdump/contract';
 import { analyzeStream, HprofRedactor } from '@kube-heapdump/hprof';
 import { findText, fixtureSecrets, runOutOfMemory } from '../../../test/support/java.ts';
 import { startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 
 const SEED = '5a17c0de';
 const secrets = fixtureSecrets(SEED);
@@ -75,7 +75,7 @@ describe('uploader redacting a JVM that holds secrets', () => {
     const dir = join(root, 'strings');
     await mkdir(dir);
     const uploader = new UploaderProcess(
-      uploaderEnv(s3, dir, { HEAPDUMP_REDACT: 'strings', HEAPDUMP_DELETE_AFTER_UPLOAD: 'false' }),
+      localUploaderEnv(s3, dir, { HEAPDUMP_REDACT: 'strings', HEAPDUMP_DELETE_AFTER_UPLOAD: 'false' }),
     );
     try {
       await uploader.waitForLog((l) => l.msg === 'uploader starting');
@@ -94,7 +94,7 @@ describe('uploader redacting a JVM that holds secrets', () => {
       assert.equal(got.summaryMetadata.sha256, sha256(got.bytes));
       assert.equal(got.metadata.redaction, 'strings');
       assert.equal(got.summaryMetadata.redaction, 'strings');
-      const histogram = (await structure(original)).classes.slice(0, 20);
+      const histogram = (await structure(original)).classes.slice(0, STORED_SUMMARY_CLASSES);
       assert.deepEqual(got.summary.topClasses, histogram, 'the summary histogram is the original one');
     } finally {
       await uploader.stop();
@@ -108,7 +108,7 @@ describe('uploader redacting a JVM that holds secrets', () => {
     await mkdir(dir);
     await writeFile(join(dir, 'java_pid1.hprof'), template, { mode: 0o600 });
     const uploader = new UploaderProcess(
-      uploaderEnv(s3, dir, { HEAPDUMP_REDACT: 'primitives', HEAPDUMP_COMPRESSION: 'none' }),
+      localUploaderEnv(s3, dir, { HEAPDUMP_REDACT: 'primitives', HEAPDUMP_COMPRESSION: 'none' }),
     );
     try {
       await uploader.waitForLog((l) => l.msg === 'dump stored', 60_000, 'dump stored');
@@ -130,7 +130,7 @@ describe('uploader redacting a JVM that holds secrets', () => {
     await mkdir(dir);
     const expected = Buffer.from(template);
     new HprofRedactor('strings').push(expected);
-    const env = uploaderEnv(s3, dir, { HEAPDUMP_REDACT: 'strings', HEAPDUMP_COMPRESSION: 'none' });
+    const env = localUploaderEnv(s3, dir, { HEAPDUMP_REDACT: 'strings', HEAPDUMP_COMPRESSION: 'none' });
     await writeFile(join(dir, 'java_pid1.hprof'), template, { mode: 0o600 });
     const partsOk = () =>
       s3.server.requests.filter((r) => r.operation === 'UploadPart' && r.status === 200).length;

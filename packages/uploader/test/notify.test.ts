@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { Event } from 'kubernetes-models/v1/Event';
 import { HeldJvm } from '../../../test/support/java.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 
 const exec = promisify(execFile);
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.test-service-account-token';
@@ -112,7 +112,7 @@ describe('notifications when a dump is stored', () => {
     await mkdir(podDir);
     await writeFile(join(podDir, 'java_pid1.hprof'), bytes);
     const uploader = new UploaderProcess(
-      uploaderEnv(fixture, podDir, {
+      localUploaderEnv(fixture, podDir, {
         POD_UID: UID,
         HEAPDUMP_QUIET_SECONDS: '1',
         KUBERNETES_SERVICE_HOST: '127.0.0.1',

@@ -34,7 +34,7 @@ import {
   rgwForSuite,
 } from '../../../test/support/rgw.ts';
 import { startS3Proxy } from '../../../test/support/s3-proxy.ts';
-import { type LogLine, UploaderProcess, uploaderEnv } from '../../../test/support/uploader.ts';
+import { type LogLine, localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 import { bulkyDump } from '../../hprof/test/synthetic.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -60,7 +60,7 @@ function env(
   extra: Record<string, string> = {},
   credential: RgwCredential = rgw.putOnly,
 ): Record<string, string> {
-  return uploaderEnv(rgw, dir, {
+  return localUploaderEnv(rgw, dir, {
     HEAPDUMP_BUCKET: bucket,
     AWS_REGION: rgw.region,
     AWS_ACCESS_KEY_ID: credential.accessKeyId,

@@ -20,7 +20,7 @@ import { errors, S3Error } from './errors.ts';
 import { isAllowed, type PolicyDocument, validatePolicy } from './policy.ts';
 import { RateLimit } from './rate-limit.ts';
 import * as sigv4 from './sigv4.ts';
-import { type ChecksumType, newId, type ObjectRecord, Store } from './store.ts';
+import { BucketStore, type ChecksumType, newId, type ObjectRecord } from './store.ts';
 import { type XmlNode, xmlDocument } from './xml.ts';
 
 export interface S3Credential {
@@ -121,7 +121,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const region = options.region ?? 'us-east-1';
   const credentials = new Map((options.credentials ?? [DEFAULT_CREDENTIAL]).map((c) => [c.accessKeyId, c]));
   for (const c of credentials.values()) if (c.policy) validatePolicy(c.policy);
-  const store = new Store(options.dir, options.discard ?? false);
+  const store = new BucketStore(options.dir, options.discard ?? false);
   await store.load();
   for (const b of options.buckets ?? []) if (!store.hasBucket(b)) await store.createBucket(b);
   const rate = options.rateBytesPerSecond ? new RateLimit(options.rateBytesPerSecond) : undefined;

@@ -63,7 +63,7 @@ const BUCKET_NAME = /^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export const newId = (): string => randomBytes(12).toString('hex');
 
-export class Store {
+export class BucketStore {
   readonly dir: string;
   readonly discard: boolean;
   private readonly buckets = new Map<string, Bucket>();

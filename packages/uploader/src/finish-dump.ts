@@ -1,0 +1,125 @@
+// After the object is durable: the summary (SHA-256 and class histogram, one more read of the file, one
+// dump at a time), then the volume freed and whoever listens told. Also when stopping: a dump without its
+// summary would show no verdict in `heapdump list`.
+import type { FileHandle } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DumpIntegrity, UploaderConfig } from '@kube-heapdump/contract';
+import { analyse } from './analysis.ts';
+import type { FollowResult } from './follower.ts';
+import type { Journal } from './journal.ts';
+import type { Logger } from './log.ts';
+import { cpuSeconds, type Metrics } from './metrics.ts';
+import type { Notifier } from './notify.ts';
+import type { RetryContext } from './s3.ts';
+import { redaction, type StateStore } from './state.ts';
+import { putSummary, storedSummary } from './summary-writer.ts';
+
+export interface FinishDeps {
+  cfg: UploaderConfig;
+  log: Logger;
+  metrics: Metrics;
+  s3: S3Client;
+  retry: RetryContext;
+  state: StateStore;
+  version: string;
+  notify?: Notifier;
+}
+
+/** The dump as shipped: its file, its upload and what was proven of the stored object. */
+export interface ShippedDump {
+  fh: FileHandle;
+  file: string;
+  /** The file's identity when it was opened: only that file is deleted. */
+  st: { dev: number; ino: number };
+  journal: Journal;
+  followed: FollowResult;
+  /** The JVM gzipped the file itself: the analysis reads through gunzip. */
+  gzip: boolean;
+  storedBytes: number;
+  integrity: DumpIntegrity;
+  uploadedAt: Date;
+  seconds: number;
+  afterDumpSeconds: number;
+}
+
+/** The summary's analysis reads the whole file and builds the class histogram: one at a time. */
+let analyses: Promise<unknown> = Promise.resolve();
+
+export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void> {
+  const { cfg, log, metrics } = d;
+  const { fh, file, journal, followed, storedBytes, uploadedAt } = dump;
+  const state = journal.state;
+  const redact = redaction(state.redaction);
+  const analysis = analyses.then(() =>
+    analyse({ fh, size: followed.size, gzip: dump.gzip, ...(redact ? { redact } : {}) }),
+  );
+  analyses = analysis.catch(() => undefined);
+  const { sha256, summary } = await analysis;
+  metrics.dumpShipped(summary.verdict, dump.seconds);
+  await putSummary(
+    d.s3,
+    storedSummary({
+      bucket: cfg.bucket,
+      pod: cfg.pod,
+      uploaderVersion: d.version,
+      state,
+      followed,
+      storedBytes,
+      integrity: dump.integrity,
+      uploadedAt,
+      sha256,
+      hprof: summary,
+    }),
+    d.retry,
+  );
+  let deleted = false;
+  if (cfg.deleteAfterUpload) {
+    deleted = await removeIfSame(join(cfg.dir, file), dump.st);
+    await d.state.remove(file);
+  } else {
+    state.doneAt = new Date().toISOString();
+    await journal.saveUpload();
+    await journal.flush();
+  }
+  log.info(
+    {
+      file,
+      key: state.key,
+      verdict: summary.verdict,
+      originalBytes: followed.size,
+      storedBytes,
+      seconds: dump.seconds,
+      afterDumpSeconds: dump.afterDumpSeconds,
+      summarySeconds: (Date.now() - uploadedAt.getTime()) / 1000,
+      deleted,
+      cpuSeconds: cpuSeconds(),
+    },
+    'dump stored',
+  );
+  const top = summary.topClasses[0];
+  d.notify?.dumpStored({
+    key: state.key,
+    bucket: cfg.bucket,
+    file,
+    // The summary's verdict: the full walk's, the one every reader of the dump sees.
+    verdict: summary.verdict,
+    originalBytes: followed.size,
+    storedBytes,
+    compression: state.compression,
+    topClass: top ? { name: top.name, bytes: top.bytes } : undefined,
+  });
+}
+
+/** Deletes the dump only if the name still is the file this run shipped (same device and inode). */
+async function removeIfSame(path: string, st: { dev: number; ino: number }): Promise<boolean> {
+  try {
+    const now = await lstat(path);
+    if (now.dev !== st.dev || now.ino !== st.ino) return false;
+  } catch {
+    return false;
+  }
+  await rm(path, { force: true });
+  return true;
+}
