@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { developerEnv } from '../../../test/support/developer-env.ts';
 import { fixtureClasspath } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
@@ -91,18 +92,12 @@ describe('heapdump diff', () => {
       assert.equal(await uploader.exited, 0, uploader.stderr);
       await new Promise((r) => setTimeout(r, 1100));
     }
-    env = {
-      PATH: process.env.PATH,
-      HOME: dir,
-      AWS_CONFIG_FILE: '/nonexistent',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
-      HEAPDUMP_BUCKET: 'dumps',
-      HEAPDUMP_S3_ENDPOINT: fixture.server.endpoint,
-      HEAPDUMP_S3_FORCE_PATH_STYLE: 'true',
-    };
+    env = developerEnv({
+      home: dir,
+      credential: DEFAULT_CREDENTIAL,
+      bucket: 'dumps',
+      endpoint: fixture.server.endpoint,
+    });
   });
   after(async () => {
     await fixture?.close();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Pod as PodModel } from 'kubernetes-models/v1/Pod';
+import { developerEnv } from '../../../test/support/developer-env.ts';
 import { HeldJvm } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
@@ -123,17 +124,11 @@ describe('heapdump doctor', () => {
       await jvm.close();
     }
     env = {
-      PATH: process.env.PATH,
       KUBECTL: fakeKubectl,
       FAKE_KUBECTL_PODS: join(dir, 'pods.json'),
       FAKE_KUBECTL_LOGS: join(dir, 'logs'),
       FAKE_KUBECTL_LOG: join(dir, 'kubectl.log'),
-      HOME: dir,
-      AWS_CONFIG_FILE: '/nonexistent',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
+      ...developerEnv({ home: dir, credential: DEFAULT_CREDENTIAL }),
     };
     const terminatedAt = (exitCode: number, reason: string) => ({
       exitCode,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { GetObjectCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
+import { developerEnv } from '../../../test/support/developer-env.ts';
 import { HeldJvm } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
@@ -83,18 +84,7 @@ describeWithRgw('heapdump against a real Ceph RGW', () => {
       keys[pod] = (await upload(pod, { HEAPDUMP_APP: app, HEAPDUMP_COMPRESSION: compression })).key;
       await new Promise((r) => setTimeout(r, 1100));
     }
-    env = {
-      PATH: process.env.PATH,
-      HOME: dir,
-      AWS_CONFIG_FILE: '/nonexistent',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ACCESS_KEY_ID: rgw.owner.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: rgw.owner.secretAccessKey,
-      HEAPDUMP_BUCKET: bucket,
-      HEAPDUMP_S3_ENDPOINT: rgw.endpoint,
-      HEAPDUMP_S3_FORCE_PATH_STYLE: 'true',
-    };
+    env = developerEnv({ home: dir, credential: rgw.owner, bucket, endpoint: rgw.endpoint });
   });
   after(async () => {
     owner?.destroy();

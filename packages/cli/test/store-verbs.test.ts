@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { developerEnv } from '../../../test/support/developer-env.ts';
 import { HeldJvm } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
@@ -98,18 +99,12 @@ describe('heapdump verbs that read the bucket', () => {
       keys[pod] = String((await uploader.waitForLog((l) => l.msg === 'dump stored')).key);
       await new Promise((r) => setTimeout(r, 1100));
     }
-    env = {
-      PATH: process.env.PATH,
-      HOME: dir,
-      AWS_CONFIG_FILE: '/nonexistent',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
-      HEAPDUMP_BUCKET: 'dumps',
-      HEAPDUMP_S3_ENDPOINT: fixture.server.endpoint,
-      HEAPDUMP_S3_FORCE_PATH_STYLE: 'true',
-    };
+    env = developerEnv({
+      home: dir,
+      credential: DEFAULT_CREDENTIAL,
+      bucket: 'dumps',
+      endpoint: fixture.server.endpoint,
+    });
   });
   after(async () => {
     await fixture?.close();
