@@ -425,8 +425,14 @@ describe('uploader --once, metrics and configuration errors', () => {
     try {
       await writeDump(dir);
       await stored(u);
-      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-      assert.deepEqual(await health.json(), { status: 'ok', inProgress: 0 });
+      // `dump stored` is logged just before the shipper returns and the count goes down: allow that moment.
+      let health: unknown;
+      for (let i = 0; i < 20; i++) {
+        health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+        if ((health as { inProgress?: number }).inProgress === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(health, { status: 'ok', inProgress: 0 });
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       assert.match(metrics, /^heapdump_uploader_dumps_shipped_total\{verdict="complete"\} 1$/m);
       assert.match(metrics, /^heapdump_uploader_bytes_uploaded_total [1-9]\d*$/m);
