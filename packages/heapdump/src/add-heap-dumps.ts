@@ -2,13 +2,14 @@
 // Java containers, JAVA_TOOL_OPTIONS appended to what they have, the uploader sidecar, the identity's pod
 // annotations and the grace period; every other field is returned as given. Refuses, naming the field and
 // the fix, what would lose dumps or collide with the additions.
+
+import { formatMi, parseQuantity } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpsArgs } from './args.ts';
 import { FieldError } from './errors.ts';
 import { checkJvmCommandLine, heapDumpJvmFlags, mountPathOf, withJavaToolOptions } from './jvm.ts';
 import type { Container, PodSpec, PodTemplateSpec, Probe } from './k8s-types.ts';
 import { DUMP_VOLUME, KUBE_API_VOLUME, SKIP_CONTAINERS_ANNOTATION, UPLOADER_CONTAINER } from './names.ts';
-import { formatMi, parseQuantity } from './sizes.ts';
 import { computeSizing, DUMP_WRITE_MBPS, type JvmContainer, type Sizing } from './sizing.ts';
 import {
   AWS_TOKEN_VOLUME,

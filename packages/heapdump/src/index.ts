@@ -5,6 +5,14 @@ import { HeapDumpEnabledApp as HeapDumpEnabledAppComponent } from './component.t
 import type { TypedHeapDumpEnabledAppArgs } from './typed-args.ts';
 
 export {
+  formatMi,
+  maxHeapBytes,
+  parseJvmSize,
+  parseQuantity,
+  readHeapFlags,
+  splitOptions,
+} from '@kube-heapdump/contract';
+export {
   addHeapDumps,
   addHeapDumpsToPodSpec,
   addHeapDumpsToTemplate,
@@ -24,7 +32,6 @@ export type * from './k8s-types.ts';
 export { DEFAULT_MOUNT_PATH, DUMP_VOLUME, UPLOADER_CONTAINER } from './names.ts';
 export { planResources } from './plan.ts';
 export * from './policies.ts';
-export { formatMi, maxHeapBytes, parseJvmSize, parseQuantity, readHeapFlags, splitOptions } from './sizes.ts';
 export { computeSizing, gracePeriodSeconds, type Sizing } from './sizing.ts';
 export {
   HEAPDUMP_STORAGE_TYPE,

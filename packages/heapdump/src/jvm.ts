@@ -1,12 +1,12 @@
 // The JVM side of heap dumps: the flags we add, how they reach the JVM (JAVA_TOOL_OPTIONS appended to
 // whatever the container has), and the command-line words that would undo them. Pure.
 
+import { splitOptions } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpsArgs } from './args.ts';
 import { FieldError } from './errors.ts';
 import type { Container, EnvVar } from './k8s-types.ts';
 import { DEFAULT_MOUNT_PATH, USER_JAVA_TOOL_OPTIONS } from './names.ts';
-import { splitOptions } from './sizes.ts';
 
 type HeapDumps = pulumi.Unwrap<HeapDumpsArgs>;
 

@@ -1,11 +1,12 @@
 // How big the dump volume must be and how long the pod must be given to stop, as named formulas over the
 // JVM's heap. Pure; FieldError for settings that cannot be sized safely, warnings for risky ones.
+
+import { formatMi, maxHeapBytes, parseQuantity, readHeapFlags } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpsArgs, UploaderArgs } from './args.ts';
 import { FieldError } from './errors.ts';
 import { jvmOptionWords } from './jvm.ts';
 import type { Container } from './k8s-types.ts';
-import { formatMi, maxHeapBytes, parseQuantity, readHeapFlags } from './sizes.ts';
 
 type HeapDumps = pulumi.Unwrap<HeapDumpsArgs>;
 type Uploader = pulumi.Unwrap<UploaderArgs>;

@@ -1,10 +1,15 @@
 // The rules of the rendered pod, one test each, on the pure builder.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseNotifyEnv, parseUploaderEnv, UPLOADER_DEFAULTS } from '@kube-heapdump/contract';
+import {
+  parseNotifyEnv,
+  parseQuantity,
+  parseUploaderEnv,
+  splitOptions,
+  UPLOADER_DEFAULTS,
+} from '@kube-heapdump/contract';
 import { type EnvVarSpec, resolveEnv } from '../../../test/support/pod-env.ts';
 import { ArgsError, type PodInputs, type RenderedDeployment, renderDeployment } from '../src/index.ts';
-import { parseQuantity, splitOptions } from '../src/sizes.ts';
 import { ANALYSIS_MBPS } from '../src/sizing.ts';
 
 const Gi = 2 ** 30;

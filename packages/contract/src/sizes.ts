@@ -1,4 +1,5 @@
-// Byte sizes as Kubernetes and the JVM write them, and the heap a container's JVM will get: pure functions.
+// Sizes as Kubernetes and the JVM write them, and the heap flags a JVM reads: the component sizes the dump
+// volume from them, `heapdump doctor` compares the heap with the memory limit. Pure.
 
 const KUBE_SUFFIX: Readonly<Record<string, number>> = {
   '': 1,
