@@ -4,7 +4,7 @@ import { listDumps } from './catalog.ts';
 import { diagnose, type Finding, type VolumeListing } from './doctor-findings.ts';
 import { StoreError } from './errors.ts';
 import { paint, printable } from './format.ts';
-import { kubectl } from './kubectl.ts';
+import { getPod, kubectl } from './kubectl.ts';
 import type { Pod } from './pod.ts';
 import { openStore } from './store.ts';
 import { dumpTarget, uploaderStore } from './trigger.ts';
@@ -88,11 +88,7 @@ export async function doctor(
   options: DoctorOptions,
   out: (s: string) => void,
 ): Promise<number> {
-  const ns = options.namespace !== undefined ? ['-n', options.namespace] : [];
-  const got = await kubectl(['get', 'pod', podName, ...ns, '-o', 'json']);
-  if (got.code !== 0)
-    throw new StoreError(`kubectl get pod ${podName}: ${got.stderr.trim() || `exit ${got.code}`}`);
-  const pod = JSON.parse(got.stdout) as Pod;
+  const pod = await getPod(podName, options.namespace);
   const target = dumpTarget(pod, undefined);
   const namespace = pod.metadata.namespace;
   const restarted = [

@@ -15,7 +15,7 @@ import {
 import { listDumps } from './catalog.ts';
 import { StoreError, UsageError } from './errors.ts';
 import { humanBytes } from './format.ts';
-import { kubectl } from './kubectl.ts';
+import { getPod, kubectl } from './kubectl.ts';
 import type { Pod } from './pod.ts';
 import { openStore, type StoreOptions } from './store.ts';
 
@@ -125,11 +125,7 @@ export async function trigger(
   options: TriggerOptions,
   out: (s: string) => void,
 ): Promise<void> {
-  const ns = options.namespace !== undefined ? ['-n', options.namespace] : [];
-  const got = await kubectl(['get', 'pod', podName, ...ns, '-o', 'json']);
-  if (got.code !== 0)
-    throw new StoreError(`kubectl get pod ${podName}: ${got.stderr.trim() || `exit ${got.code}`}`);
-  const target = dumpTarget(JSON.parse(got.stdout) as Pod, options.container);
+  const target = dumpTarget(await getPod(podName, options.namespace), options.container);
   const name = `heapdump-${keyTimestamp(new Date())}.hprof`;
   const exec = await kubectl([
     'exec',
