@@ -2,7 +2,6 @@
 // volume through kubectl, asks the bucket for the dump when the log does not name it, prints the findings.
 import { listDumps } from './catalog.ts';
 import { diagnose, type Finding, type VolumeListing } from './doctor-findings.ts';
-import { StoreError } from './errors.ts';
 import { paint, printable } from './format.ts';
 import { getPod, kubectl } from './kubectl.ts';
 import type { Pod } from './pod.ts';
