@@ -6,13 +6,13 @@ import type { WorkloadKindName } from './add-heap-dumps.ts';
 import { checkPodArgs, type PlainAppArgs, renderAppWorkload } from './app-workload.ts';
 import type { HeapDumpEnabledAppArgs } from './args.ts';
 import { FieldError } from './errors.ts';
-import { eventsAccess } from './events-rbac.ts';
+import { eventsAccess, eventsRoleWanted } from './events-rbac.ts';
 import { createIdentity } from './identity.ts';
 import { uploaderImage } from './image.ts';
 import { PART_OF_LABEL } from './names.ts';
 import { planResources } from './plan.ts';
 import { createStorageCore, isPlain, placeholderTarget } from './storage-core.ts';
-import { eventsWanted, type UploadTarget } from './uploader-container.ts';
+import type { UploadTarget } from './uploader-container.ts';
 import { checkKind, type RenderedWorkload } from './workload.ts';
 
 export const HEAPDUMP_ENABLED_APP_TYPE = 'heapdump:index:HeapDumpEnabledApp';
@@ -126,10 +126,7 @@ export class HeapDumpEnabledApp extends pulumi.ComponentResource {
     this.serviceAccountName = pulumi
       .all([podServiceAccount, templateServiceAccount])
       .apply(([sa, inTemplate]) => sa ?? inTemplate ?? 'default');
-    // `uploader.events` decides whether the Role exists, so it is read as given (an Output counts as on).
-    if (eventsWanted(isPlain(args.uploader) ? (args.uploader as { events?: boolean }) : undefined)) {
-      eventsAccess(name, namespace, this.serviceAccountName, this);
-    }
+    if (eventsRoleWanted(args.uploader)) eventsAccess(name, namespace, this.serviceAccountName, this);
     this.dumpVolumeSizeLimit = rendered.apply((r) => r.sizing.sizeLimit);
     this.listCommand = pulumi
       .all([storage.target, namespace, appName])

@@ -3,11 +3,22 @@
 // children of the component; the token is the uploader's own projected one (uploader-container.ts).
 import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
+import type { UploaderArgs } from './args.ts';
 import { PART_OF_LABEL } from './names.ts';
+import { isPlain } from './storage-core.ts';
+import { eventsWanted } from './uploader-container.ts';
 
 /** The Role's only rule. Pure, so the least privilege is a plain test. */
 export function eventsRoleRules(): { apiGroups: string[]; resources: string[]; verbs: string[] }[] {
   return [{ apiGroups: [''], resources: ['events'], verbs: ['create'] }];
+}
+
+/**
+ * Whether the Role is created: `uploader.events` as given, since it decides which resources exist (an
+ * uploader argument that is an Output counts as the default, on).
+ */
+export function eventsRoleWanted(uploader: pulumi.Input<UploaderArgs> | undefined): boolean {
+  return eventsWanted(isPlain(uploader) ? (uploader as UploaderArgs | undefined) : undefined);
 }
 
 /** A Role allowing Events to be created in `namespace`, bound to `serviceAccountName` there. */

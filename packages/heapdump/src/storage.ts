@@ -6,7 +6,7 @@ import type * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpOptions } from './add-heap-dumps.ts';
 import type { HeapDumpsArgs, IdentityArgs, StorageArgs, UploaderArgs } from './args.ts';
-import { eventsAccess } from './events-rbac.ts';
+import { eventsAccess, eventsRoleWanted } from './events-rbac.ts';
 import {
   accessKeySecret,
   accessKeyUser,
@@ -19,7 +19,7 @@ import { uploaderImage } from './image.ts';
 import { type Plan, planResources } from './plan.ts';
 import { podIdentityTrustPolicy } from './policies.ts';
 import { createStorageCore, isPlain, placeholderTarget, type StorageCore } from './storage-core.ts';
-import { eventsWanted, type UploaderCredentials } from './uploader-container.ts';
+import type { UploaderCredentials } from './uploader-container.ts';
 import {
   selectWorkload,
   type WorkloadObject,
@@ -155,8 +155,7 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
     const self = stateOf(this);
     const serviceAccount = pod.serviceAccountName ?? 'default';
     const pair = `${pod.namespace}/${serviceAccount}`;
-    const uploader = isPlain(self.args.uploader) ? (self.args.uploader as { events?: boolean }) : undefined;
-    if (eventsWanted(uploader) && !self.eventsGranted.has(pair)) {
+    if (eventsRoleWanted(self.args.uploader) && !self.eventsGranted.has(pair)) {
       self.eventsGranted.add(pair);
       eventsAccess(
         `${self.resourceName}-${pod.namespace}-${serviceAccount}`,

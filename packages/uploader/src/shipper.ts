@@ -198,7 +198,7 @@ export class Shipper {
     st: { dev: number; ino: number },
     resumed: UploadState | undefined,
   ): Promise<void> {
-    const { cfg, log, metrics } = this.d;
+    const { cfg, log } = this.d;
     const jvmGzipped = alreadyCompressed(file);
     const journal = resumed ? new Journal(this.d.state, resumed, log) : await this.start(fh, file, st);
     const session = new MultipartSession(this.sessionDeps(), journal);
@@ -274,16 +274,7 @@ export class Shipper {
     );
 
     await finishDump(
-      {
-        cfg,
-        log,
-        metrics,
-        s3: this.d.s3,
-        retry: this.sessionDeps().retry,
-        state: this.d.state,
-        version: this.d.version,
-        ...(this.d.notify ? { notify: this.d.notify } : {}),
-      },
+      { ...this.d, retry: this.sessionDeps().retry },
       {
         fh,
         file,
