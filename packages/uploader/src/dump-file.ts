@@ -94,3 +94,12 @@ export async function readRegular(path: string, maxBytes: number): Promise<strin
     await fh.close();
   }
 }
+
+/** Fills `buf` from the file at `position`: a file shorter than that (truncated under us) is an error. */
+export async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  for (let got = 0; got < buf.length; ) {
+    const { bytesRead } = await fh.read(buf, got, buf.length - got, position + got);
+    if (bytesRead === 0) throw new Error(`the dump file is shorter than ${position + buf.length} bytes`);
+    got += bytesRead;
+  }
+}

@@ -1,8 +1,9 @@
 // A part's body read from the dump file at its offset as the connection takes it, through a few small
 // buffers reused once the socket has taken them: memory per part in flight is those buffers, not the part,
-// and no garbage accumulates for V8 to collect late (a fresh buffer per read left ~150 MiB of them at peak).
-// The HTTP handler pipes the body into the request; `pipe` is where the reuse is safe, because a request's
-// write callback fires only after the socket has taken the bytes.
+// and no garbage accumulates for V8 to collect late (a fresh buffer per read left ~150 MiB of them at peak;
+// fresh buffers per part made V8 run a full collection every few parts). The HTTP handler pipes the body
+// into the request; `pipe` is where the reuse is safe, because a request's write callback fires only after
+// the socket has taken the bytes (or, the request destroyed, will never send them).
 import type { FileHandle } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 
@@ -12,6 +13,17 @@ const BUFFERS = 4;
 
 /** Bytes a body holds while it is sent. */
 export const RANGE_BODY_BYTES = CHUNK * BUFFERS;
+
+/**
+ * Buffers given back by bodies, for the next ones: the process-wide budget bounds how many bodies are sent
+ * at once, so this holds at most as many as the busiest moment used (kept up to a bound).
+ */
+const spare: Buffer[] = [];
+const MAX_SPARE = 64;
+const takeBuffer = () => spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+const giveBuffer = (buf: Buffer) => {
+  if (spare.length < MAX_SPARE) spare.push(buf);
+};
 
 export class FileRangeBody extends Readable {
   private readonly fh: FileHandle;
@@ -61,7 +73,15 @@ export class FileRangeBody extends Readable {
   }
 
   private async pump(dest: Writable): Promise<void> {
-    const free = Array.from({ length: BUFFERS }, () => Buffer.allocUnsafeSlow(CHUNK));
+    const free: Buffer[] = [];
+    let taken = 0;
+    const next = (): Buffer | undefined => {
+      const buf = free.pop();
+      if (buf || taken === BUFFERS) return buf;
+      taken++;
+      return takeBuffer();
+    };
+    let pumping = true;
     let wake: (() => void) | undefined;
     let gone = false;
     const onGone = () => {
@@ -71,7 +91,7 @@ export class FileRangeBody extends Readable {
     dest.once('close', onGone).once('error', onGone);
     try {
       while (this.position < this.size && !gone) {
-        let buf = free.pop();
+        let buf = next();
         while (!buf && !gone) {
           await new Promise<void>((resolve) => {
             wake = resolve;
@@ -83,12 +103,15 @@ export class FileRangeBody extends Readable {
         await this.readAt(buf, n);
         const chunk = buf;
         dest.write(chunk.subarray(0, n), () => {
-          free.push(chunk);
+          if (pumping) free.push(chunk);
+          else giveBuffer(chunk);
           wake?.();
         });
       }
       if (!gone) dest.end();
     } finally {
+      pumping = false;
+      for (const buf of free.splice(0)) giveBuffer(buf);
       dest.off('close', onGone).off('error', onGone);
     }
   }

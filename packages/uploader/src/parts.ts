@@ -8,9 +8,10 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { HprofRedactor, type Redaction } from '@kube-heapdump/hprof';
-import { BASE_BLOCK, blockSize, blockStart, MAX_PARTS, MIN_PART, TooLarge } from './blocks.ts';
-import { compressBlock } from './compressor.ts';
+import { blockSize, blockStart, MAX_PARTS, MIN_PART, MiB, TooLarge } from './blocks.ts';
+import { compressRange } from './compressor.ts';
 import { digestRange, PartDigester, type PartDigests } from './digests.ts';
+import { readFully } from './dump-file.ts';
 import type { DumpFollower } from './follower.ts';
 import { FileRangeBody, RANGE_BODY_BYTES } from './part-body.ts';
 import type { PartRecord } from './state.ts';
@@ -79,17 +80,17 @@ async function* redactedRawParts(
   for (let n = 1; ; n++) {
     const size = await blockBytes(src, n);
     if (size === 0 && n > 1) return;
-    const held = await redactedBlocks.acquire(size);
+    const held = redactedBlocks.take(size);
     const buf = held.subarray(0, size);
     try {
-      await readBlock(src.fh, buf, blockStart(n), size);
+      await readFully(src.fh, buf, blockStart(n));
       redactor.push(buf);
     } catch (err) {
-      redactedBlocks.release(held);
+      redactedBlocks.give(held);
       throw err;
     }
     if (done.has(n)) {
-      redactedBlocks.release(held);
+      redactedBlocks.give(held);
     } else {
       const digester = new PartDigester(src.md5(n));
       digester.update(buf);
@@ -99,64 +100,38 @@ async function* redactedRawParts(
         digests: digester.digests(),
         cost: size,
         body: () => Readable.from([buf], { objectMode: false }),
-        release: () => redactedBlocks.release(held),
+        release: () => redactedBlocks.give(held),
       };
     }
     if (size < blockSize(n)) return;
   }
 }
 
-/** Blocks read for compression: two for the whole process (one read while the other compresses). */
-class BlockBuffers {
-  private free: Buffer[] = [];
-  private count = 0;
-  private readonly waiting: (() => void)[] = [];
-  private readonly max: number;
-  constructor(max: number) {
-    this.max = max;
-  }
-
-  async acquire(size: number): Promise<Buffer> {
-    for (;;) {
-      const i = this.free.findIndex((b) => b.length >= size);
-      if (i >= 0) return this.free.splice(i, 1)[0]!;
-      if (this.free.length > 0) {
-        // Blocks only grow (the schedule doubles them past 62.5 GiB): replace a smaller one.
-        this.free.pop();
-        this.count--;
-      }
-      if (this.count < this.max) {
-        this.count++;
-        return Buffer.allocUnsafeSlow(Math.max(size, 1));
-      }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    }
-  }
-
-  release(buf: Buffer): void {
-    this.free.push(buf);
-    this.waiting.shift()?.();
-  }
-}
-
-const blockBuffers = new BlockBuffers(2);
 /**
  * Redacted raw parts are sent from memory: a block each, reused once its part is stored (fresh ones cost V8 a
  * full collection each). The process-wide budget bounds how many are in flight; one more is being read.
  */
-const redactedBlocks = new BlockBuffers(Number.POSITIVE_INFINITY);
+class BlockPool {
+  private free: Buffer[] = [];
 
-async function readBlock(fh: FileHandle, buf: Buffer, start: number, size: number): Promise<void> {
-  for (let got = 0; got < size; ) {
-    const { bytesRead } = await fh.read(buf, got, size - got, start + got);
-    if (bytesRead === 0) throw new Error(`the dump file is shorter than ${start + size} bytes`);
-    got += bytesRead;
+  take(size: number): Buffer {
+    const i = this.free.findIndex((b) => b.length >= size);
+    if (i >= 0) return this.free.splice(i, 1)[0]!;
+    // Blocks only grow (the schedule doubles them past 62.5 GiB): a smaller one is no longer of use.
+    this.free.pop();
+    return Buffer.allocUnsafeSlow(Math.max(size, 1));
+  }
+
+  give(buf: Buffer): void {
+    this.free.push(buf);
   }
 }
 
+const redactedBlocks = new BlockPool();
+
 /**
  * Compressed: parts from block `firstBlock` on, numbered from `firstPart` (a resumed upload continues after
- * the parts it has). Reading the next block overlaps compressing this one.
+ * the parts it has). Each block is one frame (member), compressed as soon as it is in the file.
  */
 export async function* compressedParts(
   src: PartSource,
@@ -168,10 +143,9 @@ export async function* compressedParts(
   let partFirstBlock = firstBlock;
   let chunks: Buffer[] = [];
   let chunkBytes = 0;
+  let digester = new PartDigester(src.md5(partNumber));
   const plan = (lastBlock: number): PartPlan => {
     const body = chunks;
-    const digester = new PartDigester(src.md5(partNumber));
-    for (const c of body) digester.update(c);
     const p: PartPlan = {
       record: { partNumber, firstBlock: partFirstBlock, lastBlock },
       size: chunkBytes,
@@ -183,61 +157,38 @@ export async function* compressedParts(
     partFirstBlock = lastBlock + 1;
     chunks = [];
     chunkBytes = 0;
+    digester = new PartDigester(src.md5(partNumber));
     return p;
   };
 
   const redactor = src.redact ? new HprofRedactor(src.redact) : undefined;
   if (redactor) await redactBefore(src, redactor, blockStart(firstBlock));
-  let pending: { block: number; compressed: Promise<Buffer> } | undefined;
+  const onPiece = redactor && ((piece: Buffer) => redactor.push(piece));
   let block = firstBlock;
-  let last = false;
-  while (!last) {
+  for (; ; block++) {
     const size = await blockBytes(src, block);
-    if (size === 0 && (block > 1 || partNumber > 1 || pending)) break;
-    const buf = await blockBuffers.acquire(size);
-    try {
-      await readBlock(src.fh, buf, blockStart(block), size);
-      redactor?.push(buf.subarray(0, size));
-    } catch (err) {
-      blockBuffers.release(buf);
-      throw err;
+    if (size === 0 && block > 1) break; // an empty file is one part holding one empty frame
+    const frame = await compressRange({ fh: src.fh, start: blockStart(block), size, onPiece }, compression);
+    for (const chunk of frame) {
+      digester.update(chunk);
+      chunks.push(chunk);
+      chunkBytes += chunk.length;
     }
-    const compressed = compressBlock(buf.subarray(0, size), compression);
-    void compressed.finally(() => blockBuffers.release(buf)).catch(() => {});
-    if (pending) {
-      const done = pending;
-      pending = { block, compressed };
-      chunks.push(await done.compressed);
-      chunkBytes += chunks.at(-1)!.length;
-      if (chunkBytes >= MIN_PART) yield plan(done.block);
-    } else {
-      pending = { block, compressed };
-    }
-    last = size < blockSize(block);
-    block++;
+    const last = size < blockSize(block);
+    if (chunkBytes >= MIN_PART || last) yield plan(block);
+    if (last) return;
   }
-  if (pending) {
-    chunks.push(await pending.compressed);
-    chunkBytes += chunks.at(-1)!.length;
-    yield plan(pending.block);
-  } else if (chunkBytes > 0 || partNumber === 1) {
-    yield plan(block - 1); // an empty file is one empty part
-  }
+  if (chunkBytes > 0) yield plan(block - 1);
 }
 
 /** Reads and redacts the first `end` bytes (sent before a restart) only to bring `redactor` to that offset. */
 async function redactBefore(src: PartSource, redactor: HprofRedactor, end: number): Promise<void> {
   if (end === 0) return;
   await src.follower.waitFor(end);
-  const buf = await blockBuffers.acquire(BASE_BLOCK);
-  try {
-    for (let at = 0; at < end; ) {
-      const n = Math.min(buf.length, end - at);
-      await readBlock(src.fh, buf, at, n);
-      redactor.push(buf.subarray(0, n));
-      at += n;
-    }
-  } finally {
-    blockBuffers.release(buf);
+  const buf = Buffer.allocUnsafe(MiB);
+  for (let at = 0; at < end; at += buf.length) {
+    const piece = buf.subarray(0, Math.min(buf.length, end - at));
+    await readFully(src.fh, piece, at);
+    redactor.push(piece);
   }
 }

@@ -1,6 +1,6 @@
 // Part production and the pieces under it, in-process: parts cover the file exactly once with the right
 // digests, whatever the compression and wherever a resume starts; a range body streams exact bytes through
-// reused buffers; the process-wide budget grants in order and never over its limits.
+// reused buffers; a block is compressed through two reused pieces; the process-wide budget grants in order and never over its limits.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { crc32, gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { HprofRedactor } from '@kube-heapdump/hprof';
 import { bulkyDump } from '../../hprof/test/synthetic.ts';
 import { blockSize, MAX_DUMP_BYTES } from '../src/blocks.ts';
+import { compressRange } from '../src/compressor.ts';
 import { crc32Base64Of } from '../src/crc32.ts';
 import { DumpFollower } from '../src/follower.ts';
 import { Limiter } from '../src/limiter.ts';
@@ -146,6 +147,80 @@ describe('part production', () => {
     assert.equal(parts.length, 1);
     assert.equal(zstdDecompressSync(parts[0]!.bytes).length, 0);
     await fh.close();
+  });
+});
+
+describe('block compression', () => {
+  it('makes one frame per range, fed through two reused pieces, and keeps concurrent ranges apart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kh-compress-'));
+    try {
+      const bytes = bulkyDump(5);
+      const path = join(dir, 'f');
+      await writeFile(path, bytes);
+      const fh = await open(path, 'r');
+      const ranges = [
+        { start: 3, size: 3 * MiB + 11 },
+        { start: 2 * MiB, size: bytes.length - 2 * MiB },
+        { start: 0, size: 0 },
+      ];
+      for (const compression of ['zstd', 'gzip'] as const) {
+        const seen = ranges.map(() => [] as Buffer[]);
+        const pieceBuffers = new Set<ArrayBuffer>();
+        // All at once, as several dumps would ask: each must get its own range's bytes, in order.
+        const frames = await Promise.all(
+          ranges.map((r, i) =>
+            compressRange(
+              {
+                fh,
+                ...r,
+                onPiece: (piece) => {
+                  pieceBuffers.add(piece.buffer as ArrayBuffer);
+                  seen[i]!.push(Buffer.from(piece));
+                },
+              },
+              compression,
+            ),
+          ),
+        );
+        const unpack = compression === 'zstd' ? zstdDecompressSync : gunzipSync;
+        for (const [i, r] of ranges.entries()) {
+          const want = bytes.subarray(r.start, r.start + r.size);
+          assert.ok(Buffer.concat(seen[i]!).equals(want), `${compression} range ${i}: pieces in order`);
+          assert.ok(seen[i]!.every((p) => p.length <= MiB));
+          assert.ok(unpack(Buffer.concat(frames[i]!)).equals(want), `${compression} range ${i}: one frame`);
+        }
+        assert.ok(pieceBuffers.size <= 2, `${pieceBuffers.size} piece buffers for ${compression}`);
+      }
+      await fh.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('redacts what it compresses, in place, and says so when the file is shorter than the range', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kh-compress-'));
+    try {
+      const bytes = bulkyDump(3);
+      const path = join(dir, 'f');
+      await writeFile(path, bytes);
+      const fh = await open(path, 'r');
+      const redactor = new HprofRedactor('strings');
+      const frame = await compressRange(
+        { fh, start: 0, size: bytes.length, onPiece: (p) => redactor.push(p) },
+        'zstd',
+      );
+      const expected = Buffer.from(bytes);
+      new HprofRedactor('strings').push(expected);
+      assert.ok(!expected.equals(bytes));
+      assert.ok(zstdDecompressSync(Buffer.concat(frame)).equals(expected));
+      await assert.rejects(
+        compressRange({ fh, start: bytes.length - 10, size: 2 * MiB }, 'gzip'),
+        new RegExp(`the dump file is shorter than ${bytes.length - 10 + MiB} bytes`),
+      );
+      await fh.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
