@@ -166,6 +166,8 @@ interface Measured {
   cpuSeconds: number;
   /** CPU of the whole process (ours: with the summary). */
   totalCpuSeconds: number;
+  /** Ours: bytes of the stored object (`storedBytes` of the finish line). */
+  storedBytes?: number;
 }
 
 /**
@@ -175,7 +177,7 @@ interface Measured {
 function timed(cmd: string[], env: NodeJS.ProcessEnv, cpu?: number, mark?: string): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    let marked: { at: number; cpu: number } | undefined;
+    let marked: { at: number; cpu: number; stored?: number } | undefined;
     const argv = [
       '-f',
       'TIME %e %M %U %S',
@@ -186,7 +188,8 @@ function timed(cmd: string[], env: NodeJS.ProcessEnv, cpu?: number, mark?: strin
     if (mark) {
       createInterface({ input: child.stdout! }).on('line', (line) => {
         if (marked === undefined && line.includes(`"msg":"${mark}"`)) {
-          marked = { at: performance.now(), cpu: (JSON.parse(line) as { cpuSeconds: number }).cpuSeconds };
+          const fields = JSON.parse(line) as { cpuSeconds: number; storedBytes?: number };
+          marked = { at: performance.now(), cpu: fields.cpuSeconds, stored: fields.storedBytes };
         }
       });
     }
@@ -209,6 +212,7 @@ function timed(cmd: string[], env: NodeJS.ProcessEnv, cpu?: number, mark?: strin
         // A baseline bundle that does not log its CPU at the finish line is charged its whole run.
         cpuSeconds: marked && Number.isFinite(marked.cpu) ? marked.cpu : totalCpu,
         totalCpuSeconds: totalCpu,
+        ...(marked?.stored === undefined ? {} : { storedBytes: marked.stored }),
       });
     });
   });
@@ -285,6 +289,9 @@ function summarize(rows: Row[], bytes: number) {
       totalCpuSecondsPerGB: median(r.runs.map((m) => m.totalCpuSeconds)) / (bytes / 1e9),
       rssMiB: Math.max(...r.runs.map((m) => m.rssMiB)),
       totalSeconds: median(r.runs.map((m) => m.totalSeconds)),
+      storedGB: r.runs.every((m) => m.storedBytes !== undefined)
+        ? median(r.runs.map((m) => m.storedBytes!)) / 1e9
+        : undefined,
     };
   });
 }
@@ -339,6 +346,7 @@ async function closedFile(title: string, ours: Ours, peers: Peer[], server: Serv
         'peak RSS MiB',
         'with summary s',
         'with summary CPU-s/GB',
+        'stored GB',
       ],
       summary.map((r) => [
         r.client,
@@ -350,8 +358,9 @@ async function closedFile(title: string, ours: Ours, peers: Peer[], server: Serv
         String(r.rssMiB),
         r.client.startsWith('kube') ? r.totalSeconds.toFixed(1) : '',
         r.client.startsWith('kube') ? r.totalCpuSecondsPerGB.toFixed(2) : '',
+        r.storedGB === undefined ? '' : r.storedGB.toFixed(2),
       ]),
-      new Set([1, 3, 4, 5, 6, 7, 8]),
+      new Set([1, 3, 4, 5, 6, 7, 8, 9]),
     ),
   );
   return { bytes, rows: summary, fastestPeerMBps: fastest, lowestPeerCpuSecondsPerGB: lowestCpu };

@@ -4,6 +4,8 @@ import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { crc32Base64Of } from './crc32.ts';
+import { readFully } from './dump-file.ts';
+import { RAW_BLOCK, RAW_BLOCK_HEADER, RAW_FRAME_HEADER, writeRawBlockHeader } from './zstd-raw.ts';
 
 export interface PartDigests {
   /** Base64 CRC32 of the part (as S3's x-amz-checksum-crc32). */
@@ -41,14 +43,40 @@ export async function digestRange(
   buf: Buffer,
 ): Promise<PartDigests> {
   const d = new PartDigester(withMd5);
-  for (let done = 0; done < size; ) {
-    const want = Math.min(buf.length, READ, size - done);
-    const { bytesRead } = await fh.read(buf, 0, want, start + done);
-    if (bytesRead === 0) throw new Error(`the dump file is shorter than ${start + size} bytes`);
-    d.update(buf.subarray(0, bytesRead));
-    done += bytesRead;
-  }
+  await digestInto(d, fh, start, size, buf);
   return d.digests();
+}
+
+/**
+ * Feeds `d` the bytes of the file at `start`, as they are or (`zstdRaw`) as the raw zstd frame holding them
+ * (what FileRangeBody sends).
+ */
+export async function digestInto(
+  d: PartDigester,
+  fh: FileHandle,
+  start: number,
+  size: number,
+  buf: Buffer,
+  zstdRaw = false,
+): Promise<void> {
+  const header = Buffer.alloc(RAW_BLOCK_HEADER);
+  if (zstdRaw) d.update(RAW_FRAME_HEADER);
+  // Framed, a read holds whole raw blocks, so the blocks fall where FileRangeBody puts them.
+  const stride = zstdRaw
+    ? Math.floor(Math.min(buf.length, READ) / RAW_BLOCK) * RAW_BLOCK
+    : Math.min(buf.length, READ);
+  for (let done = 0; done < size; ) {
+    const want = Math.min(stride, size - done);
+    await readFully(fh, buf.subarray(0, want), start + done);
+    if (!zstdRaw) d.update(buf.subarray(0, want));
+    for (let at = 0; zstdRaw && at < want; at += RAW_BLOCK) {
+      const n = Math.min(RAW_BLOCK, want - at);
+      writeRawBlockHeader(header, 0, n, done + at + n === size);
+      d.update(header);
+      d.update(buf.subarray(at, at + n));
+    }
+    done += want;
+  }
 }
 
 /** The ETag S3 gives a part without SSE-KMS: its MD5 in hex, quoted. */

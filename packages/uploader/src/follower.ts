@@ -61,6 +61,11 @@ export class DumpFollower {
     return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
   }
 
+  /** True once `target` bytes are known to be in the file, or the writer is done: nothing to wait for. */
+  hasOrDone(target: number): boolean {
+    return this.finished || Math.max(this.position, this.written) >= target;
+  }
+
   /** Ends `follow` early (the upload is abandoned); it then rejects. */
   stop(): void {
     this.stopped = true;

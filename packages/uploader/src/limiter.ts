@@ -30,6 +30,15 @@ export class Limiter {
     });
   }
 
+  /** Whether `cost` would be granted at once: nobody waits, a slot and the bytes are free. */
+  wouldGrant(cost: number): boolean {
+    return (
+      this.waiting.length === 0 &&
+      this.usedSlots < this.options.slots &&
+      this.usedBytes + cost <= this.options.bytes
+    );
+  }
+
   get inFlight(): { slots: number; bytes: number } {
     return { slots: this.usedSlots, bytes: this.usedBytes };
   }

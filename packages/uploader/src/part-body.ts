@@ -3,13 +3,19 @@
 // and no garbage accumulates for V8 to collect late (a fresh buffer per read left ~150 MiB of them at peak;
 // fresh buffers per part made V8 run a full collection every few parts). The HTTP handler pipes the body
 // into the request; `pipe` is where the reuse is safe, because a request's write callback fires only after
-// the socket has taken the bytes (or, the request destroyed, will never send them).
+// the socket has taken the bytes (or, the request destroyed, will never send them). A compressed part may
+// end in a raw zstd frame of a block (parts.ts): its body is then the part's compressed chunks, the frame's
+// header, and the block read from the file a raw block at a time, each after its 3-byte header.
 import type { FileHandle } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
+import { RAW_BLOCK, RAW_BLOCK_HEADER, RAW_FRAME_HEADER, writeRawBlockHeader } from './zstd-raw.ts';
 
 /** Bytes per read, and reads a part may have written but not yet flushed. */
 const CHUNK = 256 * 1024;
 const BUFFERS = 4;
+
+/** File bytes per chunk when framed: the raw blocks that, with their headers, fill a chunk. */
+const FRAMED_CHUNK = Math.floor(CHUNK / (RAW_BLOCK + RAW_BLOCK_HEADER)) * RAW_BLOCK;
 
 /** Bytes a body holds while it is sent. */
 export const RANGE_BODY_BYTES = CHUNK * BUFFERS;
@@ -25,18 +31,33 @@ const giveBuffer = (buf: Buffer) => {
   if (spare.length < MAX_SPARE) spare.push(buf);
 };
 
+export interface RangeFraming {
+  /** Sent before the range (held by the part until it is released). */
+  lead?: readonly Buffer[];
+  /** The range as one raw zstd frame (zstd-raw.ts) rather than as it is in the file. */
+  zstdRaw?: boolean;
+}
+
 export class FileRangeBody extends Readable {
   private readonly fh: FileHandle;
   private readonly start: number;
   private readonly size: number;
+  private readonly lead: readonly Buffer[];
+  private readonly framed: boolean;
+  /** File bytes per chunk. */
+  private readonly chunk: number;
   private position = 0;
   private piped = false;
+  private leadSent = false;
 
-  constructor(fh: FileHandle, start: number, size: number) {
+  constructor(fh: FileHandle, start: number, size: number, framing: RangeFraming = {}) {
     super({ highWaterMark: CHUNK });
     this.fh = fh;
     this.start = start;
     this.size = size;
+    this.framed = framing.zstdRaw === true;
+    this.chunk = this.framed ? FRAMED_CHUNK : CHUNK;
+    this.lead = this.framed ? [...(framing.lead ?? []), RAW_FRAME_HEADER] : (framing.lead ?? []);
   }
 
   override pipe<T extends NodeJS.WritableStream>(destination: T): T {
@@ -51,25 +72,45 @@ export class FileRangeBody extends Readable {
   /** For readers that pull instead of piping: a fresh buffer per read (nothing to reuse safely then). */
   override _read(): void {
     if (this.piped) return;
-    const n = Math.min(CHUNK, this.size - this.position);
+    if (!this.leadSent) {
+      this.leadSent = true;
+      for (const b of this.lead) this.push(b);
+      if (this.lead.length > 0) return; // asked again for more: one read of the file at a time
+    }
+    const n = Math.min(this.chunk, this.size - this.position);
     if (n === 0) {
       this.push(null);
       return;
     }
-    const buf = Buffer.allocUnsafe(n);
+    const buf = Buffer.allocUnsafe(CHUNK);
     this.readAt(buf, n).then(
-      () => this.push(buf),
+      (bytes) => this.push(buf.subarray(0, bytes)),
       (err: Error) => this.destroy(err),
     );
   }
 
-  private async readAt(buf: Buffer, n: number): Promise<void> {
+  /**
+   * Reads the next `n` file bytes into `buf`, framed: each raw block after its header, from one read.
+   * Resolves to the bytes of `buf` to send.
+   */
+  private async readAt(buf: Buffer, n: number): Promise<number> {
+    const blocks = this.framed ? Math.ceil(n / RAW_BLOCK) : 0;
+    const at = blocks * RAW_BLOCK_HEADER;
     for (let got = 0; got < n; ) {
-      const { bytesRead } = await this.fh.read(buf, got, n - got, this.start + this.position + got);
+      const { bytesRead } = await this.fh.read(buf, at + got, n - got, this.start + this.position + got);
       if (bytesRead === 0) throw new Error(`the dump file is shorter than ${this.start + this.size} bytes`);
       got += bytesRead;
     }
     this.position += n;
+    // Block j moves left by the headers after its own, to follow its header.
+    for (let j = 0; j < blocks; j++) {
+      const from = at + j * RAW_BLOCK;
+      const len = Math.min(RAW_BLOCK, n - j * RAW_BLOCK);
+      const to = j * (RAW_BLOCK + RAW_BLOCK_HEADER) + RAW_BLOCK_HEADER;
+      if (to !== from) buf.copyWithin(to, from, from + len);
+      writeRawBlockHeader(buf, to - RAW_BLOCK_HEADER, len, this.position === this.size && j === blocks - 1);
+    }
+    return n + at;
   }
 
   private async pump(dest: Writable): Promise<void> {
@@ -90,6 +131,7 @@ export class FileRangeBody extends Readable {
     };
     dest.once('close', onGone).once('error', onGone);
     try {
+      for (const b of this.lead) dest.write(b);
       while (this.position < this.size && !gone) {
         let buf = next();
         while (!buf && !gone) {
@@ -99,10 +141,9 @@ export class FileRangeBody extends Readable {
           buf = free.pop();
         }
         if (!buf) break;
-        const n = Math.min(CHUNK, this.size - this.position);
-        await this.readAt(buf, n);
+        const bytes = await this.readAt(buf, Math.min(this.chunk, this.size - this.position));
         const chunk = buf;
-        dest.write(chunk.subarray(0, n), () => {
+        dest.write(chunk.subarray(0, bytes), () => {
           if (pumping) free.push(chunk);
           else giveBuffer(chunk);
           wake?.();

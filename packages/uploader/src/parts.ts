@@ -1,7 +1,8 @@
 // Part production: how the growing dump file becomes numbered parts, each with its digests and a body that
 // can be sent (and sent again). Uncompressed, part n is block n, digested from the file and streamed from it
 // at its offset when sent; compressed, consecutive blocks each become an independent frame (or member) and a
-// part is as many of them as it takes to reach S3's 5 MiB minimum. The part plans come out in order; the
+// part is as many of them as it takes to reach S3's 5 MiB minimum; with zstd, a block compressing would hold
+// back ends its part as a raw zstd frame streamed from the file (`Adapt`). The part plans come out in order; the
 // caller decides how many are in flight. With redaction, every block is read in order from the start and
 // redacted in memory before its digests are taken (a resumed upload reads and redacts the blocks it already
 // sent, to reach the same state, and sends none of them again); a raw part's body is then that memory.
@@ -10,11 +11,12 @@ import { Readable } from 'node:stream';
 import { HprofRedactor, type Redaction } from '@kube-heapdump/hprof';
 import { blockSize, blockStart, MAX_PARTS, MIN_PART, MiB, TooLarge } from './blocks.ts';
 import { compressRange } from './compressor.ts';
-import { digestRange, PartDigester, type PartDigests } from './digests.ts';
+import { digestInto, digestRange, PartDigester, type PartDigests } from './digests.ts';
 import { readFully } from './dump-file.ts';
 import type { DumpFollower } from './follower.ts';
 import { FileRangeBody, RANGE_BODY_BYTES } from './part-body.ts';
 import type { PartRecord } from './state.ts';
+import { rawFrameBytes } from './zstd-raw.ts';
 
 export interface PartPlan {
   record: Pick<PartRecord, 'partNumber' | 'firstBlock' | 'lastBlock'>;
@@ -36,7 +38,24 @@ export interface PartSource {
   md5: (partNumber: number) => boolean;
   /** Redact the parts' bytes: blocks are then read in order from the start. */
   redact?: Redaction;
+  /** zstd without redaction: send a block raw when compressing it would hold the upload back. */
+  adapt?: Adapt;
 }
+
+/**
+ * Compression that follows the link, as zstd's --adapt does: a block is sent as a raw zstd frame instead of
+ * compressed when the writer is well ahead (the compressor, not the JVM, is what the upload waits for) and a
+ * connection is free (the store takes bytes faster than they are compressed).
+ */
+export interface Adapt {
+  /** Whether a part holding `cost` bytes would start sending at once. */
+  sendsAtOnce(cost: number): boolean;
+  /** Blocks sent raw so far (for the log). */
+  rawBlocks: number;
+}
+
+/** Blocks the writer must be ahead of the block in hand before it goes raw (one more is read meanwhile). */
+const ADAPT_BACKLOG_BLOCKS = 2;
 
 /** Bytes of block n in the file (fewer for the last one); 0 once past the end. */
 async function blockBytes(src: PartSource, n: number): Promise<number> {
@@ -144,14 +163,17 @@ export async function* compressedParts(
   let chunks: Buffer[] = [];
   let chunkBytes = 0;
   let digester = new PartDigester(src.md5(partNumber));
-  const plan = (lastBlock: number): PartPlan => {
-    const body = chunks;
+  /** The part so far, and (raw) the block that ends it as a raw zstd frame. */
+  const plan = (lastBlock: number, raw?: { start: number; size: number }): PartPlan => {
+    const lead = chunks;
     const p: PartPlan = {
       record: { partNumber, firstBlock: partFirstBlock, lastBlock },
-      size: chunkBytes,
+      size: chunkBytes + (raw ? rawFrameBytes(raw.size) : 0),
       digests: digester.digests(),
-      cost: chunkBytes,
-      body: () => Readable.from(body, { objectMode: false }),
+      cost: chunkBytes + (raw ? RANGE_BODY_BYTES : 0),
+      body: raw
+        ? () => new FileRangeBody(src.fh, raw.start, raw.size, { lead, zstdRaw: true })
+        : () => Readable.from(lead, { objectMode: false }),
     };
     partNumber++;
     partFirstBlock = lastBlock + 1;
@@ -160,6 +182,13 @@ export async function* compressedParts(
     digester = new PartDigester(src.md5(partNumber));
     return p;
   };
+  let digestBuffer: Buffer | undefined;
+  const adapt = compression === 'zstd' && !src.redact ? src.adapt : undefined;
+  const goesRaw = (block: number, size: number): boolean =>
+    adapt !== undefined &&
+    size > 0 &&
+    src.follower.hasOrDone(blockStart(block) + size + ADAPT_BACKLOG_BLOCKS * blockSize(block)) &&
+    adapt.sendsAtOnce(chunkBytes + RANGE_BODY_BYTES);
 
   const redactor = src.redact ? new HprofRedactor(src.redact) : undefined;
   if (redactor) await redactBefore(src, redactor, blockStart(firstBlock));
@@ -168,13 +197,22 @@ export async function* compressedParts(
   for (; ; block++) {
     const size = await blockBytes(src, block);
     if (size === 0 && block > 1) break; // an empty file is one part holding one empty frame
+    const last = size < blockSize(block);
+    if (adapt && goesRaw(block, size)) {
+      const start = blockStart(block);
+      digestBuffer ??= Buffer.allocUnsafe(MiB);
+      await digestInto(digester, src.fh, start, size, digestBuffer, true);
+      adapt.rawBlocks++;
+      yield plan(block, { start, size });
+      if (last) return;
+      continue;
+    }
     const frame = await compressRange({ fh: src.fh, start: blockStart(block), size, onPiece }, compression);
     for (const chunk of frame) {
       digester.update(chunk);
       chunks.push(chunk);
       chunkBytes += chunk.length;
     }
-    const last = size < blockSize(block);
     if (chunkBytes >= MIN_PART || last) yield plan(block);
     if (last) return;
   }

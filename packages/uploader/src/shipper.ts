@@ -28,7 +28,7 @@ import type { Logger } from './log.ts';
 import { cpuSeconds, type Metrics } from './metrics.ts';
 import { createUpload, MultipartSession, Restart, type SessionDeps } from './multipart.ts';
 import type { Notifier } from './notify.ts';
-import { compressedParts, type PartPlan, type PartSource, rawParts } from './parts.ts';
+import { type Adapt, compressedParts, type PartPlan, type PartSource, rawParts } from './parts.ts';
 import type { RetryPolicy } from './s3.ts';
 import { redaction, type StateStore, type UploadState } from './state.ts';
 
@@ -220,12 +220,13 @@ export class Shipper {
       },
       resumed ? 'resuming dump upload' : 'dump detected, uploading while it is written',
     );
+    const adapt: Adapt = { sendsAtOnce: (cost) => this.d.limiter.wouldGrant(cost), rawBlocks: 0 };
     const following = follower.follow();
     following.catch(() => {}); // awaited below; a failure also rejects the producers' waitFor
     if (!state.completedAt) {
       const inFlight = new InFlight(this.d.limiter);
       try {
-        for await (const plan of this.parts(fh, follower, session)) {
+        for await (const plan of this.parts(fh, follower, session, adapt)) {
           await inFlight.start(plan.cost, () => session.uploadPart(plan).finally(() => plan.release?.()));
         }
         await inFlight.drain();
@@ -265,6 +266,7 @@ export class Shipper {
         key: state.key,
         originalBytes: followed.size,
         storedBytes,
+        rawBlocks: adapt.rawBlocks,
         seconds,
         afterDumpSeconds,
         integrity,
@@ -292,10 +294,15 @@ export class Shipper {
   }
 
   /** The parts still to upload, in order. */
-  private parts(fh: FileHandle, follower: DumpFollower, session: MultipartSession): AsyncGenerator<PartPlan> {
+  private parts(
+    fh: FileHandle,
+    follower: DumpFollower,
+    session: MultipartSession,
+    adapt: Adapt,
+  ): AsyncGenerator<PartPlan> {
     const state = session.state;
     const redact = redaction(state.redaction);
-    const src: PartSource = { fh, follower, md5: session.wantsMd5, ...(redact ? { redact } : {}) };
+    const src: PartSource = { fh, follower, md5: session.wantsMd5, adapt, ...(redact ? { redact } : {}) };
     if (state.compression === 'none') return rawParts(src, new Set(state.parts.map((p) => p.partNumber)));
     // Compressed parts resume after those done without a gap, each starting where the previous one ended;
     // later ones are made again (from other block ranges, so their old records go).

@@ -2,7 +2,6 @@
 // digests, whatever the compression and wherever a resume starts; a range body streams exact bytes through
 // reused buffers; a block is compressed through two reused pieces; the process-wide budget grants in order and never over its limits.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,16 +17,10 @@ import { crc32Base64Of } from '../src/crc32.ts';
 import { DumpFollower } from '../src/follower.ts';
 import { Limiter } from '../src/limiter.ts';
 import { FileRangeBody, RANGE_BODY_BYTES } from '../src/part-body.ts';
-import { compressedParts, type PartPlan, type PartSource, rawParts } from '../src/parts.ts';
+import { compressedParts, type PartSource, rawParts } from '../src/parts.ts';
+import { collect, md5 } from './plans.ts';
 
 const MiB = 1024 * 1024;
-const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('base64');
-
-async function collect(gen: AsyncGenerator<PartPlan>): Promise<{ plan: PartPlan; bytes: Buffer }[]> {
-  const out = [];
-  for await (const plan of gen) out.push({ plan, bytes: await buffer(plan.body()) });
-  return out;
-}
 
 describe('part production', () => {
   let dir: string;
