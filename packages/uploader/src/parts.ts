@@ -9,6 +9,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { HprofRedactor, type Redaction } from '@kube-heapdump/hprof';
+import type { Adapt } from './adapt.ts';
 import { blockSize, blockStart, MAX_PARTS, MIN_PART, MiB, TooLarge } from './blocks.ts';
 import { compressRange } from './compressor.ts';
 import { digestInto, digestRange, PartDigester, type PartDigests } from './digests.ts';
@@ -38,20 +39,8 @@ export interface PartSource {
   md5: (partNumber: number) => boolean;
   /** Redact the parts' bytes: blocks are then read in order from the start. */
   redact?: Redaction;
-  /** zstd without redaction: send a block raw when compressing it would hold the upload back. */
+  /** zstd without redaction: send a block raw when compressing it would hold the upload back (adapt.ts). */
   adapt?: Adapt;
-}
-
-/**
- * Compression that follows the link, as zstd's --adapt does: a block is sent as a raw zstd frame instead of
- * compressed when the writer is well ahead (the compressor, not the JVM, is what the upload waits for) and a
- * connection is free (the store takes bytes faster than they are compressed).
- */
-export interface Adapt {
-  /** Whether a part holding `cost` bytes would start sending at once. */
-  sendsAtOnce(cost: number): boolean;
-  /** Blocks sent raw so far (for the log). */
-  rawBlocks: number;
 }
 
 /** Blocks the writer must be ahead of the block in hand before it goes raw (one more is read meanwhile). */
@@ -188,7 +177,7 @@ export async function* compressedParts(
     adapt !== undefined &&
     size > 0 &&
     src.follower.hasOrDone(blockStart(block) + size + ADAPT_BACKLOG_BLOCKS * blockSize(block)) &&
-    adapt.sendsAtOnce(chunkBytes + RANGE_BODY_BYTES);
+    adapt.wantsRaw(chunkBytes + RANGE_BODY_BYTES);
 
   const redactor = src.redact ? new HprofRedactor(src.redact) : undefined;
   if (redactor) await redactBefore(src, redactor, blockStart(firstBlock));
@@ -207,7 +196,9 @@ export async function* compressedParts(
       if (last) return;
       continue;
     }
+    const began = performance.now();
     const frame = await compressRange({ fh: src.fh, start: blockStart(block), size, onPiece }, compression);
+    adapt?.blockCompressed(size, (performance.now() - began) / 1000);
     for (const chunk of frame) {
       digester.update(chunk);
       chunks.push(chunk);

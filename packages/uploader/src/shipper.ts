@@ -17,6 +17,7 @@ import {
   UPLOADER_DEFAULTS,
   type UploaderConfig,
 } from '@kube-heapdump/contract';
+import { Adapt } from './adapt.ts';
 import { MAX_DUMP_BYTES } from './blocks.ts';
 import { openRegular, Refused } from './dump-file.ts';
 import { finishDump } from './finish-dump.ts';
@@ -28,7 +29,7 @@ import type { Logger } from './log.ts';
 import { cpuSeconds, type Metrics } from './metrics.ts';
 import { createUpload, MultipartSession, Restart, type SessionDeps } from './multipart.ts';
 import type { Notifier } from './notify.ts';
-import { type Adapt, compressedParts, type PartPlan, type PartSource, rawParts } from './parts.ts';
+import { compressedParts, type PartPlan, type PartSource, rawParts } from './parts.ts';
 import type { RetryPolicy } from './s3.ts';
 import { redaction, type StateStore, type UploadState } from './state.ts';
 
@@ -220,14 +221,24 @@ export class Shipper {
       },
       resumed ? 'resuming dump upload' : 'dump detected, uploading while it is written',
     );
-    const adapt: Adapt = { sendsAtOnce: (cost) => this.d.limiter.wouldGrant(cost), rawBlocks: 0 };
+    const adapt = new Adapt((cost) => this.d.limiter.wouldGrant(cost));
     const following = follower.follow();
     following.catch(() => {}); // awaited below; a failure also rejects the producers' waitFor
     if (!state.completedAt) {
       const inFlight = new InFlight(this.d.limiter);
       try {
         for await (const plan of this.parts(fh, follower, session, adapt)) {
-          await inFlight.start(plan.cost, () => session.uploadPart(plan).finally(() => plan.release?.()));
+          await inFlight.start(plan.cost, async () => {
+            adapt.partStarted(performance.now());
+            let stored = 0;
+            try {
+              await session.uploadPart(plan);
+              stored = plan.size;
+            } finally {
+              plan.release?.();
+              adapt.partEnded(stored, performance.now());
+            }
+          });
         }
         await inFlight.drain();
       } catch (err) {

@@ -12,13 +12,14 @@ import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { crc32, gunzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { bulkyDump } from '../../hprof/test/synthetic.ts';
+import { Adapt } from '../src/adapt.ts';
 import { blockSize, MAX_DUMP_BYTES } from '../src/blocks.ts';
 import { crc32Base64Of } from '../src/crc32.ts';
 import { digestInto, PartDigester } from '../src/digests.ts';
 import { DumpFollower } from '../src/follower.ts';
 import { Limiter } from '../src/limiter.ts';
 import { FileRangeBody, RANGE_BODY_BYTES } from '../src/part-body.ts';
-import { type Adapt, compressedParts } from '../src/parts.ts';
+import { compressedParts } from '../src/parts.ts';
 import { RAW_BLOCK, RAW_FRAME_HEADER, rawFrameBytes } from '../src/zstd-raw.ts';
 import { collect, md5 } from './plans.ts';
 
@@ -44,6 +45,12 @@ async function piped(body: FileRangeBody): Promise<Buffer> {
     body.pipe(slow);
   });
   return Buffer.concat(received);
+}
+
+/** Tells `adapt` the link stored `bytesPerSecond` for a second. */
+function stores(adapt: Adapt, bytesPerSecond: number): void {
+  adapt.partStarted(0);
+  adapt.partEnded(bytesPerSecond, 1000);
 }
 
 describe('a raw zstd frame streamed from the file', () => {
@@ -113,17 +120,15 @@ describe('zstd parts that follow the link', () => {
     return { fh, follower, following };
   }
 
-  /** Says yes to every other question, and remembers the costs it was asked about. */
+  /** A link far faster than compression whose budget has room every other time; remembers what it was asked. */
   function alternating(): Adapt & { costs: number[] } {
     const costs: number[] = [];
-    return {
-      costs,
-      rawBlocks: 0,
-      sendsAtOnce(cost) {
-        costs.push(cost);
-        return costs.length % 2 === 1;
-      },
-    };
+    const adapt = new Adapt((cost) => {
+      costs.push(cost);
+      return costs.length % 2 === 1;
+    });
+    stores(adapt, 1e12);
+    return Object.assign(adapt, { costs });
   }
 
   it('sends a block raw when a connection waits, compressed otherwise: one stream, exact parts', async () => {
@@ -195,7 +200,8 @@ describe('zstd parts that follow the link', () => {
     const growing = join(dir, 'growing.hprof');
     await writeFile(growing, dump.subarray(0, 12 * MiB)); // block 1 and half of block 2
     const { fh, follower, following } = await follow(growing);
-    const adapt: Adapt = { rawBlocks: 0, sendsAtOnce: () => true };
+    const adapt = new Adapt(() => true);
+    stores(adapt, 1e12);
     const produced = collect(compressedParts({ fh, follower, md5: () => false, adapt }, 'zstd', 1, 1));
     await new Promise((r) => setTimeout(r, 100));
     await appendFile(growing, dump.subarray(12 * MiB));
@@ -206,6 +212,47 @@ describe('zstd parts that follow the link', () => {
     assert.ok(adapt.rawBlocks >= 1, 'blocks the writer was ahead of went raw');
     assert.ok(zstdDecompressSync(Buffer.concat(parts.map((p) => p.bytes))).equals(dump));
     await fh.close();
+  });
+});
+
+describe('the choice between compressing a block and sending it raw', () => {
+  it('goes raw only once measured, while the link stores faster than blocks compress and the budget has room', () => {
+    let room = true;
+    let asked = 0;
+    const adapt = new Adapt(() => {
+      asked++;
+      return room;
+    });
+    assert.equal(adapt.wantsRaw(1), false, 'nothing measured yet: compress');
+    stores(adapt, 100e6);
+    assert.equal(adapt.wantsRaw(1), false, 'no block compressed yet');
+    adapt.blockCompressed(400e6, 1); // one core compresses faster than a 1 Gbit/s link stores
+    assert.equal(adapt.wantsRaw(1), false);
+    assert.equal(asked, 0, 'the budget is not asked before the rates say raw');
+    const fast = new Adapt(() => room);
+    fast.blockCompressed(400e6, 1);
+    stores(fast, 2e9); // a fast store
+    assert.equal(fast.wantsRaw(1), true);
+    room = false;
+    assert.equal(fast.wantsRaw(1), false, 'no room in the budget: compress meanwhile');
+  });
+
+  it("measures the link over the time parts are in flight, not each part's own time", () => {
+    const adapt = new Adapt(() => true);
+    adapt.blockCompressed(100e6, 1);
+    // Four parts of 100 MB overlap for one second: 400 MB/s stored, though each part took a second.
+    for (let i = 0; i < 4; i++) adapt.partStarted(1000);
+    for (let i = 0; i < 4; i++) adapt.partEnded(100e6, 2000);
+    assert.equal(adapt.wantsRaw(1), true);
+    // Idle time between parts does not count; a part given up stores nothing but takes its time.
+    adapt.partStarted(10_000);
+    adapt.partEnded(0, 12_000); // 400 MB in 3 s: 133 MB/s
+    assert.equal(adapt.wantsRaw(1), true);
+    adapt.partStarted(20_000);
+    adapt.partEnded(0, 22_000); // 400 MB in 5 s: 80 MB/s
+    assert.equal(adapt.wantsRaw(1), false);
+    adapt.blockCompressed(1, 0); // nothing measured in no time
+    assert.equal(adapt.wantsRaw(1), false);
   });
 });
 
