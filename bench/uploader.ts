@@ -28,7 +28,7 @@ import { bundleUploader, imageNodeFlags, UploaderProcess } from '../test/support
 import { largeDump, largerDump } from './hprof.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-/** Another uploader bundle (an earlier version's dist/main.js) to run beside ours in (a) and (d). */
+/** Another uploader bundle (an earlier version's dist/main.js) to run beside ours in (a) and (d), with zstd in (b) and (c). */
 const BASELINE = process.env.BENCH_BASELINE_MAIN;
 
 interface ServerOptions {
@@ -456,7 +456,7 @@ interface DurableRun {
 async function dumpOnce(
   ours: Ours,
   server: Server,
-  client: { peer?: Peer; compression?: string },
+  client: { peer?: Peer; compression?: string; main?: string },
 ): Promise<DurableRun> {
   const cp = await fixtureClasspath();
   const dir = await mkdtemp(join(tmpdir(), 'kh-bench-b-'));
@@ -466,7 +466,7 @@ async function dumpOnce(
       ? new UploaderProcess(
           uploaderEnvFor(server.endpoint, dir, client.compression),
           [],
-          ours.main,
+          client.main ?? ours.main,
           ours.flags,
         )
       : undefined;
@@ -537,7 +537,7 @@ async function dumpToDurable(
   title: string,
   ours: Ours,
   server: ServerOptions,
-  clients: { name: string; peer?: Peer; compression?: string }[],
+  clients: { name: string; peer?: Peer; compression?: string; main?: string }[],
 ) {
   const s = await startServer(server);
   const runs = clients.map(() => [] as DurableRun[]);
@@ -656,6 +656,7 @@ export async function benchUploader(): Promise<Record<string, unknown>> {
       const b = await dumpToDurable('(b)', ours, {}, [
         { name: 'kube-heapdump (none)', compression: 'none' },
         { name: 'kube-heapdump (zstd)', compression: 'zstd' },
+        ...(BASELINE ? [{ name: 'kube-heapdump baseline (zstd)', compression: 'zstd', main: BASELINE }] : []),
         ...jvmPeers,
       ]);
       const blog = b.find((r) => r.client === peers.putObject.name)!.seconds;
@@ -666,6 +667,7 @@ export async function benchUploader(): Promise<Record<string, unknown>> {
       const c = await dumpToDurable('(c)', ours, { rate: '125MB/s' }, [
         { name: 'kube-heapdump (zstd)', compression: 'zstd' },
         { name: 'kube-heapdump (gzip)', compression: 'gzip' },
+        ...(BASELINE ? [{ name: 'kube-heapdump baseline (zstd)', compression: 'zstd', main: BASELINE }] : []),
         ...jvmPeers,
       ]);
       const fastest = Math.min(...c.filter((r) => !r.client.startsWith('kube')).map((r) => r.seconds));
