@@ -3,8 +3,7 @@
 // bytes stored per second of time with a part of it in flight (parts overlap: a part's own rate says little),
 // the compressor's the input bytes per second of each block. A link capped in total (1 Gbit/s) or sending one
 // part at a time at a connection's cap stores slower than one core compresses: every block is compressed; a
-// fast store on the same network gets raw blocks. Room: the writer is done (parts.ts: while the JVM writes,
-// the uploader shares its cores and compressing keeps the bytes down; measured in docs/benchmarks.md) and the
+// fast store on the same network gets raw blocks. Room: the writer is well ahead (parts.ts) and the
 // process-wide budget would start the part at once.
 
 /** Weight of the newest block in the compressor's running average. */

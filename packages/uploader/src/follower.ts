@@ -61,9 +61,9 @@ export class DumpFollower {
     return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
   }
 
-  /** True once the writer is done: what is in the file is all there is. */
-  get writerDone(): boolean {
-    return this.finished;
+  /** True once `target` bytes are known to be in the file, or the writer is done: nothing to wait for. */
+  hasOrDone(target: number): boolean {
+    return this.finished || Math.max(this.position, this.written) >= target;
   }
 
   /** Ends `follow` early (the upload is abandoned); it then rejects. */

@@ -43,6 +43,9 @@ export interface PartSource {
   adapt?: Adapt;
 }
 
+/** Blocks the writer must be ahead of the block in hand before it goes raw (one more is read meanwhile). */
+const ADAPT_BACKLOG_BLOCKS = 2;
+
 /** Bytes of block n in the file (fewer for the last one); 0 once past the end. */
 async function blockBytes(src: PartSource, n: number): Promise<number> {
   if (n > MAX_PARTS) throw new TooLarge();
@@ -170,10 +173,10 @@ export async function* compressedParts(
   };
   let digestBuffer: Buffer | undefined;
   const adapt = compression === 'zstd' && !src.redact ? src.adapt : undefined;
-  const goesRaw = (size: number): boolean =>
+  const goesRaw = (block: number, size: number): boolean =>
     adapt !== undefined &&
     size > 0 &&
-    src.follower.writerDone &&
+    src.follower.hasOrDone(blockStart(block) + size + ADAPT_BACKLOG_BLOCKS * blockSize(block)) &&
     adapt.wantsRaw(chunkBytes + RANGE_BODY_BYTES);
 
   const redactor = src.redact ? new HprofRedactor(src.redact) : undefined;
@@ -184,7 +187,7 @@ export async function* compressedParts(
     const size = await blockBytes(src, block);
     if (size === 0 && block > 1) break; // an empty file is one part holding one empty frame
     const last = size < blockSize(block);
-    if (adapt && goesRaw(size)) {
+    if (adapt && goesRaw(block, size)) {
       const start = blockStart(block);
       digestBuffer ??= Buffer.allocUnsafe(MiB);
       await digestInto(digester, src.fh, start, size, digestBuffer, true);
