@@ -66,16 +66,18 @@ export async function digestInto(
     ? Math.floor(Math.min(buf.length, READ) / RAW_BLOCK) * RAW_BLOCK
     : Math.min(buf.length, READ);
   for (let done = 0; done < size; ) {
-    const want = Math.min(stride, size - done);
-    await readFully(fh, buf.subarray(0, want), start + done);
-    if (!zstdRaw) d.update(buf.subarray(0, want));
-    for (let at = 0; zstdRaw && at < want; at += RAW_BLOCK) {
-      const n = Math.min(RAW_BLOCK, want - at);
-      writeRawBlockHeader(header, 0, n, done + at + n === size);
-      d.update(header);
-      d.update(buf.subarray(at, at + n));
+    const bytes = buf.subarray(0, Math.min(stride, size - done));
+    await readFully(fh, bytes, start + done);
+    if (!zstdRaw) d.update(bytes);
+    else {
+      for (let at = 0; at < bytes.length; at += RAW_BLOCK) {
+        const block = bytes.subarray(at, at + RAW_BLOCK);
+        writeRawBlockHeader(header, 0, block.length, done + at + block.length === size);
+        d.update(header);
+        d.update(block);
+      }
     }
-    done += want;
+    done += bytes.length;
   }
 }
 

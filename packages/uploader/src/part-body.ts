@@ -8,6 +8,7 @@
 // header, and the block read from the file a raw block at a time, each after its 3-byte header.
 import type { FileHandle } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
+import { readFully } from './dump-file.ts';
 import { RAW_BLOCK, RAW_BLOCK_HEADER, RAW_FRAME_HEADER, writeRawBlockHeader } from './zstd-raw.ts';
 
 /** Bytes per read, and reads a part may have written but not yet flushed. */
@@ -96,11 +97,7 @@ export class FileRangeBody extends Readable {
   private async readAt(buf: Buffer, n: number): Promise<number> {
     const blocks = this.framed ? Math.ceil(n / RAW_BLOCK) : 0;
     const at = blocks * RAW_BLOCK_HEADER;
-    for (let got = 0; got < n; ) {
-      const { bytesRead } = await this.fh.read(buf, at + got, n - got, this.start + this.position + got);
-      if (bytesRead === 0) throw new Error(`the dump file is shorter than ${this.start + this.size} bytes`);
-      got += bytesRead;
-    }
+    await readFully(this.fh, buf.subarray(at, at + n), this.start + this.position);
     this.position += n;
     // Block j moves left by the headers after its own, to follow its header.
     for (let j = 0; j < blocks; j++) {

@@ -173,11 +173,10 @@ export async function* compressedParts(
   };
   let digestBuffer: Buffer | undefined;
   const adapt = compression === 'zstd' && !src.redact ? src.adapt : undefined;
-  const goesRaw = (block: number, size: number): boolean =>
-    adapt !== undefined &&
+  const goesRaw = (a: Adapt, block: number, size: number): boolean =>
     size > 0 &&
     src.follower.hasOrDone(blockStart(block) + size + ADAPT_BACKLOG_BLOCKS * blockSize(block)) &&
-    adapt.wantsRaw(chunkBytes + RANGE_BODY_BYTES);
+    a.wantsRaw(chunkBytes + RANGE_BODY_BYTES);
 
   const redactor = src.redact ? new HprofRedactor(src.redact) : undefined;
   if (redactor) await redactBefore(src, redactor, blockStart(firstBlock));
@@ -187,7 +186,7 @@ export async function* compressedParts(
     const size = await blockBytes(src, block);
     if (size === 0 && block > 1) break; // an empty file is one part holding one empty frame
     const last = size < blockSize(block);
-    if (adapt && goesRaw(block, size)) {
+    if (adapt && goesRaw(adapt, block, size)) {
       const start = blockStart(block);
       digestBuffer ??= Buffer.allocUnsafe(MiB);
       await digestInto(digester, src.fh, start, size, digestBuffer, true);
