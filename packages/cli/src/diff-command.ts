@@ -6,7 +6,7 @@ import { type DumpFilters, resolveKey } from './catalog.ts';
 import type { Io } from './cli-flags.ts';
 import { optionalStore } from './cli-flags.ts';
 import { type ClassChange, type Count, type DiffSide, type DumpDiff, diffDumps } from './diff.ts';
-import { UsageError } from './errors.ts';
+import { DataError, UsageError } from './errors.ts';
 import { humanBytes, paint, printable, signed, table, thousands, verdictText } from './format.ts';
 import type { Store, StoreOptions } from './store.ts';
 import { fetchSummary } from './stored-summary.ts';
@@ -26,6 +26,13 @@ async function loadSide(
 ): Promise<DiffSide> {
   if (existsSync(ref)) {
     const d = await analyzeFile(ref, { top: Number.POSITIVE_INFINITY });
+    // A truncated dump or another file would count its missing classes as shrinking (or all as growth).
+    if (d.verdict !== 'complete') {
+      const what = d.verdict === 'invalid' ? 'is not a heap dump' : 'is an incomplete heap dump';
+      throw new DataError(
+        `${printable(ref)} ${what}${d.reason ? ` (${printable(d.reason)})` : ''}: nothing to compare`,
+      );
+    }
     return {
       label: ref,
       verdict: d.verdict,
