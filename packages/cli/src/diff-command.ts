@@ -10,6 +10,7 @@ import { DataError, UsageError } from './errors.ts';
 import { humanBytes, paint, printable, signed, table, thousands, verdictText } from './format.ts';
 import type { Store, StoreOptions } from './store.ts';
 import { fetchSummary } from './stored-summary.ts';
+import { malformedNote } from './summary-check.ts';
 
 export interface DiffOptions extends StoreOptions {
   filters: DumpFilters;
@@ -46,7 +47,8 @@ async function loadSide(
   if (!s) throw new UsageError(`${printable(ref)}: no such file (and no bucket to look it up in)`);
   const resolved = await resolveKey(s, ref, options.filters, options.includeIncomplete);
   if (resolved.notice) io.err(`heapdump: note: ${resolved.notice}`);
-  const summary = await fetchSummary(s, resolved.key);
+  const { summary, problems, where } = await fetchSummary(s, resolved.key);
+  if (problems.length > 0) io.err(`heapdump: note: ${malformedNote(where, problems)}`);
   return {
     label: resolved.key,
     verdict: summary.verdict,
