@@ -6,7 +6,7 @@
 // `primitives`: every primitive array element and every primitive instance, static and constant value is
 // zeroed. Both: symbols (UTF8 records) that are not names are blanked with '*' (same length), because HotSpot
 // writes every symbol, the code's string literals included ("password=...", JDBC URLs). With `keepSymbols`
-// (the ids that LOAD_CLASS, FRAME and CLASS_DUMP records use: symbolUses(), a first pass over a local file)
+// (the ids that LOAD_CLASS, FRAME and CLASS_DUMP records use: SymbolUses, a first pass over a local file)
 // every other symbol is blanked whole. Without it (streaming: HotSpot writes all symbols before the records
 // that use them) a symbol keeps only its longest prefix of name characters (JVM binary names, descriptors,
 // source files: NAME_BYTES), so the decision depends on no chunk boundary. Only record and sub-record headers
@@ -64,7 +64,7 @@ const NAME_BYTES = (() => {
 
 export interface RedactorOptions {
   /**
-   * Ids of the symbols the dump's records use as names (symbolUses()); every other symbol is blanked whole.
+   * Ids of the symbols the dump's records use as names (SymbolUses); every other symbol is blanked whole.
    * Without it, each symbol keeps its prefix of name characters (NAME_BYTES).
    */
   keepSymbols?: ReadonlySet<number>;
