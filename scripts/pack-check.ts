@@ -31,6 +31,8 @@ import { startS3Fixture } from '../test/support/s3-fixture.ts';
 
 const root = join(import.meta.dirname, '..');
 const NODE_22 = '22.15.0';
+/** A Node the bins refuse: each says in one line what it needs. */
+const NODE_OLD = '20.19.0';
 const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   workspaces: string[];
   devDependencies: Record<string, string>;
@@ -140,6 +142,16 @@ try {
   ).version;
   const bin = (name: string) => join(project, 'node_modules/.bin', name);
   const node22 = join(sh(join(root, 'scripts/fetch-node'), [NODE_22], root).trim(), 'node');
+  const nodeOld = join(sh(join(root, 'scripts/fetch-node'), [NODE_OLD], root).trim(), 'node');
+  for (const command of ['heapdump', 'heapdump-uploader']) {
+    const r = spawnSync(bin(command), ['--version'], {
+      env: { ...process.env, PATH: `${join(nodeOld, '..')}:${process.env.PATH}` },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 1, r.stdout);
+    assert.equal(r.stderr, `${command}: needs Node.js 22.15 or newer; this is Node.js v${NODE_OLD}\n`);
+  }
+  step(`Node ${NODE_OLD}: both bins say in one line that they need Node.js 22.15`);
   const s3 = await startS3Fixture();
   try {
     for (const node of [node22, process.execPath]) {

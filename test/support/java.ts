@@ -57,6 +57,16 @@ export function fixtureSecrets(seed: string): { texts: string[]; pin: Buffer } {
   };
 }
 
+/**
+ * String literals in HeapFixture's code (with -Dsecrets): HotSpot keeps each as a symbol, a UTF8 record of
+ * every dump. The last one is made only of name characters (a streaming redactor cannot tell it from a name).
+ */
+export const FIXTURE_LITERALS = [
+  'password=hunter2-SUPERSECRET',
+  'jdbc:postgresql://db.internal:5432/shop?user=app&password=Jdbc-S3cret-42',
+  'hunter2SUPERSECRET',
+] as const;
+
 /** Where `needle` occurs in `haystack` as ASCII, UTF-16BE or UTF-16LE (the first encoding found), or undefined. */
 export function findText(haystack: Buffer, needle: string): string | undefined {
   if (haystack.includes(Buffer.from(needle, 'latin1'))) return 'ASCII';

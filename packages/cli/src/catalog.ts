@@ -73,6 +73,19 @@ export function verdictOf(d: SummaryFacts): string {
   return d.summary === 'stored' ? (d.verdict ?? '?') : d.summary === 'missing' ? 'no summary' : 'unreadable';
 }
 
+/** No JVM heap comes near 1 PiB (the uploader itself stops at ~1 TiB). */
+const LARGEST_POSSIBLE_DUMP = 2 ** 50;
+
+/**
+ * A size from metadata, or undefined when no dump can have it (not digits, over LARGEST_POSSIBLE_DUMP), so a
+ * forged value is unknown rather than `90949470177292.8 TiB`.
+ */
+export function possibleSize(text: string): number | undefined {
+  if (!/^\d{1,16}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n <= LARGEST_POSSIBLE_DUMP ? n : undefined;
+}
+
 /** What a dump's summary object says in its metadata (HEAD, no body). */
 export async function summaryFacts(store: Store, key: string): Promise<SummaryFacts> {
   const none = { verdict: undefined, originalBytes: undefined, sha256: undefined };
@@ -85,7 +98,7 @@ export async function summaryFacts(store: Store, key: string): Promise<SummaryFa
     return {
       summary: 'stored',
       verdict: m[SUMMARY_METADATA.verdict],
-      originalBytes: size ? Number(size) : undefined,
+      originalBytes: size === undefined ? undefined : possibleSize(size),
       sha256: m[SUMMARY_METADATA.sha256],
     };
   } catch (err) {
@@ -283,9 +296,10 @@ export async function resolveKey(
   const newestSkipped = skipped[0];
   if (seen === 0 && newestSkipped) {
     throw new StoreError(
-      `no complete dump${which}: the ${skipped.length} there are not (the newest, ${printable(newestSkipped.key)}, ` +
+      `no complete dump${which}: the ${skipped.length} there ${skipped.length === 1 ? 'is' : 'are'} not (the newest, ${printable(newestSkipped.key)}, ` +
         `is ${verdictOf(newestSkipped)}); name a key, or pass --include-incomplete`,
     );
   }
-  throw new UsageError(`${ref}: there are only ${seen} ${includeIncomplete ? '' : 'complete '}dumps${which}`);
+  const dumps = `${seen} ${includeIncomplete ? '' : 'complete '}dump${seen === 1 ? '' : 's'}`;
+  throw new UsageError(`${ref}: there ${seen === 1 ? 'is' : 'are'} only ${dumps}${which}`);
 }

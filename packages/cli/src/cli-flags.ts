@@ -2,7 +2,7 @@
 // verb against the store with whatever the SDK throws turned into one line.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { DumpFilters } from './catalog.ts';
-import { describeStoreError, StoreError, UsageError } from './errors.ts';
+import { DataError, describeStoreError, StoreError, UsageError } from './errors.ts';
 import { parseSince } from './since.ts';
 import { STORE_FLAGS, type Store, type StoreOptions } from './store.ts';
 
@@ -65,7 +65,7 @@ export async function withStore<T>(options: StoreOptions, work: (store: Store) =
   try {
     return await work(store);
   } catch (err) {
-    if (err instanceof StoreError || err instanceof UsageError) throw err;
+    if (err instanceof StoreError || err instanceof UsageError || err instanceof DataError) throw err;
     throw describeStoreError(err, `s3://${store.bucket}/${store.prefix}`, store.endpoint);
   } finally {
     store.client.destroy();

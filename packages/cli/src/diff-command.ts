@@ -6,10 +6,11 @@ import { type DumpFilters, resolveKey } from './catalog.ts';
 import type { Io } from './cli-flags.ts';
 import { optionalStore } from './cli-flags.ts';
 import { type ClassChange, type Count, type DiffSide, type DumpDiff, diffDumps } from './diff.ts';
-import { UsageError } from './errors.ts';
+import { DataError, UsageError } from './errors.ts';
 import { humanBytes, paint, printable, signed, table, thousands, verdictText } from './format.ts';
 import type { Store, StoreOptions } from './store.ts';
 import { fetchSummary } from './stored-summary.ts';
+import { malformedNote } from './summary-check.ts';
 
 export interface DiffOptions extends StoreOptions {
   filters: DumpFilters;
@@ -26,6 +27,13 @@ async function loadSide(
 ): Promise<DiffSide> {
   if (existsSync(ref)) {
     const d = await analyzeFile(ref, { top: Number.POSITIVE_INFINITY });
+    // A truncated dump or another file would count its missing classes as shrinking (or all as growth).
+    if (d.verdict !== 'complete') {
+      const what = d.verdict === 'invalid' ? 'is not a heap dump' : 'is an incomplete heap dump';
+      throw new DataError(
+        `${printable(ref)} ${what}${d.reason ? ` (${printable(d.reason)})` : ''}: nothing to compare`,
+      );
+    }
     return {
       label: ref,
       verdict: d.verdict,
@@ -39,7 +47,8 @@ async function loadSide(
   if (!s) throw new UsageError(`${printable(ref)}: no such file (and no bucket to look it up in)`);
   const resolved = await resolveKey(s, ref, options.filters, options.includeIncomplete);
   if (resolved.notice) io.err(`heapdump: note: ${resolved.notice}`);
-  const summary = await fetchSummary(s, resolved.key);
+  const { summary, problems, where } = await fetchSummary(s, resolved.key);
+  if (problems.length > 0) io.err(`heapdump: note: ${malformedNote(where, problems)}`);
   return {
     label: resolved.key,
     verdict: summary.verdict,

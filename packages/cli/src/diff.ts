@@ -54,9 +54,32 @@ function ceiling(side: DiffSide): number {
   return side.classes.reduce((m, c) => Math.min(m, c.bytes), Number.POSITIVE_INFINITY);
 }
 
+/**
+ * A class name without the address a JVM gives hidden classes (`Main$$Lambda$14+0x0000000800c03000`,
+ * `Main$$Lambda/0x00007f...`, `LambdaForm$MH+0x...`) or the lambda's serial: the same lambda in two JVMs, or
+ * defined again, is one class to compare, `Main$$Lambda`.
+ */
+export function stableClassName(name: string): string {
+  return name.replace(/\$\$Lambda\$\d+(?=[+./]0x)/g, '$$$$Lambda').replace(/[+./]0x[0-9a-f]+/gi, '');
+}
+
+/** The classes by stable name, counts of the same stable name added up. */
+function byStableName(classes: readonly ClassStats[]): Map<string, ClassStats> {
+  const out = new Map<string, ClassStats>();
+  for (const c of classes) {
+    const name = stableClassName(c.name);
+    const seen = out.get(name);
+    out.set(
+      name,
+      seen ? { name, instances: seen.instances + c.instances, bytes: seen.bytes + c.bytes } : { ...c, name },
+    );
+  }
+  return out;
+}
+
 export function diffDumps(before: DiffSide, after: DiffSide): DumpDiff {
-  const b = new Map(before.classes.map((c) => [c.name, c]));
-  const a = new Map(after.classes.map((c) => [c.name, c]));
+  const b = byStableName(before.classes);
+  const a = byStableName(after.classes);
   const classes: ClassChange[] = [];
   for (const name of new Set([...b.keys(), ...a.keys()])) {
     const was = countIn(before, b, name);

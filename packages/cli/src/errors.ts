@@ -1,4 +1,5 @@
-// Errors the user sees: one line each, no stack trace. UsageError exits 2 (bad arguments), StoreError 1.
+// Errors the user sees: one line each, no stack trace. UsageError exits 2 (bad arguments), StoreError and
+// DataError 1.
 import { NETWORK_ERRORS, redactUrl, s3ErrorCode, s3HttpStatus } from '@kube-heapdump/contract';
 
 /** A problem with what the user asked for: printed as one line, exit status 2. */
@@ -6,6 +7,9 @@ export class UsageError extends Error {}
 
 /** The store refused or could not be reached: printed as one line, exit status 1. */
 export class StoreError extends Error {}
+
+/** The data is not what the verb needs (not a dump, truncated): printed as one line, exit status 1. */
+export class DataError extends Error {}
 
 /** The endpoint answers HTTP, but not as S3 does (a web page, a JSON API, a proxy's error page). */
 export function notS3Endpoint(endpoint: string | undefined, status: number | undefined): StoreError {

@@ -2,10 +2,15 @@
 // names escaped (names come from dumps and keys, which anyone who can write to the volume chooses), and
 // colour for verdicts when the output is a terminal.
 
-export { humanBytes } from '@kube-heapdump/contract';
+import { humanBytes as iec } from '@kube-heapdump/contract';
+
+/** IEC size; `?` for a value that is not a size (from a malformed summary). */
+export function humanBytes(n: number): string {
+  return Number.isFinite(n) ? iec(n) : '?';
+}
 
 export function thousands(n: number): string {
-  return n.toLocaleString('en-US');
+  return Number.isFinite(n) ? n.toLocaleString('en-US') : '?';
 }
 
 /** `+1,234` / `-5` / `0`: a change. */

@@ -94,7 +94,8 @@ export function render(name: string, d: AnalyzedDump, top = d.topClasses.length)
     lines.push(`Format    ${printable(d.format)}, ${d.idSize}-byte identifiers, written ${d.timestamp}`);
   }
   const t = d.totals;
-  if (t.objects > 0) {
+  // NaN: a stored summary's totals were malformed; its classes are still shown.
+  if (t.objects > 0 || Number.isNaN(t.objects)) {
     const shown = d.topClasses.slice(0, top);
     const rest = t.classes > shown.length ? ` (top ${shown.length} of the classes shown)` : '';
     lines.push(

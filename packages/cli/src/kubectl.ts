@@ -35,7 +35,28 @@ export function kubectl(args: string[]): Promise<KubectlResult> {
 export async function getPod(podName: string, namespace: string | undefined): Promise<Pod> {
   const ns = namespace !== undefined ? ['-n', namespace] : [];
   const got = await kubectl(['get', 'pod', podName, ...ns, '-o', 'json']);
-  if (got.code !== 0)
-    throw new StoreError(`kubectl get pod ${podName}: ${got.stderr.trim() || `exit ${got.code}`}`);
+  if (got.code !== 0) throw new StoreError(`kubectl get pod ${podName}: ${kubectlReason(got)}`);
   return JSON.parse(got.stdout) as Pod;
+}
+
+/** client-go's log lines (`E1207 11:47:22.286370 7370 memcache.go:265] ...`): the same reason, repeated. */
+const KLOG = /^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^\]]*\] /;
+
+/**
+ * Why a kubectl call failed, in one line: its own last message (`The connection to the server ... was
+ * refused ...`), not client-go's log lines before it; failing that, the last log line's error.
+ */
+export function kubectlReason(r: KubectlResult): string {
+  const lines = (r.stderr || r.stdout)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const own = lines.filter((l) => !KLOG.test(l));
+  const last =
+    own.at(-1) ??
+    lines
+      .at(-1)
+      ?.replace(KLOG, '')
+      .replace(/^"Unhandled Error" err=/, '');
+  return last ?? `exit ${r.code}`;
 }

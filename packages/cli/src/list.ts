@@ -27,14 +27,17 @@ export async function list(
     return;
   }
   const sum = (pick: (d: DumpEntry) => number | undefined) => dumps.reduce((n, d) => n + (pick(d) ?? 0), 0);
-  const complete = dumps.filter((d) => verdictOf(d) === 'complete').length;
+  // Every dump listed counts: sizes not known (no summary yet, or not a size) make the total a lower bound.
+  const unknownSize = dumps.some((d) => d.originalBytes === undefined);
+  const verdicts = new Map<string, number>();
+  for (const d of dumps) verdicts.set(verdictOf(d), (verdicts.get(verdictOf(d)) ?? 0) + 1);
   out(
     table(
       ['time', 'namespace/app/pod', 'size', 'stored', 'verdict', 'key'],
       dumps.map((d) => [
         shortTime(d.startedAt),
         printable(`${d.namespace}/${d.app}/${d.pod}`),
-        d.originalBytes === undefined ? '-' : humanBytes(d.originalBytes),
+        d.originalBytes !== undefined ? humanBytes(d.originalBytes) : d.summary === 'stored' ? '?' : '-',
         `${humanBytes(d.storedBytes)}${d.compression === 'none' ? '' : ` ${d.compression}`}`,
         verdictText(d.verdict, verdictOf(d)),
         printable(d.key),
@@ -42,14 +45,19 @@ export async function list(
       new Set([2]),
       [
         'total',
-        `${thousands(dumps.length)} dumps`,
-        humanBytes(sum((d) => d.originalBytes)),
+        counted(dumps.length, 'dump'),
+        `${unknownSize ? '>= ' : ''}${humanBytes(sum((d) => d.originalBytes))}`,
         humanBytes(sum((d) => d.storedBytes)),
-        `${thousands(complete)} complete`,
+        [...verdicts].map(([verdict, n]) => `${thousands(n)} ${verdict}`).join(', '),
         '',
       ],
     ),
   );
+}
+
+/** `1 dump`, `2 dumps`. */
+export function counted(n: number, noun: string): string {
+  return `${thousands(n)} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function toJson(d: DumpEntry) {

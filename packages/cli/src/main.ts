@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the `heapdump` command: one clear line and exit status 2 for bad usage, never a stack trace.
 import { CommanderError } from 'commander';
-import { StoreError, UsageError } from './errors.ts';
+import { DataError, StoreError, UsageError } from './errors.ts';
 import { buildProgram } from './program.ts';
 
 // `heapdump list | head -3`: the reader is gone; stop quietly, as tools in a pipe do.
@@ -27,7 +27,7 @@ try {
   } else if (err instanceof UsageError) {
     process.stderr.write(`heapdump: ${err.message}\n`);
     process.exitCode = 2;
-  } else if (err instanceof StoreError) {
+  } else if (err instanceof StoreError || err instanceof DataError) {
     process.stderr.write(`heapdump: ${err.message}\n`);
     process.exitCode = 1;
   } else {

@@ -121,9 +121,10 @@ export function buildProgram(io: Io): Command {
     .command('redact')
     .description(
       'Write a redacted copy of a heap dump (.hprof, .hprof.gz, .hprof.zst; written uncompressed, mode 0600), ' +
-        'exactly as the uploader redacts with HEAPDUMP_REDACT: same size and layout, same verdict and class ' +
+        'as the uploader redacts with HEAPDUMP_REDACT: same size and layout, same verdict and class ' +
         'histogram. strings: every byte[] and char[] becomes *, String coder and hash kept consistent; ' +
-        'primitives: every primitive array element and field value zeroed. Exit status 1 when the input is not ' +
+        'primitives: every primitive array element and field value zeroed. Both: every symbol the dump does not ' +
+        "use as a name (the code's string literals) becomes *. Exit status 1 when the input is not " +
         'a whole HPROF file (what follows the point it stops being one is zeroed).',
     )
     .argument('<in>', 'heap dump file')

@@ -1,10 +1,12 @@
 // `heapdump redact <in> <out>`: what the uploader does with HEAPDUMP_REDACT, offline, with the same code
 // (HprofRedactor): the output has the input's size and layout (decompressed, when the input is .gz/.zst),
-// written 0600 like every dump.
+// written 0600 like every dump. The file is local, so a first pass finds the symbols the dump uses as names
+// (symbolUses) and every other one is blanked: the uploader, streaming while the JVM writes, can only judge a
+// symbol by its characters.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, open, rm } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import {
@@ -12,6 +14,7 @@ import {
   detectCompression,
   HprofRedactor,
   type Redaction,
+  SymbolUses,
 } from '@kube-heapdump/hprof';
 import { UsageError } from './errors.ts';
 
@@ -38,18 +41,12 @@ export async function redactFile(
   } catch (err) {
     throw new UsageError(`cannot read ${input}: ${(err as Error).message}`);
   }
-  const redactor = new HprofRedactor(options.mode);
-  const sha = createHash('sha256');
-  let bytes = 0;
-  const redacting = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      redactor.push(chunk);
-      sha.update(chunk);
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
   const compression = detectCompression(head);
+  const read = (): [Readable, ...Transform[]] => {
+    const source = createReadStream(input, { highWaterMark: 1 << 20 });
+    if (compression === 'none') return [source];
+    return [source, compression === 'gzip' ? createGunzip() : createZstdMultiFrameDecompress()];
+  };
   let sink: ReturnType<typeof createWriteStream>;
   try {
     sink = createWriteStream(output, { flags: options.force ? 'w' : 'wx', mode: 0o600 });
@@ -63,14 +60,30 @@ export async function redactFile(
         : `cannot write ${output}: ${code}`,
     );
   }
+  const uses = new SymbolUses();
+  const sha = createHash('sha256');
+  let bytes = 0;
+  let redactor: HprofRedactor | undefined;
   try {
-    const source = createReadStream(input, { highWaterMark: 1 << 20 });
-    if (compression === 'none') await pipeline(source, redacting, sink);
-    else {
-      const inflate = compression === 'gzip' ? createGunzip() : createZstdMultiFrameDecompress();
-      await pipeline(source, inflate, redacting, sink);
-    }
+    const collect = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        uses.push(chunk);
+        done();
+      },
+    });
+    await pipeline([...read(), collect]);
+    redactor = new HprofRedactor(options.mode, { keepSymbols: uses.ids });
+    const redacting = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        redactor!.push(chunk);
+        sha.update(chunk);
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    await pipeline([...read(), redacting, sink]);
   } catch (err) {
+    sink.destroy();
     await rm(output, { force: true });
     throw new UsageError(`cannot redact ${input}: ${(err as Error).message}`);
   }

@@ -2,25 +2,61 @@
 // classes), without downloading the dump.
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { type StoredDumpSummary, summaryKey } from '@kube-heapdump/contract';
-import { describeStoreError, StoreError } from './errors.ts';
+import { DataError, describeStoreError } from './errors.ts';
 import { humanBytes, printable } from './format.ts';
 import { render } from './inspect.ts';
 import type { Store } from './store.ts';
+import { type CheckedSummary, checkStoredSummary, SUMMARY_MAX_BYTES } from './summary-check.ts';
 
-export async function fetchSummary(store: Store, key: string): Promise<StoredDumpSummary> {
+export interface FetchedSummary extends CheckedSummary {
+  /** The object as stored (what `summary --json` prints). */
+  text: string;
+  /** `s3://bucket/key.summary.json`, for messages. */
+  where: string;
+}
+
+/**
+ * The summary beside `key`: at most SUMMARY_MAX_BYTES read, its fields checked (checkStoredSummary). Not JSON,
+ * or too large: one line, exit 1. Malformed fields are in `problems`; the caller says so and goes on.
+ */
+export async function fetchSummary(store: Store, key: string): Promise<FetchedSummary> {
   const k = summaryKey(key);
+  const where = `s3://${store.bucket}/${printable(k)}`;
   let text: string;
   try {
     const res = await store.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: k }));
-    text = (await res.Body?.transformToString()) ?? '';
+    text = await readAtMost(res.Body as AsyncIterable<Uint8Array> & { destroy?: () => void }, where);
   } catch (err) {
+    if (err instanceof DataError) throw err;
     throw describeStoreError(err, `s3://${store.bucket}/${k}`, store.endpoint);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as StoredDumpSummary;
-  } catch {
-    throw new StoreError(`s3://${store.bucket}/${k} is not a summary (not JSON)`);
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new DataError(`${where} is malformed: not JSON (${printable((err as Error).message)})`);
   }
+  return { ...checkStoredSummary(value), text, where };
+}
+
+async function readAtMost(
+  body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined,
+  where: string,
+): Promise<string> {
+  if (!body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > SUMMARY_MAX_BYTES) {
+      body.destroy?.();
+      throw new DataError(
+        `${where} is larger than a summary can be (${humanBytes(SUMMARY_MAX_BYTES)}): not read`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function renderStoredSummary(s: StoredDumpSummary, top: number): string {
@@ -29,9 +65,11 @@ export function renderStoredSummary(s: StoredDumpSummary, top: number): string {
   const head = [
     `Key       ${printable(d.key)}`,
     `Pod       ${printable(`${d.namespace}/${d.pod} (app ${d.app}, node ${d.node})`)}`,
-    `Stored    ${humanBytes(d.storedBytes)} ${d.compression} of ${humanBytes(d.originalBytes)}, sha256 ${d.sha256}`,
-    `Timings   dump ${t.dumpSeconds.toFixed(1)} s (from ${t.firstByteSeen}), durable ${t.uploadAfterDumpSeconds.toFixed(1)} s after it`,
+    `Stored    ${humanBytes(d.storedBytes)} ${printable(d.compression)} of ${humanBytes(d.originalBytes)}, sha256 ${printable(d.sha256)}`,
+    `Timings   dump ${seconds(t.dumpSeconds)} s (from ${printable(t.firstByteSeen)}), durable ${seconds(t.uploadAfterDumpSeconds)} s after it`,
   ];
   const inspected = render(d.file, { ...s, compression: d.compression, storedBytes: d.storedBytes }, top);
   return [...head, inspected].join('\n');
 }
+
+const seconds = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '?');

@@ -15,7 +15,7 @@ import {
 import { listDumps } from './catalog.ts';
 import { StoreError, UsageError } from './errors.ts';
 import { humanBytes } from './format.ts';
-import { getPod, kubectl } from './kubectl.ts';
+import { getPod, kubectl, kubectlReason } from './kubectl.ts';
 import type { Pod } from './pod.ts';
 import { openStore, type StoreOptions } from './store.ts';
 
@@ -144,9 +144,7 @@ export async function trigger(
     ...(options.pid !== undefined ? [String(options.pid)] : []),
   ]);
   if (exec.code !== 0) {
-    throw new StoreError(
-      `dump in ${podName}/${target.container} failed: ${(exec.stderr || exec.stdout).trim()}`,
-    );
+    throw new StoreError(`dump in ${podName}/${target.container} failed: ${kubectlReason(exec)}`);
   }
   out(`dump written in ${target.namespace}/${podName}: ${target.dir}/${name}`);
   const store = await openStore(uploaderStore(target));

@@ -3,12 +3,13 @@
 // uploader stored (no dump downloaded) and from the two files (parsed in full).
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import type { ClassStats } from '@kube-heapdump/contract';
 import { developerEnv } from '../../../test/support/developer-env.ts';
 import { fixtureClasspath } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
@@ -16,6 +17,7 @@ import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
+import { type DiffSide, diffDumps, stableClassName } from '../src/diff.ts';
 
 const exec = promisify(execFile);
 const cli = join(import.meta.dirname, '../src/main.ts');
@@ -161,6 +163,56 @@ describe('heapdump diff', () => {
     assert.match(
       far.stderr,
       /^heapdump: latest~5: there are only 2 complete dumps under s3:\/\/dumps\/heapdumps\/\n$/,
+    );
+  });
+  it('refuses a file that is not a dump or is truncated: exit 1, one line', async () => {
+    const notes = join(dir, 'notes.hprof');
+    await writeFile(notes, 'password=hunter2\n');
+    const cut = join(dir, 'cut.hprof');
+    const whole = await readFile(files.new);
+    await writeFile(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    for (const [file, what] of [
+      [notes, /notes\.hprof is not a heap dump \(.+\): nothing to compare\n$/],
+      [cut, /cut\.hprof is an incomplete heap dump \(.+\): nothing to compare\n$/],
+    ] as const) {
+      const r = await heapdump('diff', files.old, file);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, new RegExp(`^heapdump: [^\\n]*${what.source}`));
+      assert.equal(r.stdout, '');
+    }
+  });
+});
+
+describe('heapdump diff: hidden classes', () => {
+  const side = (classes: ClassStats[]): DiffSide => ({
+    label: 'x',
+    verdict: 'complete',
+    timestamp: undefined,
+    classes,
+    full: true,
+    totals: { objects: 0, shallowBytes: 0 },
+  });
+  it('merges lambdas and other hidden classes whose names differ only by address or serial', () => {
+    const d = diffDumps(
+      side([
+        { name: 'com.shop.Orders$$Lambda$1+0x00007f3a1c0a1000', instances: 2, bytes: 32 },
+        { name: 'com.shop.Orders$$Lambda$2+0x00007f3a1c0a2000', instances: 1, bytes: 16 },
+        { name: 'java.lang.invoke.LambdaForm$MH+0x00007f3a1c003000', instances: 1, bytes: 16 },
+        { name: 'com.shop.Cart', instances: 1, bytes: 24 },
+      ]),
+      side([
+        { name: 'com.shop.Orders$$Lambda.0x0000000801001000', instances: 3, bytes: 48 },
+        { name: 'java.lang.invoke.LambdaForm$MH+0x00007f99aa004000', instances: 1, bytes: 16 },
+        { name: 'com.shop.Cart', instances: 2, bytes: 48 },
+      ]),
+    );
+    assert.deepEqual(
+      d.classes.map((c) => [c.name, c.delta]),
+      [['com.shop.Cart', { instances: 1, bytes: 24 }]],
+    );
+    assert.equal(
+      stableClassName('com.shop.Orders$$Lambda/0x0000000801001000[]'),
+      'com.shop.Orders$$Lambda[]',
     );
   });
 });

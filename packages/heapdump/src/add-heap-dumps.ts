@@ -6,8 +6,14 @@
 import { formatMi, parseQuantity } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpsArgs } from './args.ts';
-import { FieldError } from './errors.ts';
-import { checkJvmCommandLine, heapDumpJvmFlags, mountPathOf, withJavaToolOptions } from './jvm.ts';
+import { FieldError, fieldPath, podPlace } from './errors.ts';
+import {
+  checkJvmCommandLine,
+  heapDumpJvmFlags,
+  mountPathOf,
+  notJvmWarning,
+  withJavaToolOptions,
+} from './jvm.ts';
 import type { Container, PodSpec, PodTemplateSpec, Probe } from './k8s-types.ts';
 import { DUMP_VOLUME, KUBE_API_VOLUME, SKIP_CONTAINERS_ANNOTATION, UPLOADER_CONTAINER } from './names.ts';
 import { computeSizing, DUMP_WRITE_MBPS, type JvmContainer, type Sizing } from './sizing.ts';
@@ -30,11 +36,11 @@ export interface HeapDumpOptions extends UploaderSettings {
   heapDumps: pulumi.Unwrap<HeapDumpsArgs>;
   /** The kind of workload the pod belongs to: Jobs and CronJobs need the native sidecar. Default Deployment. */
   kind?: WorkloadKindName | undefined;
-  /** Path of the pod spec in the user's arguments, ending in `.` (`podTemplate.spec.`); default none. */
+  /** Path of the pod spec in the user's arguments (`podTemplate.spec`); default none. */
   field?: string | undefined;
-  /** Path of the template's pod spec, for addHeapDumpsToTemplate; default `<field>spec.`. */
+  /** Path of the template's pod spec, for addHeapDumpsToTemplate; default `<field>.spec`. */
   specField?: string | undefined;
-  /** Path of one container in the user's arguments; default `<field>containers[<i>].`. */
+  /** Path of one container in the user's arguments; default `<field>.containers[<i>]`. */
   containerField?: ((index: number) => string) | undefined;
 }
 
@@ -57,10 +63,11 @@ export function addHeapDumpsToTemplate(
   options: HeapDumpOptions,
 ): { template: PodTemplateSpec } & Omit<HeapDumpsAdded, 'spec'> {
   const field = options.field ?? '';
-  if (!template.spec) throw new FieldError(`${field}spec`, 'is required: the pod template has no spec');
+  if (!template.spec)
+    throw new FieldError(fieldPath(field, 'spec'), 'is required: the pod template has no spec');
   const added = addHeapDumpsToPodSpec(template.spec, {
     ...options,
-    field: options.specField ?? `${field}spec.`,
+    field: options.specField ?? fieldPath(field, 'spec'),
   });
   const metadata = { ...(template.metadata ?? {}) };
   if (Object.keys(added.annotations).length > 0) {
@@ -80,7 +87,7 @@ function targetIndexes(spec: PodSpec, wanted: readonly string[] | undefined, fie
     if (names.length === 1) return [0];
     throw new FieldError(
       'heapDumps.containers',
-      `${field || 'the pod '}has ${names.length} containers (${names.join(', ')}) and none is named: list the Java ` +
+      `${podPlace(field)} has ${names.length} containers (${names.join(', ')}) and none is named: list the Java ` +
         'container(s) that should write heap dumps',
     );
   }
@@ -89,11 +96,26 @@ function targetIndexes(spec: PodSpec, wanted: readonly string[] | undefined, fie
     if (i < 0) {
       throw new FieldError(
         'heapDumps.containers',
-        `"${name}" is not a container of ${field || 'the pod'}; its containers are ${names.join(', ')}`,
+        `"${name}" is not a container of ${podPlace(field)}; its containers are ${names.join(', ')}`,
       );
     }
     return i;
   });
+}
+
+/** Every container needs an image (the API server refuses the workload without one, after our resources exist). */
+function checkImages(spec: PodSpec, field: string, containerField: (i: number) => string): void {
+  for (const [key, list] of [
+    ['containers', spec.containers],
+    ['initContainers', spec.initContainers ?? []],
+  ] as const) {
+    for (const [i, c] of list.entries()) {
+      if (!c.image) {
+        const path = key === 'containers' ? containerField(i) : fieldPath(field, `${key}[${i}]`);
+        throw new FieldError(fieldPath(path, 'image'), `is required: container "${c.name}" has no image`);
+      }
+    }
+  }
 }
 
 /** Refuses user objects that collide with ours or would keep dumps from the volume. */
@@ -110,7 +132,7 @@ function checkConflicts(
     for (const [i, c] of list.entries()) {
       if (c.name === UPLOADER_CONTAINER) {
         throw new FieldError(
-          `${field}${key}[${i}].name`,
+          fieldPath(field, `${key}[${i}]`, 'name'),
           `"${UPLOADER_CONTAINER}" is the uploader's name; rename your container`,
         );
       }
@@ -119,7 +141,7 @@ function checkConflicts(
   for (const [i, v] of (spec.volumes ?? []).entries()) {
     if (v.name === DUMP_VOLUME || v.name === AWS_TOKEN_VOLUME || v.name === KUBE_API_VOLUME) {
       throw new FieldError(
-        `${field}volumes[${i}].name`,
+        fieldPath(field, `volumes[${i}]`, 'name'),
         `"${v.name}" is the name of a volume heap dumps add; rename your volume`,
       );
     }
@@ -132,14 +154,14 @@ function checkConflicts(
       const volume = spec.volumes?.find((v) => v.name === m.name);
       if (volume?.emptyDir?.medium === 'Memory') {
         throw new FieldError(
-          `${cf}volumeMounts[${j}]`,
+          fieldPath(cf, `volumeMounts[${j}]`),
           `${m.name} is an emptyDir with medium: Memory at the dump path ${mountPath}: a dump there counts ` +
             'against the memory limit and the pod is killed before it is stored; remove the mount or set ' +
             'heapDumps.mountPath elsewhere',
         );
       }
       throw new FieldError(
-        `${cf}volumeMounts[${j}]`,
+        fieldPath(cf, `volumeMounts[${j}]`),
         `${m.name} is mounted at ${m.mountPath}, over the dump path ${mountPath}; remove the mount or set ` +
           'heapDumps.mountPath elsewhere',
       );
@@ -153,7 +175,7 @@ function checkLiveness(p: Probe | undefined, field: string, sizing: Sizing, warn
   const window = (p.failureThreshold ?? 3) * (p.periodSeconds ?? 10);
   if (window < sizing.expectedDumpSeconds) {
     warnings.push(
-      `${field}livenessProbe: failureThreshold x periodSeconds = ${window} s, but writing a ${formatMi(sizing.maxDumpBytes)} ` +
+      `${fieldPath(field, 'livenessProbe')}: failureThreshold x periodSeconds = ${window} s, but writing a ${formatMi(sizing.maxDumpBytes)} ` +
         `dump takes about ${sizing.expectedDumpSeconds} s (at ${DUMP_WRITE_MBPS} MB/s) while the JVM answers ` +
         `nothing: the kubelet would kill it mid-dump and no dump survives. Allow at least ${sizing.expectedDumpSeconds} s`,
     );
@@ -182,10 +204,10 @@ function jvmIds(
 /** `podSpec` with heap dumps, the pod annotations the identity needs, the sizing and the warnings. */
 export function addHeapDumpsToPodSpec(podSpec: PodSpec, options: HeapDumpOptions): HeapDumpsAdded {
   const field = options.field ?? '';
-  const containerField = options.containerField ?? ((i: number) => `${field}containers[${i}].`);
+  const containerField = options.containerField ?? ((i: number) => fieldPath(field, `containers[${i}]`));
   const warnings: string[] = [];
   if (!Array.isArray(podSpec.containers) || podSpec.containers.length === 0) {
-    throw new FieldError(`${field}containers`, 'the pod has no containers');
+    throw new FieldError(fieldPath(field, 'containers'), 'the pod has no containers');
   }
   const sidecar = checkUploader(options.uploader);
   const kind = options.kind ?? 'Deployment';
@@ -203,8 +225,14 @@ export function addHeapDumpsToPodSpec(podSpec: PodSpec, options: HeapDumpOptions
     container: podSpec.containers[i] as Container,
     field: containerField(i),
   }));
+  checkImages(podSpec, field, containerField);
   checkConflicts(podSpec, targets, mountPath, field);
-  for (const t of targets) checkJvmCommandLine(t.container, t.field);
+  for (const t of targets) {
+    checkJvmCommandLine(t.container, t.field);
+    // Only where a container was chosen among several: a one-container pod has no other to name.
+    const notJvm = podSpec.containers.length > 1 ? notJvmWarning(t.container, t.field) : undefined;
+    if (notJvm !== undefined) warnings.push(notJvm);
+  }
 
   const sizing = computeSizing(
     targets,
@@ -212,7 +240,7 @@ export function addHeapDumpsToPodSpec(podSpec: PodSpec, options: HeapDumpOptions
     options.heapDumps,
     options.uploader,
     warnings,
-    `${field}terminationGracePeriodSeconds`,
+    fieldPath(field, 'terminationGracePeriodSeconds'),
   );
   for (const t of targets) checkLiveness(t.container.livenessProbe, t.field, sizing, warnings);
 
@@ -221,7 +249,7 @@ export function addHeapDumpsToPodSpec(podSpec: PodSpec, options: HeapDumpOptions
     indexes.includes(i)
       ? {
           ...c,
-          env: withJavaToolOptions(c.env ?? [], flags, `${containerField(i)}env`),
+          env: withJavaToolOptions(c.env ?? [], flags, fieldPath(containerField(i), 'env')),
           volumeMounts: [...(c.volumeMounts ?? []), mount],
         }
       : c,

@@ -70,7 +70,7 @@ export function renderAppWorkload(
       heapDumps,
       podTemplate: args.podTemplate as PodTemplateSpec,
       workloadSpec: { ...replicas, ...given },
-      field: 'podTemplate.',
+      field: 'podTemplate',
       serviceAccountName,
     });
   }

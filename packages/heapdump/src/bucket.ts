@@ -8,6 +8,15 @@ import { denyInsecureTransportPolicy } from './policies.ts';
 
 export const DEFAULT_RETENTION_DAYS = 30;
 
+/** `storage.provision.retentionDays`, checked: a whole number of days, 1 or more (S3 refuses others). */
+export function retentionDays(days: number | undefined): number {
+  const d = days ?? DEFAULT_RETENTION_DAYS;
+  if (!Number.isInteger(d) || d < 1) {
+    throw new ArgsError('storage.provision.retentionDays', `${d} must be a whole number of days, 1 or more`);
+  }
+  return d;
+}
+
 export interface ProvisionedBucket {
   bucket: aws.s3.Bucket;
   name: pulumi.Output<string>;
@@ -79,16 +88,7 @@ export function provisionBucket(
           status: 'Enabled',
           filter: {},
           expiration: {
-            days: pulumi.output(args.retentionDays).apply((days) => {
-              const d = days ?? DEFAULT_RETENTION_DAYS;
-              if (!Number.isInteger(d) || d < 1) {
-                throw new ArgsError(
-                  'storage.provision.retentionDays',
-                  `${d} must be a whole number of days, 1 or more`,
-                );
-              }
-              return d;
-            }),
+            days: pulumi.output(args.retentionDays).apply(retentionDays),
           },
         },
         {

@@ -11,7 +11,7 @@ import { createIdentity } from './identity.ts';
 import { uploaderImage } from './image.ts';
 import { PART_OF_LABEL } from './names.ts';
 import { planResources } from './plan.ts';
-import { createStorageCore, isPlain, placeholderTarget } from './storage-core.ts';
+import { checkStorageArgs, createStorageCore, isPlain, placeholderTarget } from './storage-core.ts';
 import type { UploadTarget } from './uploader-container.ts';
 import { checkKind, type RenderedWorkload } from './workload.ts';
 
@@ -50,11 +50,14 @@ export class HeapDumpEnabledApp extends pulumi.ComponentResource {
   public readonly listCommand: pulumi.Output<string>;
 
   constructor(name: string, args: HeapDumpEnabledAppArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(HEAPDUMP_ENABLED_APP_TYPE, name, {}, opts);
+    // Every argument known now is checked before anything is registered (this component included): one
+    // error, once, naming the field.
     const plan = planResources(args);
     const kind = checkKind(args.kind);
     checkPodArgs(args, kind);
+    checkStorageArgs(args.storage);
     if (isPlain(args)) checkPlainArgs(name, args as PlainAppArgs, kind);
+    super(HEAPDUMP_ENABLED_APP_TYPE, name, {}, opts);
     const storage = createStorageCore(name, plan, args.storage ?? {}, this);
     const metadata = pulumi.output(args.workloadMetadata ?? {}) as pulumi.Output<Metadata>;
     const namespace = pulumi.all([pulumi.output(args.namespace), metadata]).apply(([ns, md]) => {
@@ -112,7 +115,8 @@ export class HeapDumpEnabledApp extends pulumi.ComponentResource {
         ...md,
         name: md.name ?? app,
         namespace: ns,
-        labels: { ...(md.labels ?? { app }), ...PART_OF_LABEL },
+        // The user's labels win: ours only marks a workload that says nothing of its own.
+        labels: { ...PART_OF_LABEL, ...(md.labels ?? { app }) },
       }),
     );
     const workload = createWorkload(name, kind, workloadMetadata, rendered, this);

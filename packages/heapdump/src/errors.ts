@@ -14,3 +14,23 @@ export class FieldError extends pulumi.ResourceError {
 
 /** The name the package exported first; the same class. */
 export { FieldError as ArgsError };
+
+/**
+ * An argument path from its pieces: `fieldPath('podTemplate.spec', 'containers[0]', 'env')` is
+ * `podTemplate.spec.containers[0].env`; empty pieces are left out, an index (`[1]`) is attached as it is, and
+ * a piece's trailing dot (the older `podTemplate.spec.` form of HeapDumpOptions.field) is not doubled.
+ */
+export function fieldPath(...pieces: string[]): string {
+  let path = '';
+  for (const raw of pieces) {
+    const piece = raw.replace(/\.+$/, '');
+    if (piece === '') continue;
+    path = path === '' || piece.startsWith('[') ? path + piece : `${path}.${piece}`;
+  }
+  return path;
+}
+
+/** The path as the subject of a sentence: `podTemplate.spec`, or `the pod` when it is empty. */
+export function podPlace(path: string): string {
+  return fieldPath(path) || 'the pod';
+}

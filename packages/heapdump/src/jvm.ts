@@ -4,7 +4,7 @@
 import { splitOptions } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpsArgs } from './args.ts';
-import { FieldError } from './errors.ts';
+import { FieldError, fieldPath } from './errors.ts';
 import type { Container, EnvVar } from './k8s-types.ts';
 import { DEFAULT_MOUNT_PATH, USER_JAVA_TOOL_OPTIONS } from './names.ts';
 
@@ -47,13 +47,16 @@ export function withJavaToolOptions(
   let found = false;
   for (const [i, e] of env.entries()) {
     if (e.name === USER_JAVA_TOOL_OPTIONS) {
-      throw new FieldError(`${field}[${i}]`, `${USER_JAVA_TOOL_OPTIONS} is the component's; rename it`);
+      throw new FieldError(
+        fieldPath(field, `[${i}]`),
+        `${USER_JAVA_TOOL_OPTIONS} is the component's; rename it`,
+      );
     }
     if (e.name !== 'JAVA_TOOL_OPTIONS') {
       out.push(e);
       continue;
     }
-    if (found) throw new FieldError(`${field}[${i}]`, 'JAVA_TOOL_OPTIONS is given twice');
+    if (found) throw new FieldError(fieldPath(field, `[${i}]`), 'JAVA_TOOL_OPTIONS is given twice');
     found = true;
     if (e.valueFrom === undefined) {
       out.push({ ...e, value: [e.value, ours].filter((v) => v).join(' ') });
@@ -80,7 +83,7 @@ export function checkJvmCommandLine(container: Container, field: string): void {
     for (const word of container[key] ?? []) {
       if (undoesDumps(word)) {
         throw new FieldError(
-          `${field}${key}`,
+          fieldPath(field, key),
           `"${word}" overrides the component's heap dump flags (the command line wins over JAVA_TOOL_OPTIONS); remove it`,
         );
       }
@@ -91,7 +94,7 @@ export function checkJvmCommandLine(container: Container, field: string): void {
     const word = splitOptions(e.value ?? '').find(undoesDumps);
     if (word !== undefined) {
       throw new FieldError(
-        `${field}env[${i}]`,
+        fieldPath(field, `env[${i}]`),
         `"${word}" in JDK_JAVA_OPTIONS overrides the component's heap dump flags (the launcher reads it after JAVA_TOOL_OPTIONS); remove it`,
       );
     }
@@ -118,4 +121,25 @@ export function jvmOptionWords(container: Container): string[] {
     ...(container.command ?? []),
     ...(container.args ?? []),
   ];
+}
+
+/** Words in an image or command line that say a JVM runs there: JDKs, JVM languages and build tools, Java servers. */
+const JVM_WORDS =
+  /java|jdk|jre|jvm|temurin|corretto|zulu|graal|liberica|semeru|adoptium|\.jar\b|^-X|spring|tomcat|jetty|wildfly|jboss|payara|quarkus|micronaut|keycloak|kafka|zookeeper|cassandra|elastic|opensearch|logstash|solr|jenkins|sonar|nexus|neo4j|flink|spark|hadoop|hbase|trino|presto|scala|kotlin|clojure|groovy|gradle|maven|mvn|sbt/i;
+/** Environment variables only a JVM (or its launcher script) reads. */
+const JVM_ENV =
+  /^(JAVA_HOME|JAVA_OPTS|JAVA_TOOL_OPTIONS|JDK_JAVA_OPTIONS|_JAVA_OPTIONS|CATALINA_OPTS|\w+_(JAVA|JVM)_OPTS|JVM_OPTS)$/;
+
+/**
+ * A warning when nothing about `container` (image, command, args, environment names) suggests a JVM: a
+ * sidecar named as the dump target (`envoy`) would make the uploader wait for dumps that never come.
+ */
+export function notJvmWarning(container: Container, field: string): string | undefined {
+  const words = [container.image ?? '', ...(container.command ?? []), ...(container.args ?? [])];
+  if (words.some((w) => JVM_WORDS.test(w))) return undefined;
+  if ((container.env ?? []).some((e) => JVM_ENV.test(e.name))) return undefined;
+  return (
+    `${fieldPath(field, 'image')}: the heap dump target "${container.name}" (${container.image}) shows no sign of a ` +
+    'JVM in its image, command or environment: if it is not the Java container, name that one in heapDumps.containers'
+  );
 }

@@ -4,7 +4,7 @@
 import { formatMi, maxHeapBytes, parseQuantity, readHeapFlags } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpsArgs, UploaderArgs } from './args.ts';
-import { FieldError } from './errors.ts';
+import { FieldError, fieldPath } from './errors.ts';
 import { jvmOptionWords } from './jvm.ts';
 import type { Container } from './k8s-types.ts';
 
@@ -47,7 +47,7 @@ export interface Sizing {
   expectedDumpSeconds: number;
 }
 
-/** A target Java container and the path of its fields in the user's arguments (`podTemplate.spec.containers[0].`). */
+/** A target Java container and the path of its fields in the user's arguments (`podTemplate.spec.containers[0]`). */
 export interface JvmContainer {
   container: Container;
   field: string;
@@ -68,13 +68,16 @@ export function heapOf(
   warnings: string[],
 ): number | undefined {
   const limitText = container.resources?.limits?.memory as string | undefined;
-  const memoryField = `${field}resources.limits.memory`;
+  const memoryField = fieldPath(field, 'resources.limits.memory');
   const memoryLimit = quantityOf(limitText, memoryField);
   let flags: ReturnType<typeof readHeapFlags>;
   try {
     flags = readHeapFlags(jvmOptionWords(container));
   } catch (e) {
-    throw new FieldError(`${field}env JAVA_TOOL_OPTIONS / command / args`, (e as Error).message);
+    throw new FieldError(
+      `${fieldPath(field, 'env')} JAVA_TOOL_OPTIONS / command / args`,
+      (e as Error).message,
+    );
   }
   const heap = quantityOf(heapDumps.maxHeap, 'heapDumps.maxHeap') ?? maxHeapBytes(flags, memoryLimit);
   if (heap !== undefined && memoryLimit !== undefined) {

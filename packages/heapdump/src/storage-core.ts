@@ -4,7 +4,7 @@
 import { DEFAULT_PREFIX } from '@kube-heapdump/contract';
 import * as pulumi from '@pulumi/pulumi';
 import type { ExistingBucketArgs, StorageArgs } from './args.ts';
-import { provisionBucket } from './bucket.ts';
+import { provisionBucket, retentionDays } from './bucket.ts';
 import { FieldError } from './errors.ts';
 import { checkEndpoint, normalizePrefix, type Plan } from './plan.ts';
 import { type PolicyDocument, uploaderPolicy } from './policies.ts';
@@ -70,6 +70,17 @@ export function existingTarget(
     forcePathStyle: e.forcePathStyle ?? false,
     checksums: e.checksums ?? true,
   };
+}
+
+/** The storage arguments known now (not Outputs), checked before any resource is registered. */
+export function checkStorageArgs(storage: StorageArgs | undefined): void {
+  const days = storage?.provision?.retentionDays;
+  if (isPlain(days)) retentionDays(days as number | undefined);
+  const prefix = storage?.prefix;
+  if (typeof prefix === 'string') normalizePrefix(prefix);
+  const existing = storage?.existing;
+  if (existing !== undefined && isPlain(existing) && isPlain(storage?.prefix))
+    placeholderTarget(storage as pulumi.Unwrap<StorageArgs>);
 }
 
 /** A stand-in target for checking plain arguments before the bucket exists. */

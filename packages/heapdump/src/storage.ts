@@ -18,7 +18,13 @@ import {
 import { uploaderImage } from './image.ts';
 import { type Plan, planResources } from './plan.ts';
 import { podIdentityTrustPolicy } from './policies.ts';
-import { createStorageCore, isPlain, placeholderTarget, type StorageCore } from './storage-core.ts';
+import {
+  checkStorageArgs,
+  createStorageCore,
+  isPlain,
+  placeholderTarget,
+  type StorageCore,
+} from './storage-core.ts';
 import type { UploaderCredentials } from './uploader-container.ts';
 import {
   selectWorkload,
@@ -85,9 +91,9 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
   public readonly keyPrefix: pulumi.Output<string>;
 
   constructor(name: string, args: HeapDumpStorageArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super(HEAPDUMP_STORAGE_TYPE, name, {}, opts);
     const plan = planResources(args);
-    if (isPlain(args.storage)) placeholderTarget(args.storage as pulumi.Unwrap<StorageArgs>);
+    checkStorageArgs(args.storage); // before anything is registered
+    super(HEAPDUMP_STORAGE_TYPE, name, {}, opts);
     const core = createStorageCore(name, plan, args.storage ?? {}, this);
     const state: StorageState = {
       resourceName: name,

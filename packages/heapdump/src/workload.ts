@@ -9,7 +9,7 @@ import {
 } from './add-heap-dumps.ts';
 import { type AppSettings, shorthandPodSpec } from './app-container.ts';
 import type { HeapDumpsArgs } from './args.ts';
-import { FieldError } from './errors.ts';
+import { FieldError, fieldPath } from './errors.ts';
 import type { DeploymentSpec, PodTemplateSpec } from './k8s-types.ts';
 import type { Sizing } from './sizing.ts';
 import type { UploaderSettings } from './uploader-container.ts';
@@ -59,7 +59,7 @@ export function renderWorkload(inputs: WorkloadInputs): RenderedWorkload {
   const { kind, workloadSpec, field, appName } = inputs;
   const template: PodTemplateSpec = { ...inputs.podTemplate };
   if (template.spec === undefined)
-    throw new FieldError(`${field}spec`, 'is required: the pod template has no spec');
+    throw new FieldError(fieldPath(field, 'spec'), 'is required: the pod template has no spec');
   if (inputs.serviceAccountName !== undefined && template.spec.serviceAccountName === undefined) {
     template.spec = { ...template.spec, serviceAccountName: inputs.serviceAccountName };
   }
@@ -75,7 +75,7 @@ export function renderWorkload(inputs: WorkloadInputs): RenderedWorkload {
         if (labels[k] !== v) {
           throw new FieldError(
             'workloadSpec.selector',
-            `matchLabels ${k}=${v} does not match the pod's labels (${field}metadata.labels): the ${kind} would own no pods`,
+            `matchLabels ${k}=${v} does not match the pod's labels (${fieldPath(field, 'metadata.labels')}): the ${kind} would own no pods`,
           );
         }
       }
@@ -84,7 +84,7 @@ export function renderWorkload(inputs: WorkloadInputs): RenderedWorkload {
     const policy = template.spec.restartPolicy;
     if (policy !== 'Never' && policy !== 'OnFailure') {
       throw new FieldError(
-        `${field}spec.restartPolicy`,
+        fieldPath(field, 'spec.restartPolicy'),
         `a ${kind}'s pod needs restartPolicy Never or OnFailure`,
       );
     }

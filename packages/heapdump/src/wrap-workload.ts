@@ -3,7 +3,7 @@
 import type * as pulumi from '@pulumi/pulumi';
 import { addHeapDumpsToTemplate, type HeapDumpOptions, type WorkloadKindName } from './add-heap-dumps.ts';
 import type { HeapDumpsArgs } from './args.ts';
-import { FieldError } from './errors.ts';
+import { FieldError, fieldPath } from './errors.ts';
 import type { PodTemplateSpec } from './k8s-types.ts';
 import type { Sizing } from './sizing.ts';
 
@@ -51,7 +51,7 @@ function templateOf(
 }
 
 function templatePath(kind: WorkloadKindName): string {
-  return kind === 'CronJob' ? 'spec.jobTemplate.spec.template.' : 'spec.template.';
+  return kind === 'CronJob' ? 'spec.jobTemplate.spec.template' : 'spec.template';
 }
 
 export interface WorkloadTarget {
@@ -87,7 +87,7 @@ export function selectWorkload(
   const template = templateOf(kind, object.spec);
   if (template?.spec === undefined) {
     throw new FieldError(
-      `${where} ${templatePath(kind)}spec`,
+      `${where} ${fieldPath(templatePath(kind), 'spec')}`,
       'matches the selector but has no pod spec to add heap dumps to',
     );
   }

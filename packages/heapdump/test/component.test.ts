@@ -427,3 +427,94 @@ describe('arguments that cannot work fail at construction, naming the field', ()
     assert.equal(fieldOf(make({ ...javaApp, args: ['-XX:HeapDumpPath=/tmp'] })), 'args');
   });
 });
+
+describe('checked before anything is registered; what the user wrote passes through', () => {
+  const errorOf = (fn: () => unknown): InstanceType<typeof ArgsError> => {
+    try {
+      fn();
+    } catch (e) {
+      assert.ok(e instanceof ArgsError, String(e));
+      return e;
+    }
+    assert.fail('no error');
+  };
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+  const java = { name: 'orders', image: 'eclipse-temurin:21-jre', resources: { limits: { memory: '1Gi' } } };
+  const envoy = {
+    name: 'envoy',
+    image: 'envoyproxy/envoy:v1.31.0',
+    resources: { limits: { memory: '512Mi' } },
+  };
+  const withPod = (containers: unknown[], heapDumps: Args['heapDumps'] = {}): Args => ({
+    namespace: 'shop',
+    podTemplate: { metadata: { labels: { app: 'orders' } }, spec: { containers } } as Args['podTemplate'],
+    heapDumps,
+  });
+
+  test('retentionDays -5, 0, 1.5 and a container without an image: one error naming the field, nothing registered', async () => {
+    const cases: [Args, string][] = [
+      ...[-5, 0, 1.5].map((days): [Args, string] => [
+        { ...javaApp, storage: { provision: { retentionDays: days } } },
+        'storage.provision.retentionDays',
+      ]),
+      [withPod([{ name: 'orders', resources: java.resources }]), 'podTemplate.spec.containers[0].image'],
+    ];
+    for (const [args, field] of cases) {
+      mocks.reset();
+      assert.equal(errorOf(() => new HeapDumpEnabledApp('bad', args)).field, field);
+      await settle();
+      assert.deepEqual(
+        mocks.registered().map((r) => r.type),
+        [],
+      );
+    }
+  });
+
+  test('messages name the pod spec without stray pieces', () => {
+    const none = errorOf(() => new HeapDumpEnabledApp('bad', withPod([java, envoy])));
+    assert.match(
+      none.message,
+      /^heapDumps\.containers: podTemplate\.spec has 2 containers \(orders, envoy\)/,
+    );
+    const missing = errorOf(
+      () => new HeapDumpEnabledApp('bad', withPod([java, envoy], { containers: ['payment'] })),
+    );
+    assert.match(
+      missing.message,
+      /"payment" is not a container of podTemplate\.spec; its containers are orders, envoy/,
+    );
+  });
+
+  test('a workload label the user sets passes through', async () => {
+    const labels = { app: 'orders', 'app.kubernetes.io/part-of': 'shop' };
+    const r = await render('labelled', { ...javaApp, workloadMetadata: { name: 'orders', labels } });
+    const metadata = r.one('kubernetes:apps/v1:Deployment').inputs.metadata as {
+      labels: Record<string, string>;
+    };
+    assert.deepEqual(metadata.labels, labels);
+  });
+
+  test('a dump target that shows no sign of a JVM warns once; the Java container does not', async () => {
+    const warned: string[] = [];
+    const warn = pulumi.log.warn;
+    pulumi.log.warn = async (message: string) => {
+      warned.push(message);
+    };
+    try {
+      await render('proxy', withPod([java, envoy], { containers: ['envoy'] }));
+      assert.equal(warned.filter((w) => /shows no sign of a JVM/.test(w)).length, 1, warned.join('\n'));
+      assert.match(
+        warned.join('\n'),
+        /podTemplate\.spec\.containers\[1\]\.image: the heap dump target "envoy"/,
+      );
+      warned.length = 0;
+      await render('java', withPod([java, envoy], { containers: ['orders'] }));
+      assert.deepEqual(
+        warned.filter((w) => /shows no sign of a JVM/.test(w)),
+        [],
+      );
+    } finally {
+      pulumi.log.warn = warn;
+    }
+  });
+});

@@ -15,6 +15,7 @@ export {
   instanceShallowSize,
   type ParserOptions,
 } from './parser.ts';
-export { HprofRedactor, type Redaction } from './redact.ts';
+export { HprofRedactor, type Redaction, type RedactorOptions } from './redact.ts';
 export { classHistogram, SIZE_CONVENTION, summarize } from './summary.ts';
+export { SymbolUses } from './symbol-uses.ts';
 export { createZstdMultiFrameDecompress, ZstdFrameWalker } from './zstd-frames.ts';

@@ -4,8 +4,14 @@
 // too). `strings`: the contents of every byte[] and char[] become '*' (char[]: UTF-16 '*'), and every
 // java.lang.String's coder (LATIN1, as the stars are), hash and hashIsZero are zeroed, so viewers show ****.
 // `primitives`: every primitive array element and every primitive instance, static and constant value is
-// zeroed. Only record and sub-record headers are gathered across chunk boundaries (they are never changed), so
-// every byte is final when `push` returns. Where the input stops being HPROF, everything after is zeroed.
+// zeroed. Both: symbols (UTF8 records) that are not names are blanked with '*' (same length), because HotSpot
+// writes every symbol, the code's string literals included ("password=...", JDBC URLs). With `keepSymbols`
+// (the ids that LOAD_CLASS, FRAME and CLASS_DUMP records use: SymbolUses, a first pass over a local file)
+// every other symbol is blanked whole. Without it (streaming: HotSpot writes all symbols before the records
+// that use them) a symbol keeps only its longest prefix of name characters (JVM binary names, descriptors,
+// source files: NAME_BYTES), so the decision depends on no chunk boundary. Only record and sub-record headers
+// are gathered across chunk boundaries (they are never changed), so every byte is final when `push` returns.
+// Where the input stops being HPROF, everything after is zeroed.
 import type { RedactMode } from '@kube-heapdump/contract';
 import { BASIC_TYPES, HPROF_MAGICS, KNOWN_TAGS, Sub, Tag } from './format.ts';
 
@@ -16,13 +22,15 @@ const PASS = 0;
 const ZERO = 1;
 const STAR1 = 2;
 const STAR2 = 3;
-type Edit = typeof PASS | typeof ZERO | typeof STAR1 | typeof STAR2;
+/** A symbol's text: kept while its bytes are name characters, '*' from the first that is not. */
+const NAME = 4;
+type Edit = typeof PASS | typeof ZERO | typeof STAR1 | typeof STAR2 | typeof NAME;
 
 /** What the next gathered bytes are. */
 const I = {
   FILE_HEADER: 0,
   RECORD: 1,
-  UTF8: 2,
+  UTF8_ID: 2,
   LOAD_CLASS: 3,
   SUB: 4,
   CD_CONSTANT: 5,
@@ -41,6 +49,26 @@ const STRING_CLASS = 'java/lang/String';
 const LONGEST_WANTED_NAME = 32;
 const STAR_EVEN = Buffer.from([0x00, 0x2a]);
 const STAR_ODD = Buffer.from([0x2a, 0x00]);
+
+/**
+ * Bytes of the symbols a streaming redactor keeps: what JVM binary class names (`java/lang/String`, `[B`,
+ * hidden classes' `Foo$$Lambda+0x...`), field and method names (`<init>`), descriptors (`(I[J)V`) and source
+ * files (`Foo.java`) are made of in Java code. Not `=`, `:`, `?`, `&`, `@`, `-`, space or non-ASCII: literals.
+ */
+const NAME_BYTES = (() => {
+  const t = new Uint8Array(256);
+  for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$/.;[()<>+')
+    t[c.charCodeAt(0)] = 1;
+  return t;
+})();
+
+export interface RedactorOptions {
+  /**
+   * Ids of the symbols the dump's records use as names (SymbolUses); every other symbol is blanked whole.
+   * Without it, each symbol keeps its prefix of name characters (NAME_BYTES).
+   */
+  keepSymbols?: ReadonlySet<number>;
+}
 
 interface ClassLayout {
   superId: number;
@@ -82,11 +110,16 @@ export class HprofRedactor {
   private readonly wantedNames = new Map<number, string>();
   private stringNameId = Number.NaN;
   private stringClassId = Number.NaN;
+  private readonly keepSymbols: ReadonlySet<number> | undefined;
+  private recordLength = 0;
+  /** A short symbol's id and original text, gathered as it passes (java.lang.String and its field names). */
+  private symbol: { id: number; text: Buffer } | undefined;
   /** The class dump being read. */
   private cd = { classId: 0, superId: 0, left: 0 };
 
-  constructor(mode: Redaction) {
+  constructor(mode: Redaction, options: RedactorOptions = {}) {
     this.mode = mode;
+    this.keepSymbols = options.keepSymbols;
   }
 
   /** Redacts the next bytes of the dump in place. */
@@ -101,6 +134,7 @@ export class HprofRedactor {
     while (p < end) {
       if (this.left > 0) {
         const n = Math.min(this.left, end - p);
+        if (this.symbol) buf.copy(this.symbol.text, this.runLength - this.left, p, p + n);
         if (this.edit !== PASS) this.apply(buf, p, n);
         p += n;
         this.left -= n;
@@ -237,7 +271,14 @@ export class HprofRedactor {
   private apply(buf: Buffer, p: number, n: number): void {
     if (this.edit === ZERO) buf.fill(0, p, p + n);
     else if (this.edit === STAR1) buf.fill(0x2a, p, p + n);
-    else buf.fill((this.runLength - this.left) % 2 === 0 ? STAR_EVEN : STAR_ODD, p, p + n);
+    else if (this.edit === NAME) {
+      let k = p;
+      while (k < p + n && NAME_BYTES[buf[k]!] === 1) k++;
+      if (k < p + n) {
+        buf.fill(0x2a, k, p + n);
+        this.edit = STAR1;
+      }
+    } else buf.fill((this.runLength - this.left) % 2 === 0 ? STAR_EVEN : STAR_ODD, p, p + n);
   }
 
   /** Zeroes from `p` on, and everything pushed later. */
@@ -277,6 +318,14 @@ export class HprofRedactor {
     this.runs = undefined;
     this.item = this.after;
     this.need = this.afterNeed;
+    if (this.symbol) this.symbolRead(this.symbol.id, this.symbol.text.toString('latin1'));
+  }
+
+  /** A short symbol's original text: java.lang.String's name and the field names its redaction needs. */
+  private symbolRead(nameId: number, text: string): void {
+    this.symbol = undefined;
+    if (text === STRING_CLASS) this.stringNameId = nameId;
+    else if (STRING_FIELDS.has(text)) this.wantedNames.set(nameId, text);
   }
 
   private readId(b: Buffer, p: number): number {
@@ -332,13 +381,14 @@ export class HprofRedactor {
       }
       case I.RECORD:
         return this.record(b, p, at);
-      case I.UTF8: {
-        const text = b.toString('latin1', p + id, p + this.need);
+      case I.UTF8_ID: {
         const nameId = this.readId(b, p);
-        if (text === STRING_CLASS) this.stringNameId = nameId;
-        else if (STRING_FIELDS.has(text)) this.wantedNames.set(nameId, text);
-        this.item = I.RECORD;
-        this.need = 9;
+        const textLength = this.recordLength - id;
+        const keep = this.keepSymbols;
+        const edit = keep === undefined ? NAME : keep.has(nameId) ? PASS : STAR1;
+        if (this.mode === 'strings' && textLength <= LONGEST_WANTED_NAME)
+          this.symbol = { id: nameId, text: Buffer.alloc(textLength) };
+        this.run(textLength, edit, I.RECORD, 9);
         return true;
       }
       case I.LOAD_CLASS:
@@ -378,9 +428,10 @@ export class HprofRedactor {
       this.need = 9;
       return true;
     }
-    if (this.mode === 'strings' && tag === Tag.UTF8 && length >= id && length <= id + LONGEST_WANTED_NAME) {
-      this.item = I.UTF8;
-      this.need = length;
+    if (tag === Tag.UTF8 && length >= id) {
+      this.item = I.UTF8_ID;
+      this.need = id;
+      this.recordLength = length;
       return true;
     }
     if (this.mode === 'strings' && tag === Tag.LOAD_CLASS && length === 8 + 2 * id) {

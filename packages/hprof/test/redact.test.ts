@@ -5,18 +5,19 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { findText, fixtureSecrets, HeldJvm } from '../../../test/support/java.ts';
+import { FIXTURE_LITERALS, findText, fixtureSecrets, HeldJvm } from '../../../test/support/java.ts';
 import { HprofParser } from '../src/parser.ts';
-import { HprofRedactor, type Redaction } from '../src/redact.ts';
+import { HprofRedactor, type Redaction, type RedactorOptions } from '../src/redact.ts';
 import { summarize } from '../src/summary.ts';
+import { SymbolUses } from '../src/symbol-uses.ts';
 import { HprofWriter, sampleDump } from './synthetic.ts';
 
 const SEED = '7f3a9c21';
 const secrets = fixtureSecrets(SEED);
 
-function redacted(bytes: Buffer, mode: Redaction, chunk = 1 << 20): Buffer {
+function redacted(bytes: Buffer, mode: Redaction, chunk = 1 << 20, options: RedactorOptions = {}): Buffer {
   const out = Buffer.from(bytes);
-  const r = new HprofRedactor(mode);
+  const r = new HprofRedactor(mode, options);
   for (let at = 0; at < out.length; at += chunk) r.push(out.subarray(at, Math.min(out.length, at + chunk)));
   assert.equal(r.failure, undefined);
   return out;
@@ -27,6 +28,13 @@ function summaryOf(bytes: Buffer) {
   p.push(bytes);
   const { bytes: _b, ...rest } = summarize(p, 1000);
   return rest;
+}
+
+function usedSymbols(bytes: Buffer, chunk = 1 << 20): Set<number> {
+  const uses = new SymbolUses();
+  for (let at = 0; at < bytes.length; at += chunk) uses.push(bytes.subarray(at, at + chunk));
+  assert.equal(uses.failure, undefined);
+  return uses.ids;
 }
 
 /** The String objects' values as MAT reads them: each String's byte[] with its coder. */
@@ -80,12 +88,38 @@ describe('redaction of a real dump', () => {
   });
 
   it('gives the same bytes however the input is chunked', () => {
+    const keepSymbols = usedSymbols(dump, 4096 + 3);
+    assert.deepEqual(usedSymbols(dump, 7), keepSymbols);
     for (const mode of ['strings', 'primitives'] as const) {
-      const whole = redacted(dump, mode, dump.length);
-      for (const chunk of [1, 7, 4096 + 3]) {
-        // One byte at a time over a few hundred KiB is enough to cross every kind of header.
-        const part = dump.subarray(0, chunk === 1 ? 300_000 : dump.length);
-        assert.ok(redacted(part, mode, chunk).equals(whole.subarray(0, part.length)), `${mode} by ${chunk}`);
+      for (const options of [{}, { keepSymbols }]) {
+        const whole = redacted(dump, mode, dump.length, options);
+        for (const chunk of [1, 7, 4096 + 3]) {
+          // One byte at a time over a few hundred KiB is enough to cross every kind of header (and symbols).
+          const part = dump.subarray(0, chunk === 1 ? 300_000 : dump.length);
+          const how = `${mode} by ${chunk}${options.keepSymbols ? ', keepSymbols' : ''}`;
+          assert.ok(redacted(part, mode, chunk, options).equals(whole.subarray(0, part.length)), how);
+        }
+      }
+    }
+  });
+
+  it('both modes blank the literals of the code (symbols), keeping every name the dump uses', () => {
+    for (const literal of FIXTURE_LITERALS) assert.ok(findText(dump, literal), literal);
+    const keepSymbols = usedSymbols(dump);
+    for (const mode of ['strings', 'primitives'] as const) {
+      // Streaming: a symbol keeps its prefix of name characters only.
+      const streamed = redacted(dump, mode);
+      for (const secret of ['hunter2-SUPERSECRET', 'db.internal:5432', 'Jdbc-S3cret-42'])
+        assert.equal(findText(streamed, secret), undefined, `${mode}: ${secret}`);
+      // A local file (keepSymbols): every symbol no record uses is blanked whole, name-like or not.
+      const local = redacted(dump, mode, 1 << 20, { keepSymbols });
+      for (const literal of [...FIXTURE_LITERALS, 'hunter2', 'SUPERSECRET', 'postgresql'])
+        assert.equal(findText(local, literal), undefined, `${mode}: ${literal}`);
+      for (const out of [streamed, local]) {
+        assert.equal(out.length, dump.length);
+        assert.deepEqual(summaryOf(out), summaryOf(dump));
+        for (const name of ['HeapFixture$Vault', 'credentials', 'HeapFixture.java', '([Ljava/lang/String;)V'])
+          assert.ok(out.includes(Buffer.from(name)), `${mode}: ${name} kept`);
       }
     }
   });

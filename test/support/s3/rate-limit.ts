@@ -1,16 +1,20 @@
-// A shared byte-rate limit (token bucket over all connections), to emulate a network link in benchmarks.
+// A byte-rate limit (token bucket), to emulate a network link in benchmarks: one for the whole server (a link
+// capped in total) or one per request (an S3 connection).
 import { Transform, type TransformCallback } from 'node:stream';
 
 export class RateLimit {
   private nextFree = 0;
   readonly bytesPerSecond: number;
-  constructor(bytesPerSecond: number) {
+  private readonly clock: () => number;
+  /** `clock`: milliseconds, performance.now() unless a test gives its own. */
+  constructor(bytesPerSecond: number, clock: () => number = () => performance.now()) {
     this.bytesPerSecond = bytesPerSecond;
+    this.clock = clock;
   }
 
   /** Milliseconds to wait before `bytes` may pass; reserves them. */
   reserve(bytes: number): number {
-    const now = performance.now();
+    const now = this.clock();
     const start = Math.max(now, this.nextFree);
     this.nextFree = start + (bytes / this.bytesPerSecond) * 1000;
     return start - now;

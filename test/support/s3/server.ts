@@ -117,6 +117,14 @@ interface Received {
 
 const xmlParser = new XMLParser({ isArray: (name) => name === 'Part', parseTagValue: false });
 
+/** The limit of one request's body (`requestBytesPerSecond`): its own, shared with no other request. */
+export function requestLimit(
+  options: Pick<S3ServerOptions, 'requestBytesPerSecond'>,
+  clock?: () => number,
+): RateLimit | undefined {
+  return options.requestBytesPerSecond ? new RateLimit(options.requestBytesPerSecond, clock) : undefined;
+}
+
 export async function startS3Server(options: S3ServerOptions): Promise<S3Server> {
   const region = options.region ?? 'us-east-1';
   const credentials = new Map((options.credentials ?? [DEFAULT_CREDENTIAL]).map((c) => [c.accessKeyId, c]));
@@ -447,7 +455,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     req.on('data', onData).on('end', onEnd).on('close', onClose);
     const stages: (Readable | Transform | Writable)[] = [entry];
     if (rate) stages.push(rate.stream());
-    if (options.requestBytesPerSecond) stages.push(new RateLimit(options.requestBytesPerSecond).stream());
+    const own = requestLimit(options);
+    if (own) stages.push(own.stream());
     if (decoder) stages.push(decoder);
     if (trust) {
       stages.push(
