@@ -1,7 +1,7 @@
 // Opening what is in the dump volume, which the app container shares and may have been taken over: only a
-// regular file, opened without following a link (O_NOFOLLOW) and without waiting for a writer (O_NONBLOCK: a
-// FIFO never blocks a thread), checked on the descriptor itself (fstat), never larger than the volume can
-// hold, optionally owned by the app's UID. Every later read uses that descriptor, so swapping the name for a
+// regular file with one name (no hard link), opened without following a link (O_NOFOLLOW) and without
+// waiting for a writer (O_NONBLOCK: a FIFO never blocks a thread), checked on the descriptor itself (fstat),
+// never larger than the volume can hold, optionally owned by the app's UID. Every later read uses that descriptor, so swapping the name for a
 // link after the check redirects nothing.
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
@@ -14,6 +14,7 @@ export type RefusalReason =
   | 'device'
   | 'directory'
   | 'not-regular'
+  | 'hardlink'
   | 'owner'
   | 'too-large'
   | 'cannot-redact';
@@ -60,6 +61,9 @@ export async function openRegular(path: string, rules: OpenRules): Promise<{ fh:
     const st = await fh.stat();
     const what = kind(st);
     if (what) throw new Refused(what, `it is not a regular file (${what})`);
+    // Another name for the same file: a second name of a dump (shipped twice), of our state, or of a file
+    // elsewhere on the volume's filesystem that the app container may not read itself.
+    if (st.nlink > 1) throw new Refused('hardlink', `it has ${st.nlink} names (hard links), not one`);
     if (rules.ownerUid !== undefined && st.uid !== rules.ownerUid)
       throw new Refused('owner', `it is owned by UID ${st.uid}, not ${rules.ownerUid}`);
     if (st.size > rules.maxBytes)
