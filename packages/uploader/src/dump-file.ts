@@ -99,11 +99,37 @@ export async function readRegular(path: string, maxBytes: number): Promise<strin
   }
 }
 
-/** Fills `buf` from the file at `position`: a file shorter than that (truncated under us) is an error. */
+/**
+ * The dump file changed under the upload: it shrank below bytes already known to be there, or bytes differ
+ * from those digested and sent. The JVM never does either (it writes once, in order): someone rewrote the
+ * file. The upload starts over (or the file is kept); it is never deleted for a stored object it differs from.
+ */
+export class FileChanged extends Error {
+  override readonly name = 'FileChanged';
+}
+
+/** Fills `buf` from the file at `position`: a file shorter than that (truncated under us) is FileChanged. */
 export async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
   for (let got = 0; got < buf.length; ) {
     const { bytesRead } = await fh.read(buf, got, buf.length - got, position + got);
-    if (bytesRead === 0) throw new Error(`the dump file is shorter than ${position + buf.length} bytes`);
+    if (bytesRead === 0)
+      throw new FileChanged(`the dump file is shorter than ${position + buf.length} bytes: it was truncated`);
     got += bytesRead;
   }
+}
+
+/** What shows a file was written to since: its size and times (fstat of the descriptor). */
+export interface FileMark {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+export async function fileMark(fh: FileHandle): Promise<FileMark> {
+  const st = await fh.stat();
+  return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+}
+
+export function sameMark(a: FileMark, b: FileMark): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DumpIntegrity, UploaderConfig } from '@kube-heapdump/contract';
 import { analyse } from './analysis.ts';
+import { FileChanged, fileMark, sameMark } from './dump-file.ts';
 import type { FollowResult } from './follower.ts';
 import type { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
@@ -35,6 +36,11 @@ export interface ShippedDump {
   st: { dev: number; ino: number };
   journal: Journal;
   followed: FollowResult;
+  /**
+   * SHA-256 of the bytes sent (uncompressed, redacted), when known (states saved before it was recorded
+   * have none): the file must still hold them, else FileChanged and no summary.
+   */
+  sentSha256?: string;
   /** The JVM gzipped the file itself: the analysis reads through gunzip. */
   gzip: boolean;
   storedBytes: number;
@@ -52,11 +58,16 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
   const { fh, file, journal, followed, storedBytes, uploadedAt } = dump;
   const state = journal.state;
   const redact = redaction(state.redaction);
+  const before = await fileMark(fh);
   const analysis = analyses.then(() =>
     analyse({ fh, size: followed.size, gzip: dump.gzip, ...(redact ? { redact } : {}) }),
   );
   analyses = analysis.catch(() => undefined);
   const { sha256, summary } = await analysis;
+  // The histogram is of the file as read now: it describes the object only if these are the bytes sent.
+  if (dump.sentSha256 !== undefined && sha256 !== dump.sentSha256) {
+    throw new FileChanged('the dump file changed after its bytes were sent: it no longer holds them');
+  }
   metrics.dumpShipped(summary.verdict, dump.seconds);
   await putSummary(
     d.s3,
@@ -76,7 +87,11 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
   );
   let deleted = false;
   if (cfg.deleteAfterUpload) {
-    deleted = await removeIfSame(join(cfg.dir, file), dump.st);
+    // Written to since it was read for the summary: it may no longer be what is stored, so it stays.
+    const unchanged = sameMark(before, await fileMark(fh));
+    if (!unchanged)
+      log.warn({ file, key: state.key }, 'the dump file was written to after it was stored: it is kept');
+    deleted = unchanged && (await removeIfSame(join(cfg.dir, file), dump.st));
     await d.state.remove(file);
   } else {
     state.doneAt = new Date().toISOString();

@@ -6,6 +6,7 @@
 import { Stream } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CREDENTIAL_ERRORS, NETWORK_ERRORS, s3ErrorCode, s3HttpStatus } from '@kube-heapdump/contract';
+import { FileChanged } from './dump-file.ts';
 import type { Logger } from './log.ts';
 
 export interface ClientOptions {
@@ -188,6 +189,7 @@ export async function withRetry<T>(what: string, call: () => Promise<T>, ctx: Re
     try {
       return await call();
     } catch (err) {
+      if (err instanceof FileChanged) throw err; // our file, not the store: sending again cannot help
       const code = s3ErrorCode(err);
       ctx.onError?.(code);
       const kind = ctx.handles?.(code) ? 'handled' : classify(err);

@@ -3,6 +3,7 @@
 // completes and verifies the object; finish-dump.ts then writes the summary and frees the volume.
 // Restarts under a new key when the store lost the upload; adopts the object when a lost answer hid a
 // completion that happened.
+import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -17,11 +18,12 @@ import {
   UPLOADER_DEFAULTS,
   type UploaderConfig,
 } from '@kube-heapdump/contract';
+import { HprofRedactor, type Redaction } from '@kube-heapdump/hprof';
 import { Adapt } from './adapt.ts';
 import { MAX_DUMP_BYTES } from './blocks.ts';
-import { openRegular, Refused } from './dump-file.ts';
+import { FileChanged, fileMark, openRegular, Refused, sameMark } from './dump-file.ts';
 import { finishDump } from './finish-dump.ts';
-import { DumpFollower } from './follower.ts';
+import { DumpFollower, type FollowResult } from './follower.ts';
 import { InFlight } from './in-flight.ts';
 import { Journal } from './journal.ts';
 import type { Limiter } from './limiter.ts';
@@ -31,7 +33,7 @@ import { createUpload, MultipartSession, Restart, type SessionDeps } from './mul
 import type { Notifier } from './notify.ts';
 import { compressedParts, type PartPlan, type PartSource, rawParts } from './parts.ts';
 import type { RetryPolicy } from './s3.ts';
-import { redaction, type StateStore, type UploadState } from './state.ts';
+import { type PartRecord, redaction, type StateStore, type UploadState } from './state.ts';
 
 export interface ShipperDeps {
   cfg: UploaderConfig;
@@ -125,14 +127,24 @@ export class Shipper {
         );
         resumed = undefined;
       }
-      for (;;) {
+      for (let changes = 0; ; ) {
         try {
           await this.shipOnce(fh, file, st, resumed);
           return;
         } catch (err) {
-          if (!(err instanceof Restart)) throw err;
+          if (!(err instanceof Restart || err instanceof FileChanged)) throw err;
           const current = await this.d.state.load(file, this.ownState);
-          if (current && 'state' in current) await this.abandon(current.state, err.message);
+          const state = current && 'state' in current ? current.state : undefined;
+          if (err instanceof FileChanged) {
+            // Whatever was stored under this key is not this file's bytes: it gets no summary, and the file
+            // is kept. A file that keeps changing is left for the next attempt (said by the caller).
+            if (++changes > MAX_CHANGES) throw new Error(`${err.message}; it keeps changing, so it is kept`);
+            log.warn(
+              { file, key: state?.key, why: err.message, objectStored: Boolean(state?.completedAt) },
+              'the dump file changed while it was uploaded: uploading it again under a new key, the file kept until then',
+            );
+          }
+          if (state) await this.abandon(state, err.message, !(err instanceof FileChanged));
           resumed = undefined;
         }
       }
@@ -141,11 +153,11 @@ export class Shipper {
     }
   }
 
-  /** Aborts an upload we will not finish, and forgets it. */
-  async abandon(state: UploadState, why: string): Promise<void> {
+  /** Aborts an upload we will not finish, and forgets it (`say`: log it, unless the caller already did). */
+  async abandon(state: UploadState, why: string, say = true): Promise<void> {
     if (!state.completedAt && !state.doneAt) {
       await new MultipartSession(this.sessionDeps(), new Journal(this.d.state, state, this.d.log)).abort();
-      this.d.log.info({ file: state.file, key: state.key, why }, 'upload abandoned');
+      if (say) this.d.log.info({ file: state.file, key: state.key, why }, 'upload abandoned');
     }
     await this.d.state.remove(state.file);
   }
@@ -256,9 +268,14 @@ export class Shipper {
       'dump written',
     );
     const storedBytes = state.parts.reduce((n, p) => n + p.size, 0);
+    const sentSha256 = lastPart(state.parts)?.sha256;
     let object: DumpIntegrity['object'] = 'none';
     let etag: string | undefined;
     if (!state.completedAt) {
+      // Written to since the writer was done (the JVM never is): complete only the bytes the file holds.
+      if (!sameMark(await fileMark(fh), followed.mark) && sentSha256 !== undefined) {
+        await verifySent(fh, followed.size, sentSha256, redaction(state.redaction));
+      }
       const completed = await session.complete();
       object = completed.object;
       etag = completed.etag;
@@ -269,8 +286,9 @@ export class Shipper {
     if (object === 'none' && verified.etagProved) object = 'etag';
     const integrity: DumpIntegrity = { parts: session.partsIntegrity(), object, head: verified.head };
     const uploadedAt = new Date();
-    const seconds = (uploadedAt.getTime() - followed.firstByteAt.getTime()) / 1000;
-    const afterDumpSeconds = (uploadedAt.getTime() - followed.doneAt.getTime()) / 1000;
+    const times = resumed ? resumedTimes(followed, state.startedAt) : followed;
+    const seconds = (uploadedAt.getTime() - times.firstByteAt.getTime()) / 1000;
+    const afterDumpSeconds = (uploadedAt.getTime() - times.doneAt.getTime()) / 1000;
     log.info(
       {
         file,
@@ -293,7 +311,8 @@ export class Shipper {
         file,
         st,
         journal,
-        followed,
+        followed: { ...followed, ...times },
+        ...(sentSha256 !== undefined ? { sentSha256 } : {}),
         gzip: jvmGzipped,
         storedBytes,
         integrity,
@@ -313,8 +332,16 @@ export class Shipper {
   ): AsyncGenerator<PartPlan> {
     const state = session.state;
     const redact = redaction(state.redaction);
-    const src: PartSource = { fh, follower, md5: session.wantsMd5, adapt, ...(redact ? { redact } : {}) };
-    if (state.compression === 'none') return rawParts(src, new Set(state.parts.map((p) => p.partNumber)));
+    const sent = () => new Map(state.parts.map((p) => [p.partNumber, p.sha256]));
+    const src: PartSource = {
+      fh,
+      follower,
+      md5: session.wantsMd5,
+      adapt,
+      hash: createHash('sha256'),
+      ...(redact ? { redact } : {}),
+    };
+    if (state.compression === 'none') return rawParts({ ...src, sent: sent() }, new Set(sent().keys()));
     // Compressed parts resume after those done without a gap, each starting where the previous one ended;
     // later ones are made again (from other block ranges, so their old records go).
     state.parts.sort((a, b) => a.partNumber - b.partNumber);
@@ -326,6 +353,51 @@ export class Shipper {
       void session.journal.replaceParts();
     }
     const last = state.parts.at(-1);
-    return compressedParts(src, state.compression, (last?.lastBlock ?? 0) + 1, (last?.partNumber ?? 0) + 1);
+    return compressedParts(
+      { ...src, sent: sent() },
+      state.compression,
+      (last?.lastBlock ?? 0) + 1,
+      (last?.partNumber ?? 0) + 1,
+    );
   }
+}
+
+/** Restarts after FileChanged within one attempt to ship a file, before it is left for later. */
+const MAX_CHANGES = 3;
+
+function lastPart(parts: readonly PartRecord[]): PartRecord | undefined {
+  return parts.reduce<PartRecord | undefined>(
+    (a, p) => (a && a.partNumber > p.partNumber ? a : p),
+    undefined,
+  );
+}
+
+/** Reads the first `size` bytes of the file (redacted as sent): FileChanged unless their SHA-256 is the one sent. */
+async function verifySent(fh: FileHandle, size: number, sha256: string, redact?: Redaction): Promise<void> {
+  const hash = createHash('sha256');
+  const redactor = redact ? new HprofRedactor(redact) : undefined;
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  for (let at = 0; at < size; ) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - at), at);
+    if (bytesRead === 0) break;
+    const piece = buf.subarray(0, bytesRead);
+    redactor?.push(piece);
+    hash.update(piece);
+    at += bytesRead;
+  }
+  if (hash.digest('hex') !== sha256)
+    throw new FileChanged('the dump file was written to after it was sent: it no longer holds those bytes');
+}
+
+/**
+ * A resumed run walked a file written before it started: the dump's own times are its start (kept in the
+ * state) and its last write, not when this run read it.
+ */
+export function resumedTimes(followed: FollowResult, startedAt: string): { firstByteAt: Date; doneAt: Date } {
+  const started = new Date(startedAt);
+  const lastWrite = new Date(followed.mark.mtimeMs);
+  return {
+    firstByteAt: started < followed.firstByteAt ? started : followed.firstByteAt,
+    doneAt: lastWrite < followed.doneAt && lastWrite >= started ? lastWrite : followed.doneAt,
+  };
 }
