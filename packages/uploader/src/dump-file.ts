@@ -133,3 +133,18 @@ export async function fileMark(fh: FileHandle): Promise<FileMark> {
 export function sameMark(a: FileMark, b: FileMark): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
+
+/**
+ * Whether the file is gzip (it starts 1f 8b, which no HPROF file does): the JVM's `-XX:HeapDumpGzipLevel` and
+ * `jcmd GC.heap_dump -gz` dumps, whatever their name (`-XX:HeapDumpPath=<file>.hprof` gets gzip too). A file
+ * just created may be empty: its writer's first bytes are waited for, up to `waitMs`.
+ */
+export async function startsAsGzip(fh: FileHandle, waitMs: number, pollMs: number): Promise<boolean> {
+  const head = Buffer.alloc(2);
+  for (const until = Date.now() + waitMs; ; ) {
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    if (bytesRead === 2) return head[0] === 0x1f && head[1] === 0x8b;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

@@ -63,11 +63,16 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
     analyse({ fh, size: followed.size, gzip: dump.gzip, ...(redact ? { redact } : {}) }),
   );
   analyses = analysis.catch(() => undefined);
-  const { sha256, summary } = await analysis;
+  const { sha256, inflated, summary } = await analysis;
   // The histogram is of the file as read now: it describes the object only if these are the bytes sent.
   if (dump.sentSha256 !== undefined && sha256 !== dump.sentSha256) {
     throw new FileChanged('the dump file changed after its bytes were sent: it no longer holds them');
   }
+  // Declared gzip, the object reads as the dump the JVM compressed (older uploads declared it none).
+  const original =
+    dump.gzip && state.compression === 'gzip' && inflated
+      ? inflated
+      : { sha256: dump.sentSha256 ?? sha256, bytes: followed.size };
   metrics.dumpShipped(summary.verdict, dump.seconds);
   await putSummary(
     d.s3,
@@ -80,7 +85,7 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
       storedBytes,
       integrity: dump.integrity,
       uploadedAt,
-      sha256,
+      original,
       hprof: summary,
     }),
     d.retry,
@@ -103,7 +108,7 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
       file,
       key: state.key,
       verdict: summary.verdict,
-      originalBytes: followed.size,
+      originalBytes: original.bytes,
       storedBytes,
       seconds: dump.seconds,
       afterDumpSeconds: dump.afterDumpSeconds,
@@ -120,7 +125,7 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
     file,
     // The summary's verdict: the full walk's, the one every reader of the dump sees.
     verdict: summary.verdict,
-    originalBytes: followed.size,
+    originalBytes: original.bytes,
     storedBytes,
     compression: state.compression,
     topClass: top ? { name: top.name, bytes: top.bytes } : undefined,

@@ -8,7 +8,6 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
-  alreadyCompressed,
   DUMP_METADATA,
   type DumpIntegrity,
   dumpKey,
@@ -21,7 +20,7 @@ import {
 import { HprofRedactor, type Redaction } from '@kube-heapdump/hprof';
 import { Adapt } from './adapt.ts';
 import { MAX_DUMP_BYTES } from './blocks.ts';
-import { FileChanged, fileMark, openRegular, Refused, sameMark } from './dump-file.ts';
+import { FileChanged, fileMark, openRegular, Refused, sameMark, startsAsGzip } from './dump-file.ts';
 import { finishDump } from './finish-dump.ts';
 import { DumpFollower, type FollowResult } from './follower.ts';
 import { InFlight } from './in-flight.ts';
@@ -103,7 +102,9 @@ export class Shipper {
       maxBytes: this.maxBytes,
     });
     try {
-      if (this.redact !== 'none' && alreadyCompressed(file)) {
+      // The JVM gzipped it: stored as it is, declared gzip (object, key and summary), never compressed again.
+      const gzipped = await startsAsGzip(fh, cfg.quietSeconds * 1000, this.d.pollMs);
+      if (this.redact !== 'none' && gzipped) {
         throw new Refused(
           'cannot-redact',
           `the JVM compressed it (-XX:HeapDumpGzipLevel), so it cannot be redacted (${this.redact}) in place; it is kept, not shipped`,
@@ -129,7 +130,7 @@ export class Shipper {
       }
       for (let changes = 0; ; ) {
         try {
-          await this.shipOnce(fh, file, st, resumed);
+          await this.shipOnce(fh, file, st, gzipped, resumed);
           return;
         } catch (err) {
           if (!(err instanceof Restart || err instanceof FileChanged)) throw err;
@@ -162,12 +163,16 @@ export class Shipper {
     await this.d.state.remove(state.file);
   }
 
-  private async start(fh: FileHandle, file: string, st: { dev: number; ino: number }): Promise<Journal> {
+  private async start(
+    fh: FileHandle,
+    file: string,
+    st: { dev: number; ino: number },
+    gzipped: boolean,
+  ): Promise<Journal> {
     const { cfg, log } = this.d;
     const birth = (await fh.stat()).birthtime;
     const startedAt = birth.getTime() > 0 ? birth : new Date();
-    // The JVM gzipped it (-XX:HeapDumpGzipLevel): stored as it is.
-    const compression = alreadyCompressed(file) ? 'none' : cfg.compression;
+    const compression = gzipped ? 'gzip' : cfg.compression;
     const { namespace, app, name: pod } = cfg.pod;
     const key = dumpKey({
       prefix: cfg.prefix,
@@ -209,11 +214,13 @@ export class Shipper {
     fh: FileHandle,
     file: string,
     st: { dev: number; ino: number },
+    jvmGzipped: boolean,
     resumed: UploadState | undefined,
   ): Promise<void> {
     const { cfg, log } = this.d;
-    const jvmGzipped = alreadyCompressed(file);
-    const journal = resumed ? new Journal(this.d.state, resumed, log) : await this.start(fh, file, st);
+    const journal = resumed
+      ? new Journal(this.d.state, resumed, log)
+      : await this.start(fh, file, st, jvmGzipped);
     const session = new MultipartSession(this.sessionDeps(), journal);
     const state = journal.state;
     const follower = new DumpFollower(fh, {
@@ -239,7 +246,7 @@ export class Shipper {
     if (!state.completedAt) {
       const inFlight = new InFlight(this.d.limiter);
       try {
-        for await (const plan of this.parts(fh, follower, session, adapt)) {
+        for await (const plan of this.parts(fh, follower, session, adapt, jvmGzipped)) {
           await inFlight.start(plan.cost, async () => {
             adapt.partStarted(performance.now());
             let stored = 0;
@@ -329,6 +336,7 @@ export class Shipper {
     follower: DumpFollower,
     session: MultipartSession,
     adapt: Adapt,
+    asIs: boolean,
   ): AsyncGenerator<PartPlan> {
     const state = session.state;
     const redact = redaction(state.redaction);
@@ -341,7 +349,9 @@ export class Shipper {
       hash: createHash('sha256'),
       ...(redact ? { redact } : {}),
     };
-    if (state.compression === 'none') return rawParts({ ...src, sent: sent() }, new Set(sent().keys()));
+    // Stored as the file is: uncompressed, or gzipped by the JVM (declared gzip, or none by older uploaders).
+    if (asIs || state.compression === 'none')
+      return rawParts({ ...src, sent: sent() }, new Set(sent().keys()));
     // Compressed parts resume after those done without a gap, each starting where the previous one ended;
     // later ones are made again (from other block ranges, so their old records go).
     state.parts.sort((a, b) => a.partNumber - b.partNumber);
