@@ -9,6 +9,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { crc32 } from 'node:zlib';
+import { compressRange } from './compressor.ts';
 import { FileChanged, readFully } from './dump-file.ts';
 import { RAW_BLOCK, RAW_BLOCK_HEADER, RAW_FRAME_HEADER, writeRawBlockHeader } from './zstd-raw.ts';
 
@@ -182,6 +183,94 @@ export class FileRangeBody extends Readable {
       pumping = false;
       for (const buf of free.splice(0)) giveBuffer(buf);
       dest.off('close', onGone).off('error', onGone);
+    }
+  }
+}
+
+/**
+ * A part ending in a block compressed while it is sent: blocks past 62.5 GiB grow up to 2 GiB, and their frame
+ * is never held whole. The part's digests came from compressing the block once before, keeping only them;
+ * zstd and gzip at a fixed level make the same bytes of the same input again, and the CRC32 of what is sent
+ * is checked against that first pass before the body ends (a file changed since fails it with FileChanged).
+ */
+export class CompressedRangeBody extends Readable {
+  private readonly fh: FileHandle;
+  private readonly start: number;
+  private readonly size: number;
+  private readonly compression: 'gzip' | 'zstd';
+  private readonly lead: readonly Buffer[];
+  private readonly expectedCrc: number;
+  private started = false;
+  private wake: (() => void) | undefined;
+  private gone: (() => void) | undefined;
+  private destination: Writable | undefined;
+
+  constructor(
+    fh: FileHandle,
+    range: { start: number; size: number; compression: 'gzip' | 'zstd'; crc32: number },
+    lead: readonly Buffer[],
+  ) {
+    super({ highWaterMark: CHUNK });
+    this.fh = fh;
+    this.start = range.start;
+    this.size = range.size;
+    this.compression = range.compression;
+    this.expectedCrc = range.crc32;
+    this.lead = lead;
+  }
+
+  override pipe<T extends NodeJS.WritableStream>(destination: T): T {
+    this.destination = destination as unknown as Writable;
+    return super.pipe(destination);
+  }
+
+  override _read(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+    if (this.started) return;
+    this.started = true;
+    for (const b of this.lead) this.push(b);
+    void this.run();
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.gone?.(); // compression waiting for room stops, and frees the process's compressor
+    callback(err);
+  }
+
+  private async run(): Promise<void> {
+    let crc = 0;
+    const ended = new Promise<never>((_, reject) => {
+      this.gone = () => reject(new Error('the part was not sent to its end'));
+    });
+    ended.catch(() => {});
+    try {
+      await compressRange(
+        {
+          fh: this.fh,
+          start: this.start,
+          size: this.size,
+          sink: (chunk) => {
+            crc = crc32(chunk, crc);
+            if (this.destroyed) return ended;
+            if (this.push(chunk)) return undefined;
+            return Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), ended]);
+          },
+        },
+        this.compression,
+      );
+      if (crc !== this.expectedCrc) {
+        throw new FileChanged(
+          `the dump file's bytes at ${this.start}..${this.start + this.size} changed after they were digested`,
+        );
+      }
+      this.push(null);
+    } catch (err) {
+      if (this.destroyed) return;
+      // The request fails with it; an 'error' event nobody listens to would end the process.
+      this.destination?.destroy(err as Error);
+      this.destroy(this.listenerCount('error') > 0 ? (err as Error) : undefined);
     }
   }
 }

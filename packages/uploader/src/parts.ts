@@ -15,12 +15,12 @@ import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { HprofRedactor, type Redaction } from '@kube-heapdump/hprof';
 import type { Adapt } from './adapt.ts';
-import { blockSize, blockStart, MAX_PARTS, MIN_PART, MiB, TooLarge } from './blocks.ts';
+import { BASE_BLOCK, blockSize, blockStart, MAX_PARTS, MIN_PART, MiB, TooLarge } from './blocks.ts';
 import { compressRange } from './compressor.ts';
 import { digestInto, digestRange, PartDigester, type PartDigests } from './digests.ts';
 import { FileChanged, readFully } from './dump-file.ts';
 import type { DumpFollower } from './follower.ts';
-import { FileRangeBody, RANGE_BODY_BYTES } from './part-body.ts';
+import { CompressedRangeBody, FileRangeBody, RANGE_BODY_BYTES } from './part-body.ts';
 import type { PartRecord } from './state.ts';
 import { rawFrameBytes } from './zstd-raw.ts';
 
@@ -79,6 +79,14 @@ async function hashRange(
     redactor?.push(piece);
     src.hash.update(piece);
   }
+}
+
+/**
+ * Whether block `block` is compressed as its part is sent rather than held compressed until then: blocks past
+ * 62.5 GiB, which grow up to 2 GiB (not when redacting: a block's redaction depends on every byte before it).
+ */
+export function compressedWhileSent(block: number, redacting: boolean): boolean {
+  return blockSize(block) > BASE_BLOCK && !redacting;
 }
 
 /** Blocks the writer must be ahead of the block in hand before it goes raw (one more is read meanwhile). */
@@ -198,18 +206,27 @@ export async function* compressedParts(
   let chunks: Buffer[] = [];
   let chunkBytes = 0;
   let digester = new PartDigester(src.md5(partNumber));
-  /** The part so far, and (raw) the block that ends it as a raw zstd frame. */
-  const plan = (lastBlock: number, raw?: { start: number; size: number; crc32: number }): PartPlan => {
+  /**
+   * The part so far, and the block that ends it, sent from the file: as a raw zstd frame, or (`bytes`: its
+   * frame's size) compressed again while it is sent.
+   */
+  const plan = (
+    lastBlock: number,
+    tail?: { start: number; size: number; crc32: number; bytes?: number },
+  ): PartPlan => {
     const lead = chunks;
+    const tailBytes = tail ? (tail.bytes ?? rawFrameBytes(tail.size)) : 0;
     const p: PartPlan = {
       record: { partNumber, firstBlock: partFirstBlock, lastBlock },
-      size: chunkBytes + (raw ? rawFrameBytes(raw.size) : 0),
+      size: chunkBytes + tailBytes,
       digests: digester.digests(),
       sha256: hashSoFar(src),
-      cost: chunkBytes + (raw ? RANGE_BODY_BYTES : 0),
-      body: raw
-        ? () => new FileRangeBody(src.fh, raw.start, raw.size, { lead, zstdRaw: true, crc32: raw.crc32 })
-        : () => Readable.from(lead, { objectMode: false }),
+      cost: chunkBytes + (tail ? RANGE_BODY_BYTES : 0),
+      body: !tail
+        ? () => Readable.from(lead, { objectMode: false })
+        : tail.bytes === undefined
+          ? () => new FileRangeBody(src.fh, tail.start, tail.size, { lead, zstdRaw: true, crc32: tail.crc32 })
+          : () => new CompressedRangeBody(src.fh, { ...tail, compression }, lead),
     };
     partNumber++;
     partFirstBlock = lastBlock + 1;
@@ -251,6 +268,31 @@ export async function* compressedParts(
       continue;
     }
     const began = performance.now();
+    if (compressedWhileSent(block, redactor !== undefined)) {
+      // Its frame could be up to 2 GiB: only its digests are kept now, the part compresses it again when sent.
+      const start = blockStart(block);
+      let frameCrc = 0;
+      let bytes = 0;
+      await compressRange(
+        {
+          fh: src.fh,
+          start,
+          size,
+          onPiece,
+          sink: (chunk) => {
+            digester.update(chunk);
+            frameCrc = crc32(chunk, frameCrc);
+            bytes += chunk.length;
+            return undefined;
+          },
+        },
+        compression,
+      );
+      adapt?.blockCompressed(size, (performance.now() - began) / 1000);
+      yield plan(block, { start, size, crc32: frameCrc, bytes });
+      if (last) return;
+      continue;
+    }
     const frame = await compressRange({ fh: src.fh, start: blockStart(block), size, onPiece }, compression);
     adapt?.blockCompressed(size, (performance.now() - began) / 1000);
     for (const chunk of frame) {
