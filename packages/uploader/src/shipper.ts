@@ -2,8 +2,7 @@
 // follows the writer while part production feeds the multipart session within the process-wide budget,
 // completes and verifies the object; finish-dump.ts then writes the summary and frees the volume.
 // Restarts under a new key when the store lost the upload; adopts the object when a lost answer hid a
-// completion that happened.
-import { createHash } from 'node:crypto';
+// completion that happened; uploads again under a new key a file that changed under the upload (FileChanged).
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -17,12 +16,11 @@ import {
   UPLOADER_DEFAULTS,
   type UploaderConfig,
 } from '@kube-heapdump/contract';
-import { HprofRedactor, type Redaction } from '@kube-heapdump/hprof';
 import { Adapt } from './adapt.ts';
 import { MAX_DUMP_BYTES } from './blocks.ts';
 import { FileChanged, fileMark, openRegular, Refused, sameMark, startsAsGzip } from './dump-file.ts';
 import { finishDump } from './finish-dump.ts';
-import { DumpFollower, type FollowResult } from './follower.ts';
+import { DumpFollower } from './follower.ts';
 import { InFlight } from './in-flight.ts';
 import { Journal } from './journal.ts';
 import type { Limiter } from './limiter.ts';
@@ -30,9 +28,9 @@ import type { Logger } from './log.ts';
 import { cpuSeconds, type Metrics } from './metrics.ts';
 import { createUpload, MultipartSession, Restart, type SessionDeps } from './multipart.ts';
 import type { Notifier } from './notify.ts';
-import { compressedParts, type PartPlan, type PartSource, rawParts } from './parts.ts';
+import { lastPart, partsToSend, resumedTimes, verifySent } from './resume.ts';
 import type { RetryPolicy } from './s3.ts';
-import { type PartRecord, redaction, type StateStore, type UploadState } from './state.ts';
+import { redaction, type StateStore, type UploadState } from './state.ts';
 
 export interface ShipperDeps {
   cfg: UploaderConfig;
@@ -246,7 +244,7 @@ export class Shipper {
     if (!state.completedAt) {
       const inFlight = new InFlight(this.d.limiter);
       try {
-        for await (const plan of this.parts(fh, follower, session, adapt, jvmGzipped)) {
+        for await (const plan of partsToSend({ fh, follower, session, adapt, asIs: jvmGzipped })) {
           await inFlight.start(plan.cost, async () => {
             adapt.partStarted(performance.now());
             let stored = 0;
@@ -329,85 +327,7 @@ export class Shipper {
       },
     );
   }
-
-  /** The parts still to upload, in order. */
-  private parts(
-    fh: FileHandle,
-    follower: DumpFollower,
-    session: MultipartSession,
-    adapt: Adapt,
-    asIs: boolean,
-  ): AsyncGenerator<PartPlan> {
-    const state = session.state;
-    const redact = redaction(state.redaction);
-    const sent = () => new Map(state.parts.map((p) => [p.partNumber, p.sha256]));
-    const src: PartSource = {
-      fh,
-      follower,
-      md5: session.wantsMd5,
-      adapt,
-      hash: createHash('sha256'),
-      ...(redact ? { redact } : {}),
-    };
-    // Stored as the file is: uncompressed, or gzipped by the JVM (declared gzip, or none by older uploaders).
-    if (asIs || state.compression === 'none')
-      return rawParts({ ...src, sent: sent() }, new Set(sent().keys()));
-    // Compressed parts resume after those done without a gap, each starting where the previous one ended;
-    // later ones are made again (from other block ranges, so their old records go).
-    state.parts.sort((a, b) => a.partNumber - b.partNumber);
-    const gap = state.parts.findIndex(
-      (p, i) => p.partNumber !== i + 1 || p.firstBlock !== (i === 0 ? 1 : state.parts[i - 1]!.lastBlock + 1),
-    );
-    if (gap >= 0) {
-      state.parts.splice(gap);
-      void session.journal.replaceParts();
-    }
-    const last = state.parts.at(-1);
-    return compressedParts(
-      { ...src, sent: sent() },
-      state.compression,
-      (last?.lastBlock ?? 0) + 1,
-      (last?.partNumber ?? 0) + 1,
-    );
-  }
 }
 
 /** Restarts after FileChanged within one attempt to ship a file, before it is left for later. */
 const MAX_CHANGES = 3;
-
-function lastPart(parts: readonly PartRecord[]): PartRecord | undefined {
-  return parts.reduce<PartRecord | undefined>(
-    (a, p) => (a && a.partNumber > p.partNumber ? a : p),
-    undefined,
-  );
-}
-
-/** Reads the first `size` bytes of the file (redacted as sent): FileChanged unless their SHA-256 is the one sent. */
-async function verifySent(fh: FileHandle, size: number, sha256: string, redact?: Redaction): Promise<void> {
-  const hash = createHash('sha256');
-  const redactor = redact ? new HprofRedactor(redact) : undefined;
-  const buf = Buffer.allocUnsafe(1024 * 1024);
-  for (let at = 0; at < size; ) {
-    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - at), at);
-    if (bytesRead === 0) break;
-    const piece = buf.subarray(0, bytesRead);
-    redactor?.push(piece);
-    hash.update(piece);
-    at += bytesRead;
-  }
-  if (hash.digest('hex') !== sha256)
-    throw new FileChanged('the dump file was written to after it was sent: it no longer holds those bytes');
-}
-
-/**
- * A resumed run walked a file written before it started: the dump's own times are its start (kept in the
- * state) and its last write, not when this run read it.
- */
-export function resumedTimes(followed: FollowResult, startedAt: string): { firstByteAt: Date; doneAt: Date } {
-  const started = new Date(startedAt);
-  const lastWrite = new Date(followed.mark.mtimeMs);
-  return {
-    firstByteAt: started < followed.firstByteAt ? started : followed.firstByteAt,
-    doneAt: lastWrite < followed.doneAt && lastWrite >= started ? lastWrite : followed.doneAt,
-  };
-}
