@@ -268,39 +268,38 @@ export async function* compressedParts(
       continue;
     }
     const began = performance.now();
-    if (compressedWhileSent(block, redactor !== undefined)) {
-      // Its frame could be up to 2 GiB: only its digests are kept now, the part compresses it again when sent.
-      const start = blockStart(block);
-      let frameCrc = 0;
-      let bytes = 0;
-      await compressRange(
-        {
-          fh: src.fh,
-          start,
-          size,
-          onPiece,
-          sink: (chunk) => {
-            digester.update(chunk);
-            frameCrc = crc32(chunk, frameCrc);
-            bytes += chunk.length;
-            return undefined;
-          },
+    const start = blockStart(block);
+    // Past 62.5 GiB a block's frame could be up to 2 GiB: it is kept only while it is no larger than a base
+    // block's (a part must reach 5 MiB, and a block that compresses well joins the next ones); beyond, only
+    // its digests are, and its part compresses it again when sent.
+    const large = compressedWhileSent(block, redactor !== undefined);
+    let frameCrc = 0;
+    let bytes = 0;
+    let kept: Buffer[] | undefined = [];
+    await compressRange(
+      {
+        fh: src.fh,
+        start,
+        size,
+        onPiece,
+        sink: (chunk) => {
+          digester.update(chunk);
+          bytes += chunk.length;
+          if (large) frameCrc = crc32(chunk, frameCrc);
+          kept?.push(chunk);
+          if (large && bytes > BASE_BLOCK) kept = undefined;
+          return undefined;
         },
-        compression,
-      );
-      adapt?.blockCompressed(size, (performance.now() - began) / 1000);
-      yield plan(block, { start, size, crc32: frameCrc, bytes });
-      if (last) return;
-      continue;
-    }
-    const frame = await compressRange({ fh: src.fh, start: blockStart(block), size, onPiece }, compression);
+      },
+      compression,
+    );
     adapt?.blockCompressed(size, (performance.now() - began) / 1000);
-    for (const chunk of frame) {
-      digester.update(chunk);
-      chunks.push(chunk);
-      chunkBytes += chunk.length;
+    if (!kept) yield plan(block, { start, size, crc32: frameCrc, bytes });
+    else {
+      chunks.push(...kept);
+      chunkBytes += bytes;
+      if (chunkBytes >= MIN_PART || last) yield plan(block);
     }
-    if (chunkBytes >= MIN_PART || last) yield plan(block);
     if (last) return;
   }
   if (chunkBytes > 0) yield plan(block - 1);
