@@ -286,7 +286,9 @@ export async function* compressedParts(
           digester.update(chunk);
           bytes += chunk.length;
           if (large) frameCrc = crc32(chunk, frameCrc);
-          kept?.push(chunk);
+          // zlib slices its chunks from a 16 KiB buffer per frame: a few bytes kept (a block of zeros) would
+          // keep all of it, thousands of times over, outside what the budget counts.
+          kept?.push(chunk.byteLength * 4 < chunk.buffer.byteLength ? Buffer.from(chunk) : chunk);
           if (large && bytes > BASE_BLOCK) kept = undefined;
           return undefined;
         },
