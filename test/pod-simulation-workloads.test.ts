@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,17 +20,12 @@ import {
   springBootPodTemplate,
   springBootWorkloadSpec,
 } from '../packages/heapdump/test/fixtures/spring-boot.ts';
+import { captureDumps } from './support/dump-capture.ts';
 import { SimulatedPod, type WorkloadSpec } from './support/pod-simulator.ts';
 import { installMocks, type Registered, resolved } from './support/pulumi-mocks.ts';
 import { DEFAULT_CREDENTIAL } from './support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from './support/s3-fixture.ts';
-import {
-  captureDumps,
-  SIM_JAVA_IMAGE,
-  simulationImages,
-  type UploaderLog,
-  uploaderLogs,
-} from './support/simulation.ts';
+import { SIM_JAVA_IMAGE, simulationImages, type UploaderLog, uploaderLogs } from './support/simulation.ts';
 
 const mocks = await installMocks();
 const { addHeapDumpsToTemplate, HeapDumpEnabledApp, HeapDumpStorage, uploaderImage } = await import(
@@ -123,11 +118,11 @@ async function runUntilStored(
   const logs = uploaderLogs(pod);
   await pod.start();
   cleanups.push(() => pod.stop());
-  const capture = await captureDumps(join(dir, 'dumps'), join(dir, 'captured'));
-  cleanups.push(async () => capture.close());
+  const capture = captureDumps(join(dir, 'dumps'));
+  cleanups.push(() => capture.close());
   const log = await pod.waitFor(() => logs.find((l) => l.msg === 'dump stored'), 120_000, 'dump stored');
   assert.ok(String(log.key).startsWith(keyPrefix), `${log.key} under ${keyPrefix}`);
-  const original = await readFile(join(dir, 'captured', String(log.file)));
+  const original = await capture.read(String(log.file));
   assert.equal(
     sha256(zstdDecompressSync(await objectBytes(String(log.key)))),
     sha256(original),

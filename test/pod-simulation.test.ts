@@ -4,24 +4,19 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { captureDumps } from './support/dump-capture.ts';
 import { SimulatedPod } from './support/pod-simulator.ts';
 import { installMocks, MOCK_REGION } from './support/pulumi-mocks.ts';
 import { renderApp } from './support/render-app.ts';
 import { DEFAULT_CREDENTIAL } from './support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from './support/s3-fixture.ts';
-import {
-  captureDumps,
-  SIM_JAVA_IMAGE,
-  simulationImages,
-  type UploaderLog,
-  uploaderLogs,
-} from './support/simulation.ts';
+import { SIM_JAVA_IMAGE, simulationImages, type UploaderLog, uploaderLogs } from './support/simulation.ts';
 
 const podCredential = {
   accessKeyId: 'AKIASIMULATEDPOD0001',
@@ -100,8 +95,8 @@ describe('provisioned bucket + access key identity', () => {
     const volume = join(dir, 'dumps');
     await pod.start();
     cleanups.push(() => pod.stop());
-    const capture = await captureDumps(volume, join(dir, 'captured'));
-    cleanups.push(async () => capture.close());
+    const capture = captureDumps(volume);
+    cleanups.push(() => capture.close());
 
     // First OOM: exit 3 (ExitOnOutOfMemoryError from the rendered flags), the kubelet restarts the JVM once.
     const exits = await pod.waitForExits('app', 2, 120_000);
@@ -123,7 +118,7 @@ describe('provisioned bucket + access key identity', () => {
       assert.equal(log.verdict, 'complete');
       const object = zstdDecompressSync(await getBytes(fixture, rendered.bucket, key));
       const file = String(log.file);
-      const original = await readFile(join(dir, 'captured', file));
+      const original = await capture.read(file);
       assert.equal(object.length, original.length, `${file}: object and dump sizes`);
       assert.equal(sha256(object), sha256(original), `${file}: object bytes equal the dump's`);
       const summary = JSON.parse(

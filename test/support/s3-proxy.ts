@@ -1,7 +1,7 @@
 // A fault-injecting HTTP proxy in front of an S3 server, on loopback: it forwards every request and lets a
 // test break one on the way, the way networks and stores break: drop the answer after the store acted on
-// it, strip a header from the answer, flip a byte of a request body, or accept the connection and never
-// answer. Faults are rules matched on the S3 operation (from method and query, like the server's router).
+// it, strip a header from the answer, flip a byte of a request body, answer an error before reading the
+// body, or accept the connection and never answer. Faults are rules matched on the S3 operation (from method and query, like the server's router).
 import {
   createServer,
   request as httpRequest,
@@ -45,7 +45,9 @@ export type Fault =
   /** Change one byte of the request body at this offset on the way to the store. */
   | { kind: 'corrupt-body'; offset: number }
   /** Accept the request and never answer (nor forward it). */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Answer this S3 error at once, before reading the request body (as S3 does when it throttles), and drop the body. */
+  | { kind: 'answer-error'; status: number; code: string };
 
 export interface FaultRule {
   operation: Operation;
@@ -87,6 +89,16 @@ export async function startS3Proxy(target: string, rules: FaultRule[]): Promise<
     seen.push({ operation, ...(fault ? { fault: fault.kind } : {}) });
     if (fault?.kind === 'hang') {
       hanging.add(res);
+      req.resume();
+      return;
+    }
+    if (fault?.kind === 'answer-error') {
+      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.code}</Code><Message>injected by the fault proxy</Message></Error>`;
+      res.writeHead(fault.status, {
+        'content-type': 'application/xml',
+        'content-length': String(xml.length),
+      });
+      res.end(xml);
       req.resume();
       return;
     }

@@ -1,8 +1,5 @@
-// The pieces every pod simulation shares: the local programs standing in for the images, the uploader's
-// JSON log lines, and an independent copy of each dump the JVM writes.
-import { watch } from 'node:fs';
-import { link, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+// The pieces every pod simulation shares: the local programs standing in for the images and the uploader's
+// JSON log lines (an independent view of each dump the JVM writes: dump-capture.ts).
 import { fixtureClasspath } from './java.ts';
 import { RUN_SOURCE } from './node.ts';
 import type { ImageDefinition, SimulatedPod } from './pod-simulator.ts';
@@ -43,22 +40,4 @@ export function uploaderLogs(pod: SimulatedPod, container = 'heapdump-uploader')
     }
   });
   return logs;
-}
-
-/**
- * Hard-links every `*.hprof` that appears in `dir` into `into` at once: the JVM writes in place, so the
- * link sees every byte, and it survives the uploader deleting the file. An independent copy to compare with.
- */
-export async function captureDumps(
-  dir: string,
-  into: string,
-): Promise<{ files: string[]; close: () => void }> {
-  await mkdir(into, { recursive: true });
-  const files: string[] = [];
-  const watcher = watch(dir, (_event, name) => {
-    if (!name?.endsWith('.hprof') || files.includes(name)) return;
-    files.push(name);
-    link(join(dir, name), join(into, name)).catch(() => files.splice(files.indexOf(name), 1));
-  });
-  return { files, close: () => watcher.close() };
 }

@@ -15,11 +15,37 @@ export function checkBucket(bucket: string): string {
 
 export const DEFAULT_PREFIX = 'heapdumps/';
 
-/** Key prefix: empty or ending in `/` (one is added), never starting with one. */
+/** What S3 allows in a key: 1024 bytes of UTF-8 (S3 and RGW refuse longer ones, whatever the characters). */
+export const MAX_KEY_BYTES = 1024;
+/** Bytes of the key a prefix may take: dumps and their summaries need the rest. */
+export const MAX_PREFIX_BYTES = 512;
+
+/** Key prefix: empty or ending in `/` (one is added), never starting with one, at most 512 bytes of UTF-8. */
 export function normalizePrefix(prefix: string): string {
   if (prefix.startsWith('/')) throw new InvalidValue(`"${prefix}" must not start with "/"`);
-  if (prefix.length > 512) throw new InvalidValue('is longer than 512 characters (S3 keys hold 1024 bytes)');
+  const bytes = Buffer.byteLength(prefix, 'utf8');
+  if (bytes > MAX_PREFIX_BYTES) {
+    throw new InvalidValue(
+      `is ${bytes} bytes in UTF-8, more than ${MAX_PREFIX_BYTES} (S3 keys hold ${MAX_KEY_BYTES} bytes, the dump's name and place need the rest)`,
+    );
+  }
   return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+/**
+ * An S3 region: a host label (letters, digits, `-`) for AWS, whose host names carry it; with an endpoint only
+ * SigV4's scope does, so `_` and `.` (RGW zonegroups) pass too, never `/` or spaces, which break the scope.
+ */
+export function checkRegion(region: string, withEndpoint: boolean): string {
+  const ok = withEndpoint ? /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/ : /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+  if (!ok.test(region)) {
+    throw new InvalidValue(
+      withEndpoint
+        ? `"${region}" is not a region (1-63 of A-Z a-z 0-9 . _ -, like us-east-1)`
+        : `"${region}" is not an AWS region (lower-case letters, digits and -, like eu-west-3)`,
+    );
+  }
+  return region;
 }
 
 /**

@@ -2,7 +2,15 @@
 // it (uploaderEnvValues), the uploader reads it (parseUploaderEnv), the CLI reads the store part of it
 // (resolveStore) from its flags or the same variables. A test renders the component's env and parses it here.
 import { COMPRESSIONS, type Compression, DEFAULT_COMPRESSION } from './compression.ts';
-import { checkBucket, checkEndpoint, DEFAULT_PREFIX, InvalidValue, normalizePrefix } from './store.ts';
+import {
+  checkBucket,
+  checkEndpoint,
+  checkRegion,
+  DEFAULT_PREFIX,
+  InvalidValue,
+  MAX_KEY_BYTES,
+  normalizePrefix,
+} from './store.ts';
 
 export const UPLOADER_ENV = {
   dir: 'HEAPDUMP_DIR',
@@ -254,13 +262,16 @@ export function resolveStore(get: ValueSource): StoreSettings {
     endpointText === undefined
       ? undefined
       : checked(UPLOADER_ENV.endpoint, () => checkEndpoint(endpointText));
-  const region = value(get, UPLOADER_ENV.region) ?? value(get, UPLOADER_ENV.defaultRegion);
+  const regionVariable =
+    value(get, UPLOADER_ENV.region) !== undefined ? UPLOADER_ENV.region : UPLOADER_ENV.defaultRegion;
+  const region = value(get, regionVariable);
   if (!region && endpoint === undefined) {
     throw new EnvError(
       UPLOADER_ENV.region,
       `is required when ${UPLOADER_ENV.endpoint} is not set (the bucket's AWS region)`,
     );
   }
+  if (region) checked(regionVariable, () => checkRegion(region, endpoint !== undefined));
   return {
     bucket,
     prefix,
@@ -279,6 +290,36 @@ function segment(variable: UploaderVariable, value: string): string {
     );
   }
   return value;
+}
+
+/**
+ * A value for object metadata (an HTTP header): a Kubernetes name (a DNS subdomain: letters, digits, `.`,
+ * `-`). A newline or a non-ASCII character would make every upload's request invalid, retried forever.
+ */
+function headerName(variable: UploaderVariable, value: string): string {
+  if (!/^[A-Za-z0-9._-]{1,253}$/.test(value)) {
+    throw new EnvError(
+      variable,
+      `"${JSON.stringify(value).slice(1, -1)}" is not a node name (1-253 of A-Z a-z 0-9 . _ -): it goes into every upload's headers`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The longest dump or summary key this pod can write must fit S3's 1024 bytes: the prefix and the three
+ * segments, the time and id, the longest file name kept as it is (200), `.zst`, `.summary.json`.
+ */
+function checkKeyRoom(prefix: string, pod: { namespace: string; app: string; name: string }): void {
+  const fixed = '20261128T000000Z-00000000-'.length + 200 + '.zst'.length + '.summary.json'.length;
+  const place = `${pod.namespace}/${pod.app}/${pod.name}/`;
+  const bytes = Buffer.byteLength(prefix, 'utf8') + place.length + fixed;
+  if (bytes > MAX_KEY_BYTES) {
+    throw new EnvError(
+      UPLOADER_ENV.prefix,
+      `leaves no room in S3's ${MAX_KEY_BYTES}-byte keys: with "${place}" a dump's summary key may take ${bytes} bytes`,
+    );
+  }
 }
 
 /** `https://host:port` of the in-cluster API server (IPv6 hosts bracketed), undefined outside a cluster. */
@@ -313,8 +354,16 @@ export function parseUploaderEnv(
   const E = UPLOADER_ENV;
   const D = UPLOADER_DEFAULTS;
   const podName = segment(E.podName, value(get, E.podName) ?? hostname);
+  const store = resolveStore(get);
+  const pod = {
+    name: podName,
+    namespace: segment(E.podNamespace, value(get, E.podNamespace) ?? D.namespace),
+    node: headerName(E.nodeName, value(get, E.nodeName) ?? D.node),
+    app: segment(E.app, value(get, E.app) ?? podName),
+  };
+  checkKeyRoom(store.prefix, pod);
   return {
-    ...resolveStore(get),
+    ...store,
     dir: value(get, E.dir) ?? D.dir,
     checksum: parseChoice(get, E.checksum, CHECKSUM_MODES, D.checksum),
     compression: parseChoice(get, E.compression, COMPRESSIONS, D.compression),
@@ -331,12 +380,7 @@ export function parseUploaderEnv(
       : { redact: parseChoice(get, E.redact, REDACT_MODES, D.redact) }),
     ...optionalNumber(get, E.ownerUid, 'ownerUid', 0, 2 ** 32 - 2),
     ...optionalNumber(get, E.maxDumpBytes, 'maxDumpBytes', 1, Number.MAX_SAFE_INTEGER),
-    pod: {
-      name: podName,
-      namespace: segment(E.podNamespace, value(get, E.podNamespace) ?? D.namespace),
-      node: value(get, E.nodeName) ?? D.node,
-      app: segment(E.app, value(get, E.app) ?? podName),
-    },
+    pod,
   };
 }
 

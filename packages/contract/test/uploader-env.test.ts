@@ -141,6 +141,22 @@ describe('uploader environment', () => {
     );
   });
 
+  it('takes what S3 and S3-compatible stores take: a 512-byte UTF-8 prefix, a zonegroup as region, a node name', () => {
+    const cfg = parseUploaderEnv(
+      {
+        HEAPDUMP_BUCKET: 'dumps',
+        HEAPDUMP_S3_ENDPOINT: 'http://rgw:7480',
+        AWS_REGION: 'zone_group.1',
+        HEAPDUMP_PREFIX: `${'日'.repeat(170)}/`,
+        NODE_NAME: 'ip-10-0-1-7.eu-west-3.compute.internal',
+      },
+      'h',
+    );
+    assert.equal(cfg.region, 'zone_group.1');
+    assert.equal(Buffer.byteLength(cfg.prefix), 511);
+    assert.equal(cfg.pod.node, 'ip-10-0-1-7.eu-west-3.compute.internal');
+  });
+
   it('keeps an empty prefix (dumps at the top of the bucket), unlike other empty values', () => {
     const c = parseUploaderEnv({ ...base, HEAPDUMP_PREFIX: '', HEAPDUMP_COMPRESSION: '' }, 'h');
     assert.equal(c.prefix, '');
@@ -178,9 +194,29 @@ describe('uploader environment', () => {
     [{ ...base, HEAPDUMP_OWNER_UID: '-1' }, 'HEAPDUMP_OWNER_UID', /an integer from 0 to/],
     [{ ...base, HEAPDUMP_MAX_DUMP_BYTES: '0' }, 'HEAPDUMP_MAX_DUMP_BYTES', /an integer from 1 to/],
     [{ ...base, HEAPDUMP_MAX_DUMP_BYTES: '1.5' }, 'HEAPDUMP_MAX_DUMP_BYTES', /an integer/],
+    // Values no upload could ever work with (issue 27.6): refused at start rather than retried forever.
+    [{ ...base, HEAPDUMP_PREFIX: '日'.repeat(500) }, 'HEAPDUMP_PREFIX', /1500 bytes in UTF-8, more than 512/],
+    [
+      { ...base, HEAPDUMP_PREFIX: `${'p'.repeat(400)}/`, POD_NAME: 'x'.repeat(200) },
+      'HEAPDUMP_PREFIX',
+      /leaves no room in S3's 1024-byte keys/,
+    ],
+    [{ ...base, NODE_NAME: 'node\nX-Injected: 1' }, 'NODE_NAME', /"node\\nX-Injected: 1" is not a node name/],
+    [{ ...base, NODE_NAME: 'nœud-1' }, 'NODE_NAME', /is not a node name/],
+    [{ ...base, AWS_REGION: 'bad/region' }, 'AWS_REGION', /is not an AWS region/],
+    [
+      { HEAPDUMP_BUCKET: 'dumps', AWS_DEFAULT_REGION: 'EU West' },
+      'AWS_DEFAULT_REGION',
+      /is not an AWS region/,
+    ],
+    [
+      { ...base, HEAPDUMP_S3_ENDPOINT: 'http://rgw:7480', AWS_REGION: 'zg/1' },
+      'AWS_REGION',
+      /"zg\/1" is not a region/,
+    ],
   ];
   for (const [env, variable, message] of bad) {
-    it(`refuses ${variable}=${env[variable] ?? '(unset)'}, naming the variable`, () => {
+    it(`refuses ${variable}=${JSON.stringify(env[variable] ?? '(unset)').slice(0, 40)}, naming the variable`, () => {
       assert.throws(
         () => parseUploaderEnv(env, 'h'),
         (err: unknown) =>

@@ -21,7 +21,10 @@ export interface AnalysisRequest {
 }
 
 export interface Analysis {
+  /** Of the bytes read (redacted as stored). */
   sha256: string;
+  /** A gzip file: SHA-256 and size of what it decompresses to (what a reader of the object gets). */
+  inflated?: { sha256: string; bytes: number };
   summary: HprofSummary;
 }
 
@@ -32,7 +35,16 @@ export async function analyse(req: AnalysisRequest): Promise<Analysis> {
   const { fh } = req;
   const redactor = req.redact ? new HprofRedactor(req.redact) : undefined;
   const sha = createHash('sha256');
-  const feed = new ParserFeed({ histogram: true, gzip: req.gzip });
+  const inflatedSha = req.gzip ? createHash('sha256') : undefined;
+  let inflatedBytes = 0;
+  const feed = new ParserFeed({
+    histogram: true,
+    gzip: req.gzip,
+    inflated: (chunk) => {
+      inflatedSha?.update(chunk);
+      inflatedBytes += chunk.length;
+    },
+  });
   const buf = Buffer.allocUnsafe(READ_SIZE);
   for (let position = 0; position < req.size; ) {
     const { bytesRead } = await fh.read(buf, 0, Math.min(READ_SIZE, req.size - position), position);
@@ -46,5 +58,9 @@ export async function analyse(req: AnalysisRequest): Promise<Analysis> {
   // The verdict of the full walk (sub-records too, and a gzip stream cut short), the one `inspect` gives.
   const { verdict, reason } = await feed.end();
   const { reason: _, ...summary } = summarize(feed.parser, STORED_SUMMARY_CLASSES);
-  return { sha256: sha.digest('hex'), summary: { ...summary, verdict, ...(reason ? { reason } : {}) } };
+  return {
+    sha256: sha.digest('hex'),
+    ...(inflatedSha ? { inflated: { sha256: inflatedSha.digest('hex'), bytes: inflatedBytes } } : {}),
+    summary: { ...summary, verdict, ...(reason ? { reason } : {}) },
+  };
 }

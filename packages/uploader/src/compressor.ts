@@ -27,6 +27,11 @@ export interface BlockRange {
   size: number;
   /** Sees each piece, in file order, before it is compressed, and may change it in place (redaction). */
   onPiece?: (piece: Buffer) => void;
+  /**
+   * Takes the compressed chunks as they come instead of their being kept and returned (blocks past 62.5 GiB,
+   * up to 2 GiB, whose frame is never held whole); a promise returned holds compression until it resolves.
+   */
+  sink?: (chunk: Buffer) => Promise<void> | undefined;
 }
 
 let queue: Promise<unknown> = Promise.resolve();
@@ -47,7 +52,22 @@ async function compressNow(range: BlockRange, compression: 'gzip' | 'zstd'): Pro
   pieces ??= [Buffer.allocUnsafeSlow(PIECE), Buffer.allocUnsafeSlow(PIECE)];
   const z = compression === 'gzip' ? createGzip({ level: 1 }) : createZstdCompress({ params: ZSTD_PARAMS });
   const out: Buffer[] = [];
-  z.on('data', (chunk: Buffer) => out.push(chunk));
+  const sink = range.sink;
+  z.on('data', (chunk: Buffer) => {
+    if (!sink) {
+      out.push(chunk);
+      return;
+    }
+    const wait = sink(chunk);
+    if (wait) {
+      // zlib stops once its output is full, and with it the writes below: memory stays a few chunks.
+      z.pause();
+      wait.then(
+        () => z.resume(),
+        (err: Error) => z.destroy(err),
+      );
+    }
+  });
   const ended = finished(z);
   ended.catch(() => {}); // awaited below; a failure while a piece is read must not go unhandled meanwhile
   try {

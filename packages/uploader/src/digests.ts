@@ -27,6 +27,11 @@ export class PartDigester {
     this.md5?.update(bytes);
   }
 
+  /** CRC32 of the bytes so far, as a number. */
+  get crc32(): number {
+    return this.crc;
+  }
+
   digests(): PartDigests {
     return { crc32: crc32Base64Of(this.crc), ...(this.md5 ? { md5: this.md5.digest('base64') } : {}) };
   }
@@ -34,22 +39,26 @@ export class PartDigester {
 
 const READ = 1024 * 1024;
 
-/** Digests of `size` bytes of the file at `start`, read through `buf` (reused by the caller). */
+/**
+ * Digests of `size` bytes of the file at `start`, read through `buf` (reused by the caller); `onSource` sees
+ * the bytes, in order.
+ */
 export async function digestRange(
   fh: FileHandle,
   start: number,
   size: number,
   withMd5: boolean,
   buf: Buffer,
-): Promise<PartDigests> {
+  onSource?: (bytes: Buffer) => void,
+): Promise<{ digests: PartDigests; crc32: number }> {
   const d = new PartDigester(withMd5);
-  await digestInto(d, fh, start, size, buf);
-  return d.digests();
+  await digestInto(d, fh, start, size, buf, false, onSource);
+  return { digests: d.digests(), crc32: d.crc32 };
 }
 
 /**
  * Feeds `d` the bytes of the file at `start`, as they are or (`zstdRaw`) as the raw zstd frame holding them
- * (what FileRangeBody sends).
+ * (what FileRangeBody sends); `onSource` sees the file's bytes, in order.
  */
 export async function digestInto(
   d: PartDigester,
@@ -58,6 +67,7 @@ export async function digestInto(
   size: number,
   buf: Buffer,
   zstdRaw = false,
+  onSource?: (bytes: Buffer) => void,
 ): Promise<void> {
   const header = Buffer.alloc(RAW_BLOCK_HEADER);
   if (zstdRaw) d.update(RAW_FRAME_HEADER);
@@ -68,6 +78,7 @@ export async function digestInto(
   for (let done = 0; done < size; ) {
     const bytes = buf.subarray(0, Math.min(stride, size - done));
     await readFully(fh, bytes, start + done);
+    onSource?.(bytes);
     if (!zstdRaw) d.update(bytes);
     else {
       for (let at = 0; at < bytes.length; at += RAW_BLOCK) {

@@ -1,7 +1,7 @@
 // Opening what is in the dump volume, which the app container shares and may have been taken over: only a
-// regular file, opened without following a link (O_NOFOLLOW) and without waiting for a writer (O_NONBLOCK: a
-// FIFO never blocks a thread), checked on the descriptor itself (fstat), never larger than the volume can
-// hold, optionally owned by the app's UID. Every later read uses that descriptor, so swapping the name for a
+// regular file with one name (no hard link), opened without following a link (O_NOFOLLOW) and without
+// waiting for a writer (O_NONBLOCK: a FIFO never blocks a thread), checked on the descriptor itself (fstat),
+// never larger than the volume can hold, optionally owned by the app's UID. Every later read uses that descriptor, so swapping the name for a
 // link after the check redirects nothing.
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
@@ -14,6 +14,7 @@ export type RefusalReason =
   | 'device'
   | 'directory'
   | 'not-regular'
+  | 'hardlink'
   | 'owner'
   | 'too-large'
   | 'cannot-redact';
@@ -60,6 +61,9 @@ export async function openRegular(path: string, rules: OpenRules): Promise<{ fh:
     const st = await fh.stat();
     const what = kind(st);
     if (what) throw new Refused(what, `it is not a regular file (${what})`);
+    // Another name for the same file: a second name of a dump (shipped twice), of our state, or of a file
+    // elsewhere on the volume's filesystem that the app container may not read itself.
+    if (st.nlink > 1) throw new Refused('hardlink', `it has ${st.nlink} names (hard links), not one`);
     if (rules.ownerUid !== undefined && st.uid !== rules.ownerUid)
       throw new Refused('owner', `it is owned by UID ${st.uid}, not ${rules.ownerUid}`);
     if (st.size > rules.maxBytes)
@@ -95,11 +99,52 @@ export async function readRegular(path: string, maxBytes: number): Promise<strin
   }
 }
 
-/** Fills `buf` from the file at `position`: a file shorter than that (truncated under us) is an error. */
+/**
+ * The dump file changed under the upload: it shrank below bytes already known to be there, or bytes differ
+ * from those digested and sent. The JVM never does either (it writes once, in order): someone rewrote the
+ * file. The upload starts over (or the file is kept); it is never deleted for a stored object it differs from.
+ */
+export class FileChanged extends Error {
+  override readonly name = 'FileChanged';
+}
+
+/** Fills `buf` from the file at `position`: a file shorter than that (truncated under us) is FileChanged. */
 export async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
   for (let got = 0; got < buf.length; ) {
     const { bytesRead } = await fh.read(buf, got, buf.length - got, position + got);
-    if (bytesRead === 0) throw new Error(`the dump file is shorter than ${position + buf.length} bytes`);
+    if (bytesRead === 0)
+      throw new FileChanged(`the dump file is shorter than ${position + buf.length} bytes: it was truncated`);
     got += bytesRead;
+  }
+}
+
+/** What shows a file was written to since: its size and times (fstat of the descriptor). */
+export interface FileMark {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+export async function fileMark(fh: FileHandle): Promise<FileMark> {
+  const st = await fh.stat();
+  return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+}
+
+export function sameMark(a: FileMark, b: FileMark): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+/**
+ * Whether the file is gzip (it starts 1f 8b, which no HPROF file does): the JVM's `-XX:HeapDumpGzipLevel` and
+ * `jcmd GC.heap_dump -gz` dumps, whatever their name (`-XX:HeapDumpPath=<file>.hprof` gets gzip too). A file
+ * just created may be empty: its writer's first bytes are waited for, up to `waitMs`.
+ */
+export async function startsAsGzip(fh: FileHandle, waitMs: number, pollMs: number): Promise<boolean> {
+  const head = Buffer.alloc(2);
+  for (const until = Date.now() + waitMs; ; ) {
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    if (bytesRead === 2) return head[0] === 0x1f && head[1] === 0x8b;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }

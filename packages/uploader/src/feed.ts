@@ -8,12 +8,17 @@ export class ParserFeed {
   private readonly gunzip: Gunzip | undefined;
   private gzipProblem: string | undefined;
 
-  constructor(options: { histogram: boolean; gzip: boolean }) {
+  /** `inflated` sees what gunzip makes of a gzip file, in order. */
+  constructor(options: { histogram: boolean; gzip: boolean; inflated?: (chunk: Buffer) => void }) {
     const parser = new HprofParser({ histogram: options.histogram });
     this.parser = parser;
     this.gunzip = options.gzip ? createGunzip() : undefined;
+    const inflated = options.inflated;
     this.gunzip
-      ?.on('data', (c: Buffer) => parser.push(c))
+      ?.on('data', (c: Buffer) => {
+        inflated?.(c);
+        parser.push(c);
+      })
       .on('error', (err) => {
         this.gzipProblem = err.message;
       });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DumpIntegrity, UploaderConfig } from '@kube-heapdump/contract';
 import { analyse } from './analysis.ts';
+import { FileChanged, fileMark, sameMark } from './dump-file.ts';
 import type { FollowResult } from './follower.ts';
 import type { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
@@ -35,6 +36,11 @@ export interface ShippedDump {
   st: { dev: number; ino: number };
   journal: Journal;
   followed: FollowResult;
+  /**
+   * SHA-256 of the bytes sent (uncompressed, redacted), when known (states saved before it was recorded
+   * have none): the file must still hold them, else FileChanged and no summary.
+   */
+  sentSha256?: string;
   /** The JVM gzipped the file itself: the analysis reads through gunzip. */
   gzip: boolean;
   storedBytes: number;
@@ -52,11 +58,21 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
   const { fh, file, journal, followed, storedBytes, uploadedAt } = dump;
   const state = journal.state;
   const redact = redaction(state.redaction);
+  const before = await fileMark(fh);
   const analysis = analyses.then(() =>
     analyse({ fh, size: followed.size, gzip: dump.gzip, ...(redact ? { redact } : {}) }),
   );
   analyses = analysis.catch(() => undefined);
-  const { sha256, summary } = await analysis;
+  const { sha256, inflated, summary } = await analysis;
+  // The histogram is of the file as read now: it describes the object only if these are the bytes sent.
+  if (dump.sentSha256 !== undefined && sha256 !== dump.sentSha256) {
+    throw new FileChanged('the dump file changed after its bytes were sent: it no longer holds them');
+  }
+  // Declared gzip, the object reads as the dump the JVM compressed (older uploads declared it none).
+  const original =
+    dump.gzip && state.compression === 'gzip' && inflated
+      ? inflated
+      : { sha256: dump.sentSha256 ?? sha256, bytes: followed.size };
   metrics.dumpShipped(summary.verdict, dump.seconds);
   await putSummary(
     d.s3,
@@ -69,14 +85,18 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
       storedBytes,
       integrity: dump.integrity,
       uploadedAt,
-      sha256,
+      original,
       hprof: summary,
     }),
     d.retry,
   );
   let deleted = false;
   if (cfg.deleteAfterUpload) {
-    deleted = await removeIfSame(join(cfg.dir, file), dump.st);
+    // Written to since it was read for the summary: it may no longer be what is stored, so it stays.
+    const unchanged = sameMark(before, await fileMark(fh));
+    if (!unchanged)
+      log.warn({ file, key: state.key }, 'the dump file was written to after it was stored: it is kept');
+    deleted = unchanged && (await removeIfSame(join(cfg.dir, file), dump.st));
     await d.state.remove(file);
   } else {
     state.doneAt = new Date().toISOString();
@@ -88,7 +108,7 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
       file,
       key: state.key,
       verdict: summary.verdict,
-      originalBytes: followed.size,
+      originalBytes: original.bytes,
       storedBytes,
       seconds: dump.seconds,
       afterDumpSeconds: dump.afterDumpSeconds,
@@ -105,7 +125,7 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
     file,
     // The summary's verdict: the full walk's, the one every reader of the dump sees.
     verdict: summary.verdict,
-    originalBytes: followed.size,
+    originalBytes: original.bytes,
     storedBytes,
     compression: state.compression,
     topClass: top ? { name: top.name, bytes: top.bytes } : undefined,

@@ -7,6 +7,7 @@
 // be stored (analysis.ts).
 import type { FileHandle } from 'node:fs/promises';
 import type { Verdict } from '@kube-heapdump/hprof';
+import { FileChanged, type FileMark, fileMark } from './dump-file.ts';
 import { ParserFeed } from './feed.ts';
 
 export interface FollowResult {
@@ -16,6 +17,8 @@ export interface FollowResult {
   reason?: string;
   firstByteAt: Date;
   doneAt: Date;
+  /** The file when the writer was done: a file written to after that changed under the upload. */
+  mark: FileMark;
 }
 
 export interface FollowOptions {
@@ -81,10 +84,8 @@ export class DumpFollower {
       this.waiters = [];
       return r;
     } catch (err) {
-      this.failure = err as Error;
-      for (const w of this.waiters) w.reject(this.failure);
-      this.waiters = [];
-      throw err;
+      this.fail(err as Error);
+      throw this.failure;
     } finally {
       clearInterval(this.sizePoller);
     }
@@ -100,12 +101,13 @@ export class DumpFollower {
     let cut = false;
     for (;;) {
       if (this.stopped) throw new Error('stopped following the dump');
+      if (this.failure) throw this.failure;
       if (this.position >= max) {
         cut = (await this.fh.stat()).size > max;
         if (cut) break;
       }
       if (feed.skippable > 0) {
-        const inFile = Math.min((await this.fh.stat()).size, max) - this.position;
+        const inFile = Math.min(await this.fileSize(), max) - this.position;
         const n = Math.min(feed.skippable, inFile);
         if (n > 0) {
           feed.skipUnread(n);
@@ -138,22 +140,50 @@ export class DumpFollower {
     };
     const { verdict, reason } =
       cut && v.verdict === 'complete' ? over : cut ? { ...v, reason: over.reason } : v;
+    const mark = await fileMark(this.fh);
+    if (mark.size < Math.min(this.position, max)) throw this.shrank(mark.size);
     return {
       size: this.position,
       verdict,
       reason,
       firstByteAt: firstByteAt ?? new Date(),
       doneAt: new Date(),
+      mark,
     };
   }
 
+  /** The file's size now; FileChanged when it is below what was already known to be there. */
+  private async fileSize(): Promise<number> {
+    const size = (await this.fh.stat()).size;
+    if (size < Math.min(Math.max(this.position, this.written), this.options.maxBytes))
+      throw this.shrank(size);
+    return size;
+  }
+
+  private shrank(size: number): FileChanged {
+    const known = Math.max(this.position, this.written);
+    return new FileChanged(
+      `the dump file shrank from ${known} to ${size} bytes: it was truncated or rewritten`,
+    );
+  }
+
   private async pollSize(): Promise<void> {
+    let size: number;
     try {
-      this.written = Math.max(this.written, Math.min((await this.fh.stat()).size, this.options.maxBytes));
-    } catch {
-      return; // the walk reports file errors
+      size = await this.fileSize();
+    } catch (err) {
+      if (err instanceof FileChanged) this.fail(err);
+      return; // other file errors: the walk reports them
     }
+    this.written = Math.max(this.written, Math.min(size, this.options.maxBytes));
     this.release();
+  }
+
+  /** Following failed: waiters are told now, the walk at its next step. */
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const w of this.waiters) w.reject(err);
+    this.waiters = [];
   }
 
   /** Resolves the waiters whose bytes are there. */

@@ -179,6 +179,7 @@ export class MultipartSession {
       checksum: plan.digests.crc32,
       ...(md5 ? { md5 } : {}),
       verified: echoed ? 'crc32' : md5 ? 'md5' : 'none',
+      sha256: plan.sha256,
     };
     await this.journal.part(record);
   }

@@ -8,7 +8,9 @@
 // header, and the block read from the file a raw block at a time, each after its 3-byte header.
 import type { FileHandle } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
-import { readFully } from './dump-file.ts';
+import { crc32 } from 'node:zlib';
+import { compressRange } from './compressor.ts';
+import { FileChanged, readFully } from './dump-file.ts';
 import { RAW_BLOCK, RAW_BLOCK_HEADER, RAW_FRAME_HEADER, writeRawBlockHeader } from './zstd-raw.ts';
 
 /** Bytes per read, and reads a part may have written but not yet flushed. */
@@ -37,6 +39,11 @@ export interface RangeFraming {
   lead?: readonly Buffer[];
   /** The range as one raw zstd frame (zstd-raw.ts) rather than as it is in the file. */
   zstdRaw?: boolean;
+  /**
+   * CRC32 of the range's file bytes when they were digested: bytes read now that differ (the file was
+   * rewritten since) fail the body with FileChanged before its end is sent, so the store never takes them.
+   */
+  crc32?: number;
 }
 
 export class FileRangeBody extends Readable {
@@ -47,6 +54,8 @@ export class FileRangeBody extends Readable {
   private readonly framed: boolean;
   /** File bytes per chunk. */
   private readonly chunk: number;
+  private readonly expectedCrc: number | undefined;
+  private crc = 0;
   private position = 0;
   private piped = false;
   private leadSent = false;
@@ -56,6 +65,7 @@ export class FileRangeBody extends Readable {
     this.fh = fh;
     this.start = start;
     this.size = size;
+    this.expectedCrc = framing.crc32;
     this.framed = framing.zstdRaw === true;
     this.chunk = this.framed ? FRAMED_CHUNK : CHUNK;
     this.lead = this.framed ? [...(framing.lead ?? []), RAW_FRAME_HEADER] : (framing.lead ?? []);
@@ -64,8 +74,10 @@ export class FileRangeBody extends Readable {
   override pipe<T extends NodeJS.WritableStream>(destination: T): T {
     this.piped = true;
     this.pump(destination as unknown as Writable).catch((err: Error) => {
+      // The request fails with it (the caller sees why); the body itself has no reader to tell: an 'error'
+      // event nobody listens to would end the process.
       (destination as unknown as Writable).destroy(err);
-      this.destroy(err);
+      this.destroy(this.listenerCount('error') > 0 ? err : undefined);
     });
     return destination;
   }
@@ -80,6 +92,12 @@ export class FileRangeBody extends Readable {
     }
     const n = Math.min(this.chunk, this.size - this.position);
     if (n === 0) {
+      try {
+        this.checkUnchanged();
+      } catch (err) {
+        this.destroy(err as Error);
+        return;
+      }
       this.push(null);
       return;
     }
@@ -97,7 +115,9 @@ export class FileRangeBody extends Readable {
   private async readAt(buf: Buffer, n: number): Promise<number> {
     const blocks = this.framed ? Math.ceil(n / RAW_BLOCK) : 0;
     const at = blocks * RAW_BLOCK_HEADER;
-    await readFully(this.fh, buf.subarray(at, at + n), this.start + this.position);
+    const bytes = buf.subarray(at, at + n);
+    await readFully(this.fh, bytes, this.start + this.position);
+    if (this.expectedCrc !== undefined) this.crc = crc32(bytes, this.crc);
     this.position += n;
     // Block j moves left by the headers after its own, to follow its header.
     for (let j = 0; j < blocks; j++) {
@@ -108,6 +128,15 @@ export class FileRangeBody extends Readable {
       writeRawBlockHeader(buf, to - RAW_BLOCK_HEADER, len, this.position === this.size && j === blocks - 1);
     }
     return n + at;
+  }
+
+  /** Throws FileChanged when the bytes read are not those digested. */
+  private checkUnchanged(): void {
+    if (this.expectedCrc !== undefined && this.crc !== this.expectedCrc) {
+      throw new FileChanged(
+        `the dump file's bytes at ${this.start}..${this.start + this.size} changed after they were digested`,
+      );
+    }
   }
 
   private async pump(dest: Writable): Promise<void> {
@@ -146,11 +175,102 @@ export class FileRangeBody extends Readable {
           wake?.();
         });
       }
-      if (!gone) dest.end();
+      if (!gone) {
+        this.checkUnchanged();
+        dest.end();
+      }
     } finally {
       pumping = false;
       for (const buf of free.splice(0)) giveBuffer(buf);
       dest.off('close', onGone).off('error', onGone);
+    }
+  }
+}
+
+/**
+ * A part ending in a block compressed while it is sent: blocks past 62.5 GiB grow up to 2 GiB, and their frame
+ * is never held whole. The part's digests came from compressing the block once before, keeping only them;
+ * zstd and gzip at a fixed level make the same bytes of the same input again, and the CRC32 of what is sent
+ * is checked against that first pass before the body ends (a file changed since fails it with FileChanged).
+ */
+export class CompressedRangeBody extends Readable {
+  private readonly fh: FileHandle;
+  private readonly start: number;
+  private readonly size: number;
+  private readonly compression: 'gzip' | 'zstd';
+  private readonly lead: readonly Buffer[];
+  private readonly expectedCrc: number;
+  private started = false;
+  private wake: (() => void) | undefined;
+  private gone: (() => void) | undefined;
+  private destination: Writable | undefined;
+
+  constructor(
+    fh: FileHandle,
+    range: { start: number; size: number; compression: 'gzip' | 'zstd'; crc32: number },
+    lead: readonly Buffer[],
+  ) {
+    super({ highWaterMark: CHUNK });
+    this.fh = fh;
+    this.start = range.start;
+    this.size = range.size;
+    this.compression = range.compression;
+    this.expectedCrc = range.crc32;
+    this.lead = lead;
+  }
+
+  override pipe<T extends NodeJS.WritableStream>(destination: T): T {
+    this.destination = destination as unknown as Writable;
+    return super.pipe(destination);
+  }
+
+  override _read(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+    if (this.started) return;
+    this.started = true;
+    for (const b of this.lead) this.push(b);
+    void this.run();
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.gone?.(); // compression waiting for room stops, and frees the process's compressor
+    callback(err);
+  }
+
+  private async run(): Promise<void> {
+    let crc = 0;
+    const ended = new Promise<never>((_, reject) => {
+      this.gone = () => reject(new Error('the part was not sent to its end'));
+    });
+    ended.catch(() => {});
+    try {
+      await compressRange(
+        {
+          fh: this.fh,
+          start: this.start,
+          size: this.size,
+          sink: (chunk) => {
+            crc = crc32(chunk, crc);
+            if (this.destroyed) return ended;
+            if (this.push(chunk)) return undefined;
+            return Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), ended]);
+          },
+        },
+        this.compression,
+      );
+      if (crc !== this.expectedCrc) {
+        throw new FileChanged(
+          `the dump file's bytes at ${this.start}..${this.start + this.size} changed after they were digested`,
+        );
+      }
+      this.push(null);
+    } catch (err) {
+      if (this.destroyed) return;
+      // The request fails with it; an 'error' event nobody listens to would end the process.
+      this.destination?.destroy(err as Error);
+      this.destroy(this.listenerCount('error') > 0 ? (err as Error) : undefined);
     }
   }
 }

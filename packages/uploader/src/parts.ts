@@ -6,16 +6,21 @@
 // caller decides how many are in flight. With redaction, every block is read in order from the start and
 // redacted in memory before its digests are taken (a resumed upload reads and redacts the blocks it already
 // sent, to reach the same state, and sends none of them again); a raw part's body is then that memory.
+// Every byte digested for a part also goes, in file order, into the dump's SHA-256 (the summary's: what was
+// sent, not what the file holds later); each plan carries the hash so far, so a resumed upload, which reads
+// the parts it sent again, finds out whether the file still holds those bytes (else FileChanged).
+import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { HprofRedactor, type Redaction } from '@kube-heapdump/hprof';
 import type { Adapt } from './adapt.ts';
-import { blockSize, blockStart, MAX_PARTS, MIN_PART, MiB, TooLarge } from './blocks.ts';
+import { BASE_BLOCK, blockSize, blockStart, MAX_PARTS, MIN_PART, MiB, TooLarge } from './blocks.ts';
 import { compressRange } from './compressor.ts';
 import { digestInto, digestRange, PartDigester, type PartDigests } from './digests.ts';
-import { readFully } from './dump-file.ts';
+import { FileChanged, readFully } from './dump-file.ts';
 import type { DumpFollower } from './follower.ts';
-import { FileRangeBody, RANGE_BODY_BYTES } from './part-body.ts';
+import { CompressedRangeBody, FileRangeBody, RANGE_BODY_BYTES } from './part-body.ts';
 import type { PartRecord } from './state.ts';
 import { rawFrameBytes } from './zstd-raw.ts';
 
@@ -26,6 +31,8 @@ export interface PartPlan {
   digests: PartDigests;
   /** Bytes the part's body holds in memory while it is sent (the process-wide budget counts them). */
   cost: number;
+  /** Hex SHA-256 of the dump's bytes (uncompressed, redacted) from the start to the end of this part. */
+  sha256: string;
   /** A fresh body for each attempt. */
   body(): Readable;
   /** Gives back what the body holds, once the part is stored or given up (no attempt follows). */
@@ -41,6 +48,45 @@ export interface PartSource {
   redact?: Redaction;
   /** zstd without redaction: send a block raw when compressing it would hold the upload back (adapt.ts). */
   adapt?: Adapt;
+  /** Fed every byte of the dump as sent (uncompressed, redacted), in file order: a fresh SHA-256. */
+  hash: Hash;
+  /** Parts sent before (a resumed upload), with their recorded `sha256` when they have one. */
+  sent?: ReadonlyMap<number, string | undefined>;
+}
+
+/** The dump's hash so far, in hex (the hash goes on). */
+const hashSoFar = (src: PartSource): string => src.hash.copy().digest('hex');
+
+/** After the bytes of sent part `n` were read again: FileChanged when they are not those sent. */
+function checkSent(src: PartSource, n: number): void {
+  const recorded = src.sent?.get(n);
+  if (recorded !== undefined && recorded !== hashSoFar(src)) {
+    throw new FileChanged(`the dump file no longer holds the bytes sent in part ${n}: it was rewritten`);
+  }
+}
+
+/** Reads `size` bytes at `start` into the dump's hash (and through `redactor` first), through `buf`. */
+async function hashRange(
+  src: PartSource,
+  start: number,
+  size: number,
+  buf: Buffer,
+  redactor?: HprofRedactor,
+): Promise<void> {
+  for (let at = 0; at < size; at += buf.length) {
+    const piece = buf.subarray(0, Math.min(buf.length, size - at));
+    await readFully(src.fh, piece, start + at);
+    redactor?.push(piece);
+    src.hash.update(piece);
+  }
+}
+
+/**
+ * Whether block `block` is compressed as its part is sent rather than held compressed until then: blocks past
+ * 62.5 GiB, which grow up to 2 GiB (not when redacting: a block's redaction depends on every byte before it).
+ */
+export function compressedWhileSent(block: number, redacting: boolean): boolean {
+  return blockSize(block) > BASE_BLOCK && !redacting;
 }
 
 /** Blocks the writer must be ahead of the block in hand before it goes raw (one more is read meanwhile). */
@@ -60,18 +106,23 @@ export function rawParts(src: PartSource, done: ReadonlySet<number>): AsyncGener
 
 async function* fileRawParts(src: PartSource, done: ReadonlySet<number>): AsyncGenerator<PartPlan> {
   const digestBuffer = Buffer.allocUnsafe(1024 * 1024);
+  const toHash = (bytes: Buffer) => src.hash.update(bytes);
   for (let n = 1; ; n++) {
     const size = await blockBytes(src, n);
     if (size === 0 && n > 1) return;
-    if (!done.has(n)) {
-      const start = blockStart(n);
-      const digests = await digestRange(src.fh, start, size, src.md5(n), digestBuffer);
+    const start = blockStart(n);
+    if (done.has(n)) {
+      await hashRange(src, start, size, digestBuffer);
+      checkSent(src, n);
+    } else {
+      const { digests, crc32 } = await digestRange(src.fh, start, size, src.md5(n), digestBuffer, toHash);
       yield {
         record: { partNumber: n, firstBlock: n, lastBlock: n },
         size,
         digests,
+        sha256: hashSoFar(src),
         cost: RANGE_BODY_BYTES,
-        body: () => new FileRangeBody(src.fh, start, size),
+        body: () => new FileRangeBody(src.fh, start, size, { crc32 }),
       };
     }
     if (size < blockSize(n)) return;
@@ -93,6 +144,8 @@ async function* redactedRawParts(
     try {
       await readFully(src.fh, buf, blockStart(n));
       redactor.push(buf);
+      src.hash.update(buf);
+      if (done.has(n)) checkSent(src, n);
     } catch (err) {
       redactedBlocks.give(held);
       throw err;
@@ -106,6 +159,7 @@ async function* redactedRawParts(
         record: { partNumber: n, firstBlock: n, lastBlock: n },
         size,
         digests: digester.digests(),
+        sha256: hashSoFar(src),
         cost: size,
         body: () => Readable.from([buf], { objectMode: false }),
         release: () => redactedBlocks.give(held),
@@ -152,17 +206,27 @@ export async function* compressedParts(
   let chunks: Buffer[] = [];
   let chunkBytes = 0;
   let digester = new PartDigester(src.md5(partNumber));
-  /** The part so far, and (raw) the block that ends it as a raw zstd frame. */
-  const plan = (lastBlock: number, raw?: { start: number; size: number }): PartPlan => {
+  /**
+   * The part so far, and the block that ends it, sent from the file: as a raw zstd frame, or (`bytes`: its
+   * frame's size) compressed again while it is sent.
+   */
+  const plan = (
+    lastBlock: number,
+    tail?: { start: number; size: number; crc32: number; bytes?: number },
+  ): PartPlan => {
     const lead = chunks;
+    const tailBytes = tail ? (tail.bytes ?? rawFrameBytes(tail.size)) : 0;
     const p: PartPlan = {
       record: { partNumber, firstBlock: partFirstBlock, lastBlock },
-      size: chunkBytes + (raw ? rawFrameBytes(raw.size) : 0),
+      size: chunkBytes + tailBytes,
       digests: digester.digests(),
-      cost: chunkBytes + (raw ? RANGE_BODY_BYTES : 0),
-      body: raw
-        ? () => new FileRangeBody(src.fh, raw.start, raw.size, { lead, zstdRaw: true })
-        : () => Readable.from(lead, { objectMode: false }),
+      sha256: hashSoFar(src),
+      cost: chunkBytes + (tail ? RANGE_BODY_BYTES : 0),
+      body: !tail
+        ? () => Readable.from(lead, { objectMode: false })
+        : tail.bytes === undefined
+          ? () => new FileRangeBody(src.fh, tail.start, tail.size, { lead, zstdRaw: true, crc32: tail.crc32 })
+          : () => new CompressedRangeBody(src.fh, { ...tail, compression }, lead),
     };
     partNumber++;
     partFirstBlock = lastBlock + 1;
@@ -179,8 +243,12 @@ export async function* compressedParts(
     a.wantsRaw(chunkBytes + RANGE_BODY_BYTES);
 
   const redactor = src.redact ? new HprofRedactor(src.redact) : undefined;
-  if (redactor) await redactBefore(src, redactor, blockStart(firstBlock));
-  const onPiece = redactor && ((piece: Buffer) => redactor.push(piece));
+  await replayBefore(src, blockStart(firstBlock), redactor);
+  checkSent(src, firstPart - 1);
+  const onPiece = (piece: Buffer) => {
+    redactor?.push(piece);
+    src.hash.update(piece);
+  };
   let block = firstBlock;
   for (; ; block++) {
     const size = await blockBytes(src, block);
@@ -189,34 +257,62 @@ export async function* compressedParts(
     if (adapt && goesRaw(adapt, block, size)) {
       const start = blockStart(block);
       digestBuffer ??= Buffer.allocUnsafe(MiB);
-      await digestInto(digester, src.fh, start, size, digestBuffer, true);
+      let sourceCrc = 0;
+      await digestInto(digester, src.fh, start, size, digestBuffer, true, (bytes) => {
+        src.hash.update(bytes);
+        sourceCrc = crc32(bytes, sourceCrc);
+      });
       adapt.rawBlocks++;
-      yield plan(block, { start, size });
+      yield plan(block, { start, size, crc32: sourceCrc });
       if (last) return;
       continue;
     }
     const began = performance.now();
-    const frame = await compressRange({ fh: src.fh, start: blockStart(block), size, onPiece }, compression);
+    const start = blockStart(block);
+    // Past 62.5 GiB a block's frame could be up to 2 GiB: it is kept only while it is no larger than a base
+    // block's (a part must reach 5 MiB, and a block that compresses well joins the next ones); beyond, only
+    // its digests are, and its part compresses it again when sent.
+    const large = compressedWhileSent(block, redactor !== undefined);
+    let frameCrc = 0;
+    let bytes = 0;
+    let kept: Buffer[] | undefined = [];
+    await compressRange(
+      {
+        fh: src.fh,
+        start,
+        size,
+        onPiece,
+        sink: (chunk) => {
+          digester.update(chunk);
+          bytes += chunk.length;
+          if (large) frameCrc = crc32(chunk, frameCrc);
+          // zlib slices its chunks from a 16 KiB buffer per frame: a few bytes kept (a block of zeros) would
+          // keep all of it, thousands of times over, outside what the budget counts.
+          kept?.push(chunk.byteLength * 4 < chunk.buffer.byteLength ? Buffer.from(chunk) : chunk);
+          if (large && bytes > BASE_BLOCK) kept = undefined;
+          return undefined;
+        },
+      },
+      compression,
+    );
     adapt?.blockCompressed(size, (performance.now() - began) / 1000);
-    for (const chunk of frame) {
-      digester.update(chunk);
-      chunks.push(chunk);
-      chunkBytes += chunk.length;
+    if (!kept) yield plan(block, { start, size, crc32: frameCrc, bytes });
+    else {
+      chunks.push(...kept);
+      chunkBytes += bytes;
+      if (chunkBytes >= MIN_PART || last) yield plan(block);
     }
-    if (chunkBytes >= MIN_PART || last) yield plan(block);
     if (last) return;
   }
   if (chunkBytes > 0) yield plan(block - 1);
 }
 
-/** Reads and redacts the first `end` bytes (sent before a restart) only to bring `redactor` to that offset. */
-async function redactBefore(src: PartSource, redactor: HprofRedactor, end: number): Promise<void> {
+/**
+ * Reads the first `end` bytes (sent before a restart) again, only to bring the dump's hash (and `redactor`)
+ * to that offset.
+ */
+async function replayBefore(src: PartSource, end: number, redactor?: HprofRedactor): Promise<void> {
   if (end === 0) return;
   await src.follower.waitFor(end);
-  const buf = Buffer.allocUnsafe(MiB);
-  for (let at = 0; at < end; at += buf.length) {
-    const piece = buf.subarray(0, Math.min(buf.length, end - at));
-    await readFully(src.fh, piece, at);
-    redactor.push(piece);
-  }
+  await hashRange(src, 0, end, Buffer.allocUnsafe(MiB), redactor);
 }

@@ -3,8 +3,10 @@
 // which makes the SDK open a new connection per request), times out idle connections, and logs through ours.
 // Every failure is classified: retried with capped exponential backoff and full jitter, retried slowly
 // (credentials or configuration an operator can fix), or final (retrying cannot change the answer).
+import { Stream } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CREDENTIAL_ERRORS, NETWORK_ERRORS, s3ErrorCode, s3HttpStatus } from '@kube-heapdump/contract';
+import { FileChanged } from './dump-file.ts';
 import type { Logger } from './log.ts';
 
 export interface ClientOptions {
@@ -24,7 +26,12 @@ export function createS3Client(o: ClientOptions, log: Logger): S3Client {
   const logger = {
     debug: () => {},
     info: () => {},
-    warn: (...args: unknown[]) => log.warn({ sdk: sdkText(args) }, 'AWS SDK warning'),
+    warn: (...args: unknown[]) => {
+      const sdk = sdkText(args);
+      // Said by the SDK for every failed part (its body is a stream): our retry line says which and why.
+      if (sdk === STREAMING_FAILURE) log.debug({ sdk }, 'AWS SDK warning');
+      else log.warn({ sdk }, 'AWS SDK warning');
+    },
     error: (...args: unknown[]) => log.debug({ sdk: sdkText(args) }, 'AWS SDK error'),
   };
   return new S3Client({
@@ -48,10 +55,44 @@ export function createS3Client(o: ClientOptions, log: Logger): S3Client {
   });
 }
 
-function sdkText(args: unknown[]): string {
-  return args
-    .map((a) => (a instanceof Error ? a.message : typeof a === 'object' ? JSON.stringify(a) : String(a)))
-    .join(' ');
+const STREAMING_FAILURE = 'An error was encountered in a non-retryable streaming request.';
+
+/**
+ * The SDK logger's arguments as text. It is called inside the SDK's error path: if it threw, its exception
+ * would replace the store's answer (NoSuchUpload, InvalidAccessKeyId... would all become a TypeError). Its
+ * error record holds the command's input, whose streaming body, while still piped, leads to the request and
+ * its socket (a cycle): only the command and the error are described, and nothing else is serialized whole.
+ */
+export function sdkText(args: readonly unknown[]): string {
+  return args.map(describeSdkArg).join(' ');
+}
+
+function describeSdkArg(a: unknown): string {
+  if (a instanceof Error) return `${a.name}: ${a.message}`;
+  if (typeof a !== 'object' || a === null) return String(a);
+  const record = a as { commandName?: unknown; error?: unknown };
+  if (record.error !== undefined) {
+    const command = typeof record.commandName === 'string' ? `${record.commandName} ` : '';
+    return `${command}${describeSdkArg(record.error)}`;
+  }
+  try {
+    return JSON.stringify(a, flatValues());
+  } catch {
+    return Object.prototype.toString.call(a);
+  }
+}
+
+/** A JSON replacer that writes streams, buffers and objects met before as a word instead of following them. */
+function flatValues(): (key: string, value: unknown) => unknown {
+  const seen = new WeakSet<object>();
+  return (_key, value) => {
+    if (typeof value !== 'object' || value === null) return value;
+    if (value instanceof Stream) return '[stream]';
+    if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
+    if (seen.has(value)) return '[circular]';
+    seen.add(value);
+    return value;
+  };
 }
 
 export interface RetryPolicy {
@@ -148,6 +189,7 @@ export async function withRetry<T>(what: string, call: () => Promise<T>, ctx: Re
     try {
       return await call();
     } catch (err) {
+      if (err instanceof FileChanged) throw err; // our file, not the store: sending again cannot help
       const code = s3ErrorCode(err);
       ctx.onError?.(code);
       const kind = ctx.handles?.(code) ? 'handled' : classify(err);

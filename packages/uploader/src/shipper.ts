@@ -2,12 +2,11 @@
 // follows the writer while part production feeds the multipart session within the process-wide budget,
 // completes and verifies the object; finish-dump.ts then writes the summary and frees the volume.
 // Restarts under a new key when the store lost the upload; adopts the object when a lost answer hid a
-// completion that happened.
+// completion that happened; uploads again under a new key a file that changed under the upload (FileChanged).
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
-  alreadyCompressed,
   DUMP_METADATA,
   type DumpIntegrity,
   dumpKey,
@@ -19,7 +18,7 @@ import {
 } from '@kube-heapdump/contract';
 import { Adapt } from './adapt.ts';
 import { MAX_DUMP_BYTES } from './blocks.ts';
-import { openRegular, Refused } from './dump-file.ts';
+import { FileChanged, fileMark, openRegular, Refused, sameMark, startsAsGzip } from './dump-file.ts';
 import { finishDump } from './finish-dump.ts';
 import { DumpFollower } from './follower.ts';
 import { InFlight } from './in-flight.ts';
@@ -29,7 +28,7 @@ import type { Logger } from './log.ts';
 import { cpuSeconds, type Metrics } from './metrics.ts';
 import { createUpload, MultipartSession, Restart, type SessionDeps } from './multipart.ts';
 import type { Notifier } from './notify.ts';
-import { compressedParts, type PartPlan, type PartSource, rawParts } from './parts.ts';
+import { lastPart, partsToSend, resumedTimes, verifySent } from './resume.ts';
 import type { RetryPolicy } from './s3.ts';
 import { redaction, type StateStore, type UploadState } from './state.ts';
 
@@ -101,7 +100,9 @@ export class Shipper {
       maxBytes: this.maxBytes,
     });
     try {
-      if (this.redact !== 'none' && alreadyCompressed(file)) {
+      // The JVM gzipped it: stored as it is, declared gzip (object, key and summary), never compressed again.
+      const gzipped = await startsAsGzip(fh, cfg.quietSeconds * 1000, this.d.pollMs);
+      if (this.redact !== 'none' && gzipped) {
         throw new Refused(
           'cannot-redact',
           `the JVM compressed it (-XX:HeapDumpGzipLevel), so it cannot be redacted (${this.redact}) in place; it is kept, not shipped`,
@@ -125,14 +126,24 @@ export class Shipper {
         );
         resumed = undefined;
       }
-      for (;;) {
+      for (let changes = 0; ; ) {
         try {
-          await this.shipOnce(fh, file, st, resumed);
+          await this.shipOnce(fh, file, st, gzipped, resumed);
           return;
         } catch (err) {
-          if (!(err instanceof Restart)) throw err;
+          if (!(err instanceof Restart || err instanceof FileChanged)) throw err;
           const current = await this.d.state.load(file, this.ownState);
-          if (current && 'state' in current) await this.abandon(current.state, err.message);
+          const state = current && 'state' in current ? current.state : undefined;
+          if (err instanceof FileChanged) {
+            // Whatever was stored under this key is not this file's bytes: it gets no summary, and the file
+            // is kept. A file that keeps changing is left for the next attempt (said by the caller).
+            if (++changes > MAX_CHANGES) throw new Error(`${err.message}; it keeps changing, so it is kept`);
+            log.warn(
+              { file, key: state?.key, why: err.message, objectStored: Boolean(state?.completedAt) },
+              'the dump file changed while it was uploaded: uploading it again under a new key, the file kept until then',
+            );
+          }
+          if (state) await this.abandon(state, err.message, !(err instanceof FileChanged));
           resumed = undefined;
         }
       }
@@ -141,21 +152,25 @@ export class Shipper {
     }
   }
 
-  /** Aborts an upload we will not finish, and forgets it. */
-  async abandon(state: UploadState, why: string): Promise<void> {
+  /** Aborts an upload we will not finish, and forgets it (`say`: log it, unless the caller already did). */
+  async abandon(state: UploadState, why: string, say = true): Promise<void> {
     if (!state.completedAt && !state.doneAt) {
       await new MultipartSession(this.sessionDeps(), new Journal(this.d.state, state, this.d.log)).abort();
-      this.d.log.info({ file: state.file, key: state.key, why }, 'upload abandoned');
+      if (say) this.d.log.info({ file: state.file, key: state.key, why }, 'upload abandoned');
     }
     await this.d.state.remove(state.file);
   }
 
-  private async start(fh: FileHandle, file: string, st: { dev: number; ino: number }): Promise<Journal> {
+  private async start(
+    fh: FileHandle,
+    file: string,
+    st: { dev: number; ino: number },
+    gzipped: boolean,
+  ): Promise<Journal> {
     const { cfg, log } = this.d;
     const birth = (await fh.stat()).birthtime;
     const startedAt = birth.getTime() > 0 ? birth : new Date();
-    // The JVM gzipped it (-XX:HeapDumpGzipLevel): stored as it is.
-    const compression = alreadyCompressed(file) ? 'none' : cfg.compression;
+    const compression = gzipped ? 'gzip' : cfg.compression;
     const { namespace, app, name: pod } = cfg.pod;
     const key = dumpKey({
       prefix: cfg.prefix,
@@ -197,11 +212,13 @@ export class Shipper {
     fh: FileHandle,
     file: string,
     st: { dev: number; ino: number },
+    jvmGzipped: boolean,
     resumed: UploadState | undefined,
   ): Promise<void> {
     const { cfg, log } = this.d;
-    const jvmGzipped = alreadyCompressed(file);
-    const journal = resumed ? new Journal(this.d.state, resumed, log) : await this.start(fh, file, st);
+    const journal = resumed
+      ? new Journal(this.d.state, resumed, log)
+      : await this.start(fh, file, st, jvmGzipped);
     const session = new MultipartSession(this.sessionDeps(), journal);
     const state = journal.state;
     const follower = new DumpFollower(fh, {
@@ -227,7 +244,7 @@ export class Shipper {
     if (!state.completedAt) {
       const inFlight = new InFlight(this.d.limiter);
       try {
-        for await (const plan of this.parts(fh, follower, session, adapt)) {
+        for await (const plan of partsToSend({ fh, follower, session, adapt, asIs: jvmGzipped })) {
           await inFlight.start(plan.cost, async () => {
             adapt.partStarted(performance.now());
             let stored = 0;
@@ -256,9 +273,14 @@ export class Shipper {
       'dump written',
     );
     const storedBytes = state.parts.reduce((n, p) => n + p.size, 0);
+    const sentSha256 = lastPart(state.parts)?.sha256;
     let object: DumpIntegrity['object'] = 'none';
     let etag: string | undefined;
     if (!state.completedAt) {
+      // Written to since the writer was done (the JVM never is): complete only the bytes the file holds.
+      if (!sameMark(await fileMark(fh), followed.mark) && sentSha256 !== undefined) {
+        await verifySent(fh, followed.size, sentSha256, redaction(state.redaction));
+      }
       const completed = await session.complete();
       object = completed.object;
       etag = completed.etag;
@@ -269,8 +291,9 @@ export class Shipper {
     if (object === 'none' && verified.etagProved) object = 'etag';
     const integrity: DumpIntegrity = { parts: session.partsIntegrity(), object, head: verified.head };
     const uploadedAt = new Date();
-    const seconds = (uploadedAt.getTime() - followed.firstByteAt.getTime()) / 1000;
-    const afterDumpSeconds = (uploadedAt.getTime() - followed.doneAt.getTime()) / 1000;
+    const times = resumed ? resumedTimes(followed, state.startedAt) : followed;
+    const seconds = (uploadedAt.getTime() - times.firstByteAt.getTime()) / 1000;
+    const afterDumpSeconds = (uploadedAt.getTime() - times.doneAt.getTime()) / 1000;
     log.info(
       {
         file,
@@ -293,7 +316,8 @@ export class Shipper {
         file,
         st,
         journal,
-        followed,
+        followed: { ...followed, ...times },
+        ...(sentSha256 !== undefined ? { sentSha256 } : {}),
         gzip: jvmGzipped,
         storedBytes,
         integrity,
@@ -303,29 +327,7 @@ export class Shipper {
       },
     );
   }
-
-  /** The parts still to upload, in order. */
-  private parts(
-    fh: FileHandle,
-    follower: DumpFollower,
-    session: MultipartSession,
-    adapt: Adapt,
-  ): AsyncGenerator<PartPlan> {
-    const state = session.state;
-    const redact = redaction(state.redaction);
-    const src: PartSource = { fh, follower, md5: session.wantsMd5, adapt, ...(redact ? { redact } : {}) };
-    if (state.compression === 'none') return rawParts(src, new Set(state.parts.map((p) => p.partNumber)));
-    // Compressed parts resume after those done without a gap, each starting where the previous one ended;
-    // later ones are made again (from other block ranges, so their old records go).
-    state.parts.sort((a, b) => a.partNumber - b.partNumber);
-    const gap = state.parts.findIndex(
-      (p, i) => p.partNumber !== i + 1 || p.firstBlock !== (i === 0 ? 1 : state.parts[i - 1]!.lastBlock + 1),
-    );
-    if (gap >= 0) {
-      state.parts.splice(gap);
-      void session.journal.replaceParts();
-    }
-    const last = state.parts.at(-1);
-    return compressedParts(src, state.compression, (last?.lastBlock ?? 0) + 1, (last?.partNumber ?? 0) + 1);
-  }
 }
+
+/** Restarts after FileChanged within one attempt to ship a file, before it is left for later. */
+const MAX_CHANGES = 3;

@@ -29,6 +29,11 @@ export interface PartRecord {
   md5?: string;
   /** What the store proved it checked: it answered our CRC32 back, or it was given Content-MD5. */
   verified: 'crc32' | 'md5' | 'none';
+  /**
+   * Hex SHA-256 of the dump's bytes as sent (uncompressed, redacted) from the start to the end of this part:
+   * the last part's is the summary's; a resumed upload checks the file against them. Absent in older states.
+   */
+  sha256?: string;
 }
 
 export interface UploadState {
@@ -90,6 +95,7 @@ function validPart(p: Partial<PartRecord>): p is PartRecord {
     isText(p.etag) &&
     isText(p.checksum) &&
     (p.md5 === undefined || isText(p.md5)) &&
+    (p.sha256 === undefined || (typeof p.sha256 === 'string' && /^[0-9a-f]{64}$/.test(p.sha256))) &&
     (p.verified === 'crc32' || p.verified === 'md5' || p.verified === 'none')
   );
 }

@@ -25,7 +25,8 @@ export interface SummaryFacts {
   storedBytes: number;
   integrity: DumpIntegrity;
   uploadedAt: Date;
-  sha256: string;
+  /** What a reader of the object gets once decompressed: the file's bytes, or a JVM gzip file's inflated. */
+  original: { sha256: string; bytes: number };
   hprof: HprofSummary;
 }
 
@@ -38,11 +39,11 @@ export function storedSummary(f: SummaryFacts): StoredDumpSummary {
       bucket: f.bucket,
       key: state.key,
       file: state.file,
-      originalBytes: followed.size,
+      originalBytes: f.original.bytes,
       storedBytes: f.storedBytes,
       compression: state.compression,
       redaction: state.redaction ?? 'none',
-      sha256: f.sha256,
+      sha256: f.original.sha256,
       parts: state.parts.length,
       integrity: f.integrity,
       pod: pod.name,

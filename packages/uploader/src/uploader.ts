@@ -25,7 +25,7 @@ export class Uploader {
   private readonly active = new Map<string, Promise<boolean>>();
   private readonly queued = new Set<string>();
   private readonly retryAfter = new Map<string, number>();
-  /** Names refused, with what they were (device, inode, type): told once, looked at again when replaced. */
+  /** Names refused, with what they were (device, inode, type, links): told once, looked at again when changed. */
   private readonly refused = new Map<string, string>();
   private readonly settledListeners = new Set<() => void>();
   private watcher: FSWatcher | undefined;
@@ -150,7 +150,7 @@ export class Uploader {
     let identity: string;
     try {
       const st = await lstat(join(this.cfg.dir, name));
-      identity = `${st.dev}:${st.ino}:${st.mode}`;
+      identity = `${st.dev}:${st.ino}:${st.mode}:${st.nlink}`;
     } catch {
       this.refused.delete(name);
       return true; // gone between the event and now

@@ -2,8 +2,10 @@
 // the zstd tool) to exactly its bytes, after whatever compressed frames precede it in the part, piped or read,
 // and its digests are those of what is sent; blocks go raw only while a connection waits and the writer is
 // ahead, never with redaction or gzip.
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFile, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,7 +137,9 @@ describe('zstd parts that follow the link', () => {
     const { fh, follower, following } = await follow(path);
     await following;
     const adapt = alternating();
-    const parts = await collect(compressedParts({ fh, follower, md5: () => true, adapt }, 'zstd', 1, 1));
+    const parts = await collect(
+      compressedParts({ fh, follower, md5: () => true, adapt, hash: createHash('sha256') }, 'zstd', 1, 1),
+    );
     const blocks = Math.ceil(dump.length / blockSize(1));
     assert.ok(adapt.rawBlocks > 0 && adapt.rawBlocks < blocks, `${adapt.rawBlocks} of ${blocks} raw`);
     const stored = Buffer.concat(parts.map((p) => p.bytes));
@@ -164,7 +168,7 @@ describe('zstd parts that follow the link', () => {
     const second = parts[1]!.plan.record;
     const resumed = await collect(
       compressedParts(
-        { fh, follower, md5: () => false, adapt: alternating() },
+        { fh, follower, md5: () => false, adapt: alternating(), hash: createHash('sha256') },
         'zstd',
         second.firstBlock,
         second.partNumber,
@@ -183,7 +187,14 @@ describe('zstd parts that follow the link', () => {
       ['gzip', undefined],
     ] as const) {
       const adapt = alternating();
-      const src = { fh, follower, md5: () => false, adapt, ...(redact ? { redact } : {}) };
+      const src = {
+        fh,
+        follower,
+        md5: () => false,
+        adapt,
+        hash: createHash('sha256'),
+        ...(redact ? { redact } : {}),
+      };
       const parts = await collect(compressedParts(src, compression, 1, 1));
       assert.equal(adapt.rawBlocks, 0);
       assert.deepEqual(adapt.costs, [], 'not even asked');
@@ -202,7 +213,9 @@ describe('zstd parts that follow the link', () => {
     const { fh, follower, following } = await follow(growing);
     const adapt = new Adapt(() => true);
     stores(adapt, 1e12);
-    const produced = collect(compressedParts({ fh, follower, md5: () => false, adapt }, 'zstd', 1, 1));
+    const produced = collect(
+      compressedParts({ fh, follower, md5: () => false, adapt, hash: createHash('sha256') }, 'zstd', 1, 1),
+    );
     await new Promise((r) => setTimeout(r, 100));
     await appendFile(growing, dump.subarray(12 * MiB));
     const parts = await produced;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { chown, link, mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -40,7 +40,7 @@ describe('uploader with hostile files in the dump volume', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('refuses links, FIFOs, a directory, another owner, an oversized file and crafted states; ships the real dump', async () => {
+  it('refuses links, hard links, FIFOs, a directory, another owner, an oversized file and crafted states; ships the real dump', async () => {
     const dir = join(root, 'case', 'dumps');
     await mkdir(dir, { recursive: true });
     const victim = join(root, 'victim'); // what "../../victim" names from the dump directory
@@ -52,7 +52,16 @@ describe('uploader with hostile files in the dump volume', () => {
       'x.hprof': 'directory',
       'other-owner.hprof': 'owner',
       'sparse.hprof': 'too-large',
+      'secret.hprof': 'hardlink',
+      'twice.hprof': 'hardlink',
+      'twice2.hprof': 'hardlink',
     };
+    // Hard links: to a file outside the directory, and two names of one dump.
+    const secret = join(root, 'secret');
+    await writeFile(secret, 'password=hunter2', { mode: 0o600 });
+    await link(secret, join(dir, 'secret.hprof'));
+    await writeFile(join(dir, 'twice.hprof'), dump, { mode: 0o600 });
+    await link(join(dir, 'twice.hprof'), join(dir, 'twice2.hprof'));
     await symlink('/proc/self/environ', join(dir, 'environ.hprof'));
     await symlink('/etc/shadow', join(dir, 'shadow.hprof'));
     await symlink('/dev/zero', join(dir, 'zero.hprof'));

@@ -2,38 +2,21 @@
 // server receives. Run twice, as the kubelet restarts the container: two objects, two keys.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { watch } from 'node:fs';
-import { link, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { zstdDecompressSync } from 'node:zlib';
+import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { StoredDumpSummary } from '@kube-heapdump/contract';
 import { analyzeStream } from '@kube-heapdump/hprof';
+import { captureDumps } from '../../../test/support/dump-capture.ts';
 import { FIXTURE_CLASS, runOutOfMemory } from '../../../test/support/java.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 
 const counts = { alphas: 30000, betas: 2000, gammas: 1000, alphaArrays: 5 };
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-/** Hard-links every dump the moment it appears, so its bytes outlive the uploader's delete. */
-function keepDumps(dir: string, keep: string, suffix = '.hprof'): () => void {
-  const linked = new Set<string>();
-  const watcher = watch(dir, (_e, name) => {
-    if (!name?.endsWith(suffix)) return;
-    // Same name both runs: link by inode, once each.
-    void stat(join(dir, name))
-      .then(({ ino }) => {
-        if (linked.has(String(ino))) return;
-        linked.add(String(ino));
-        return link(join(dir, name), join(keep, `${ino}-${name}`));
-      })
-      .catch(() => {});
-  });
-  return () => watcher.close();
-}
 
 describe('uploader with a JVM that runs out of memory', () => {
   let s3: S3Fixture;
@@ -49,10 +32,8 @@ describe('uploader with a JVM that runs out of memory', () => {
 
   it('ships each OOM dump under its own key, verified, and frees the volume for the next', async () => {
     const dir = join(root, 'dumps');
-    const keep = join(root, 'keep');
     await mkdir(dir);
-    await mkdir(keep);
-    const stopKeeping = keepDumps(dir, keep);
+    const capture = captureDumps(dir);
     const uploader = new UploaderProcess(localUploaderEnv(s3, dir));
     try {
       await uploader.waitForLog((l) => l.msg === 'uploader starting');
@@ -78,7 +59,6 @@ describe('uploader with a JVM that runs out of memory', () => {
         );
       }
     } finally {
-      stopKeeping();
       assert.equal(await uploader.stop(), 0, uploader.stderr);
     }
 
@@ -95,7 +75,8 @@ describe('uploader with a JVM that runs out of memory', () => {
       );
       assert.ok(keys.includes(`${key}.summary.json`), `summary beside ${key}`);
     }
-    const kept = await Promise.all((await readdir(keep)).map((f) => readFile(join(keep, f))));
+    const kept = await capture.readAll();
+    await capture.close();
     assert.equal(kept.length, 2);
     const keptHashes = new Set(kept.map(sha256));
     for (const key of dumps) {
@@ -128,10 +109,8 @@ describe('uploader with a JVM that runs out of memory', () => {
 
   it('stores a dump the JVM gzipped itself as it is, with checksums off', async () => {
     const dir = join(root, 'gz');
-    const keep = join(root, 'gz-keep');
     await mkdir(dir);
-    await mkdir(keep);
-    const stopKeeping = keepDumps(dir, keep, '.hprof.gz');
+    const capture = captureDumps(dir, '.hprof.gz');
     const uploader = new UploaderProcess(
       localUploaderEnv(s3, dir, {
         HEAPDUMP_PREFIX: 'gz/',
@@ -152,28 +131,31 @@ describe('uploader with a JVM that runs out of memory', () => {
       const log = await uploader.waitForLog((l) => l.msg === 'dump stored');
       assert.equal(log.verdict, 'complete');
     } finally {
-      stopKeeping();
       await uploader.stop();
     }
     const client = s3.client();
     const listed = await client.send(new ListObjectsV2Command({ Bucket: 'dumps', Prefix: 'gz/' }));
     const [key] = (listed.Contents ?? []).map((o) => o.Key!).filter((k) => !k.endsWith('.summary.json'));
     assert.match(key!, /-java_pid\d+\.hprof\.gz$/, 'not compressed a second time');
-    const [kept] = await readdir(keep);
+    const [kept] = await capture.readAll();
+    await capture.close();
     const stored = Buffer.from(
       await (
         await client.send(new GetObjectCommand({ Bucket: 'dumps', Key: key }))
       ).Body!.transformToByteArray(),
     );
-    assert.equal(sha256(stored), sha256(await readFile(join(keep, kept!))));
+    assert.equal(sha256(stored), sha256(kept!));
     const summary = JSON.parse(
       await (
         await client.send(new GetObjectCommand({ Bucket: 'dumps', Key: `${key}.summary.json` }))
       ).Body!.transformToString(),
     ) as StoredDumpSummary;
     assert.equal(summary.verdict, 'complete');
-    assert.equal(summary.dump.compression, 'none');
+    assert.equal(summary.dump.compression, 'gzip', 'declared what it is: gzip');
     assert.ok(summary.bytes > stored.length, 'the histogram read the decompressed dump');
+    const hprof = gunzipSync(stored);
+    assert.equal(summary.dump.sha256, sha256(hprof), 'the summary describes what the object decompresses to');
+    assert.equal(summary.dump.originalBytes, hprof.length);
     const parts = s3.server.requests.filter((r) => r.operation === 'UploadPart' && r.key?.startsWith('gz/'));
     assert.ok(parts.length > 0);
     assert.deepEqual(

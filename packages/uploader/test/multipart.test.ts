@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { zstdDecompressSync } from 'node:zlib';
 import {
@@ -15,8 +15,10 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { parseUploaderEnv, type StoredDumpSummary } from '@kube-heapdump/contract';
+import pino from 'pino';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { type FaultRule, startS3Proxy } from '../../../test/support/s3-proxy.ts';
@@ -24,7 +26,7 @@ import { bulkyDump } from '../../hprof/test/synthetic.ts';
 import { PartDigester } from '../src/digests.ts';
 import { Journal } from '../src/journal.ts';
 import { Limiter } from '../src/limiter.ts';
-import { createLogger } from '../src/log.ts';
+import { createLogger, type Logger } from '../src/log.ts';
 import { Metrics } from '../src/metrics.ts';
 import {
   createUpload,
@@ -33,7 +35,7 @@ import {
   type SessionDeps,
   StoreAnswerError,
 } from '../src/multipart.ts';
-import { createS3Client, ONCE_RETRY } from '../src/s3.ts';
+import { createS3Client, GaveUp, ONCE_RETRY } from '../src/s3.ts';
 import { Shipper } from '../src/shipper.ts';
 import { StateStore } from '../src/state.ts';
 
@@ -68,6 +70,7 @@ function plan(partNumber: number, bytes: Buffer, md5: boolean) {
     record: { partNumber, firstBlock: partNumber, lastBlock: partNumber },
     size: bytes.length,
     digests: d.digests(),
+    sha256: createHash('sha256').update(bytes).digest('hex'),
     cost: bytes.length,
     body: () => Readable.from([bytes]),
   };
@@ -378,6 +381,135 @@ describe('shipper in-process', () => {
       assert.equal(keys.filter((k) => !k.endsWith('.summary.json')).length, 1, keys.join(' '));
       const uploads = await fixture.client().send(new ListMultipartUploadsCommand({ Bucket: 'dumps' }));
       assert.equal(uploads.Uploads?.filter((u) => u.Key?.includes('/lost-1/')).length ?? 0, 0);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('a store that answers before reading the body (issue 27.2, 27.17)', () => {
+  let fixture: S3Fixture;
+  let dir: string;
+  let n = 0;
+  before(async () => {
+    fixture = await startS3Fixture({ errorsBeforeBody: true });
+    dir = await mkdtemp(join(tmpdir(), 'kh-early-'));
+  });
+  after(async () => {
+    await fixture.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Log lines at warn and above, as JSON objects. */
+  function capture(): { log: Logger; lines: Record<string, unknown>[] } {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        done();
+      },
+    });
+    return { log: pino({ level: 'warn' }, sink), lines };
+  }
+
+  function depsWith(s3: S3Client, logger: Logger, maxAttempts: number): SessionDeps {
+    const policy = { ...ONCE_RETRY, maxAttempts, baseMs: 10, capMs: 20, slowBaseMs: 10 };
+    return {
+      s3,
+      bucket: 'dumps',
+      checksum: 'md5',
+      retry: { policy, log: logger },
+      log: logger,
+      onBytes: () => {},
+    };
+  }
+
+  /** A 6 MiB part streamed in 16 KiB chunks: still being piped when the answer comes. */
+  function streamed(partNumber: number) {
+    const chunk = Buffer.alloc(16 * 1024, 7);
+    const d = new PartDigester(true);
+    const sha = createHash('sha256');
+    for (let i = 0; i < 384; i++) {
+      d.update(chunk);
+      sha.update(chunk);
+    }
+    return {
+      record: { partNumber, firstBlock: partNumber, lastBlock: partNumber },
+      size: 384 * chunk.length,
+      digests: d.digests(),
+      sha256: sha.digest('hex'),
+      cost: 0,
+      body: () => Readable.from(Array.from({ length: 384 }, () => chunk)),
+    };
+  }
+
+  async function session(d: SessionDeps) {
+    const state = await createUpload(d, {
+      file: `e${++n}.hprof`,
+      dev: 1,
+      ino: n,
+      key: `t/ns/app/pod/20261128T000000Z-1000000${n}-java_pid1.hprof`,
+      startedAt: new Date(),
+      compression: 'none',
+      redaction: 'none',
+      metadata: { pod: 'pod' },
+    });
+    return new MultipartSession(d, new Journal(new StateStore(dir), state, d.log));
+  }
+
+  it('a lost upload is NoSuchUpload, and restarts', async () => {
+    const { log: logger } = capture();
+    const s = await session(depsWith(client(fixture.server.endpoint), logger, 3));
+    await fixture
+      .client()
+      .send(
+        new AbortMultipartUploadCommand({ Bucket: 'dumps', Key: s.state.key, UploadId: s.state.uploadId }),
+      );
+    await assert.rejects(s.uploadPart(streamed(1)), Restart);
+  });
+
+  it('a refused key is named InvalidAccessKeyId, retried slowly; a final answer is not retried', async () => {
+    const { log: logger, lines } = capture();
+    const s = await session(depsWith(client(fixture.server.endpoint), logger, 2));
+    const saved = process.env.AWS_ACCESS_KEY_ID;
+    process.env.AWS_ACCESS_KEY_ID = 'AKIANOTKNOWNATALL000';
+    let wrongKey: S3Client;
+    try {
+      wrongKey = client(fixture.server.endpoint);
+      await wrongKey.config.credentials();
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved;
+    }
+    const wrong = new MultipartSession(depsWith(wrongKey, logger, 2), s.journal);
+    await assert.rejects(
+      wrong.uploadPart(streamed(1)),
+      (e: unknown) => e instanceof GaveUp && e.code === 'InvalidAccessKeyId' && !e.final,
+    );
+    assert.equal(
+      lines.filter((l) => /S3 refused our credentials \(InvalidAccessKeyId\)/.test(String(l.msg))).length,
+      1,
+    );
+
+    const before = fixture.server.requests.filter((r) => r.operation === 'UploadPart').length;
+    await assert.rejects(
+      s.uploadPart(streamed(10_001)),
+      (e: unknown) => e instanceof GaveUp && e.code === 'InvalidArgument' && e.final,
+    );
+    assert.equal(fixture.server.requests.filter((r) => r.operation === 'UploadPart').length, before + 1);
+  });
+
+  it('a SlowDown answered mid-body is retried and logged once, not also by the SDK', async () => {
+    const proxy = await startS3Proxy(fixture.server.endpoint, [
+      { operation: 'UploadPart', fault: { kind: 'answer-error', status: 503, code: 'SlowDown' } },
+    ]);
+    try {
+      const { log: logger, lines } = capture();
+      const s = await session(depsWith(client(proxy.endpoint), logger, 3));
+      await s.uploadPart(streamed(1));
+      assert.deepEqual(
+        lines.filter((l) => /S3|SDK/.test(String(l.msg))).map((l) => `${String(l.msg)} ${String(l.code)}`),
+        ['S3 call failed (SlowDown), retrying SlowDown'],
+      );
     } finally {
       await proxy.close();
     }

@@ -1,7 +1,9 @@
 // Part production and the pieces under it, in-process: parts cover the file exactly once with the right
 // digests, whatever the compression and wherever a resume starts; a range body streams exact bytes through
 // reused buffers; a block is compressed through two reused pieces; the process-wide budget grants in order and never over its limits.
+
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +45,7 @@ describe('part production', () => {
       maxBytes: MAX_DUMP_BYTES,
     });
     void follower.follow();
-    return { fh, follower, md5: md5For, close: () => fh.close() };
+    return { fh, follower, md5: md5For, hash: createHash('sha256'), close: () => fh.close() };
   }
 
   it('raw: part n is block n, with its CRC32 and, when asked, its MD5; done parts are skipped', async () => {
@@ -119,7 +121,9 @@ describe('part production', () => {
     try {
       const follower = new DumpFollower(fh, { gzip: false, quietMs: 1000, pollMs: 10, maxBytes: 5 * MiB });
       const following = follower.follow();
-      const parts = await collect(rawParts({ fh, follower, md5: () => false }, new Set()));
+      const parts = await collect(
+        rawParts({ fh, follower, md5: () => false, hash: createHash('sha256') }, new Set()),
+      );
       const r = await following;
       assert.equal(r.size, 5 * MiB);
       assert.equal(r.verdict, 'incomplete');
@@ -136,7 +140,9 @@ describe('part production', () => {
     const fh = await open(empty, 'r');
     const follower = new DumpFollower(fh, { gzip: false, quietMs: 50, pollMs: 10, maxBytes: MAX_DUMP_BYTES });
     void follower.follow().catch(() => {});
-    const parts = await collect(compressedParts({ fh, follower, md5: () => false }, 'zstd', 1, 1));
+    const parts = await collect(
+      compressedParts({ fh, follower, md5: () => false, hash: createHash('sha256') }, 'zstd', 1, 1),
+    );
     assert.equal(parts.length, 1);
     assert.equal(zstdDecompressSync(parts[0]!.bytes).length, 0);
     await fh.close();

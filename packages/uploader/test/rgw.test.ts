@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, watch } from 'node:fs';
-import { link, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -24,6 +24,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { type Compression, parseDumpKey, type StoredDumpSummary, summaryKey } from '@kube-heapdump/contract';
 import { createZstdMultiFrameDecompress } from '@kube-heapdump/hprof';
+import { captureDumps } from '../../../test/support/dump-capture.ts';
 import { runOutOfMemory } from '../../../test/support/java.ts';
 import {
   describeWithRgw,
@@ -167,12 +168,8 @@ describeWithRgw('the uploader against a real Ceph RGW', () => {
   it('defaults (zstd), put-only key: a JVM dying of OutOfMemoryError dumps into the directory; the object is its dump', async () => {
     const bucket = await newRgwBucket(rgw, 'defaults');
     const dir = await freshDir('defaults');
-    const keep = await freshDir('defaults-original');
-    // The uploader deletes the dump once stored: a second name for the file, made while the JVM writes it,
-    // keeps the bytes to compare with.
-    const watcher = watch(dir, (_e, name) => {
-      if (name?.endsWith('.hprof')) link(join(dir, name), join(keep, name)).catch(() => {});
-    });
+    // The uploader deletes the dump once stored: the capture holds it open, to compare with.
+    const capture = captureDumps(dir);
     const u = new UploaderProcess(env(dir, bucket));
     try {
       await u.waitForLog((l) => l.msg === 'uploader starting');
@@ -185,9 +182,9 @@ describeWithRgw('the uploader against a real Ceph RGW', () => {
       assert.match(jvm.output, /Heap dump file created/);
       const done = await stored(u);
       assert.equal(done.deleted, true);
-      const [name] = await readdir(keep);
+      const [name] = capture.files;
       assert.match(name!, /^java_pid\d+\.hprof$/);
-      const original = await readFile(join(keep, name!));
+      const original = await capture.read(name!);
       const [key] = await dumpKeys(bucket);
       assert.equal(key, done.key);
       const summary = await assertStored(bucket, key!, original, 'zstd');
@@ -204,7 +201,7 @@ describeWithRgw('the uploader against a real Ceph RGW', () => {
         'the dump is gone from the volume',
       );
     } finally {
-      watcher.close();
+      await capture.close();
       await u.stop();
     }
   });

@@ -54,6 +54,11 @@ export interface S3ServerOptions {
   latencyMs?: number;
   /** `bucket.<suffix>` Host headers select the bucket (virtual-hosted style). */
   virtualHostSuffix?: string;
+  /**
+   * Answer an error at once, before the request body is read (S3 and RGW do so for a refused credential or a
+   * missing upload): the client sees the answer while its body is still streaming.
+   */
+  errorsBeforeBody?: boolean;
 }
 
 export interface RequestLogEntry {
@@ -1027,6 +1032,11 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     // Answer only once the body is consumed, so clients read our error rather than a reset connection.
     if (ctx.req.complete || ctx.req.destroyed) {
       reply();
+      return;
+    }
+    if (options.errorsBeforeBody) {
+      reply();
+      ctx.req.resume(); // the rest of the body is read after the answer, and dropped
       return;
     }
     ctx.req.on('end', reply).on('error', () => ctx.res.destroy());
