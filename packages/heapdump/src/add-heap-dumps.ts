@@ -21,6 +21,7 @@ import {
   uploaderContainer,
   uploaderSecurityContext,
 } from './uploader-container.ts';
+import { defaultHeapFlags, memoryThresholdOf, watchdogJvmFlags } from './watchdog.ts';
 
 /** Workload kinds a pod template can come from. */
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] as const;
@@ -197,12 +198,27 @@ export function addHeapDumpsToPodSpec(podSpec: PodSpec, options: HeapDumpOptions
     );
   }
   const mountPath = mountPathOf(options.heapDumps);
-  const flags = heapDumpJvmFlags(options.heapDumps);
+  const threshold = memoryThresholdOf(options.heapDumps);
+  const extra = options.heapDumps.extraJvmFlags ?? [];
+  const flags = [
+    ...heapDumpJvmFlags({ ...options.heapDumps, extraJvmFlags: [] }),
+    ...watchdogJvmFlags(options.heapDumps, options.uploader, mountPath, warnings),
+  ];
   const indexes = targetIndexes(podSpec, options.heapDumps.containers, field);
-  const targets: JvmContainer[] = indexes.map((i) => ({
-    container: podSpec.containers[i] as Container,
-    field: containerField(i),
-  }));
+  // Per container: ours, a default heap size that leaves room (sizing sees it, as the JVM will), the user's
+  // extra flags last (they win).
+  const flagsOf = new Map(
+    indexes.map((i) => {
+      const c = podSpec.containers[i] as Container;
+      const limit = parseQuantity((c.resources?.limits?.memory as string | undefined) ?? '');
+      return [i, [...flags, ...defaultHeapFlags(c, extra, limit, threshold), ...extra]];
+    }),
+  );
+  const targets: JvmContainer[] = indexes.map((i) => {
+    const c = podSpec.containers[i] as Container;
+    const env = withJavaToolOptions(c.env ?? [], flagsOf.get(i) ?? flags, `${containerField(i)}env`);
+    return { container: { ...c, env }, field: containerField(i) };
+  });
   checkConflicts(podSpec, targets, mountPath, field);
   for (const t of targets) checkJvmCommandLine(t.container, t.field);
 
@@ -221,7 +237,7 @@ export function addHeapDumpsToPodSpec(podSpec: PodSpec, options: HeapDumpOptions
     indexes.includes(i)
       ? {
           ...c,
-          env: withJavaToolOptions(c.env ?? [], flags, `${containerField(i)}env`),
+          env: withJavaToolOptions(c.env ?? [], flagsOf.get(i) ?? flags, `${containerField(i)}env`),
           volumeMounts: [...(c.volumeMounts ?? []), mount],
         }
       : c,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DumpIntegrity, UploaderConfig } from '@kube-heapdump/contract';
 import { analyse } from './analysis.ts';
+import { storeEvidence } from './evidence.ts';
 import type { FollowResult } from './follower.ts';
 import type { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
@@ -58,6 +59,7 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
   analyses = analysis.catch(() => undefined);
   const { sha256, summary } = await analysis;
   metrics.dumpShipped(summary.verdict, dump.seconds);
+  const evidence = await storeEvidence(d, file, state.key);
   await putSummary(
     d.s3,
     storedSummary({
@@ -71,9 +73,11 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
       uploadedAt,
       sha256,
       hprof: summary,
+      ...(evidence ? { evidence: evidence.ref } : {}),
     }),
     d.retry,
   );
+  if (cfg.deleteAfterUpload) await evidence?.remove();
   let deleted = false;
   if (cfg.deleteAfterUpload) {
     deleted = await removeIfSame(join(cfg.dir, file), dump.st);

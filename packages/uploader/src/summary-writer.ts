@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   type DumpIntegrity,
+  type EvidenceRef,
   type HprofSummary,
   type PodIdentity,
   STORED_SUMMARY_SCHEMA,
@@ -27,6 +28,7 @@ export interface SummaryFacts {
   uploadedAt: Date;
   sha256: string;
   hprof: HprofSummary;
+  evidence?: EvidenceRef;
 }
 
 export function storedSummary(f: SummaryFacts): StoredDumpSummary {
@@ -58,6 +60,7 @@ export function storedSummary(f: SummaryFacts): StoredDumpSummary {
       dumpSeconds: (followed.doneAt.getTime() - followed.firstByteAt.getTime()) / 1000,
       uploadAfterDumpSeconds: (f.uploadedAt.getTime() - followed.doneAt.getTime()) / 1000,
     },
+    ...(f.evidence ? { evidence: f.evidence } : {}),
   };
 }
 
