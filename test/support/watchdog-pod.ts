@@ -12,7 +12,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { HeapDumpEnabledAppArgs } from '../../packages/heapdump/src/args.ts';
 import { fixtureClasspath } from './java.ts';
 import { RUN_SOURCE } from './node.ts';
-import { SimulatedPod } from './pod-simulator.ts';
+import { SimulatedPod, type SimulatedWorkload } from './pod-simulator.ts';
 import type { Registered } from './pulumi-mocks.ts';
 import { renderApp } from './render-app.ts';
 import { DEFAULT_CREDENTIAL } from './s3/server.ts';
@@ -60,6 +60,8 @@ export interface TimedLine {
 
 export interface WatchdogRun {
   pod: SimulatedPod;
+  /** The rendered pod spec, as the kubelet would get it. */
+  spec: SimulatedWorkload['spec']['template']['spec'];
   fixture: S3Fixture;
   bucket: string;
   volume: string;
@@ -129,6 +131,7 @@ export async function runWatchdogCase(c: WatchdogCase, registered: () => Registe
   const capture = await captureDumps(volume, join(sandbox, 'captured'));
   const run: WatchdogRun = {
     pod,
+    spec: rendered.deployment.spec.template.spec,
     fixture,
     bucket,
     volume,
