@@ -101,7 +101,18 @@ export async function storeEvidence(
     // Already there: a run that stopped before its summary stored it.
     if (s3ErrorCode(err) !== 'PreconditionFailed') throw err;
   }
-  d.log.info({ file: name, key, trigger: evidence.trigger }, 'evidence stored');
+  // `heapdump doctor` reads this line: a threshold dump taken before an OOM kill, with the figures.
+  d.log.info(
+    {
+      file: name,
+      key,
+      trigger: evidence.trigger,
+      takenAt: evidence.takenAt,
+      workingSetBytes: evidence.container?.workingSetBytes,
+      limitBytes: evidence.container?.limitBytes,
+    },
+    'evidence stored',
+  );
   return {
     ref: { key, trigger: evidence.trigger, takenAt: evidence.takenAt, container: evidence.container },
     remove: () => rm(path, { force: true }),
