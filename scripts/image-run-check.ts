@@ -13,6 +13,7 @@ import { HeldJvm } from '../test/support/java.ts';
 import { run } from '../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../test/support/s3/server.ts';
 import { startS3Fixture } from '../test/support/s3-fixture.ts';
+import { AGENT_JAR } from './build-agent.ts';
 
 const image = process.argv[2];
 if (!image) throw new Error('usage: image-run-check.ts <image>');
@@ -33,6 +34,26 @@ try {
   const help = await docker('run', '--rm', '--network', 'none', image, '--help');
   assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /^heapdump-uploader \d+\.\d+\.\d+/);
+
+  // The memory watchdog's agent ships in the image where the uploader looks for it (../agent/agent.jar from
+  // /app/main.js), byte for byte the committed jar.
+  const jar = await docker(
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--entrypoint',
+    'node',
+    image,
+    '-e',
+    "process.stdout.write(require('fs').readFileSync('/agent/agent.jar').toString('base64'))",
+  );
+  assert.equal(jar.code, 0, jar.stderr);
+  assert.equal(
+    jar.stdout,
+    (await readFile(AGENT_JAR)).toString('base64'),
+    'the image holds the committed agent jar',
+  );
 
   // A real dump of a real JVM, mode 0600 like an OOM dump, in the directory the pod would share.
   const dump = join(dir, 'java_pid1.hprof');

@@ -9,6 +9,9 @@
 //   that exits is restarted by the pod's restartPolicy (up to `maxRestarts`), with the same volume; a pod that
 //   does not restart (a Job's) completes when its containers have exited, and its sidecars are then stopped;
 // - emptyDir.sizeLimit is watched: going over it evicts the pod (the run fails);
+// - with `memoryLimits`, each container with resources.limits.memory runs in a memory cgroup of its own with
+//   that limit (memory-cgroup.ts), new at each start like the kubelet's: the kernel OOM-kills it (exit 137,
+//   `OOMKilled` in its run's reasons);
 // - the pod's network: `hosts` resolve to 127.0.0.1 through a private /etc/hosts (a user and mount namespace
 //   per container), and AWS S3 traffic may be pointed at a local endpoint (AWS_ENDPOINT_URL_S3).
 // Fields it cannot honour fail the run; fields it accepts without enforcing (resources, security contexts,
@@ -18,8 +21,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { MemoryCgroup } from './memory-cgroup.ts';
 import { resolveEnv } from './pod-env.ts';
 import {
   type ContainerSpec,
@@ -63,12 +68,21 @@ export interface SimulationOptions {
   pod?: { name?: string; node?: string };
   /** Every output line of every container. */
   onLine?: (container: string, line: string) => void;
+  /**
+   * Enforce resources.limits.memory with a real memory cgroup per container (the caller checks
+   * `memoryCgroupUnavailable()` first).
+   */
+  memoryLimits?: boolean;
 }
 
 export interface ContainerRun {
   name: string;
   restarts: number;
   exitCodes: (number | null)[];
+  /** Per exit: `OOMKilled` when the kernel's OOM killer ended it (memory limits enforced), else `Error`/`Completed`. */
+  reasons: string[];
+  /** Per exit: when it was seen. */
+  exitedAt: number[];
 }
 
 export class SimulatedPod extends EventEmitter {
@@ -81,6 +95,7 @@ export class SimulatedPod extends EventEmitter {
   readonly volumes = new Map<string, string>();
   readonly runs = new Map<string, ContainerRun>();
   private readonly processes = new Map<string, ChildProcess>();
+  private readonly cgroups = new Map<string, MemoryCgroup>();
   private readonly options: SimulationOptions;
   private readonly spec: PodSpec;
   private stopping = false;
@@ -217,8 +232,20 @@ export class SimulatedPod extends EventEmitter {
     ];
   }
 
+  /** The container's own memory cgroup for this start, when limits are enforced and it has one. */
+  private memoryCgroup(c: ContainerSpec): MemoryCgroup | undefined {
+    const limit = c.resources?.limits?.memory;
+    if (!this.options.memoryLimits || limit === undefined) return undefined;
+    const cgroup = MemoryCgroup.create(c.name, quantityBytes(limit));
+    this.cgroups.set(c.name, cgroup);
+    const note = `${c.name}.resources.limits.memory ${limit}: enforced by cgroup v${cgroup.version}`;
+    if (!this.notEnforced.includes(note)) this.notEnforced.push(note);
+    return cgroup;
+  }
+
   private spawn(c: ContainerSpec): ChildProcess {
-    const [cmd, ...args] = this.argv(c);
+    const cgroup = this.memoryCgroup(c);
+    const [cmd, ...args] = cgroup ? cgroup.wrap(this.argv(c)) : this.argv(c);
     if (!cmd) throw new SimulationError(`container ${c.name}: nothing to run`);
     // stdin stays open, as for a container without a TTY whose runtime keeps the pipe (apps may wait on it).
     const child = spawn(cmd, args, { env: this.env(c), stdio: ['pipe', 'pipe', 'pipe'] });
@@ -239,12 +266,24 @@ export class SimulatedPod extends EventEmitter {
   }
 
   private startContainer(c: ContainerSpec): void {
-    const run = this.runs.get(c.name) ?? { name: c.name, restarts: 0, exitCodes: [] };
+    const run = this.runs.get(c.name) ?? {
+      name: c.name,
+      restarts: 0,
+      exitCodes: [],
+      reasons: [],
+      exitedAt: [],
+    };
     this.runs.set(c.name, run);
     const child = this.spawn(c);
     this.emit('start', c.name, run.restarts);
     child.once('exit', (code, signal) => {
-      const status = code ?? (signal ? 128 : null);
+      // As the container runtime reports it: 128 + the signal's number (137 for SIGKILL).
+      const status = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null);
+      const cgroup = this.cgroups.get(c.name);
+      const oomKilled = cgroup !== undefined && cgroup.oomKills() > 0;
+      cgroup?.remove();
+      run.reasons.push(oomKilled ? 'OOMKilled' : status === 0 ? 'Completed' : 'Error');
+      run.exitedAt.push(Date.now());
       run.exitCodes.push(status);
       this.emit('exit', c.name, code, run.restarts);
       if (this.stopping) return;

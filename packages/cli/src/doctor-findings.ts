@@ -1,6 +1,7 @@
 // `heapdump doctor`, the pure part: from the pod (spec and status), the uploader's log lines and a listing of
 // the dump volume, the findings that explain why there is, or is not, a dump.
 import { CREDENTIAL_ERRORS, isDumpFileName, NETWORK_ERRORS } from '@kube-heapdump/contract';
+import { describeThresholdDump, thresholdDumpBefore } from './doctor-watchdog.ts';
 import { humanBytes } from './format.ts';
 import { heapOf, quantityBytes } from './memory.ts';
 import type { ContainerStateTerminated, ContainerStatus, Pod } from './pod.ts';
@@ -152,13 +153,16 @@ function appFindings(input: DoctorInput, stored: StoredDump[]): Finding[] {
         ? `${ADVICE_HEADROOM}: raise resources.limits.memory to at least ${humanBytes(Math.ceil(heap.bytes / 0.75))}, ` +
           `or lower the heap to at most ${humanBytes(Math.floor(limit * 0.75))} (-Xmx or -XX:MaxRAMPercentage=75)`
         : `set a memory limit and ${ADVICE_HEADROOM}`;
+    const caught = thresholdDumpBefore(input.logs, t);
     return [
       {
         topic: 'app',
         severity: 'problem',
         text:
           `${head}: the kernel killed the JVM for passing the container's memory limit before Java saw an ` +
-          `OutOfMemoryError, so no heap dump can exist; ${facts}`,
+          (caught
+            ? `OutOfMemoryError; ${describeThresholdDump(caught)}; ${facts}`
+            : `OutOfMemoryError, so no heap dump can exist; ${facts}`),
         advice,
       },
     ];

@@ -150,9 +150,11 @@ export function buildProgram(io: Io): Command {
   program
     .command('trigger')
     .description(
-      'Dump the heap of a running JVM without restarting it: kubectl exec into the app container, jcmd ' +
-        '<pid> GC.heap_dump into the dump volume (jattach when the image has no JDK); the uploader sidecar ' +
-        'ships it like any OOM dump. Prints the key to expect; --wait polls until it is stored.',
+      'Dump the heap of a running JVM without restarting it: through the memory watchdog agent in the JVM ' +
+        '(a request in the dump volume, written by kubectl exec into the uploader container: no JDK tools needed) ' +
+        'or, without the agent, kubectl exec into the app container, jcmd <pid> GC.heap_dump (jattach when the ' +
+        'image has no JDK); the uploader sidecar ships it like any OOM dump. Prints the key to expect; --wait ' +
+        'polls until it is stored.',
     )
     .argument('<pod>', 'pod name')
     .option('-n, --namespace <namespace>', "namespace of the pod (default: kubectl's current)")
@@ -160,10 +162,22 @@ export function buildProgram(io: Io): Command {
     .option('--pid <pid>', 'the JVM pid inside the container, when it runs several JVMs', positiveInteger)
     .option('--wait', 'wait until the dump is stored in the bucket', false)
     .option('--timeout <seconds>', 'how long --wait waits', positiveInteger, 600)
+    .option(
+      '--thread-dump',
+      "print a thread dump instead (through the memory watchdog's agent; no JDK tools needed)",
+      false,
+    )
     .action(
       async (
         pod: string,
-        options: { namespace?: string; container?: string; pid?: number; wait: boolean; timeout: number },
+        options: {
+          namespace?: string;
+          container?: string;
+          pid?: number;
+          wait: boolean;
+          timeout: number;
+          threadDump: boolean;
+        },
       ) => {
         const { trigger } = await import('./trigger.ts');
         await trigger(pod, options, out);

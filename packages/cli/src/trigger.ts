@@ -12,6 +12,7 @@ import {
   UPLOADER_DEFAULTS,
   UPLOADER_ENV,
 } from '@kube-heapdump/contract';
+import { askAgent, runsAgent } from './agent-request.ts';
 import { listDumps } from './catalog.ts';
 import { StoreError, UsageError } from './errors.ts';
 import { humanBytes } from './format.ts';
@@ -25,6 +26,8 @@ export interface TriggerOptions {
   pid?: number;
   wait: boolean;
   timeout: number;
+  /** A thread dump instead, printed (needs the memory watchdog's agent in the JVM). */
+  threadDump?: boolean;
 }
 
 /** What the pod spec says about its dumps. */
@@ -125,7 +128,27 @@ export async function trigger(
   options: TriggerOptions,
   out: (s: string) => void,
 ): Promise<void> {
-  const target = dumpTarget(await getPod(podName, options.namespace), options.container);
+  const pod = await getPod(podName, options.namespace);
+  const target = dumpTarget(pod, options.container);
+  const agent = runsAgent(pod, target);
+  if (options.threadDump) {
+    if (!agent)
+      throw new UsageError(
+        `--thread-dump needs the memory watchdog's agent, which ${podName}'s JVM does not run`,
+      );
+    out((await askAgent(podName, target, 'threads', 60)).threadDump ?? '');
+    return;
+  }
+  // The JVM's own agent when it runs one (no JDK tools needed in the image), jcmd or jattach otherwise.
+  const name = agent
+    ? (await askAgent(podName, target, 'heap', options.timeout)).file
+    : await dumpWithJcmd(podName, target, options.pid);
+  out(`dump written in ${target.namespace}/${podName}: ${target.dir}/${name}`);
+  await waitForStored(podName, target, name, options, out);
+}
+
+/** jcmd (or jattach) in the JVM container; returns the dump's file name. */
+async function dumpWithJcmd(podName: string, target: DumpTarget, pid: number | undefined): Promise<string> {
   const name = `heapdump-${keyTimestamp(new Date())}.hprof`;
   const exec = await kubectl([
     'exec',
@@ -141,12 +164,21 @@ export async function trigger(
     'heapdump-trigger',
     target.dir,
     name,
-    ...(options.pid !== undefined ? [String(options.pid)] : []),
+    ...(pid !== undefined ? [String(pid)] : []),
   ]);
   if (exec.code !== 0) {
     throw new StoreError(`dump in ${podName}/${target.container} failed: ${kubectlReason(exec)}`);
   }
-  out(`dump written in ${target.namespace}/${podName}: ${target.dir}/${name}`);
+  return name;
+}
+
+async function waitForStored(
+  podName: string,
+  target: DumpTarget,
+  name: string,
+  options: TriggerOptions,
+  out: (s: string) => void,
+): Promise<void> {
   const store = await openStore(uploaderStore(target));
   try {
     out(`the uploader ships it as s3://${store.bucket}/${announcedKey(target, store.prefix, podName, name)}`);

@@ -1,5 +1,6 @@
 // @kube-heapdump/contract: what the uploader, the CLI and the component agree on. No dependencies.
 export * from './compression.ts';
+export * from './evidence.ts';
 export * from './keys.ts';
 export * from './sizes.ts';
 export * from './store.ts';

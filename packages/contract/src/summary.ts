@@ -2,6 +2,7 @@
 // stores beside each dump at `<key>.summary.json`. The HPROF reader fills HprofSummary; readers of stored
 // summaries check `schema` and `storedSchema` before trusting the fields.
 import type { Compression } from './compression.ts';
+import type { EvidenceRef } from './evidence.ts';
 import type { RedactMode } from './uploader-env.ts';
 
 export const SUMMARY_SCHEMA = 'kube-heapdump/hprof-summary/v1';
@@ -131,6 +132,8 @@ export interface StoredDumpSummary extends HprofSummary {
     /** From the dump's completion to the object being durable. */
     uploadAfterDumpSeconds: number;
   };
+  /** A dump the memory watchdog or `heapdump trigger` took: why, the container's figures, its evidence object. */
+  evidence?: EvidenceRef;
 }
 
 /** User metadata of a dump object (`x-amz-meta-*`), set when its upload starts. */

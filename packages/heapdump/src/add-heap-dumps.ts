@@ -27,6 +27,7 @@ import {
   uploaderContainer,
   uploaderSecurityContext,
 } from './uploader-container.ts';
+import { defaultHeapFlags, memoryThresholdOf, watchdogJvmFlags } from './watchdog.ts';
 
 /** Workload kinds a pod template can come from. */
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] as const;
@@ -219,18 +220,39 @@ export function addHeapDumpsToPodSpec(podSpec: PodSpec, options: HeapDumpOptions
     );
   }
   const mountPath = mountPathOf(options.heapDumps);
-  const flags = heapDumpJvmFlags(options.heapDumps);
+  const threshold = memoryThresholdOf(options.heapDumps);
+  const extra = options.heapDumps.extraJvmFlags ?? [];
+  const flags = [
+    ...heapDumpJvmFlags({ ...options.heapDumps, extraJvmFlags: [] }),
+    ...watchdogJvmFlags(options.heapDumps, options.uploader, mountPath, warnings),
+  ];
   const indexes = targetIndexes(podSpec, options.heapDumps.containers, field);
-  const targets: JvmContainer[] = indexes.map((i) => ({
-    container: podSpec.containers[i] as Container,
-    field: containerField(i),
-  }));
+  // Per container: ours, a default heap size that leaves room (sizing sees it, as the JVM will), the user's
+  // extra flags last (they win).
+  const flagsOf = new Map(
+    indexes.map((i) => {
+      const c = podSpec.containers[i] as Container;
+      const limit = parseQuantity((c.resources?.limits?.memory as string | undefined) ?? '');
+      return [i, [...flags, ...defaultHeapFlags(c, extra, limit, threshold), ...extra]];
+    }),
+  );
+  const targets: JvmContainer[] = indexes.map((i) => {
+    const c = podSpec.containers[i] as Container;
+    const env = withJavaToolOptions(
+      c.env ?? [],
+      flagsOf.get(i) ?? flags,
+      fieldPath(containerField(i), 'env'),
+    );
+    return { container: { ...c, env }, field: containerField(i) };
+  });
   checkImages(podSpec, field, containerField);
   checkConflicts(podSpec, targets, mountPath, field);
-  for (const t of targets) {
+  for (const [n, t] of targets.entries()) {
     checkJvmCommandLine(t.container, t.field);
-    // Only where a container was chosen among several: a one-container pod has no other to name.
-    const notJvm = podSpec.containers.length > 1 ? notJvmWarning(t.container, t.field) : undefined;
+    // Only where a container was chosen among several: a one-container pod has no other to name. Judged on
+    // the user's container, before our JAVA_TOOL_OPTIONS.
+    const original = podSpec.containers[indexes[n] as number] as Container;
+    const notJvm = podSpec.containers.length > 1 ? notJvmWarning(original, t.field) : undefined;
     if (notJvm !== undefined) warnings.push(notJvm);
   }
 
@@ -249,7 +271,7 @@ export function addHeapDumpsToPodSpec(podSpec: PodSpec, options: HeapDumpOptions
     indexes.includes(i)
       ? {
           ...c,
-          env: withJavaToolOptions(c.env ?? [], flags, fieldPath(containerField(i), 'env')),
+          env: withJavaToolOptions(c.env ?? [], flagsOf.get(i) ?? flags, fieldPath(containerField(i), 'env')),
           volumeMounts: [...(c.volumeMounts ?? []), mount],
         }
       : c,

@@ -195,6 +195,21 @@ export interface HeapDumpsArgs {
   /** More JVM flags appended to `JAVA_TOOL_OPTIONS` after ours. */
   extraJvmFlags?: pulumi.Input<pulumi.Input<string>[]>;
   /**
+   * The memory watchdog: at this percentage of the container's memory limit (its working set, as the kubelet
+   * counts it) a JVM agent dumps the heap once, with a thread dump and the memory figures beside it, before the
+   * kernel's OOM kill can leave no dump; re-armed below 10 points less. Default 90; 0 turns threshold dumps
+   * off (the agent still serves `heapdump trigger`). Needs the native sidecar and `uploader.metricsPort` (its
+   * startup probe puts the agent in the volume before the JVM starts); otherwise a warning and no agent. With no
+   * `-Xmx` / `-XX:MaxRAMPercentage` given, the heap defaults to `MaxRAMPercentage` = threshold - max(25, 128 MiB
+   * as % of the limit), at least 25 (65% of a limit of 512 MiB or more at the default threshold).
+   */
+  memoryThreshold?: pulumi.Input<number>;
+  /**
+   * `-XX:NativeMemoryTracking=summary`, so the watchdog's evidence holds the JVM's native memory summary. Costs
+   * the JVM about 5-10% more CPU and some memory. Default false.
+   */
+  nativeMemoryTracking?: pulumi.Input<boolean>;
+  /**
    * Redaction while streaming: `none` (default), `strings` or `primitives`. The stored dump keeps its size,
    * structure and class histogram; what was redacted is recorded in its summary.
    */

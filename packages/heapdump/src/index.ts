@@ -47,6 +47,7 @@ export {
   type UploadTarget,
   uploaderEnv,
 } from './uploader-container.ts';
+export { DEFAULT_MEMORY_THRESHOLD, defaultHeapPercentage, watchdogJvmFlags } from './watchdog.ts';
 export {
   type PodInputs,
   type RenderedDeployment,

@@ -17,6 +17,7 @@ import {
   type PodTemplateSpec,
   renderWorkload,
   type WorkloadKindName,
+  watchdogJvmFlags,
 } from '../src/index.ts';
 import { removeAdditions, removeTemplateAdditions } from './additions.ts';
 import { springBootPodTemplate, springBootWorkloadSpec } from './fixtures/spring-boot.ts';
@@ -41,7 +42,7 @@ const options = (over: Partial<HeapDumpOptions> = {}): HeapDumpOptions => ({
   defaultUploaderImage: 'ghcr.io/kube-heapdump/kube-heapdump-uploader:0.1.0',
   ...over,
 });
-const flags = heapDumpJvmFlags({}).join(' ');
+const flags = [...heapDumpJvmFlags({}), ...watchdogJvmFlags({}, {}, '/dumps', [])].join(' ');
 const plain = <T>(v: unknown) => v as T;
 
 const statefulSet = {

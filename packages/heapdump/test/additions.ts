@@ -15,10 +15,17 @@ interface Env {
   valueFrom?: unknown;
 }
 
+/** The default heap size the component adds after its flags when the container gives none. */
+const DEFAULT_HEAP = / -XX:MaxRAMPercentage=\d+(\.\d+)?$/;
+
 function withoutOurEnv(env: Env[], flags: string): Env[] {
   const userMoved = env.find((e) => e.name === 'HEAPDUMP_APP_JAVA_TOOL_OPTIONS');
   const out: Env[] = [];
-  for (const e of env) {
+  for (const original of env) {
+    const e =
+      original.name === 'JAVA_TOOL_OPTIONS'
+        ? { ...original, value: original.value?.replace(DEFAULT_HEAP, '') }
+        : original;
     if (e.name === 'HEAPDUMP_APP_JAVA_TOOL_OPTIONS') out.push({ ...e, name: 'JAVA_TOOL_OPTIONS' });
     else if (e.name !== 'JAVA_TOOL_OPTIONS') out.push(e);
     else if (userMoved) assert.equal(e.value, `$(HEAPDUMP_APP_JAVA_TOOL_OPTIONS) ${flags}`);

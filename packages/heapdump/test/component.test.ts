@@ -198,7 +198,8 @@ describe('provisioned bucket + access key (the default)', () => {
     assert.equal(await resolved(r.app.namespace), 'shop');
     assert.equal(await resolved(r.app.keyPrefix), 'heapdumps/');
     assert.equal(await resolved(r.app.serviceAccountName), 'default');
-    assert.equal(await resolved(r.app.dumpVolumeSizeLimit), '1229Mi');
+    // Two dumps of 1.2 x the heap the default MaxRAMPercentage (65% of the 2Gi limit) gives.
+    assert.equal(await resolved(r.app.dumpVolumeSizeLimit), '3195Mi');
     assert.equal(
       await resolved(r.app.listCommand),
       `heapdump list --bucket ${bucketName} --prefix heapdumps/ --region ${MOCK_REGION} --namespace shop --app orders`,

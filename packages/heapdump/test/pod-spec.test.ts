@@ -74,6 +74,8 @@ describe('app container: JAVA_TOOL_OPTIONS', () => {
       '-XX:+HeapDumpOnOutOfMemoryError',
       '-XX:HeapDumpPath=/dumps',
       '-XX:+ExitOnOutOfMemoryError',
+      '-javaagent:/dumps/.kube-heapdump/agent.jar=threshold=90,rearm=80',
+      '-XX:MaxRAMPercentage=65',
     ]);
   });
 
@@ -94,6 +96,8 @@ describe('app container: JAVA_TOOL_OPTIONS', () => {
       '-XX:+HeapDumpOnOutOfMemoryError',
       '-XX:HeapDumpPath=/dumps',
       '-XX:+ExitOnOutOfMemoryError',
+      '-javaagent:/dumps/.kube-heapdump/agent.jar=threshold=90,rearm=80',
+      '-XX:MaxRAMPercentage=65',
       '-Xlog:gc',
     ]);
     assert.deepEqual(
@@ -109,7 +113,8 @@ describe('app container: JAVA_TOOL_OPTIONS', () => {
     );
     assert.equal(
       javaToolOptions(r),
-      '-Dfrom=secret -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath=/dumps -XX:+ExitOnOutOfMemoryError',
+      '-Dfrom=secret -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath=/dumps -XX:+ExitOnOutOfMemoryError ' +
+        '-javaagent:/dumps/.kube-heapdump/agent.jar=threshold=90,rearm=80 -XX:MaxRAMPercentage=65',
     );
   });
 
@@ -120,6 +125,8 @@ describe('app container: JAVA_TOOL_OPTIONS', () => {
     assert.deepEqual(splitOptions(javaToolOptions(r) ?? ''), [
       '-XX:+HeapDumpOnOutOfMemoryError',
       '-XX:HeapDumpPath=/var/dumps',
+      '-javaagent:/var/dumps/.kube-heapdump/agent.jar=threshold=90,rearm=80',
+      '-XX:MaxRAMPercentage=65',
     ]);
     assert.deepEqual(appContainer(r).volumeMounts, [{ name: 'heapdumps', mountPath: '/var/dumps' }]);
     assert.deepEqual(uploaderContainer(r).volumeMounts?.[0], { name: 'heapdumps', mountPath: '/var/dumps' });
@@ -200,10 +207,11 @@ describe('dump volume', () => {
     return Number(m[1]) * 2 ** 20;
   };
 
-  test('holds two dumps of the heap from the memory limit and the JVM default MaxRAMPercentage (25%)', () => {
+  test('holds two dumps of the heap from the memory limit and the default MaxRAMPercentage it sets (65%)', () => {
     const bytes = sizeLimitBytes(renderDeployment(inputs({}, { resources: { limits: { memory: '8Gi' } } })));
-    // Two dumps of 1.2 x the 2 GiB heap: one still uploading, the next written after a restart.
-    assert.ok(bytes >= 2 * 1.2 * 2 * Gi && bytes < 2 * 1.2 * 2 * Gi + 2 ** 20, `${bytes}`);
+    // Two dumps of 1.2 x the 5.2 GiB heap (65% of 8 GiB): one still uploading, the next written after a restart.
+    const heap = 0.65 * 8 * Gi;
+    assert.ok(bytes >= 2 * 1.2 * heap && bytes < 2 * 1.2 * heap + 2 ** 20, `${bytes}`);
   });
 
   test('follows -XX:MaxRAMPercentage, and -Xmx wins; the command line wins over JAVA_TOOL_OPTIONS', () => {

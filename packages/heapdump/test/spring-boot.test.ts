@@ -13,9 +13,8 @@ import { removeTemplateAdditions } from './additions.ts';
 import { springBootPodTemplate, springBootWorkloadSpec } from './fixtures/spring-boot.ts';
 
 const mocks = await installMocks({ deterministic: true });
-const { addHeapDumpsToTemplate, HeapDumpEnabledApp, HeapDumpStorage, heapDumpJvmFlags } = await import(
-  '../src/index.ts'
-);
+const { addHeapDumpsToTemplate, HeapDumpEnabledApp, HeapDumpStorage, heapDumpJvmFlags, watchdogJvmFlags } =
+  await import('../src/index.ts');
 
 const chartYaml = readFileSync(new URL('./fixtures/helm/orders-chart.yaml', import.meta.url), 'utf8');
 const decode = (text: string) => ({ result: loadAll(text).filter((d) => d !== null) });
@@ -25,7 +24,7 @@ setMockCalls({
 });
 
 const template = springBootPodTemplate() as never as Parameters<typeof removeTemplateAdditions>[1];
-const flags = heapDumpJvmFlags({}).join(' ');
+const flags = [...heapDumpJvmFlags({}), ...watchdogJvmFlags({}, {}, '/dumps', [])].join(' ');
 const storageArgs = { storage: { existing: { bucket: 'shop-dumps', region: 'eu-west-3' } } };
 const springBootDeployment = {
   apiVersion: 'apps/v1',

@@ -8,6 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { DumpIntegrity, UploaderConfig } from '@kube-heapdump/contract';
 import { analyse } from './analysis.ts';
 import { FileChanged, fileMark, sameMark } from './dump-file.ts';
+import { storeEvidence } from './evidence.ts';
 import type { FollowResult } from './follower.ts';
 import type { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
@@ -74,6 +75,7 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
       ? inflated
       : { sha256: dump.sentSha256 ?? sha256, bytes: followed.size };
   metrics.dumpShipped(summary.verdict, dump.seconds);
+  const evidence = await storeEvidence(d, file, state.key);
   await putSummary(
     d.s3,
     storedSummary({
@@ -87,9 +89,11 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
       uploadedAt,
       original,
       hprof: summary,
+      ...(evidence ? { evidence: evidence.ref } : {}),
     }),
     d.retry,
   );
+  if (cfg.deleteAfterUpload) await evidence?.remove();
   let deleted = false;
   if (cfg.deleteAfterUpload) {
     // Written to since it was read for the summary: it may no longer be what is stored, so it stays.

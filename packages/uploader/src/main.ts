@@ -15,6 +15,7 @@ import {
   type UploaderConfig,
 } from '@kube-heapdump/contract';
 import pkg from '../package.json' with { type: 'json' };
+import { installAgent } from './agent-install.ts';
 import { Limiter } from './limiter.ts';
 import { createLogger } from './log.ts';
 import { Metrics, serveMetrics } from './metrics.ts';
@@ -177,6 +178,11 @@ async function main(): Promise<void> {
     process.exit(failed > 0 ? 1 : 0);
   }
 
+  // Before the startup probe passes: the kubelet starts the JVM, whose -javaagent names this jar, after it.
+  await installAgent(cfg.dir).then(
+    (path) => log.info({ path }, 'memory watchdog agent installed'),
+    (err: Error) => log.error({ error: err.message }, 'cannot install the memory watchdog agent'),
+  );
   const server =
     cfg.metricsPort > 0
       ? await serveMetrics(metrics, cfg.metricsPort).catch((err: Error) =>

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   type DumpIntegrity,
+  type EvidenceRef,
   type HprofSummary,
   type PodIdentity,
   STORED_SUMMARY_SCHEMA,
@@ -28,6 +29,7 @@ export interface SummaryFacts {
   /** What a reader of the object gets once decompressed: the file's bytes, or a JVM gzip file's inflated. */
   original: { sha256: string; bytes: number };
   hprof: HprofSummary;
+  evidence?: EvidenceRef;
 }
 
 export function storedSummary(f: SummaryFacts): StoredDumpSummary {
@@ -59,6 +61,7 @@ export function storedSummary(f: SummaryFacts): StoredDumpSummary {
       dumpSeconds: (followed.doneAt.getTime() - followed.firstByteAt.getTime()) / 1000,
       uploadAfterDumpSeconds: (f.uploadedAt.getTime() - followed.doneAt.getTime()) / 1000,
     },
+    ...(f.evidence ? { evidence: f.evidence } : {}),
   };
 }
 

@@ -1,0 +1,44 @@
+package io.kubeheapdump.agent;
+
+import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+/**
+ * kube-heapdump's JVM agent: {@code -javaagent:<dump dir>/.kube-heapdump/agent.jar[=threshold=90,rearm=80,interval=250]}.
+ * Starts one daemon thread (Watchdog) and returns: it never stops the application from starting, whatever
+ * goes wrong (said once on stderr).
+ */
+public final class Agent {
+  private Agent() {}
+
+  public static void premain(String options, Instrumentation instrumentation) {
+    start(options);
+  }
+
+  public static void agentmain(String options, Instrumentation instrumentation) {
+    start(options);
+  }
+
+  static void start(String options) {
+    try {
+      Watchdog.Settings s = Watchdog.Settings.parse(options, defaultDir());
+      Thread t = new Thread(new Watchdog(s), "kube-heapdump-watchdog");
+      t.setDaemon(true);
+      t.setPriority(Thread.MAX_PRIORITY);
+      t.start();
+    } catch (RuntimeException e) {
+      Watchdog.log("not started: " + e.getMessage());
+    }
+  }
+
+  /** The dump directory: the jar lives in {@code <dir>/.kube-heapdump/}. */
+  private static Path defaultDir() {
+    try {
+      Path jar = Paths.get(Agent.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return jar.getParent().getParent();
+    } catch (Exception e) {
+      return Paths.get("/dumps");
+    }
+  }
+}

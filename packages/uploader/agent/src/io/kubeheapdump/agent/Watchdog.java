@@ -1,0 +1,226 @@
+package io.kubeheapdump.agent;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * The agent's one thread. Every {@code interval} ms it reads the container's memory (CgroupMemory) and,
+ * armed, at {@code threshold} % of the limit takes one heap dump with its evidence into the dump directory,
+ * then stays disarmed until the working set falls below {@code rearm} %: one dump per episode. While
+ * disarmed, the JVM's own HeapDumpOnOutOfMemoryError is off, so an OutOfMemoryError in the same episode adds
+ * no second dump. It also serves requests from {@code <dir>/.kube-heapdump/requests/} ({@code <id>.heap},
+ * {@code <id>.threads}: `heapdump trigger`), answering each with {@code <id>.done}.
+ */
+final class Watchdog implements Runnable {
+  static final class Settings {
+    final int threshold;
+    final int rearm;
+    final long intervalMs;
+    final Path dir;
+
+    private Settings(int threshold, int rearm, long intervalMs, Path dir) {
+      this.threshold = threshold;
+      this.rearm = rearm;
+      this.intervalMs = intervalMs;
+      this.dir = dir;
+    }
+
+    /** {@code threshold=90,rearm=80,interval=250,dir=/dumps}; every key optional. */
+    static Settings parse(String options, Path defaultDir) {
+      int threshold = 90;
+      Integer rearm = null;
+      long interval = 250;
+      Path dir = defaultDir;
+      if (options != null && !options.isEmpty()) {
+        for (String kv : options.split(",")) {
+          int eq = kv.indexOf('=');
+          String k = eq < 0 ? kv : kv.substring(0, eq);
+          String v = eq < 0 ? "" : kv.substring(eq + 1);
+          try {
+            if (k.equals("threshold")) threshold = Integer.parseInt(v);
+            else if (k.equals("rearm")) rearm = Integer.parseInt(v);
+            else if (k.equals("interval")) interval = Long.parseLong(v);
+            else if (k.equals("dir")) dir = Paths.get(v);
+            else throw new IllegalArgumentException("unknown option " + k);
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option " + k + "=" + v + " is not a number");
+          }
+        }
+      }
+      if (threshold < 0 || threshold > 99) throw new IllegalArgumentException("threshold must be 0-99");
+      int r = rearm != null ? rearm : Math.max(0, threshold - 10);
+      if (threshold > 0 && (r < 0 || r >= threshold)) throw new IllegalArgumentException("rearm must be below threshold");
+      if (interval < 10) throw new IllegalArgumentException("interval must be at least 10 ms");
+      return new Settings(threshold, r, interval, dir);
+    }
+  }
+
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
+
+  private final Settings s;
+  private final Path requests;
+  private CgroupMemory memory;
+  private boolean armed = true;
+  /** HeapDumpOnOutOfMemoryError was on and we turned it off for this episode. */
+  private boolean oomDumpSuppressed;
+
+  Watchdog(Settings s) {
+    this.s = s;
+    this.requests = s.dir.resolve(".kube-heapdump").resolve("requests");
+  }
+
+  static void log(String message) {
+    System.err.println("kube-heapdump agent: " + message);
+  }
+
+  @Override
+  public void run() {
+    try {
+      memory = CgroupMemory.resolve(Paths.get("/"));
+      if (memory == null) log("no memory cgroup found: threshold dumps off");
+      else if (s.threshold > 0) {
+        CgroupMemory.Reading r = memory.read();
+        log(
+            "watching cgroup v" + memory.version + " memory: " + mib(r.workingSet()) + " of "
+                + (r.limit < 0 ? "no limit (threshold dumps wait for one)" : mib(r.limit))
+                + ", dump at " + s.threshold + "%, re-armed below " + s.rearm + "%");
+      }
+    } catch (IOException | RuntimeException e) {
+      log("cannot read the memory cgroup (" + e + "): threshold dumps off");
+      memory = null;
+    }
+    prepare();
+    while (true) {
+      try {
+        Thread.sleep(s.intervalMs);
+        if (memory != null && s.threshold > 0) check();
+        serveRequests();
+      } catch (InterruptedException e) {
+        return;
+      } catch (IOException | RuntimeException e) {
+        log("watchdog error, going on: " + e);
+      }
+    }
+  }
+
+  /**
+   * Loads the management classes a dump needs now, in this thread, so the threshold path does not spend
+   * ~200 ms loading them while memory keeps growing (measured on JDK 17: evidence in 210 ms cold).
+   */
+  private static void prepare() {
+    ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).getVMOption("HeapDumpOnOutOfMemoryError");
+    ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+    ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class);
+    ManagementFactory.getThreadMXBean().getThreadCount();
+    Evidence.threadDump();
+  }
+
+  private void check() throws IOException {
+    CgroupMemory.Reading r = memory.read();
+    if (r.limit <= 0) return;
+    long percentTimes100 = r.workingSet() * 10000 / r.limit;
+    if (armed && percentTimes100 >= s.threshold * 100L) {
+      armed = false;
+      log(
+          "memory at " + percentTimes100 / 100 + "% of the limit (" + mib(r.workingSet()) + " of " + mib(r.limit)
+              + "): taking a heap dump");
+      suppressOomDump(true);
+      dump("memory-threshold", "threshold", r);
+    } else if (!armed && percentTimes100 < s.rearm * 100L) {
+      armed = true;
+      suppressOomDump(false);
+      log("memory at " + percentTimes100 / 100 + "% of the limit: re-armed");
+    }
+  }
+
+  private void suppressOomDump(boolean suppress) {
+    try {
+      HotSpotDiagnosticMXBean diag = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+      if (suppress && Boolean.parseBoolean(diag.getVMOption("HeapDumpOnOutOfMemoryError").getValue())) {
+        diag.setVMOption("HeapDumpOnOutOfMemoryError", "false");
+        oomDumpSuppressed = true;
+      } else if (!suppress && oomDumpSuppressed) {
+        diag.setVMOption("HeapDumpOnOutOfMemoryError", "true");
+        oomDumpSuppressed = false;
+      }
+    } catch (RuntimeException e) {
+      log("cannot change HeapDumpOnOutOfMemoryError: " + e);
+    }
+  }
+
+  /** Writes the evidence (atomically), then the heap dump beside it; returns the dump's file name. */
+  private String dump(String trigger, String kind, CgroupMemory.Reading r) throws IOException {
+    String stamp = ZonedDateTime.now(ZoneOffset.UTC).format(STAMP);
+    String name = "heapdump-" + kind + "-" + stamp + ".hprof";
+    for (int i = 2; Files.exists(s.dir.resolve(name)); i++) {
+      name = "heapdump-" + kind + "-" + stamp + "-" + i + ".hprof";
+    }
+    writeEvidence(name + ".evidence.json", trigger, name, r);
+    long start = System.nanoTime();
+    ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+        .dumpHeap(s.dir.resolve(name).toString(), true);
+    log(
+        "heap dump written: " + name + " (" + mib(Files.size(s.dir.resolve(name))) + " in "
+            + (System.nanoTime() - start) / 1_000_000 + " ms)");
+    return name;
+  }
+
+  private void writeEvidence(String name, String trigger, String dumpFile, CgroupMemory.Reading r)
+      throws IOException {
+    String json =
+        Evidence.collect(trigger, dumpFile, r, memory == null ? 0 : memory.version, s.threshold);
+    Path tmp = s.dir.resolve("." + name + ".tmp");
+    Files.write(tmp, json.getBytes(StandardCharsets.UTF_8));
+    Files.move(tmp, s.dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private void serveRequests() throws IOException {
+    if (!Files.isDirectory(requests)) return;
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(requests, "*.{heap,threads}")) {
+      for (Path request : files) {
+        String file = request.getFileName().toString();
+        String id = file.substring(0, file.lastIndexOf('.'));
+        if (!id.matches("[A-Za-z0-9_-]{1,64}") || !Files.deleteIfExists(request)) continue;
+        String answer;
+        try {
+          CgroupMemory.Reading r = readQuietly();
+          if (file.endsWith(".heap")) answer = "{\"file\":" + Json.string(dump("on-demand", "ondemand", r)) + "}";
+          else {
+            String name = "threaddump-" + ZonedDateTime.now(ZoneOffset.UTC).format(STAMP) + "-" + id + ".evidence.json";
+            writeEvidence(name, "on-demand", null, r);
+            log("thread dump written: " + name);
+            answer = "{\"file\":" + Json.string(name) + "}";
+          }
+        } catch (IOException | RuntimeException e) {
+          answer = "{\"error\":" + Json.string(e.toString()) + "}";
+          log("request " + id + " failed: " + e);
+        }
+        Path tmp = requests.resolve("." + id + ".done.tmp");
+        Files.write(tmp, answer.getBytes(StandardCharsets.UTF_8));
+        Files.move(tmp, requests.resolve(id + ".done"), StandardCopyOption.ATOMIC_MOVE);
+      }
+    }
+  }
+
+  private CgroupMemory.Reading readQuietly() {
+    try {
+      return memory == null ? null : memory.read();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static String mib(long bytes) {
+    return String.format("%.1f MiB", bytes / 1048576.0);
+  }
+}

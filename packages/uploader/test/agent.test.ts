@@ -1,0 +1,144 @@
+// The memory watchdog's JVM agent, on its own: the committed jar is built from the current sources, it reads
+// cgroup v1 and v2 memory the way the kubelet counts it (fixture trees standing in for /proc and /sys), and
+// the uploader puts it in the volume without following what the app container may have put there.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { AGENT_DIR, AGENT_JAR } from '@kube-heapdump/contract';
+import { agentSourceDigest, AGENT_JAR as BUILT_JAR, jarSourceDigest } from '../../../scripts/build-agent.ts';
+import { BUNDLED_AGENT_JAR, installAgent } from '../src/agent-install.ts';
+
+const exec = promisify(execFile);
+const dirs: string[] = [];
+after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+async function tree(files: Record<string, string>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'kh-cgroup-'));
+  dirs.push(root);
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), text);
+  }
+  return root;
+}
+
+async function reading(root: string) {
+  const { stdout } = await exec('java', ['-cp', BUILT_JAR, 'io.kubeheapdump.agent.CgroupMemory', root]);
+  return JSON.parse(stdout);
+}
+
+const MI = 2 ** 20;
+const v1Mount = '35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n';
+
+describe('agent jar', () => {
+  test('is the one scripts/build-agent.ts builds from the current sources', async () => {
+    assert.equal(BUNDLED_AGENT_JAR, BUILT_JAR);
+    assert.equal(await jarSourceDigest(BUILT_JAR), await agentSourceDigest());
+  });
+});
+
+describe('agent: cgroup memory as the kubelet counts it (working set = usage - inactive file)', () => {
+  test('v1 without a cgroup namespace: the container path below the mount, total_inactive_file, its limit', async () => {
+    const ctr = 'sys/fs/cgroup/memory/kubepods/burstable/pod1/ctr1';
+    const root = await tree({
+      'proc/self/cgroup': '12:memory:/kubepods/burstable/pod1/ctr1\n11:cpu,cpuacct:/kubepods\n0::/\n',
+      'proc/self/mountinfo': v1Mount,
+      [`${ctr}/memory.usage_in_bytes`]: `${300 * MI}\n`,
+      [`${ctr}/memory.limit_in_bytes`]: `${512 * MI}\n`,
+      [`${ctr}/memory.stat`]: `cache 1\ninactive_file 7\nhierarchical_memory_limit ${512 * MI}\ntotal_inactive_file ${100 * MI}\n`,
+    });
+    assert.deepEqual(await reading(root), {
+      version: 1,
+      dir: ctr,
+      usage: 300 * MI,
+      inactiveFile: 100 * MI,
+      workingSet: 200 * MI,
+      limit: 512 * MI,
+    });
+  });
+
+  test('v1 seen from inside a container: the mount root is the container cgroup; a lower hierarchical limit wins', async () => {
+    const root = await tree({
+      'proc/self/cgroup': '4:memory:/kubepods/pod1/ctr1\n',
+      'proc/self/mountinfo':
+        '900 800 0:32 /kubepods/pod1/ctr1 /sys/fs/cgroup/memory ro,nosuid - cgroup cgroup rw,memory\n',
+      'sys/fs/cgroup/memory/memory.usage_in_bytes': `${10 * MI}\n`,
+      'sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712\n',
+      'sys/fs/cgroup/memory/memory.stat': `hierarchical_memory_limit ${256 * MI}\ntotal_inactive_file 0\n`,
+    });
+    const r = await reading(root);
+    assert.equal(r.dir, 'sys/fs/cgroup/memory');
+    assert.equal(r.limit, 256 * MI);
+  });
+
+  test('v1 with no limit anywhere: -1', async () => {
+    const root = await tree({
+      'proc/self/cgroup': '4:memory:/\n',
+      'proc/self/mountinfo': v1Mount,
+      'sys/fs/cgroup/memory/memory.usage_in_bytes': '5\n',
+      'sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712\n',
+      'sys/fs/cgroup/memory/memory.stat':
+        'hierarchical_memory_limit 9223372036854771712\ntotal_inactive_file 1\n',
+    });
+    assert.equal((await reading(root)).limit, -1);
+  });
+
+  test('v2 with a cgroup namespace: memory.current, inactive_file, memory.max', async () => {
+    const root = await tree({
+      'proc/self/cgroup': '0::/\n',
+      'proc/self/mountinfo': '30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n',
+      'sys/fs/cgroup/memory.current': `${700 * MI}\n`,
+      'sys/fs/cgroup/memory.max': `${1024 * MI}\n`,
+      'sys/fs/cgroup/memory.stat': `anon 1\nactive_file 9\ninactive_file ${50 * MI}\nfile 3\n`,
+    });
+    assert.deepEqual(await reading(root), {
+      version: 2,
+      dir: 'sys/fs/cgroup',
+      usage: 700 * MI,
+      inactiveFile: 50 * MI,
+      workingSet: 650 * MI,
+      limit: 1024 * MI,
+    });
+  });
+
+  test('v2 without a namespace: the path below the mount; "max" in the container, the pod\'s limit above it binds', async () => {
+    const pod = 'sys/fs/cgroup/kubepods.slice/pod1.slice';
+    const root = await tree({
+      'proc/self/cgroup': '0::/kubepods.slice/pod1.slice/cri-ctr1.scope\n',
+      'proc/self/mountinfo': '30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n',
+      [`${pod}/memory.max`]: `${384 * MI}\n`,
+      [`${pod}/cri-ctr1.scope/memory.current`]: `${100 * MI}\n`,
+      [`${pod}/cri-ctr1.scope/memory.max`]: 'max\n',
+      [`${pod}/cri-ctr1.scope/memory.stat`]: 'inactive_file 0\n',
+    });
+    const r = await reading(root);
+    assert.equal(r.dir, `${pod}/cri-ctr1.scope`);
+    assert.equal(r.limit, 384 * MI);
+  });
+
+  test('no memory controller: says so', async () => {
+    const root = await tree({ 'proc/self/cgroup': '1:cpu:/\n', 'proc/self/mountinfo': '' });
+    assert.deepEqual(await reading(root), { cgroup: null });
+  });
+});
+
+describe('uploader: installing the agent in the volume', () => {
+  test('copies the jar into <dir>/.kube-heapdump/ with a requests directory', async () => {
+    const dir = await tree({});
+    const path = await installAgent(dir);
+    assert.equal(path, join(dir, AGENT_DIR, AGENT_JAR));
+    assert.deepEqual(await readFile(path), await readFile(BUNDLED_AGENT_JAR));
+    await installAgent(dir); // again, over its own copy (an uploader restart)
+  });
+
+  test('refuses a .kube-heapdump the app container replaced with a link', async () => {
+    const dir = await tree({ 'elsewhere/x': '' });
+    await symlink(join(dir, 'elsewhere'), join(dir, AGENT_DIR));
+    await assert.rejects(installAgent(dir), /is not a directory/);
+    await assert.rejects(readFile(join(dir, 'elsewhere', AGENT_JAR)), { code: 'ENOENT' });
+  });
+});

@@ -1,0 +1,161 @@
+// One rendered pod run under real memory limits for the memory watchdog's tests: HeapDumpEnabledApp rendered
+// under Pulumi's mocks (existing bucket on the strict S3 server, keys in a Secret), its pod simulated with
+// each container in a memory cgroup of its limit, the app a MemoryHog on a given JDK. Collects what a
+// reader of the closing note needs: exits and their reasons, every dump file that appeared, the agent's
+// lines with their times, and what the store holds once the uploader is done.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { HeapDumpEnabledAppArgs } from '../../packages/heapdump/src/args.ts';
+import { captureDumps } from './dump-capture.ts';
+import { fixtureClasspath } from './java.ts';
+import { RUN_SOURCE } from './node.ts';
+import { SimulatedPod, type SimulatedWorkload } from './pod-simulator.ts';
+import type { Registered } from './pulumi-mocks.ts';
+import { renderApp } from './render-app.ts';
+import { DEFAULT_CREDENTIAL } from './s3/server.ts';
+import { type S3Fixture, startS3Fixture } from './s3-fixture.ts';
+import { type UploaderLog, uploaderLogs } from './simulation.ts';
+import { UPLOADER_MAIN } from './uploader.ts';
+
+/** The JDKs here: each case runs on every one found. */
+export const JDKS = [
+  { name: 'JDK 17', home: '/usr/lib/jvm/java-17-openjdk-amd64' },
+  { name: 'JDK 21', home: '/usr/lib/jvm/java-21-openjdk-amd64' },
+  { name: 'JDK 11', home: '/usr/lib/jvm/java-11-openjdk-amd64' },
+  { name: 'JDK 25 (Temurin)', home: '/usr/lib/jvm/temurin-25-jdk-amd64' },
+].filter((j) => existsSync(join(j.home, 'bin/java')));
+
+const APP_IMAGE = 'registry.example.com/sim/memory-hog:1.0';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface WatchdogCase {
+  jdkHome: string;
+  /** MemoryHog's arguments. */
+  args: string[];
+  /** The container's memory limit. */
+  memory: string;
+  /** Literal JAVA_TOOL_OPTIONS of the container. */
+  javaToolOptions?: string;
+  /** JAVA_TOOL_OPTIONS from a ConfigMap: the component cannot read it (as for a heap set there). */
+  javaToolOptionsFromConfigMap?: string;
+  heapDumps?: HeapDumpEnabledAppArgs['heapDumps'];
+  /** Stop the run once this is true of the app's output (default: at its first exit). */
+  until?: (run: WatchdogRun) => boolean;
+}
+
+export interface TimedLine {
+  at: number;
+  line: string;
+}
+
+export interface WatchdogRun {
+  pod: SimulatedPod;
+  /** The rendered pod spec, as the kubelet would get it. */
+  spec: SimulatedWorkload['spec']['template']['spec'];
+  fixture: S3Fixture;
+  bucket: string;
+  volume: string;
+  logs: UploaderLog[];
+  /** The app's output lines, timed. */
+  app: TimedLine[];
+  /** Every dump file that appeared in the volume, in order. */
+  dumps: string[];
+  stored(): Promise<string[]>;
+  object(key: string): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export async function runWatchdogCase(c: WatchdogCase, registered: () => Registered[]): Promise<WatchdogRun> {
+  const { uploaderImage } = await import('../../packages/heapdump/src/index.ts');
+  const sandbox = await mkdtemp(join(tmpdir(), 'kh-watchdog-'));
+  const fixture = await startS3Fixture({ buckets: ['dumps'] });
+  const bucket = 'dumps';
+  const env = [
+    ...(c.javaToolOptions === undefined ? [] : [{ name: 'JAVA_TOOL_OPTIONS', value: c.javaToolOptions }]),
+    ...(c.javaToolOptionsFromConfigMap === undefined
+      ? []
+      : [{ name: 'JAVA_TOOL_OPTIONS', configMapKeyRef: { name: 'jvm', key: 'options' } }]),
+  ];
+  const rendered = await renderApp(
+    'hog',
+    {
+      namespace: 'shop',
+      image: APP_IMAGE,
+      args: ['MemoryHog', ...c.args],
+      env,
+      resources: { limits: { memory: c.memory } },
+      heapDumps: { mountPath: join(sandbox, 'dumps'), ...c.heapDumps },
+      uploader: { quietSeconds: 5, metricsPort: await freePort() },
+      storage: { existing: { bucket, endpoint: fixture.server.endpoint, forcePathStyle: true } },
+      identity: { existingSecret: { name: 'store-keys' } },
+    },
+    registered,
+  );
+  const pod = new SimulatedPod({
+    deployment: rendered.deployment,
+    secrets: {
+      'store-keys': {
+        AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
+      },
+    },
+    configMaps: { jvm: { options: c.javaToolOptionsFromConfigMap ?? '' } },
+    images: {
+      [APP_IMAGE]: {
+        entrypoint: [join(c.jdkHome, 'bin/java')],
+        env: { CLASSPATH: await fixtureClasspath() },
+      },
+      [uploaderImage()]: { entrypoint: [process.execPath, ...RUN_SOURCE, UPLOADER_MAIN] },
+    },
+    sandbox,
+    maxRestarts: 0,
+    memoryLimits: true,
+  });
+  const logs = uploaderLogs(pod);
+  const app: TimedLine[] = [];
+  pod.on('line', (name: string, line: string) => {
+    if (name === 'app') app.push({ at: Date.now(), line });
+  });
+  const volume = join(sandbox, 'dumps');
+  await pod.start();
+  const capture = captureDumps(volume);
+  const run: WatchdogRun = {
+    pod,
+    spec: rendered.deployment.spec.template.spec,
+    fixture,
+    bucket,
+    volume,
+    logs,
+    app,
+    get dumps() {
+      return capture.files;
+    },
+    async stored() {
+      const out = await fixture.client().send(new ListObjectsV2Command({ Bucket: bucket }));
+      return (out.Contents ?? []).map((o) => o.Key ?? '').sort();
+    },
+    async object(key) {
+      const out = await fixture.client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const body = out.Body as { transformToByteArray(): Promise<Uint8Array> };
+      return Buffer.from(await body.transformToByteArray());
+    },
+    async close() {
+      await capture.close();
+      await pod.stop();
+      await fixture.close();
+      await rm(sandbox, { recursive: true, force: true });
+    },
+  };
+  return run;
+}

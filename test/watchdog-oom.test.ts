@@ -1,0 +1,190 @@
+// The memory watchdog against real kernel OOM kills: the rendered pod runs with each container in a memory
+// cgroup of its limit (cgroup v1 or v2, test/support/memory-cgroup.ts), the app a MemoryHog that grows past
+// the limit in a known way, on every JDK found here. Each case prints, for the closing note, the time from
+// the threshold dump being written to the kernel's kill.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { analyzeStream } from '@kube-heapdump/hprof';
+import { memoryCgroupUnavailable } from './support/memory-cgroup.ts';
+import { installMocks } from './support/pulumi-mocks.ts';
+import { JDKS, runWatchdogCase, type WatchdogCase, type WatchdogRun } from './support/watchdog-pod.ts';
+
+const unavailable = memoryCgroupUnavailable();
+if (unavailable && process.env.CI === 'true') {
+  throw new Error(`memory cgroups are needed under CI=true: ${unavailable}`);
+}
+const mocks = await installMocks({});
+const LIMIT = 256 * 2 ** 20;
+
+/** Runs a case to the app's first exit and the uploader's last 'dump stored' of `dumps` dumps. */
+async function run(c: WatchdogCase, dumps: number): Promise<WatchdogRun> {
+  const r = await runWatchdogCase(c, mocks.registered);
+  try {
+    await r.pod.waitForExits('app', 1, 180_000);
+    await r.pod.waitFor(
+      () => (r.logs.filter((l) => l.msg === 'dump stored').length >= dumps ? true : undefined),
+      120_000,
+      `${dumps} dump(s) stored`,
+    );
+  } catch (e) {
+    await r.close();
+    throw e;
+  }
+  return r;
+}
+
+function agentLine(r: WatchdogRun, text: string) {
+  return r.app.find((l) => l.line.includes(`kube-heapdump agent: ${text}`));
+}
+
+/** Asserts the kernel killed the app, and returns ms from the threshold dump written to the kill. */
+function killedAfterDump(r: WatchdogRun): number {
+  const app = r.pod.runs.get('app');
+  const output = r.app.map((l) => l.line).join('\n');
+  assert.deepEqual(app?.exitCodes, [137], output);
+  assert.deepEqual(app?.reasons, ['OOMKilled']);
+  const written = agentLine(r, 'heap dump written');
+  assert.ok(written, `the agent wrote a dump: ${r.app.map((l) => l.line).join('\n')}`);
+  return (app?.exitedAt[0] ?? 0) - written.at;
+}
+
+/** The one stored threshold dump: complete, its summary and evidence naming the trigger and the limit. */
+async function thresholdDump(r: WatchdogRun) {
+  const keys = await r.stored();
+  const dumps = keys.filter((k) => k.endsWith('.hprof.zst'));
+  assert.equal(dumps.length, 1, keys.join('\n'));
+  const key = dumps[0] as string;
+  assert.match(key, /-heapdump-threshold-\d{8}T\d{6}Z\.hprof\.zst$/);
+  const summary = JSON.parse((await r.object(`${key}.summary.json`)).toString());
+  assert.equal(summary.verdict, 'complete');
+  assert.equal(summary.evidence.key, `${key}.evidence.json`);
+  assert.equal(summary.evidence.trigger, 'memory-threshold');
+  assert.equal(summary.evidence.container.limitBytes, LIMIT);
+  assert.ok(summary.evidence.container.workingSetBytes >= 0.9 * LIMIT);
+  const evidence = JSON.parse((await r.object(`${key}.evidence.json`)).toString());
+  assert.match(evidence.threadDump, /^"main" #\d+ prio=5$/m);
+  const hprof = await analyzeStream([await r.object(key)], 'zstd');
+  assert.equal(hprof.verdict, 'complete');
+  return { key, summary, evidence, hprof };
+}
+
+const timings: string[] = [];
+
+for (const jdk of JDKS) {
+  describe(`memory watchdog on ${jdk.name}, real OOM kills`, { skip: unavailable }, () => {
+    const direct: WatchdogCase = {
+      jdkHome: jdk.home,
+      args: ['direct', '4', '100'],
+      memory: '256Mi',
+      javaToolOptions: '-Xmx32m -XX:MaxDirectMemorySize=1g',
+    };
+
+    test('(a) a direct-buffer leak without the watchdog: exit 137, no dump', async () => {
+      const r = await runWatchdogCase({ ...direct, heapDumps: { memoryThreshold: 0 } }, mocks.registered);
+      try {
+        await r.pod.waitForExits('app', 1, 180_000);
+        const app = r.pod.runs.get('app');
+        assert.deepEqual(app?.exitCodes, [137]);
+        assert.deepEqual(app?.reasons, ['OOMKilled']);
+        assert.deepEqual(r.dumps, [], 'no dump file ever appeared');
+      } finally {
+        await r.close();
+      }
+    });
+
+    test('(a) a direct-buffer leak with the watchdog: a complete dump before the kill shows the DirectByteBuffers', async () => {
+      const r = await run(direct, 1);
+      try {
+        const ms = killedAfterDump(r);
+        const { summary } = await thresholdDump(r);
+        // The stored summary's histogram (its top 200 classes): the buffers are small objects holding much.
+        const buffers = summary.topClasses.find(
+          (c: { name: string }) => c.name === 'java.nio.DirectByteBuffer',
+        );
+        assert.ok(buffers && buffers.instances >= 40, JSON.stringify(buffers));
+        assert.ok(summary.evidence.container.workingSetBytes < LIMIT);
+        timings.push(`${jdk.name} (a) direct buffers: dump written ${ms} ms before the kill`);
+      } finally {
+        await r.close();
+      }
+    });
+
+    // JDK 22+ writes a heap dump as a piece (`.p0`) inside the safepoint and merges it into the `.hprof` after,
+    // while the application runs again: a heap leak as fast as this one (40 MB/s) gets the JVM killed during
+    // the merge (measured on Temurin 25: .p0 of 229 MB, .hprof cut at 17 MB). Open: the issue's closing note.
+    const mergesAfterSafepoint = /temurin-2[2-9]|-2[2-9]-/.test(jdk.home);
+    test('(c) -Xmx above the limit (from a ConfigMap the component cannot read): a dump before the kill', {
+      skip: mergesAfterSafepoint && 'JDK 22+ merges the dump after the safepoint: open, see the comment',
+    }, async () => {
+      const r = await run(
+        {
+          jdkHome: jdk.home,
+          args: ['heap', '4', '100'],
+          memory: '256Mi',
+          javaToolOptionsFromConfigMap: '-Xmx1g -XX:+UseSerialGC',
+          // The heap the component cannot see needs a volume for its dump (JDK 22+ writes it in pieces).
+          heapDumps: { sizeLimit: '1Gi' },
+        },
+        1,
+      );
+      try {
+        const ms = killedAfterDump(r);
+        const { hprof } = await thresholdDump(r);
+        const arrays = hprof.topClasses.find((c) => c.name === 'byte[]');
+        assert.ok(arrays && arrays.bytes > 150 * 2 ** 20, JSON.stringify(hprof.topClasses.slice(0, 5)));
+        timings.push(`${jdk.name} (c) -Xmx1g over a 256Mi limit: dump written ${ms} ms before the kill`);
+      } finally {
+        await r.close();
+      }
+    });
+
+    test("(d) a Java OutOfMemoryError with the watchdog on and the default heap: exactly one dump, the JVM's", async () => {
+      const r = await run({ jdkHome: jdk.home, args: ['heap', '4', '50'], memory: '256Mi' }, 1);
+      try {
+        const app = r.pod.runs.get('app');
+        assert.deepEqual(app?.exitCodes, [3], 'ExitOnOutOfMemoryError, not the kernel');
+        assert.equal(agentLine(r, 'memory at'), undefined, 'the threshold was not reached');
+        assert.equal(r.dumps.length, 1, r.dumps.join(', '));
+        assert.match(r.dumps[0] ?? '', /^java_pid\d+\.hprof$/);
+        const keys = (await r.stored()).filter((k) => k.endsWith('.hprof.zst'));
+        assert.equal(keys.length, 1);
+      } finally {
+        await r.close();
+      }
+    });
+
+    test('(e) usage hovering around the threshold: one dump per episode', async () => {
+      // Threshold 80 % (205 MiB), re-armed below 70 % (179 MiB): each episode goes over it three times and
+      // under it (not under the re-arm mark) twice, then frees everything.
+      const r = await runWatchdogCase(
+        {
+          jdkHome: jdk.home,
+          args: ['hover', '4', '1500', '2'],
+          memory: '256Mi',
+          javaToolOptions: '-Xmx32m -XX:MaxDirectMemorySize=1g -Dhigh=196 -Dlow=156',
+          heapDumps: { memoryThreshold: 80 },
+        },
+        mocks.registered,
+      );
+      try {
+        await r.pod.waitFor(() => (r.app.some((l) => l.line === 'DONE') ? true : undefined), 180_000, 'DONE');
+        await r.pod.waitFor(
+          () => (r.logs.filter((l) => l.msg === 'dump stored').length >= 2 ? true : undefined),
+          60_000,
+          'two dumps stored',
+        );
+        const taken = r.app.filter((l) => l.line.includes('taking a heap dump')).length;
+        assert.equal(taken, 2, r.app.map((l) => l.line).join('\n'));
+        assert.equal(r.app.filter((l) => l.line.includes('of the limit: re-armed')).length, 2);
+        assert.equal(r.dumps.length, 2, r.dumps.join(', '));
+        assert.deepEqual(r.pod.runs.get('app')?.exitCodes ?? [], [], 'the app kept running');
+      } finally {
+        await r.close();
+      }
+    });
+  });
+}
+
+process.on('exit', () => {
+  if (timings.length) process.stdout.write(`# threshold dump to kernel kill:\n# ${timings.join('\n# ')}\n`);
+});
