@@ -6,11 +6,11 @@
 // `primitives`: every primitive array element and every primitive instance, static and constant value is
 // zeroed. Both: symbols (UTF8 records) that are not names are blanked with '*' (same length), because HotSpot
 // writes every symbol, the code's string literals included ("password=...", JDBC URLs). With `keepSymbols`
-// (the ids that LOAD_CLASS, FRAME and CLASS_DUMP records use: SymbolUses, a first pass over a local file)
-// every other symbol is blanked whole. Without it (streaming: HotSpot writes all symbols before the records
-// that use them) a symbol keeps only its longest prefix of name characters (JVM binary names, descriptors,
-// source files: NAME_BYTES), so the decision depends on no chunk boundary. Only record and sub-record headers
-// are gathered across chunk boundaries (they are never changed), so every byte is final when `push` returns.
+// (the ids that LOAD_CLASS, FRAME and CLASS_DUMP records use: SymbolUses, a walk that stops where HotSpot has
+// written every name use, a few MB in, so a streaming reader can look that far ahead) every other symbol is
+// blanked whole. Without it, a symbol keeps only its longest prefix of name characters (JVM binary names,
+// descriptors, source files: NAME_BYTES), so the decision depends on no chunk boundary. Only record and
+// sub-record headers are gathered across chunk boundaries (they are never changed), so every byte is final when `push` returns.
 // Where the input stops being HPROF, everything after is zeroed.
 import type { RedactMode } from '@kube-heapdump/contract';
 import { BASIC_TYPES, HPROF_MAGICS, KNOWN_TAGS, Sub, Tag } from './format.ts';

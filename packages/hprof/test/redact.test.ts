@@ -103,6 +103,21 @@ describe('redaction of a real dump', () => {
     }
   });
 
+  it('the walk for names stops at the first heap sub-record that is not a class dump, with every use known', () => {
+    const early = new SymbolUses();
+    const whole = new SymbolUses({ whole: true });
+    for (let at = 0; at < dump.length; at += 4096) {
+      early.push(dump.subarray(at, at + 4096));
+      whole.push(dump.subarray(at, at + 4096));
+    }
+    assert.ok(early.namesKnown && whole.namesKnown);
+    // HotSpot's order: a few MB of symbols, classes, frames and class dumps, then the heap.
+    assert.ok(early.namesKnownAt > 0 && early.namesKnownAt < 8 << 20, `${early.namesKnownAt}`);
+    assert.equal(whole.lateUses, 0);
+    assert.deepEqual(early.ids, whole.ids);
+    assert.ok(early.ids.size > 1000);
+  });
+
   it('both modes blank the literals of the code (symbols), keeping every name the dump uses', () => {
     for (const literal of FIXTURE_LITERALS) assert.ok(findText(dump, literal), literal);
     const keepSymbols = usedSymbols(dump);
@@ -121,6 +136,33 @@ describe('redaction of a real dump', () => {
         for (const name of ['HeapFixture$Vault', 'credentials', 'HeapFixture.java', '([Ljava/lang/String;)V'])
           assert.ok(out.includes(Buffer.from(name)), `${mode}: ${name} kept`);
       }
+    }
+  });
+});
+
+describe('names used after the heap began (not the order HotSpot writes)', () => {
+  // A writer that puts a LOAD_CLASS after an instance: its name is not known where the walk stops.
+  const w = new HprofWriter(8);
+  w.utf8(1, 'early/Name').utf8(2, 'late/Name').utf8(3, 'password=hunter2');
+  w.loadClass(1, 100, 1);
+  const dump = w
+    .segment(w.classDump(100, 0, [], 0), w.instance(1000, 100, 0))
+    .loadClass(2, 101, 2)
+    .end()
+    .toBuffer();
+
+  it('the late name is counted, and blanked like a literal (never a literal kept)', () => {
+    const early = new SymbolUses();
+    const whole = new SymbolUses({ whole: true });
+    early.push(dump);
+    whole.push(dump);
+    assert.ok(early.ids.has(1) && !early.ids.has(2) && whole.ids.has(2));
+    assert.equal(whole.lateUses, 1);
+    for (const mode of ['strings', 'primitives'] as const) {
+      const out = redacted(dump, mode, 7, { keepSymbols: early.ids });
+      assert.ok(out.includes(Buffer.from('early/Name')), mode);
+      assert.ok(!out.includes(Buffer.from('late/Name')) && out.includes(Buffer.from('*********')), mode);
+      assert.ok(!out.includes(Buffer.from('hunter2')), mode);
     }
   });
 });
