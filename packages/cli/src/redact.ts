@@ -1,8 +1,8 @@
 // `heapdump redact <in> <out>`: what the uploader does with HEAPDUMP_REDACT, offline, with the same code
 // (HprofRedactor): the output has the input's size and layout (decompressed, when the input is .gz/.zst),
-// written 0600 like every dump. The file is local, so a first pass finds the symbols the dump uses as names
-// (symbolUses) and every other one is blanked: the uploader, streaming while the JVM writes, can only judge a
-// symbol by its characters.
+// written 0600 like every dump. A first pass finds the symbols the dump uses as names (SymbolUses, which stops
+// where HotSpot has written every name use) and every other one is blanked: the uploader reads the same way
+// ahead of what it sends (uploader/src/symbol-scan.ts), so both give the same bytes.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, open, rm } from 'node:fs/promises';

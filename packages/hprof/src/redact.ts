@@ -4,14 +4,12 @@
 // too). `strings`: the contents of every byte[] and char[] become '*' (char[]: UTF-16 '*'), and every
 // java.lang.String's coder (LATIN1, as the stars are), hash and hashIsZero are zeroed, so viewers show ****.
 // `primitives`: every primitive array element and every primitive instance, static and constant value is
-// zeroed. Both: symbols (UTF8 records) that are not names are blanked with '*' (same length), because HotSpot
-// writes every symbol, the code's string literals included ("password=...", JDBC URLs). With `keepSymbols`
-// (the ids that LOAD_CLASS, FRAME and CLASS_DUMP records use: SymbolUses, a first pass over a local file)
-// every other symbol is blanked whole. Without it (streaming: HotSpot writes all symbols before the records
-// that use them) a symbol keeps only its longest prefix of name characters (JVM binary names, descriptors,
-// source files: NAME_BYTES), so the decision depends on no chunk boundary. Only record and sub-record headers
-// are gathered across chunk boundaries (they are never changed), so every byte is final when `push` returns.
-// Where the input stops being HPROF, everything after is zeroed.
+// zeroed. Both: symbols (UTF8 records) that are not names are blanked whole with '*' (same length), because
+// HotSpot writes every symbol, the code's string literals included ("password=...", JDBC URLs): every symbol
+// but `keepSymbols` (the ids that LOAD_CLASS, FRAME and CLASS_DUMP records use: SymbolUses, a walk that stops
+// where HotSpot has written every name use, a few MB in, so a streaming reader can look that far ahead).
+// Only record and sub-record headers are gathered across chunk boundaries (they are never changed), so every
+// byte is final when `push` returns. Where the input stops being HPROF, everything after is zeroed.
 import type { RedactMode } from '@kube-heapdump/contract';
 import { BASIC_TYPES, HPROF_MAGICS, KNOWN_TAGS, Sub, Tag } from './format.ts';
 
@@ -22,9 +20,7 @@ const PASS = 0;
 const ZERO = 1;
 const STAR1 = 2;
 const STAR2 = 3;
-/** A symbol's text: kept while its bytes are name characters, '*' from the first that is not. */
-const NAME = 4;
-type Edit = typeof PASS | typeof ZERO | typeof STAR1 | typeof STAR2 | typeof NAME;
+type Edit = typeof PASS | typeof ZERO | typeof STAR1 | typeof STAR2;
 
 /** What the next gathered bytes are. */
 const I = {
@@ -50,24 +46,9 @@ const LONGEST_WANTED_NAME = 32;
 const STAR_EVEN = Buffer.from([0x00, 0x2a]);
 const STAR_ODD = Buffer.from([0x2a, 0x00]);
 
-/**
- * Bytes of the symbols a streaming redactor keeps: what JVM binary class names (`java/lang/String`, `[B`,
- * hidden classes' `Foo$$Lambda+0x...`), field and method names (`<init>`), descriptors (`(I[J)V`) and source
- * files (`Foo.java`) are made of in Java code. Not `=`, `:`, `?`, `&`, `@`, `-`, space or non-ASCII: literals.
- */
-const NAME_BYTES = (() => {
-  const t = new Uint8Array(256);
-  for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$/.;[()<>+')
-    t[c.charCodeAt(0)] = 1;
-  return t;
-})();
-
 export interface RedactorOptions {
-  /**
-   * Ids of the symbols the dump's records use as names (SymbolUses); every other symbol is blanked whole.
-   * Without it, each symbol keeps its prefix of name characters (NAME_BYTES).
-   */
-  keepSymbols?: ReadonlySet<number>;
+  /** Ids of the symbols the dump's records use as names (SymbolUses); every other symbol is blanked whole. */
+  keepSymbols: ReadonlySet<number>;
 }
 
 interface ClassLayout {
@@ -110,14 +91,14 @@ export class HprofRedactor {
   private readonly wantedNames = new Map<number, string>();
   private stringNameId = Number.NaN;
   private stringClassId = Number.NaN;
-  private readonly keepSymbols: ReadonlySet<number> | undefined;
+  private readonly keepSymbols: ReadonlySet<number>;
   private recordLength = 0;
   /** A short symbol's id and original text, gathered as it passes (java.lang.String and its field names). */
   private symbol: { id: number; text: Buffer } | undefined;
   /** The class dump being read. */
   private cd = { classId: 0, superId: 0, left: 0 };
 
-  constructor(mode: Redaction, options: RedactorOptions = {}) {
+  constructor(mode: Redaction, options: RedactorOptions) {
     this.mode = mode;
     this.keepSymbols = options.keepSymbols;
   }
@@ -271,14 +252,7 @@ export class HprofRedactor {
   private apply(buf: Buffer, p: number, n: number): void {
     if (this.edit === ZERO) buf.fill(0, p, p + n);
     else if (this.edit === STAR1) buf.fill(0x2a, p, p + n);
-    else if (this.edit === NAME) {
-      let k = p;
-      while (k < p + n && NAME_BYTES[buf[k]!] === 1) k++;
-      if (k < p + n) {
-        buf.fill(0x2a, k, p + n);
-        this.edit = STAR1;
-      }
-    } else buf.fill((this.runLength - this.left) % 2 === 0 ? STAR_EVEN : STAR_ODD, p, p + n);
+    else buf.fill((this.runLength - this.left) % 2 === 0 ? STAR_EVEN : STAR_ODD, p, p + n);
   }
 
   /** Zeroes from `p` on, and everything pushed later. */
@@ -384,8 +358,7 @@ export class HprofRedactor {
       case I.UTF8_ID: {
         const nameId = this.readId(b, p);
         const textLength = this.recordLength - id;
-        const keep = this.keepSymbols;
-        const edit = keep === undefined ? NAME : keep.has(nameId) ? PASS : STAR1;
+        const edit = this.keepSymbols.has(nameId) ? PASS : STAR1;
         if (this.mode === 'strings' && textLength <= LONGEST_WANTED_NAME)
           this.symbol = { id: nameId, text: Buffer.alloc(textLength) };
         this.run(textLength, edit, I.RECORD, 9);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FIXTURE_LITERALS, findText, fixtureSecrets, HeldJvm } from '../../../test/support/java.ts';
 import { HprofParser } from '../src/parser.ts';
-import { HprofRedactor, type Redaction, type RedactorOptions } from '../src/redact.ts';
+import { HprofRedactor, type Redaction } from '../src/redact.ts';
 import { summarize } from '../src/summary.ts';
 import { SymbolUses } from '../src/symbol-uses.ts';
 import { HprofWriter, sampleDump } from './synthetic.ts';
@@ -15,9 +15,10 @@ import { HprofWriter, sampleDump } from './synthetic.ts';
 const SEED = '7f3a9c21';
 const secrets = fixtureSecrets(SEED);
 
-function redacted(bytes: Buffer, mode: Redaction, chunk = 1 << 20, options: RedactorOptions = {}): Buffer {
+/** `bytes` redacted in chunks, keeping the symbols `keepSymbols` (by default: those `bytes` uses as names). */
+function redacted(bytes: Buffer, mode: Redaction, chunk = 1 << 20, keepSymbols = usedSymbols(bytes)): Buffer {
   const out = Buffer.from(bytes);
-  const r = new HprofRedactor(mode, options);
+  const r = new HprofRedactor(mode, { keepSymbols });
   for (let at = 0; at < out.length; at += chunk) r.push(out.subarray(at, Math.min(out.length, at + chunk)));
   assert.equal(r.failure, undefined);
   return out;
@@ -91,36 +92,70 @@ describe('redaction of a real dump', () => {
     const keepSymbols = usedSymbols(dump, 4096 + 3);
     assert.deepEqual(usedSymbols(dump, 7), keepSymbols);
     for (const mode of ['strings', 'primitives'] as const) {
-      for (const options of [{}, { keepSymbols }]) {
-        const whole = redacted(dump, mode, dump.length, options);
-        for (const chunk of [1, 7, 4096 + 3]) {
-          // One byte at a time over a few hundred KiB is enough to cross every kind of header (and symbols).
-          const part = dump.subarray(0, chunk === 1 ? 300_000 : dump.length);
-          const how = `${mode} by ${chunk}${options.keepSymbols ? ', keepSymbols' : ''}`;
-          assert.ok(redacted(part, mode, chunk, options).equals(whole.subarray(0, part.length)), how);
-        }
+      const whole = redacted(dump, mode, dump.length, keepSymbols);
+      for (const chunk of [1, 7, 4096 + 3]) {
+        // One byte at a time over a few hundred KiB is enough to cross every kind of header (and symbols).
+        const part = dump.subarray(0, chunk === 1 ? 300_000 : dump.length);
+        const how = `${mode} by ${chunk}`;
+        assert.ok(redacted(part, mode, chunk, keepSymbols).equals(whole.subarray(0, part.length)), how);
       }
     }
+  });
+
+  it('the walk for names stops at the first heap sub-record that is not a class dump, with every use known', () => {
+    const early = new SymbolUses();
+    const whole = new SymbolUses({ whole: true });
+    for (let at = 0; at < dump.length; at += 4096) {
+      early.push(dump.subarray(at, at + 4096));
+      whole.push(dump.subarray(at, at + 4096));
+    }
+    assert.ok(early.namesKnown && whole.namesKnown);
+    // HotSpot's order: a few MB of symbols, classes, frames and class dumps, then the heap.
+    assert.ok(early.namesKnownAt > 0 && early.namesKnownAt < 8 << 20, `${early.namesKnownAt}`);
+    assert.equal(whole.lateUses, 0);
+    assert.deepEqual(early.ids, whole.ids);
+    assert.ok(early.ids.size > 1000);
   });
 
   it('both modes blank the literals of the code (symbols), keeping every name the dump uses', () => {
     for (const literal of FIXTURE_LITERALS) assert.ok(findText(dump, literal), literal);
     const keepSymbols = usedSymbols(dump);
     for (const mode of ['strings', 'primitives'] as const) {
-      // Streaming: a symbol keeps its prefix of name characters only.
-      const streamed = redacted(dump, mode);
-      for (const secret of ['hunter2-SUPERSECRET', 'db.internal:5432', 'Jdbc-S3cret-42'])
-        assert.equal(findText(streamed, secret), undefined, `${mode}: ${secret}`);
-      // A local file (keepSymbols): every symbol no record uses is blanked whole, name-like or not.
-      const local = redacted(dump, mode, 1 << 20, { keepSymbols });
+      // Every symbol no record uses is blanked whole, name-like or not.
+      const out = redacted(dump, mode, 1 << 20, keepSymbols);
       for (const literal of [...FIXTURE_LITERALS, 'hunter2', 'SUPERSECRET', 'postgresql'])
-        assert.equal(findText(local, literal), undefined, `${mode}: ${literal}`);
-      for (const out of [streamed, local]) {
-        assert.equal(out.length, dump.length);
-        assert.deepEqual(summaryOf(out), summaryOf(dump));
-        for (const name of ['HeapFixture$Vault', 'credentials', 'HeapFixture.java', '([Ljava/lang/String;)V'])
-          assert.ok(out.includes(Buffer.from(name)), `${mode}: ${name} kept`);
-      }
+        assert.equal(findText(out, literal), undefined, `${mode}: ${literal}`);
+      assert.equal(out.length, dump.length);
+      assert.deepEqual(summaryOf(out), summaryOf(dump));
+      for (const name of ['HeapFixture$Vault', 'credentials', 'HeapFixture.java', '([Ljava/lang/String;)V'])
+        assert.ok(out.includes(Buffer.from(name)), `${mode}: ${name} kept`);
+    }
+  });
+});
+
+describe('names used after the heap began (not the order HotSpot writes)', () => {
+  // A writer that puts a LOAD_CLASS after an instance: its name is not known where the walk stops.
+  const w = new HprofWriter(8);
+  w.utf8(1, 'early/Name').utf8(2, 'late/Name').utf8(3, 'password=hunter2');
+  w.loadClass(1, 100, 1);
+  const dump = w
+    .segment(w.classDump(100, 0, [], 0), w.instance(1000, 100, 0))
+    .loadClass(2, 101, 2)
+    .end()
+    .toBuffer();
+
+  it('the late name is counted, and blanked like a literal (never a literal kept)', () => {
+    const early = new SymbolUses();
+    const whole = new SymbolUses({ whole: true });
+    early.push(dump);
+    whole.push(dump);
+    assert.ok(early.ids.has(1) && !early.ids.has(2) && whole.ids.has(2));
+    assert.equal(whole.lateUses, 1);
+    for (const mode of ['strings', 'primitives'] as const) {
+      const out = redacted(dump, mode, 7, early.ids);
+      assert.ok(out.includes(Buffer.from('early/Name')), mode);
+      assert.ok(!out.includes(Buffer.from('late/Name')) && out.includes(Buffer.from('*********')), mode);
+      assert.ok(!out.includes(Buffer.from('hunter2')), mode);
     }
   });
 });
@@ -199,17 +234,18 @@ describe('redaction of input that is not HPROF', () => {
       good.subarray(0, good.length - 9),
       Buffer.from([0x77, 1, 2, 3, 4, 0, 0, 0, 2, 9, 9]),
     ]);
-    const r = new HprofRedactor('strings');
+    const keepSymbols = new Set<number>();
+    const r = new HprofRedactor('strings', { keepSymbols });
     const out = Buffer.from(bad);
     r.push(out);
     assert.match(r.failure ?? '', /unknown record tag 0x77 at offset \d+/);
     assert.ok(out.subarray(good.length - 9).every((b) => b === 0));
     const foreign = Buffer.from('root:$6$salt$hash:19000:0:99999:7:::\n');
-    const f = new HprofRedactor('primitives');
+    const f = new HprofRedactor('primitives', { keepSymbols });
     f.push(foreign);
     assert.ok(foreign.every((b) => b === 0));
     // Shorter than a header, and in pieces: not held back as a header still to come.
-    const short = new HprofRedactor('strings');
+    const short = new HprofRedactor('strings', { keepSymbols });
     const pieces = [Buffer.from('JAVA'), Buffer.from(' pw=hunter2')];
     for (const piece of pieces) short.push(piece);
     assert.equal(pieces[0]!.toString(), 'JAVA');

@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { STORED_SUMMARY_CLASSES } from '@kube-heapdump/contract';
-import { HprofRedactor, type HprofSummary, type Redaction, summarize } from '@kube-heapdump/hprof';
+import { type HprofSummary, type Redaction, SymbolUses, summarize } from '@kube-heapdump/hprof';
 import { ParserFeed } from './feed.ts';
+import { dumpRedactor } from './symbol-scan.ts';
 
 export interface AnalysisRequest {
   /** The dump, as opened (and checked) for shipping: never opened again by name. */
@@ -26,6 +27,8 @@ export interface Analysis {
   /** A gzip file: SHA-256 and size of what it decompresses to (what a reader of the object gets). */
   inflated?: { sha256: string; bytes: number };
   summary: HprofSummary;
+  /** Redacted: symbols used as names only after the first heap sub-record (not HotSpot's order), so blanked. */
+  lateNames?: number;
 }
 
 const READ_SIZE = 1024 * 1024;
@@ -33,7 +36,11 @@ const READ_SIZE = 1024 * 1024;
 /** Reads the first `size` bytes once, into one reused buffer: hashes them as stored and parses them. */
 export async function analyse(req: AnalysisRequest): Promise<Analysis> {
   const { fh } = req;
-  const redactor = req.redact ? new HprofRedactor(req.redact) : undefined;
+  const redactor = req.redact
+    ? await dumpRedactor(req.redact, fh, (end) => Math.min(end, req.size))
+    : undefined;
+  // A writer other than HotSpot may use names after the heap dump began: they were blanked, and are counted.
+  const late = req.redact ? new SymbolUses({ whole: true }) : undefined;
   const sha = createHash('sha256');
   const inflatedSha = req.gzip ? createHash('sha256') : undefined;
   let inflatedBytes = 0;
@@ -50,6 +57,7 @@ export async function analyse(req: AnalysisRequest): Promise<Analysis> {
     const { bytesRead } = await fh.read(buf, 0, Math.min(READ_SIZE, req.size - position), position);
     if (bytesRead === 0) throw new Error(`the dump file is shorter than the ${req.size} bytes followed`);
     const chunk = buf.subarray(0, bytesRead);
+    late?.push(chunk);
     redactor?.push(chunk);
     sha.update(chunk);
     await feed.push(chunk);
@@ -62,5 +70,6 @@ export async function analyse(req: AnalysisRequest): Promise<Analysis> {
     sha256: sha.digest('hex'),
     ...(inflatedSha ? { inflated: { sha256: inflatedSha.digest('hex'), bytes: inflatedBytes } } : {}),
     summary: { ...summary, verdict, ...(reason ? { reason } : {}) },
+    ...(late?.lateUses ? { lateNames: late.lateUses } : {}),
   };
 }

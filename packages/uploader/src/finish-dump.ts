@@ -64,7 +64,12 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
     analyse({ fh, size: followed.size, gzip: dump.gzip, ...(redact ? { redact } : {}) }),
   );
   analyses = analysis.catch(() => undefined);
-  const { sha256, inflated, summary } = await analysis;
+  const { sha256, inflated, summary, lateNames } = await analysis;
+  if (lateNames)
+    log.warn(
+      { file, key: state.key, lateNames },
+      'the dump uses names after its heap dump began (not the order HotSpot writes): redaction blanked them',
+    );
   // The histogram is of the file as read now: it describes the object only if these are the bytes sent.
   if (dump.sentSha256 !== undefined && sha256 !== dump.sentSha256) {
     throw new FileChanged('the dump file changed after its bytes were sent: it no longer holds them');

@@ -3,8 +3,8 @@
 // at its offset when sent; compressed, consecutive blocks each become an independent frame (or member) and a
 // part is as many of them as it takes to reach S3's 5 MiB minimum; with zstd, a block compressing would hold
 // back ends its part as a raw zstd frame streamed from the file (`Adapt`). The part plans come out in order; the
-// caller decides how many are in flight. With redaction, every block is read in order from the start and
-// redacted in memory before its digests are taken (a resumed upload reads and redacts the blocks it already
+// caller decides how many are in flight. With redaction, the symbols used as names are first read ahead
+// (symbol-scan.ts: a few MB), then every block is read in order from the start and redacted in memory before its digests are taken (a resumed upload reads and redacts the blocks it already
 // sent, to reach the same state, and sends none of them again); a raw part's body is then that memory.
 // Every byte digested for a part also goes, in file order, into the dump's SHA-256 (the summary's: what was
 // sent, not what the file holds later); each plan carries the hash so far, so a resumed upload, which reads
@@ -13,7 +13,7 @@ import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { HprofRedactor, type Redaction } from '@kube-heapdump/hprof';
+import type { HprofRedactor, Redaction } from '@kube-heapdump/hprof';
 import type { Adapt } from './adapt.ts';
 import { BASE_BLOCK, blockSize, blockStart, MAX_PARTS, MIN_PART, MiB, TooLarge } from './blocks.ts';
 import { compressRange } from './compressor.ts';
@@ -22,6 +22,7 @@ import { FileChanged, readFully } from './dump-file.ts';
 import type { DumpFollower } from './follower.ts';
 import { CompressedRangeBody, FileRangeBody, RANGE_BODY_BYTES } from './part-body.ts';
 import type { PartRecord } from './state.ts';
+import { dumpRedactor } from './symbol-scan.ts';
 import { rawFrameBytes } from './zstd-raw.ts';
 
 export interface PartPlan {
@@ -89,6 +90,10 @@ export function compressedWhileSent(block: number, redacting: boolean): boolean 
   return blockSize(block) > BASE_BLOCK && !redacting;
 }
 
+/** The dump's redactor, once the symbols used as names are read ahead (symbol-scan.ts). */
+const redactorOf = (src: PartSource, mode: Redaction): Promise<HprofRedactor> =>
+  dumpRedactor(mode, src.fh, (end) => src.follower.waitFor(end));
+
 /** Blocks the writer must be ahead of the block in hand before it goes raw (one more is read meanwhile). */
 const ADAPT_BACKLOG_BLOCKS = 2;
 
@@ -135,7 +140,7 @@ async function* redactedRawParts(
   mode: Redaction,
   done: ReadonlySet<number>,
 ): AsyncGenerator<PartPlan> {
-  const redactor = new HprofRedactor(mode);
+  const redactor = await redactorOf(src, mode);
   for (let n = 1; ; n++) {
     const size = await blockBytes(src, n);
     if (size === 0 && n > 1) return;
@@ -242,7 +247,7 @@ export async function* compressedParts(
     src.follower.hasOrDone(blockStart(block) + size + ADAPT_BACKLOG_BLOCKS * blockSize(block)) &&
     a.wantsRaw(chunkBytes + RANGE_BODY_BYTES);
 
-  const redactor = src.redact ? new HprofRedactor(src.redact) : undefined;
+  const redactor = src.redact ? await redactorOf(src, src.redact) : undefined;
   await replayBefore(src, blockStart(firstBlock), redactor);
   checkSent(src, firstPart - 1);
   const onPiece = (piece: Buffer) => {

@@ -3,13 +3,14 @@
 // recorded), the hash the stored object must have, whether the file still holds it, and the dump's own times.
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { HprofRedactor, type Redaction } from '@kube-heapdump/hprof';
+import type { Redaction } from '@kube-heapdump/hprof';
 import type { Adapt } from './adapt.ts';
 import { FileChanged } from './dump-file.ts';
 import type { DumpFollower, FollowResult } from './follower.ts';
 import type { MultipartSession } from './multipart.ts';
 import { compressedParts, type PartPlan, type PartSource, rawParts } from './parts.ts';
 import { type PartRecord, redaction } from './state.ts';
+import { dumpRedactor } from './symbol-scan.ts';
 
 /**
  * The parts still to upload, in order (`asIs`: the file is stored as it is, a JVM gzip file). Each carries the
@@ -71,7 +72,7 @@ export async function verifySent(
   redact?: Redaction,
 ): Promise<void> {
   const hash = createHash('sha256');
-  const redactor = redact ? new HprofRedactor(redact) : undefined;
+  const redactor = redact ? await dumpRedactor(redact, fh, (end) => Math.min(end, size)) : undefined;
   const buf = Buffer.allocUnsafe(1024 * 1024);
   for (let at = 0; at < size; ) {
     const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - at), at);

@@ -10,10 +10,12 @@ import { after, before, describe, it } from 'node:test';
 import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { STORED_SUMMARY_CLASSES, type StoredDumpSummary } from '@kube-heapdump/contract';
-import { analyzeStream, HprofRedactor } from '@kube-heapdump/hprof';
-import { findText, fixtureSecrets, runOutOfMemory } from '../../../test/support/java.ts';
+import type { Redaction } from '@kube-heapdump/hprof';
+import { analyzeStream } from '@kube-heapdump/hprof';
+import { FIXTURE_LITERALS, findText, fixtureSecrets, runOutOfMemory } from '../../../test/support/java.ts';
 import { startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
+import { redactFile } from '../../cli/src/redact.ts';
 
 const SEED = '5a17c0de';
 const secrets = fixtureSecrets(SEED);
@@ -27,6 +29,28 @@ function leaks(bytes: Buffer): string[] {
   });
   if (bytes.includes(secrets.pin)) found.push('the long');
   return found;
+}
+
+/** The code's string literals (symbols) found in `bytes`: a name-like one (`hunter2SUPERSECRET`) too. */
+const literals = (bytes: Buffer) =>
+  [...FIXTURE_LITERALS, 'hunter2', 'Jdbc-S3cret'].filter((t) => findText(bytes, t) !== undefined);
+
+/** Names the redacted dump must keep (class, field, method, signature, source file). */
+const NAMES = ['HeapFixture$Vault', 'credentials', 'HeapFixture.java', '([Ljava/lang/String;)V', '<init>'];
+
+function keepsNames(bytes: Buffer): void {
+  for (const name of NAMES) assert.ok(bytes.includes(Buffer.from(name)), `${name} kept`);
+}
+
+/** What `heapdump redact` writes for `input` (a file), written in `outDir` (not a watched one). */
+async function cliRedacted(input: string, mode: Redaction, outDir: string): Promise<Buffer> {
+  const out = join(outDir, `cli-${mode}.redacted`);
+  await redactFile(input, out, { mode, force: true });
+  try {
+    return await readFile(out);
+  } finally {
+    await rm(out, { force: true });
+  }
 }
 
 async function structure(bytes: Buffer) {
@@ -84,9 +108,16 @@ describe('uploader redacting a JVM that holds secrets', () => {
       await uploader.waitForLog((l) => l.msg === 'dump stored', 60_000, 'dump stored');
       const original = await readFile(join(dir, 'java_pid1.hprof'));
       assert.equal(leaks(original).length, secrets.texts.length + 1);
+      assert.equal(literals(original).length, FIXTURE_LITERALS.length + 2, 'the dump holds the literals');
       const got = await stored(s3.client(), 'heapdumps/');
       assert.equal(got.bytes.length, original.length, 'same size');
       assert.deepEqual(leaks(got.bytes), ['the long'], 'strings keeps primitive fields');
+      assert.deepEqual(literals(got.bytes), [], 'no literal of the code');
+      keepsNames(got.bytes);
+      assert.ok(
+        got.bytes.equals(await cliRedacted(join(dir, 'java_pid1.hprof'), 'strings', root)),
+        'heapdump redact',
+      );
       assert.deepEqual(await structure(got.bytes), await structure(original));
       assert.equal((await structure(got.bytes)).verdict, 'complete');
       assert.equal(got.summary.dump.redaction, 'strings');
@@ -115,7 +146,12 @@ describe('uploader redacting a JVM that holds secrets', () => {
       const got = await stored(s3.client(), 'heapdumps/');
       assert.equal(got.bytes.length, template.length);
       assert.deepEqual(leaks(got.bytes), []);
+      assert.deepEqual(literals(got.bytes), [], 'no literal of the code');
+      keepsNames(got.bytes);
+      const cli = await cliRedacted(join(root, 'template.hprof'), 'primitives', root);
+      assert.ok(got.bytes.equals(cli), 'heapdump redact');
       assert.deepEqual(await structure(got.bytes), await structure(template));
+      assert.equal((await structure(got.bytes)).verdict, 'complete');
       assert.equal(got.summary.dump.redaction, 'primitives');
       assert.equal(got.summary.dump.sha256, sha256(got.bytes));
     } finally {
@@ -128,8 +164,7 @@ describe('uploader redacting a JVM that holds secrets', () => {
     const s3 = await startS3Fixture({ rateBytesPerSecond: 12e6 });
     const dir = join(root, 'kill9');
     await mkdir(dir);
-    const expected = Buffer.from(template);
-    new HprofRedactor('strings').push(expected);
+    const expected = await cliRedacted(join(root, 'template.hprof'), 'strings', root);
     const env = localUploaderEnv(s3, dir, { HEAPDUMP_REDACT: 'strings', HEAPDUMP_COMPRESSION: 'none' });
     await writeFile(join(dir, 'java_pid1.hprof'), template, { mode: 0o600 });
     const partsOk = () =>
@@ -153,6 +188,7 @@ describe('uploader redacting a JVM that holds secrets', () => {
       assert.ok(got.bytes.equals(expected), 'the resumed object is the dump redacted, byte for byte');
       assert.equal(got.summary.dump.sha256, sha256(expected));
       assert.deepEqual(leaks(got.bytes), ['the long']);
+      assert.deepEqual(literals(got.bytes), []);
     } finally {
       await first.stop('SIGKILL');
       await s3.close();
