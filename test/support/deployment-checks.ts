@@ -19,13 +19,32 @@ export interface Rendered {
 interface StateResource {
   urn: string;
   type: string;
+  inputs?: Record<string, unknown>;
   outputs?: { metadata?: { name?: string; namespace?: string } };
+}
+
+async function stateResources(project: Project): Promise<StateResource[]> {
+  const state = await project.stack.exportStack();
+  return (state.deployment as { resources: StateResource[] }).resources;
+}
+
+/** The inputs of each resource as the engine sent them to the provider (after transforms), from the state. */
+async function sentInputs(project: Project): Promise<Rendered[]> {
+  return (await stateResources(project)).map((r) => ({
+    type: r.type,
+    name: r.urn.split('::').at(-1)!,
+    inputs: r.inputs ?? {},
+  }));
 }
 type Live = Record<string, unknown> & {
   kind: string;
   apiVersion: string;
   metadata: { name: string; namespace?: string; uid: string };
 };
+
+/** A Kubernetes object's type (a Helm chart, `kubernetes:helm.sh/v4:Chart`, is a component of them). */
+export const isObjectType = (type: string) =>
+  type.startsWith('kubernetes:') && !type.startsWith('kubernetes:helm.sh/');
 
 /** What the program renders under Pulumi's mocks (a process of its own: mocks and the engine are exclusive). */
 export async function renderUnderMocks(program: string, config: Record<string, string>): Promise<Rendered[]> {
@@ -53,10 +72,7 @@ export function kubectlKind(type: string): string {
 
 /** The live object of each Kubernetes resource in the stack, keyed `type::name` (the Pulumi resource's). */
 export async function liveObjects(cluster: Cluster, project: Project): Promise<Map<string, Live>> {
-  const state = await project.stack.exportStack();
-  const resources = (state.deployment as { resources: StateResource[] }).resources.filter((r) =>
-    r.type.startsWith('kubernetes:'),
-  );
+  const resources = (await stateResources(project)).filter((r) => isObjectType(r.type));
   const live = new Map<string, Live>();
   for (const r of resources) {
     const { name, namespace } = r.outputs?.metadata ?? {};
@@ -70,9 +86,15 @@ export async function liveObjects(cluster: Cluster, project: Project): Promise<M
 export interface DeploymentChecks {
   cluster(): Cluster;
   project(): Project;
-  /** What the program renders under mocks with the stack's config. */
-  rendered(): Rendered[];
-  /** The config value the update check changes, and the object (`type::name`) it must update in place. */
+  /**
+   * What the program renders under mocks with the stack's config; undefined where mocks cannot render it (a
+   * Helm chart is rendered by the provider): then the inputs the engine sent, from the stack's state.
+   */
+  rendered(): Rendered[] | undefined;
+  /**
+   * The config value (a `--path` when it has dots) the update check changes, and the one object it must update
+   * in place: the start of its `type::name`.
+   */
   change: { key: string; value: string; updates: string };
   /** Registers more tests to run on the deployed stack, before the destroy check. */
   more?: () => void;
@@ -84,7 +106,7 @@ export function deploymentChecks(c: DeploymentChecks): void {
     const up = await c.project().up();
     assert.equal(up.summary.result, 'succeeded');
     const live = await liveObjects(c.cluster(), c.project());
-    const kubernetes = c.rendered().filter((r) => r.type.startsWith('kubernetes:'));
+    const kubernetes = (c.rendered() ?? (await sentInputs(c.project()))).filter((r) => isObjectType(r.type));
     assert.deepEqual(
       [...live.keys()].sort(),
       kubernetes.map((r) => `${r.type}::${r.name}`).sort(),
@@ -101,13 +123,17 @@ export function deploymentChecks(c: DeploymentChecks): void {
   });
 
   it(`changing ${c.change.key} updates ${c.change.updates} in place`, async () => {
-    const before = (await liveObjects(c.cluster(), c.project())).get(c.change.updates);
-    assert.ok(before, `the stack holds ${c.change.updates}`);
-    await c.project().stack.setConfig(c.change.key, { value: c.change.value });
+    const only = (live: Map<string, Live>) => {
+      const found = [...live].filter(([key]) => key.startsWith(c.change.updates));
+      assert.equal(found.length, 1, `one ${c.change.updates} in ${[...live.keys()].join(', ')}`);
+      return found[0]![1];
+    };
+    const before = only(await liveObjects(c.cluster(), c.project()));
+    await c.project().stack.setConfig(c.change.key, { value: c.change.value }, c.change.key.includes('.'));
     const up = await c.project().up();
     const { update, ...others } = up.summary.resourceChanges ?? {};
     assert.deepEqual({ update, others: Object.keys(others) }, { update: 1, others: ['same'] });
-    const after = (await liveObjects(c.cluster(), c.project())).get(c.change.updates)!;
+    const after = only(await liveObjects(c.cluster(), c.project()));
     assert.equal(after.metadata.uid, before.metadata.uid, 'the same object, not a replacement');
     assert.notDeepEqual(after, before);
     await c.project().previewNoChanges();

@@ -1,5 +1,7 @@
 // What a program rendered next to what the API server holds: every field the program sent must be in the
 // live object with the same value; the server may add fields (defaults, status, metadata it owns).
+import { SECRET_SIGNATURE, SECRET_SIGNATURE_VALUE } from './pulumi-mocks.ts';
+
 // A Kubernetes quantity (512Mi, 250m, 1.5, 2G) in its base unit, or undefined for another string.
 const QUANTITY = /^(\d+(?:\.\d+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 const FACTOR: Record<string, number> = {
@@ -42,11 +44,21 @@ export function differences(rendered: unknown, live: unknown, path = ''): string
   return [`${path}: rendered ${JSON.stringify(rendered)}, live ${JSON.stringify(live)}`];
 }
 
+/** A rendered value with Pulumi's secret wrappers (`{<signature>: ..., value}`) replaced by their values. */
+function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Record<string, unknown>;
+  if (record[SECRET_SIGNATURE] === SECRET_SIGNATURE_VALUE) return unwrapSecrets(record.value);
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
+
 /**
- * The object as sent, comparable to what the server holds: a Secret's stringData is stored base64 in data.
+ * The object as sent, comparable to what the server holds: secrets unwrapped, and a Secret's stringData is
+ * stored base64 in data.
  */
 export function asStored(inputs: Record<string, unknown>): Record<string, unknown> {
-  const { stringData, ...rest } = inputs as { stringData?: Record<string, string> };
+  const { stringData, ...rest } = unwrapSecrets(inputs) as { stringData?: Record<string, string> };
   const out: Record<string, unknown> = { ...rest };
   if (stringData) {
     out.data = {
