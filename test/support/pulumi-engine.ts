@@ -3,7 +3,7 @@
 // Kubernetes provider installed from its file, as a user would. The program runs in this process (an inline
 // program, served to the CLI by the SDK's own language host: `pulumi-language-nodejs` is not published as a Go
 // module version, docs/testing.md), imported from the project's own entry file.
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -60,8 +60,10 @@ export async function openProject(
   const work = join(dir, 'work');
   await mkdir(join(dir, 'state'), { recursive: true });
   await mkdir(work);
-  // The project file only: stack config files land beside it, never in the repository.
-  await copyFile(projectFile, join(work, 'Pulumi.yaml'));
+  // The project file only (stack config files land beside it, never in the repository), without its `main`:
+  // the program is served inline, and the CLI checks that `main` exists in its directory.
+  const projectYaml = await readFile(projectFile, 'utf8');
+  await writeFile(join(work, 'Pulumi.yaml'), projectYaml.replace(/^main:.*\n/m, ''));
   const envVars = {
     PULUMI_HOME: home,
     PULUMI_BACKEND_URL: `file://${join(dir, 'state')}`,
@@ -101,7 +103,7 @@ export async function openProject(
     // A query makes each run a new module instance: the program runs again, its imports stay cached.
     return { ...((await import(`${programUrl}?run=${++runs}`)) as Record<string, unknown>) };
   };
-  const projectName = /^name:\s*(\S+)/m.exec(await readFile(projectFile, 'utf8'))?.[1];
+  const projectName = /^name:\s*(\S+)/m.exec(projectYaml)?.[1];
   if (!projectName) throw new Error(`${projectFile} names no project`);
   const stack = await pulumi.automation.LocalWorkspace.createOrSelectStack(
     { stackName: 'e2e', projectName, program },
