@@ -45,7 +45,10 @@ export interface Cluster {
 export function builtEngines(): { engines?: Engines; missing?: string } {
   const paths = spawnSync(join(SCRIPTS, 'engines'), ['paths'], { encoding: 'utf8' });
   if (paths.status === 0) return { engines: JSON.parse(paths.stdout) as Engines };
-  return { missing: paths.stderr.trim() || `scripts/engines paths exited with ${paths.status}` };
+  return {
+    missing:
+      paths.stderr.trim().split('\n').join('; ') || `scripts/engines paths exited with ${paths.status}`,
+  };
 }
 
 const inCi = () => !['', '0', 'false', undefined].includes(process.env.CI?.toLowerCase());
