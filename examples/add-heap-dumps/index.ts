@@ -2,14 +2,25 @@
 // and call addHeapDumpsToTemplate with the options HeapDumpStorage gives for where the pod runs; the storage
 // creates the uploader's Secret in that namespace. Nothing but heap dumps is added to your template.
 
-import { addHeapDumpsToTemplate, HeapDumpStorage, type PodTemplateSpec } from '@kube-heapdump/heapdump';
+import {
+  addHeapDumpsToTemplate,
+  HeapDumpStorage,
+  type IdentityArgs,
+  type PodTemplateSpec,
+  type StorageArgs,
+} from '@kube-heapdump/heapdump';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 
 const config = new pulumi.Config();
 const namespace = config.get('namespace') ?? 'search';
 
-const storage = new HeapDumpStorage('search', { storage: { provision: { retentionDays: 7 } } });
+// A new bucket on AWS; or one you already have on any S3-compatible store (`storage` and `identity`, as in the
+// README): then no AWS resource is created.
+const storage = new HeapDumpStorage('search', {
+  storage: config.getObject<StorageArgs>('storage') ?? { provision: { retentionDays: 7 } },
+  identity: config.getObject<IdentityArgs>('identity'),
+});
 
 const template: PodTemplateSpec = {
   metadata: { labels: { app: 'search' } },

@@ -2,7 +2,7 @@
 // field of the pod template passes through unchanged (volumes, envFrom, affinity, probes on named ports, your
 // sidecars); the component adds the dump volume, the JVM flags, the uploader sidecar and the bucket.
 
-import { HeapDumpEnabledApp } from '@kube-heapdump/heapdump';
+import { HeapDumpEnabledApp, type IdentityArgs, type StorageArgs } from '@kube-heapdump/heapdump';
 import * as pulumi from '@pulumi/pulumi';
 
 const config = new pulumi.Config();
@@ -44,7 +44,10 @@ const app = new HeapDumpEnabledApp('petclinic', {
       volumes: [{ name: 'tmp', emptyDir: {} }],
     },
   },
-  storage: { provision: { retentionDays: 14 } },
+  // A new bucket on AWS; or one you already have on any S3-compatible store (`storage` and `identity` below,
+  // as in the README): then no AWS resource is created.
+  storage: config.getObject<StorageArgs>('storage') ?? { provision: { retentionDays: 14 } },
+  identity: config.getObject<IdentityArgs>('identity'),
 });
 
 export const bucket = app.bucketName;
