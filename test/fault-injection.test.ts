@@ -15,7 +15,7 @@ import {
   ListObjectsV2Command,
   ListPartsCommand,
 } from '@aws-sdk/client-s3';
-import type { StoredDumpSummary } from '@kube-heapdump/contract';
+import { AGENT_DIR, type StoredDumpSummary } from '@kube-heapdump/contract';
 import { createZstdMultiFrameDecompress } from '@kube-heapdump/hprof';
 import { runOutOfMemory } from './support/java.ts';
 import { startS3Fixture } from './support/s3-fixture.ts';
@@ -154,7 +154,12 @@ describe(`kill -9 at ${KILLS} random moments (FAULT_SEED=${seed})`, () => {
         const file = u.Key!.slice(u.Key!.lastIndexOf('-') + 1).replace(/\.zst$/, '');
         assert.ok(written.has(file), `${why}: ${u.Key} is an upload of a dump that was stored`);
       }
-      assert.deepEqual(await readdir(dir), ['.heapdump-uploader'], `${why}: every dump file deleted`);
+      // Left: the uploader's state and the memory watchdog's agent it installs at start.
+      assert.deepEqual(
+        (await readdir(dir)).sort(),
+        [AGENT_DIR, '.heapdump-uploader'].sort(),
+        `${why}: every dump file deleted`,
+      );
       assert.deepEqual(await readdir(join(dir, '.heapdump-uploader')), [], `${why}: no state left`);
     } finally {
       await s3.close();

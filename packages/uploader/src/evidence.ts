@@ -40,7 +40,9 @@ async function readEvidenceFile(path: string, cfg: UploaderConfig): Promise<stri
       ...(cfg.ownerUid === undefined ? {} : { ownerUid: cfg.ownerUid }),
     });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // The agent names its evidence after dumps it takes (short names): a name too long for one has none.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENAMETOOLONG') return undefined;
     throw err;
   }
   try {
