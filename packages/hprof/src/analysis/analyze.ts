@@ -4,10 +4,10 @@
 import type { ClassRetained, HeapAnalysis, ObjectSummary } from '@kube-heapdump/contract';
 import { ANALYSIS_SCHEMA } from '@kube-heapdump/contract';
 import { dominators } from './dominators.ts';
-import { EdgePass } from './edge-pass.ts';
+import { EdgePass, type Graph } from './edge-pass.ts';
 import { IdIndex } from './id-index.ts';
 import { inferCompressedOops, type Layout, layoutFor } from './layout.ts';
-import { ObjectPass } from './object-pass.ts';
+import { ObjectPass, type ObjectTable } from './object-pass.ts';
 import { retainedByClass, retainedSizes } from './retained.ts';
 import { childrenBySize, type HeapView, leakSuspects } from './suspects.ts';
 import { HeapWalker } from './walker.ts';
@@ -86,11 +86,7 @@ export async function analyzeHeap(
   table.classTable.resolve(layout);
 
   progress('references', 0);
-  const index = new IdIndex(table.ids);
-  const edges = new EdgePass(table, index, () => walker);
-  walker = new HeapWalker(edges);
-  await walk(open, walker, (b) => progress('references', b));
-  const graph = edges.finish();
+  const graph = await referencePass(open, table, (b) => progress('references', b));
 
   progress('dominators', 0);
   const shallowOf = (v: number) => table.classTable.shallow(table.classes[v]!, table.aux[v]!, layout);
@@ -151,15 +147,28 @@ export async function analyzeHeap(
   };
 }
 
+/** The second pass; the id index and the pass's buffers are garbage once it returns. */
+async function referencePass(
+  open: () => AsyncIterable<Uint8Array>,
+  table: ObjectTable,
+  tick: (bytes: number) => void,
+): Promise<Graph> {
+  let walker: HeapWalker;
+  const edges = new EdgePass(table, new IdIndex(table.ids), () => walker);
+  walker = new HeapWalker(edges);
+  await walk(open, walker, tick);
+  return edges.finish();
+}
+
 /** For a class object, `class Foo`; otherwise the class name. */
-function objectClassName(table: ReturnType<ObjectPass['finish']>, v: number): string {
+function objectClassName(table: ObjectTable, v: number): string {
   const defs = table.classTable.defs;
   const c = table.classes[v]!;
   return c === 8 ? `class ${defs[table.aux[v]!]!.name}` : defs[c]!.name;
 }
 
 function unreachableObjects(
-  table: ReturnType<ObjectPass['finish']>,
+  table: ObjectTable,
   idom: Int32Array,
   shallow: (v: number) => number,
   top: number,

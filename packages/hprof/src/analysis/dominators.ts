@@ -91,7 +91,8 @@ export function dominators(g: Graph): Dominators {
     }
     bucketHead[p] = -1;
   }
-  const result = new Int32Array(total).fill(-1);
+  // dfn is not needed any more: it becomes the result.
+  const result = dfn.fill(-1);
   result[root] = root;
   for (let i = 1; i < N; i++) {
     if (idom[i] !== semi[i]) idom[i] = idom[idom[i]!]!;

@@ -30,11 +30,11 @@ export interface ObjectTable {
 export class ObjectPass implements WalkHandler {
   readonly table = new ClassTable();
   private readonly walker: () => HeapWalker;
-  private readonly ids = new GrowArray(Float64Array);
-  private readonly classes = new GrowArray(Int32Array);
-  private readonly aux = new GrowArray(Uint32Array);
-  private readonly rootIds = new GrowArray(Float64Array, 1024);
-  private readonly rootTags = new GrowArray(Uint8Array, 1024);
+  private ids = new GrowArray(Float64Array);
+  private classes = new GrowArray(Int32Array);
+  private aux = new GrowArray(Uint32Array);
+  private rootIds = new GrowArray(Float64Array, 1024);
+  private rootTags = new GrowArray(Uint8Array, 1024);
   private arrayElements = 0;
   private lastClassId = Number.NaN;
   private lastClass = 0;
@@ -132,7 +132,10 @@ export class ObjectPass implements WalkHandler {
     return this.table.strings.get(id) ?? `<name 0x${id.toString(16)}>`;
   }
 
-  /** The table, once the walk is done: references counted per class now that layouts are known. */
+  /**
+   * The table, once the walk is done: references counted per class now that layouts are known. The pass lets
+   * go of its growing arrays, so that only the trimmed ones stay in memory.
+   */
   finish(idSize: 4 | 8): ObjectTable {
     let maxEdges = this.arrayElements + this.rootIds.length;
     for (const def of this.table.defs) {
@@ -147,7 +150,7 @@ export class ObjectPass implements WalkHandler {
       }
       maxEdges += def.instances * refs;
     }
-    return {
+    const table: ObjectTable = {
       idSize,
       ids: this.ids.trimmed(),
       classes: this.classes.trimmed(),
@@ -159,6 +162,12 @@ export class ObjectPass implements WalkHandler {
       minAddress: this.minAddress,
       maxAddress: this.maxAddress,
     };
+    this.ids = new GrowArray(Float64Array, 1);
+    this.classes = new GrowArray(Int32Array, 1);
+    this.aux = new GrowArray(Uint32Array, 1);
+    this.rootIds = new GrowArray(Float64Array, 1);
+    this.rootTags = new GrowArray(Uint8Array, 1);
+    return table;
   }
 }
 
