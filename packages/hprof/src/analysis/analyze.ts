@@ -72,7 +72,7 @@ export async function analyzeHeap(
   walker = new HeapWalker(objects);
   await walk(open, walker, (n) => progress('objects', n));
   const idSize = walker.idSize;
-  const complete = walker.sawEnd;
+  const complete = walker.sawEnd && !walker.cut;
   const table = objects.finish(idSize);
   const n = table.ids.length;
   const needed = estimateMemory(n, table.maxEdges);

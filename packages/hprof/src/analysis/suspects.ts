@@ -79,7 +79,7 @@ export function leakSuspects(h: HeapView): LeakSuspect[] {
     const object = h.summary(s.v);
     return {
       kind: s.kind,
-      className: object.className,
+      className: s.kind === 'object' ? object.className : table.classTable.defs[table.classes[s.v]!]!.name,
       instances: s.instances,
       retainedBytes: s.retained,
       percent: heap > 0 ? (100 * s.retained) / heap : 0,

@@ -36,6 +36,8 @@ export class HeapWalker {
   /** Uncompressed bytes consumed. */
   offset = 0;
   sawEnd = false;
+  /** The input ended inside a record. */
+  cut = false;
   private readonly h: WalkHandler;
   private pending: Buffer | undefined;
   private started = false;
@@ -64,11 +66,13 @@ export class HeapWalker {
     if (used < buf.length) this.pending = Buffer.from(buf.subarray(used));
   }
 
-  /** Checks the walk ended between records; the dump may lack HEAP_DUMP_END (then `sawEnd` is false). */
+  /**
+   * Ends the walk. A dump cut short (no HEAP_DUMP_END, or cut inside a record) is analysed as far as it
+   * goes: `cut` says so; both passes stop at the same object.
+   */
   finish(): void {
-    const left = (this.pending?.length ?? 0) + this.skip + this.segmentLeft;
     if (!this.started) throw new HeapWalkError('not an HPROF file: the header is missing or cut');
-    if (left > 0) throw new HeapWalkError(`the dump is cut inside a record at offset ${this.offset}`);
+    this.cut = (this.pending?.length ?? 0) + this.skip + this.segmentLeft + this.elementsLeft > 0;
   }
 
   /** Walks what `buf` holds; returns how many bytes were consumed (the rest waits for more input). */
@@ -104,10 +108,10 @@ export class HeapWalker {
 
   private header(buf: Buffer): number {
     const magicLength = HPROF_MAGICS[0].length;
-    if (buf.length < magicLength + 13) return 0;
-    const magic = buf.toString('latin1', 0, magicLength);
-    if (!(HPROF_MAGICS as readonly string[]).includes(magic) || buf[magicLength] !== 0)
+    const seen = buf.toString('latin1', 0, Math.min(buf.length, magicLength + 1));
+    if (!HPROF_MAGICS.some((m) => `${m}\0`.startsWith(seen)))
       throw new HeapWalkError('not an HPROF file (no "JAVA PROFILE 1.0.x" header)');
+    if (buf.length < magicLength + 13) return 0;
     const idSize = buf.readUInt32BE(magicLength + 1);
     if (idSize !== 4 && idSize !== 8) throw new HeapWalkError(`identifier size ${idSize} is not 4 or 8`);
     this.idSize = idSize;
