@@ -14,12 +14,14 @@ export class GrowArray<T extends Growable> {
   }
 
   push(value: number): void {
-    if (this.length === this.data.length) {
-      const next = new this.Ctor(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
+    if (this.length === this.data.length) this.grow();
     this.data[this.length++] = value;
+  }
+
+  private grow(): void {
+    const next = new this.Ctor(this.data.length * 2);
+    next.set(this.data);
+    this.data = next;
   }
 
   /** The values pushed, in an array of exactly that length (a copy only when it must shrink). */

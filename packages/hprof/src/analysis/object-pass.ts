@@ -30,9 +30,9 @@ export interface ObjectTable {
 export class ObjectPass implements WalkHandler {
   readonly table = new ClassTable();
   private readonly walker: () => HeapWalker;
-  private ids = new GrowArray(Float64Array);
-  private classes = new GrowArray(Int32Array);
-  private aux = new GrowArray(Uint32Array);
+  private ids = new GrowArray(Float64Array, 1 << 20);
+  private classes = new GrowArray(Int32Array, 1 << 20);
+  private aux = new GrowArray(Uint32Array, 1 << 20);
   private rootIds = new GrowArray(Float64Array, 1024);
   private rootTags = new GrowArray(Uint8Array, 1024);
   private arrayElements = 0;

@@ -27,5 +27,22 @@ export async function fileSource(path: string): Promise<() => AsyncIterable<Uint
     await handle.close();
   }
   const compression = detectCompression(head);
-  return () => decompressed(createReadStream(path, { highWaterMark: 1 << 20 }), compression);
+  if (compression !== 'none')
+    return () => decompressed(createReadStream(path, { highWaterMark: 1 << 20 }), compression);
+  return () => reread(path);
+}
+
+/** A raw file in one reused 1 MiB buffer: the walker copies what it keeps, so no chunk is allocated per read. */
+async function* reread(path: string): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
 }

@@ -51,19 +51,49 @@ export class HeapWalker {
     this.h = handler;
   }
 
+  /** An identifier at `p` (bytes read by hand: faster than readUInt32BE's checks in this loop). */
   readId(buf: Buffer, p: number): number {
-    return this.idSize === 8 ? buf.readUInt32BE(p) * TWO_32 + buf.readUInt32BE(p + 4) : buf.readUInt32BE(p);
+    const lo =
+      this.idSize === 8
+        ? ((buf[p + 4]! << 24) | (buf[p + 5]! << 16) | (buf[p + 6]! << 8) | buf[p + 7]!) >>> 0
+        : ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
+    if (this.idSize === 4) return lo;
+    const hi = ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
+    return hi === 0 ? lo : hi * TWO_32 + lo;
   }
 
+  /**
+   * Feeds the next bytes (the walker keeps no reference to `chunk`: a reader may reuse its buffer). An item
+   * cut by the chunk's end is completed by joining its bytes with only as much of the next chunk as it needs.
+   */
   push(chunk: Uint8Array): void {
-    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.pending) {
-      buf = Buffer.concat([this.pending, buf]);
+    const buf = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let start = 0;
+    const pending = this.pending;
+    if (pending) {
       this.pending = undefined;
+      let take = Math.min(buf.length, 1 << 16);
+      for (;;) {
+        const joined = Buffer.concat([pending, buf.subarray(0, take)]);
+        // Nothing is consumed (and no handler called) until the cut item is whole.
+        const used = this.run(joined, 0);
+        if (used > 0) {
+          this.offset += used;
+          start = used - pending.length;
+          break;
+        }
+        if (take === buf.length) {
+          this.pending = joined;
+          return;
+        }
+        take = Math.min(buf.length, take * 4);
+      }
     }
-    const used = this.run(buf);
-    this.offset += used;
-    if (used < buf.length) this.pending = Buffer.from(buf.subarray(used));
+    const end = this.run(buf, start);
+    this.offset += end - start;
+    if (end < buf.length) this.pending = Buffer.from(buf.subarray(end));
   }
 
   /**
@@ -75,9 +105,9 @@ export class HeapWalker {
     this.cut = (this.pending?.length ?? 0) + this.skip + this.segmentLeft + this.elementsLeft > 0;
   }
 
-  /** Walks what `buf` holds; returns how many bytes were consumed (the rest waits for more input). */
-  private run(buf: Buffer): number {
-    let p = 0;
+  /** Walks `buf` from `start`; returns where it stopped (the rest waits for more input). */
+  private run(buf: Buffer, start: number): number {
+    let p = start;
     if (!this.started) {
       p = this.header(buf);
       if (p === 0) return 0;
