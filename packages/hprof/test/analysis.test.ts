@@ -102,8 +102,16 @@ describe('retained sizes known by construction', () => {
     assert.ok(unreachableBytes >= arr(1, WEAK_PAYLOAD), `unreachable byte[]: ${unreachableBytes}`);
   });
 
-  it("a thread's local variable is a root that retains what it holds", () => {
-    assert.equal(byClass(known, 'RetainFixture$LocalHolder').retainedBytes, holder + arr(1, LOCAL_PAYLOAD));
+  it("a thread's local variable retains what it holds, and its thread retains it (as MAT attributes locals)", () => {
+    const local = holder + arr(1, LOCAL_PAYLOAD);
+    assert.equal(byClass(known, 'RetainFixture$LocalHolder').retainedBytes, local);
+    const suspect = known.suspects.find((s) => s.path.some((p) => p.via === '<Java local>'));
+    assert.ok(suspect, 'the thread is a suspect (the payload is over 10 % of this small heap)');
+    assert.equal(suspect.object.className, 'java.lang.Thread');
+    assert.ok(suspect.retainedBytes >= local);
+    const step = suspect.path.find((p) => p.via === '<Java local>')!;
+    assert.equal(step.object.className, 'RetainFixture$LocalHolder');
+    assert.equal(step.object.retainedBytes, local);
   });
 
   it('without compressed oops, 16-byte headers and 8-byte references', () => {

@@ -3,17 +3,25 @@
 // Objects come in the same order as in the first pass (checked). References to objects the dump does not
 // hold (null, or cut from a partial dump) are dropped. `slots` remembers which field each reference came
 // from (1 byte per reference), so a path can name its fields.
+import { Sub } from '../format.ts';
 import { CLASS_OBJECTS } from './classes.ts';
 import type { IdIndex } from './id-index.ts';
 import type { ObjectTable } from './object-pass.ts';
 import type { HeapWalker, WalkHandler } from './walker.ts';
+
+/** Slots of a thread's references to what its frames and JNI locals hold. */
+export const SLOT_JAVA_LOCAL = 254;
+export const SLOT_JNI_LOCAL = 253;
+/** Slots of fields past this one are not told apart (named `?`). */
+export const SLOT_UNKNOWN = 252;
+const fieldSlot = (k: number) => Math.min(k, SLOT_UNKNOWN);
 
 export interface Graph {
   /** Objects; node `n` is the virtual root whose references are the GC roots. */
   n: number;
   offsets: Uint32Array;
   targets: Int32Array;
-  /** For instances: 0 = its class, k = the k-th reference field (capped at 255); classes: index in links+statics. */
+  /** Instances: 0 = its class, k = the k-th reference field, SLOT_*_LOCAL; classes: index in links + statics. */
   slots: Uint8Array;
 }
 
@@ -51,7 +59,7 @@ export class EdgePass implements WalkHandler {
     const j = this.index.get(id);
     if (j < 0) return;
     this.targets[this.e] = j;
-    this.slots[this.e++] = Math.min(slot, 255);
+    this.slots[this.e++] = slot;
   }
 
   instance(id: number, classId: number, buf: Buffer, fieldsStart: number, fieldBytes: number): void {
@@ -59,13 +67,18 @@ export class EdgePass implements WalkHandler {
     this.edge(classId, 0);
     const def = this.t.classTable.get(classId);
     const offsets = def?.refOffsets;
-    if (!offsets) return;
-    const w = this.walker();
-    const idSize = w.idSize;
-    for (let k = 0; k < offsets.length; k++) {
-      const at = offsets[k]!;
-      if (at + idSize <= fieldBytes) this.edge(w.readId(buf, fieldsStart + at), k + 1);
+    if (offsets) {
+      const w = this.walker();
+      const idSize = w.idSize;
+      for (let k = 0; k < offsets.length; k++) {
+        const at = offsets[k]!;
+        if (at + idSize <= fieldBytes) this.edge(w.readId(buf, fieldsStart + at), fieldSlot(k + 1));
+      }
     }
+    const locals = this.t.threadLocals.get(id);
+    if (locals)
+      for (const l of locals)
+        this.edge(l.id, l.tag === Sub.ROOT_JAVA_FRAME ? SLOT_JAVA_LOCAL : SLOT_JNI_LOCAL);
   }
 
   objectArray(id: number): void {
@@ -87,8 +100,8 @@ export class EdgePass implements WalkHandler {
     this.begin(classId);
     const def = this.t.classTable.get(classId)!;
     const links = def.linkIds.length;
-    for (let k = 0; k < links; k++) this.edge(def.linkIds[k]!, k);
-    for (let k = 0; k < def.staticRefs.length; k++) this.edge(def.staticRefs[k]!.id, links + k);
+    for (let k = 0; k < links; k++) this.edge(def.linkIds[k]!, fieldSlot(k));
+    for (let k = 0; k < def.staticRefs.length; k++) this.edge(def.staticRefs[k]!.id, fieldSlot(links + k));
   }
 
   /** The graph, with the virtual root's references: the GC roots, and classes of the bootstrap loader. */

@@ -21,6 +21,11 @@ export interface ObjectTable {
   classTable: ClassTable;
   rootIds: Float64Array;
   rootTags: Uint8Array;
+  /**
+   * Thread object id -> the objects its stack frames (and JNI locals) hold. As in MAT, those are references of
+   * the thread, so a thread retains what only its locals hold; roots of an unknown thread stay GC roots.
+   */
+  threadLocals: Map<number, { id: number; tag: number }[]>;
   /** Upper bound of the second pass's references, roots included. */
   maxEdges: number;
   minAddress: number;
@@ -53,9 +58,34 @@ export class ObjectPass implements WalkHandler {
     this.table.nameIds.set(classId, nameId);
   }
 
-  root(tag: number, id: number): void {
+  private readonly threadBySerial = new Map<number, number>();
+  private readonly locals: { id: number; tag: number; serial: number }[] = [];
+
+  root(tag: number, id: number, threadSerial: number): void {
+    if (tag === Sub.ROOT_THREAD_OBJECT) this.threadBySerial.set(threadSerial, id);
+    if (tag === Sub.ROOT_JAVA_FRAME || tag === Sub.ROOT_JNI_LOCAL) {
+      this.locals.push({ id, tag, serial: threadSerial });
+      return;
+    }
     this.rootIds.push(id);
     this.rootTags.push(tag);
+  }
+
+  /** Locals by thread object; those of a thread the dump does not name become GC roots. */
+  private threadLocals(): Map<number, { id: number; tag: number }[]> {
+    const byThread = new Map<number, { id: number; tag: number }[]>();
+    for (const l of this.locals) {
+      const thread = this.threadBySerial.get(l.serial);
+      if (thread === undefined) {
+        this.rootIds.push(l.id);
+        this.rootTags.push(l.tag);
+        continue;
+      }
+      const list = byThread.get(thread) ?? [];
+      list.push({ id: l.id, tag: l.tag });
+      byThread.set(thread, list);
+    }
+    return byThread;
   }
 
   private add(id: number, classNo: number, aux: number): void {
@@ -137,7 +167,8 @@ export class ObjectPass implements WalkHandler {
    * go of its growing arrays, so that only the trimmed ones stay in memory.
    */
   finish(idSize: 4 | 8): ObjectTable {
-    let maxEdges = this.arrayElements + this.rootIds.length;
+    const threadLocals = this.threadLocals();
+    let maxEdges = this.arrayElements + this.rootIds.length + this.locals.length;
     for (const def of this.table.defs) {
       if (def.id === 0) continue;
       maxEdges += def.linkIds.length + def.staticRefs.length + 1;
@@ -158,6 +189,7 @@ export class ObjectPass implements WalkHandler {
       classTable: this.table,
       rootIds: this.rootIds.trimmed(),
       rootTags: this.rootTags.trimmed(),
+      threadLocals,
       maxEdges,
       minAddress: this.minAddress,
       maxAddress: this.maxAddress,

@@ -6,7 +6,7 @@
 import type { LeakSuspect, ObjectSummary, PathStep } from '@kube-heapdump/contract';
 import { SUSPECT_THRESHOLD } from '@kube-heapdump/contract';
 import { CLASS_OBJECTS, Kind } from './classes.ts';
-import type { Graph } from './edge-pass.ts';
+import { type Graph, SLOT_JAVA_LOCAL, SLOT_JNI_LOCAL, SLOT_UNKNOWN } from './edge-pass.ts';
 import type { ObjectTable } from './object-pass.ts';
 import type { DominatorTree } from './retained.ts';
 
@@ -139,10 +139,12 @@ function describeEdge(h: HeapView, from: number, to: number, e: number): string 
     const def = defs[table.aux[from]!]!;
     if (slot < def.linkIds.length) return LINK_NAMES[slot] ?? '?';
     const s = def.staticRefs[slot - def.linkIds.length];
-    return s && slot < 255 ? `static ${s.name}` : 'static ?';
+    return s && slot < SLOT_UNKNOWN ? `static ${s.name}` : 'static ?';
   }
   const def = defs[c]!;
   if (def.kind === Kind.OBJECT_ARRAY) return '[]';
   if (slot === 0) return '<class>';
-  return slot < 255 ? (def.refNames?.[slot - 1] ?? '?') : '?';
+  if (slot === SLOT_JAVA_LOCAL) return '<Java local>';
+  if (slot === SLOT_JNI_LOCAL) return '<JNI local>';
+  return slot < SLOT_UNKNOWN ? (def.refNames?.[slot - 1] ?? '?') : '?';
 }
