@@ -30,8 +30,8 @@ export class EdgePass implements WalkHandler {
   private readonly index: IdIndex;
   private readonly walker: () => HeapWalker;
   readonly offsets: Uint32Array;
-  private targets: Int32Array;
-  private slots: Uint8Array;
+  private readonly targets: Int32Array;
+  private readonly slots: Uint8Array;
   private e = 0;
   private next = 0;
 
@@ -120,12 +120,12 @@ export class EdgePass implements WalkHandler {
       }
     }
     this.offsets[n + 1] = this.e;
-    // The arrays were sized for every reference field, null or not: copy when that saves a tenth.
-    const fit = this.e < 0.9 * this.targets.length;
-    const targets = fit ? this.targets.slice(0, this.e) : this.targets.subarray(0, this.e);
-    const slots = fit ? this.slots.slice(0, this.e) : this.slots.subarray(0, this.e);
-    this.targets = new Int32Array(0);
-    this.slots = new Uint8Array(0);
-    return { n, offsets: this.offsets, targets, slots };
+    // Sized for every reference field, null or not; the part never written is never resident either.
+    return {
+      n,
+      offsets: this.offsets,
+      targets: this.targets.subarray(0, this.e),
+      slots: this.slots.subarray(0, this.e),
+    };
   }
 }

@@ -1,4 +1,4 @@
-// Typed arrays that grow by doubling while a pass appends to them, then are trimmed to their length.
+// Typed arrays that grow by doubling while a pass appends to them, then are viewed at their length.
 
 type TypedArrayCtor<T> = new (length: number) => T;
 type Growable = Float64Array | Int32Array | Uint32Array | Uint8Array;
@@ -24,8 +24,11 @@ export class GrowArray<T extends Growable> {
     this.data = next;
   }
 
-  /** The values pushed, in an array of exactly that length (a copy only when it must shrink). */
+  /**
+   * The values pushed, as a view of exactly that length: not a copy. The memory past it was never written,
+   * and untouched pages of a large typed array cost no resident memory (the allocator maps zero pages lazily).
+   */
   trimmed(): T {
-    return this.length === this.data.length ? this.data : (this.data.slice(0, this.length) as T);
+    return this.data.subarray(0, this.length) as T;
   }
 }

@@ -35,9 +35,10 @@ export interface ObjectTable {
 export class ObjectPass implements WalkHandler {
   readonly table = new ClassTable();
   private readonly walker: () => HeapWalker;
-  private ids = new GrowArray(Float64Array, 1 << 20);
-  private classes = new GrowArray(Int32Array, 1 << 20);
-  private aux = new GrowArray(Uint32Array, 1 << 20);
+  // Room for 4 M objects from the start: reserved, not resident until written (see GrowArray.trimmed).
+  private ids = new GrowArray(Float64Array, 1 << 22);
+  private classes = new GrowArray(Int32Array, 1 << 22);
+  private aux = new GrowArray(Uint32Array, 1 << 22);
   private rootIds = new GrowArray(Float64Array, 1024);
   private rootTags = new GrowArray(Uint8Array, 1024);
   private arrayElements = 0;
@@ -163,8 +164,7 @@ export class ObjectPass implements WalkHandler {
   }
 
   /**
-   * The table, once the walk is done: references counted per class now that layouts are known. The pass lets
-   * go of its growing arrays, so that only the trimmed ones stay in memory.
+   * The table, once the walk is done: references counted per class now that layouts are known.
    */
   finish(idSize: 4 | 8): ObjectTable {
     const threadLocals = this.threadLocals();
