@@ -49,7 +49,8 @@ export function dominators(g: Graph): Dominators {
   const semi = new Int32Array(N);
   const label = new Int32Array(N);
   const ancestor = new Int32Array(N).fill(-1);
-  const idom = new Int32Array(N);
+  // idom shares parent's memory: parent[i] is read at step i only, before any idom[v] (v >= i) is written.
+  const idom = parent;
   const bucketHead = new Int32Array(N).fill(-1);
   const bucketNext = stack;
   for (let i = 0; i < N; i++) {
