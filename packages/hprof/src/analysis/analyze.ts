@@ -90,7 +90,7 @@ export async function analyzeHeap(
   const graph = await referencePass(open, table, (b) => progress('references', b));
 
   progress('dominators', 0);
-  const shallowOf = (v: number) => table.classTable.shallow(table.classes[v]!, table.aux[v]!, layout);
+  const shallowOf = table.classTable.shallowOf(table.classes, table.aux, layout);
   const dom = dominators(graph);
   const tree = retainedSizes(dom, shallowOf);
   const defs = table.classTable.defs;

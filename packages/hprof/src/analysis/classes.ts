@@ -110,6 +110,31 @@ export class ClassTable {
     }
   }
 
+  /**
+   * Shallow bytes of object `v` from its class number and aux, through per-class tables: it runs for every
+   * object, several times.
+   */
+  shallowOf(classes: Int32Array, aux: Uint32Array, layout: Layout): (v: number) => number {
+    const count = this.defs.length;
+    const fixed = new Float64Array(count);
+    const element = new Float64Array(count);
+    const classObject = new Float64Array(count);
+    for (let c = 0; c < count; c++) {
+      const def = this.defs[c]!;
+      if (c < PRIMITIVE_ARRAY_CLASSES) element[c] = BASIC_TYPES.get(c + 4)!.size;
+      else if (def.kind === Kind.OBJECT_ARRAY) element[c] = layout.refBytes;
+      else if (c !== CLASS_OBJECTS) fixed[c] = this.shallow(c, 0, layout);
+      if (def.id !== 0) classObject[c] = this.shallow(CLASS_OBJECTS, c, layout);
+    }
+    const base = layout.arrayBaseBytes;
+    return (v) => {
+      const c = classes[v]!;
+      const e = element[c]!;
+      if (e > 0) return Math.ceil((base + e * aux[v]!) / 8) * 8;
+      return c === CLASS_OBJECTS ? classObject[aux[v]!]! : fixed[c]!;
+    };
+  }
+
   /** Shallow bytes of an object of class `n` (for arrays, `aux` is the length; for class objects, the class). */
   shallow(n: number, aux: number, layout: Layout): number {
     if (n < PRIMITIVE_ARRAY_CLASSES) return layout.array(BASIC_TYPES.get(n + 4)!.size, aux);
