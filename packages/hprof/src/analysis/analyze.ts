@@ -37,12 +37,12 @@ const mib = (n: number) => Math.ceil(n / 2 ** 20);
 
 /**
  * Bytes the analysis holds at its peak (the dominator computation), from the first pass's counts: per object
- * the table (16), the graph's offsets (4), nine Int32 arrays of Lengauer-Tarjan and the predecessors' offsets
- * (40), and room for the id index not yet collected (16); per reference 5 bytes forward, 4 backward. Plus the
+ * the table (16), the graph's offsets (4), seven Int32 arrays of the dominator computation and the
+ * predecessors' offsets (32), and room for the id index not yet collected (16); per reference 5 bytes forward, 4 backward. Plus the
  * runtime and the class table.
  */
 export function estimateMemory(objects: number, references: number): number {
-  return objects * 76 + references * 9 + 96 * 2 ** 20;
+  return objects * 68 + references * 9 + 96 * 2 ** 20;
 }
 
 async function walk(

@@ -1,7 +1,8 @@
-// Exact immediate dominators by Lengauer-Tarjan (the simple version: path compression without balancing,
-// O(m log n)), iterative throughout so that a linked list of millions of objects cannot overflow a stack.
-// Chosen over Cooper-Harvey-Kennedy because its bound does not depend on the graph's shape: CHK iterates to a
-// fixpoint and takes many rounds on deep graphs with back edges (long lists, trees with parent links), which
+// Exact immediate dominators: Lengauer-Tarjan's semidominators (simple version, path compression) and the
+// SEMI-NCA step for the dominators themselves (Georgiadis & Tarjan), which drops LT's buckets (two arrays
+// fewer) and is the fastest of the family in practice. Iterative throughout, so that a linked list of
+// millions of objects cannot overflow a stack. Chosen over Cooper-Harvey-Kennedy, whose fixpoint takes many
+// rounds over the whole graph on deep graphs with back edges (long lists, trees with parent links), which
 // heaps are full of. The predecessor lists it needs are built here and dropped when it returns.
 import type { Graph } from './edge-pass.ts';
 
@@ -45,14 +46,10 @@ export function dominators(g: Graph): Dominators {
   }
   const N = count;
   const preds = predecessors(g, dfn);
-  // Everything below is indexed by preorder number. `stack` and `cursor` are reused.
+  // Everything below is indexed by preorder number. `cursor` is reused for path compression.
   const semi = new Int32Array(N);
   const label = new Int32Array(N);
-  const ancestor = new Int32Array(N).fill(-1);
-  // idom shares parent's memory: parent[i] is read at step i only, before any idom[v] (v >= i) is written.
-  const idom = parent;
-  const bucketHead = new Int32Array(N).fill(-1);
-  const bucketNext = stack;
+  const ancestor = stack.fill(-1, 0, N);
   for (let i = 0; i < N; i++) {
     semi[i] = i;
     label[i] = i;
@@ -75,28 +72,30 @@ export function dominators(g: Graph): Dominators {
     }
     return label[v]!;
   };
+  // Semidominators, in reverse preorder, each vertex linked to its parent once done.
   const { offsets: po, sources } = preds;
   for (let i = N - 1; i > 0; i--) {
     const w = vertex[i]!;
+    let s = semi[i]!;
     for (let e = po[w]!; e < po[w + 1]!; e++) {
-      const u = evaluate(sources[e]!);
-      if (semi[u]! < semi[i]!) semi[i] = semi[u]!;
+      const u = semi[evaluate(sources[e]!)]!;
+      if (u < s) s = u;
     }
-    bucketNext[i] = bucketHead[semi[i]!]!;
-    bucketHead[semi[i]!] = i;
-    const p = parent[i]!;
-    ancestor[i] = p;
-    for (let v = bucketHead[p]!; v !== -1; v = bucketNext[v]!) {
-      const u = evaluate(v);
-      idom[v] = semi[u]! < semi[v]! ? u : p;
-    }
-    bucketHead[p] = -1;
+    semi[i] = s;
+    ancestor[i] = parent[i]!;
+  }
+  // Immediate dominators (SEMI-NCA): the nearest ancestor of the parent at or above the semidominator, in
+  // preorder so that every ancestor's is final. idom shares parent's memory (idom[i] starts as parent[i]).
+  const idom = parent;
+  for (let i = 1; i < N; i++) {
+    let d = idom[i]!;
+    while (d > semi[i]!) d = idom[d]!;
+    idom[i] = d;
   }
   // dfn is not needed any more: it becomes the result.
   const result = dfn.fill(-1);
   result[root] = root;
   for (let i = 1; i < N; i++) {
-    if (idom[i] !== semi[i]) idom[i] = idom[idom[i]!]!;
     result[vertex[i]!] = vertex[idom[i]!]!;
   }
   return { idom: result, order: vertex.slice(0, N) };
