@@ -67,6 +67,21 @@ export function renderAnalysis(name: string, a: HeapAnalysis, top: number): stri
       new Set([0, 1, 2, 3]),
     ),
     '',
+    paint('Retained by package (the largest dominators grouped by the package of their class)', 'bold'),
+    table(
+      ['#', 'objects', 'retained', '%', 'package'],
+      a.topPackages
+        .slice(0, top)
+        .map((p, i) => [
+          String(i + 1),
+          thousands(p.objects),
+          humanBytes(p.retainedBytes),
+          percent(p.retainedBytes, heap),
+          printable(p.name),
+        ]),
+      new Set([0, 1, 2, 3]),
+    ),
+    '',
     paint('Retained by class', 'bold'),
     table(
       ['#', 'instances', 'shallow', 'retained', '%', 'class'],

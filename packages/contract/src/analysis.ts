@@ -73,5 +73,10 @@ export interface HeapAnalysis {
   suspects: LeakSuspect[];
   /** Children of the GC roots in the dominator tree, most retained first. */
   topDominators: ObjectSummary[];
+  /**
+   * Those children grouped by the package of their class (of the class itself, for a class object), as MAT's
+   * top consumers by package: what each package's objects retain, most first.
+   */
+  topPackages: { name: string; objects: number; retainedBytes: number }[];
   retainedByClass: ClassRetained[];
 }

@@ -151,4 +151,11 @@ describe('leak suspects', () => {
     assert.equal(top.path.at(-1)?.object.id, top.accumulationPoint.id);
     assert.match(top.path[0]!.via, /^GC root/);
   });
+
+  it("groups the largest dominators by package: the fixture's (default) package comes first, with the map", () => {
+    const first = leak.topPackages[0]!;
+    assert.equal(first.name, '<default>');
+    const map = leak.suspects[0]!.path.find((s) => s.via === 'static SESSION_MAP')!.object.retainedBytes;
+    assert.ok(first.retainedBytes >= map && first.retainedBytes < map + (1 << 20), `${first.retainedBytes}`);
+  });
 });

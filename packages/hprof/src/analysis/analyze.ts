@@ -3,12 +3,13 @@
 // dump's uncompressed bytes: a file read twice, or a stored object streamed twice; never a copy on disk.
 import type { ClassRetained, HeapAnalysis, ObjectSummary } from '@kube-heapdump/contract';
 import { ANALYSIS_SCHEMA } from '@kube-heapdump/contract';
+import { CLASS_OBJECTS } from './classes.ts';
 import { dominators } from './dominators.ts';
 import { EdgePass, type Graph } from './edge-pass.ts';
 import { IdIndex } from './id-index.ts';
 import { inferCompressedOops, type Layout, layoutFor } from './layout.ts';
 import { ObjectPass, type ObjectTable } from './object-pass.ts';
-import { retainedByClass, retainedSizes } from './retained.ts';
+import { type DominatorTree, retainedByClass, retainedSizes } from './retained.ts';
 import { childrenBySize, type HeapView, leakSuspects } from './suspects.ts';
 import { HeapWalker } from './walker.ts';
 
@@ -144,6 +145,7 @@ export async function analyzeHeap(
     unreachable,
     suspects,
     topDominators: childrenBySize(tree, n).slice(0, top).map(view.summary),
+    topPackages: topPackages(table, tree, n).slice(0, top),
     retainedByClass: classRows.slice(0, top),
   };
 }
@@ -161,11 +163,29 @@ async function referencePass(
   return edges.finish();
 }
 
+/** The top-level dominators by the package of their class: `java.util` for a HashMap, `<default>` for none. */
+function topPackages(table: ObjectTable, tree: DominatorTree, root: number): HeapAnalysis['topPackages'] {
+  const defs = table.classTable.defs;
+  const byPackage = new Map<string, { name: string; objects: number; retainedBytes: number }>();
+  for (let e = tree.childOffsets[root]!; e < tree.childOffsets[root + 1]!; e++) {
+    const v = tree.children[e]!;
+    const c = table.classes[v]!;
+    const name = (c === CLASS_OBJECTS ? defs[table.aux[v]!]! : defs[c]!).name.replace(/(\[\])+$/, '');
+    const dot = name.lastIndexOf('.');
+    const pkg = dot < 0 ? '<default>' : name.slice(0, dot);
+    const row = byPackage.get(pkg) ?? { name: pkg, objects: 0, retainedBytes: 0 };
+    row.objects++;
+    row.retainedBytes += tree.retained[v]!;
+    byPackage.set(pkg, row);
+  }
+  return [...byPackage.values()].sort((a, b) => b.retainedBytes - a.retainedBytes);
+}
+
 /** For a class object, `class Foo`; otherwise the class name. */
 function objectClassName(table: ObjectTable, v: number): string {
   const defs = table.classTable.defs;
   const c = table.classes[v]!;
-  return c === 8 ? `class ${defs[table.aux[v]!]!.name}` : defs[c]!.name;
+  return c === CLASS_OBJECTS ? `class ${defs[table.aux[v]!]!.name}` : defs[c]!.name;
 }
 
 function unreachableObjects(
