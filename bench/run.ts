@@ -2,10 +2,12 @@
 // into bench/results.json. Not part of `npm test`: figures depend on the machine.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { benchAnalyze } from './analyze.ts';
 import { benchHprof } from './hprof.ts';
 import { benchUploader } from './uploader.ts';
 
 const benches: Record<string, () => Promise<Record<string, unknown>>> = {
+  analyze: benchAnalyze,
   hprof: benchHprof,
   uploader: benchUploader,
 };

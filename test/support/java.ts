@@ -103,14 +103,15 @@ export class HeldJvm {
   }
 
   static async start(counts: FixtureCounts, jvmFlags: string[] = []): Promise<HeldJvm> {
+    return HeldJvm.startMain('HeapFixture', ['hold', ...countArgs(counts)], ['-Xmx64m', ...jvmFlags]);
+  }
+
+  /** Any fixture class that prints READY and then holds its heap until stdin closes. */
+  static async startMain(mainClass: string, args: string[], jvmFlags: string[]): Promise<HeldJvm> {
     const cp = await fixtureClasspath();
-    const child = spawn(
-      'java',
-      ['-Xmx64m', ...jvmFlags, '-cp', cp, 'HeapFixture', 'hold', ...countArgs(counts)],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      },
-    );
+    const child = spawn('java', [...jvmFlags, '-cp', cp, mainClass, ...args], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const lines = createInterface({ input: child.stdout! });
     await new Promise<void>((resolve, reject) => {
       lines.on('line', (l) => l === 'READY' && resolve());
@@ -128,9 +129,15 @@ export class HeldJvm {
     return parseClassHistogram(stdout);
   }
 
-  /** `jcmd GC.heap_dump [-gz=level] path` (live objects only, after a full GC). */
-  async dump(path: string, gzipLevel?: number): Promise<void> {
-    const args = [String(this.pid), 'GC.heap_dump', ...(gzipLevel ? [`-gz=${gzipLevel}`] : []), path];
+  /** `jcmd GC.heap_dump [-gz=level] [-all] path` (live objects only, after a full GC, unless `all`). */
+  async dump(path: string, gzipLevel?: number, all = false): Promise<void> {
+    const args = [
+      String(this.pid),
+      'GC.heap_dump',
+      ...(gzipLevel ? [`-gz=${gzipLevel}`] : []),
+      ...(all ? ['-all'] : []),
+      path,
+    ];
     const { stdout } = await exec('jcmd', args);
     if (!/Heap dump file created/.test(stdout)) throw new Error(`jcmd GC.heap_dump failed: ${stdout}`);
   }

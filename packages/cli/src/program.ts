@@ -3,6 +3,7 @@
 import { SIZE_CONVENTION } from '@kube-heapdump/hprof';
 import { Command, Option } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
+import { addAnalyzeVerb } from './analyze-verb.ts';
 import {
   type FilterFlags,
   filtersOf,
@@ -88,6 +89,7 @@ export function buildProgram(io: Io): Command {
   );
 
   addStoreVerbs(program, io, SIZES_HELP);
+  addAnalyzeVerb(program, io);
 
   withIncompleteFlag(
     withFilterFlags(

@@ -1,5 +1,13 @@
 export type { ArrayStats, ClassStats, HprofSummary, Verdict } from '@kube-heapdump/contract';
 export {
+  AnalysisMemoryError,
+  analyzeHeap,
+  estimateMemory,
+  type HeapAnalysisOptions,
+} from './analysis/analyze.ts';
+export { decompressed, fileSource } from './analysis/source.ts';
+export { HeapWalkError } from './analysis/walker.ts';
+export {
   type AnalyzedDump,
   type AnalyzeOptions,
   analyzeFile,

@@ -1,0 +1,102 @@
+// The analysis as a developer reads it in a minute: leak suspects first (what retains, where it accumulates,
+// the path from a GC root), then the largest dominators and the classes that retain the most.
+import type { HeapAnalysis, LeakSuspect, ObjectSummary } from '@kube-heapdump/contract';
+import { humanBytes, paint, printable, table, thousands } from './format.ts';
+
+const percent = (bytes: number, heap: number) => (heap > 0 ? `${((100 * bytes) / heap).toFixed(1)}%` : '-');
+const objectName = (o: ObjectSummary) => `${printable(o.className)} @ ${o.id}`;
+
+function suspect(s: LeakSuspect, i: number): string[] {
+  const what =
+    s.kind === 'object'
+      ? `one ${objectName(s.object)}`
+      : `${thousands(s.instances)} instances of ${printable(s.className)}`;
+  const lines = [
+    paint(
+      `${i + 1}. ${what} ${s.kind === 'object' ? 'retains' : 'retain'} ${humanBytes(s.retainedBytes)} (${s.percent.toFixed(1)}% of the heap)`,
+      'bold',
+    ),
+  ];
+  const acc = s.accumulationPoint;
+  if (acc.id !== s.object.id)
+    lines.push(`   accumulated in ${objectName(acc)}, retaining ${humanBytes(acc.retainedBytes)}`);
+  lines.push('   shortest path from a GC root (strong references):');
+  const rows = s.path.map((step) => [
+    printable(step.via),
+    humanBytes(step.object.retainedBytes),
+    objectName(step.object),
+  ]);
+  lines.push(
+    ...table(['via', 'retains', 'object'], rows, new Set([1]))
+      .split('\n')
+      .map((l) => `     ${l}`),
+  );
+  return lines;
+}
+
+export function renderAnalysis(name: string, a: HeapAnalysis, top: number): string {
+  const heap = a.totals.reachableBytes;
+  const lines = [
+    `File         ${printable(name)}${a.complete ? '' : paint(' (incomplete: no HEAP_DUMP_END; analysed as far as it goes)', 'bold')}`,
+    `Heap         ${humanBytes(heap)} in ${thousands(a.totals.reachableObjects)} reachable objects, ${thousands(a.totals.gcRoots)} GC roots`,
+    `Unreachable  ${humanBytes(a.unreachable.bytes)} in ${thousands(a.unreachable.objects)} objects (garbage or only weakly reachable; not counted below)`,
+    `Sizes        ${a.layout.compressedOops ? 'compressed oops' : 'no compressed oops'}: ${a.layout.headerBytes}-byte headers, ${a.layout.referenceBytes}-byte references (${printable(a.layout.source)})`,
+    '',
+  ];
+  if (a.suspects.length === 0) lines.push('Leak suspects: none (no object or class retains 10% of the heap)');
+  else {
+    lines.push(paint('Leak suspects', 'bold'));
+    a.suspects.forEach((s, i) => {
+      lines.push(...suspect(s, i), '');
+    });
+  }
+  lines.push(
+    '',
+    paint('Largest dominators (retained by one object)', 'bold'),
+    table(
+      ['#', 'retained', '%', 'shallow', 'object'],
+      a.topDominators
+        .slice(0, top)
+        .map((o, i) => [
+          String(i + 1),
+          humanBytes(o.retainedBytes),
+          percent(o.retainedBytes, heap),
+          humanBytes(o.shallowBytes),
+          objectName(o),
+        ]),
+      new Set([0, 1, 2, 3]),
+    ),
+    '',
+    paint('Retained by package (the largest dominators grouped by the package of their class)', 'bold'),
+    table(
+      ['#', 'objects', 'retained', '%', 'package'],
+      a.topPackages
+        .slice(0, top)
+        .map((p, i) => [
+          String(i + 1),
+          thousands(p.objects),
+          humanBytes(p.retainedBytes),
+          percent(p.retainedBytes, heap),
+          printable(p.name),
+        ]),
+      new Set([0, 1, 2, 3]),
+    ),
+    '',
+    paint('Retained by class', 'bold'),
+    table(
+      ['#', 'instances', 'shallow', 'retained', '%', 'class'],
+      a.retainedByClass
+        .slice(0, top)
+        .map((c, i) => [
+          String(i + 1),
+          thousands(c.instances),
+          humanBytes(c.shallowBytes),
+          humanBytes(c.retainedBytes),
+          percent(c.retainedBytes, heap),
+          printable(c.name),
+        ]),
+      new Set([0, 1, 2, 3, 4]),
+    ),
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,111 @@
+// `heapdump analyze` as a user runs it: a separate process on a real dump, from a file and from the bucket.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { zstdCompressSync } from 'node:zlib';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { analyzeHeap, fileSource } from '@kube-heapdump/hprof';
+import { developerEnv } from '../../../test/support/developer-env.ts';
+import { HeldJvm } from '../../../test/support/java.ts';
+import { RUN_SOURCE } from '../../../test/support/node.ts';
+import { run } from '../../../test/support/processes.ts';
+import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
+import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
+
+const cli = join(import.meta.dirname, '../src/main.ts');
+
+describe('heapdump analyze', () => {
+  let dir: string;
+  let dump: string;
+  let fixture: S3Fixture;
+  let env: NodeJS.ProcessEnv;
+  const heapdump = (...args: string[]) => run(process.execPath, [...RUN_SOURCE, cli, ...args], env, 120_000);
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kh-analyze-'));
+    dump = join(dir, 'leak.hprof');
+    const jvm = await HeldJvm.startMain('RetainFixture', ['leak'], ['-Xmx256m']);
+    try {
+      await jvm.dump(dump);
+    } finally {
+      await jvm.close();
+    }
+    fixture = await startS3Fixture();
+    env = developerEnv({
+      home: dir,
+      credential: DEFAULT_CREDENTIAL,
+      bucket: 'dumps',
+      endpoint: fixture.server.endpoint,
+    });
+  });
+  after(async () => {
+    await fixture?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints the leaking map first: the suspect, where it accumulates, the path through the static field', async () => {
+    const r = await heapdump('analyze', dump);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    const first = lines.findIndex((l) =>
+      /^1\. one class RetainFixture @ 0x[0-9a-f]+ retains [\d.]+ MiB/.test(l),
+    );
+    assert.ok(first > 0, r.stdout);
+    assert.match(
+      lines[first + 1]!,
+      /^ {3}accumulated in java\.util\.HashMap\$Node\[\] @ 0x[0-9a-f]+, retaining 74\.\d+ MiB$/,
+    );
+    assert.ok(
+      lines.some((l) => /^\s+static SESSION_MAP\s+74\.\d+ MiB\s+java\.util\.HashMap @ 0x/.test(l)),
+      r.stdout,
+    );
+    assert.ok(lines.indexOf('Largest dominators (retained by one object)') > first);
+    assert.match(r.stdout, /^Sizes {8}compressed oops: 12-byte headers, 4-byte references \(inferred: /m);
+  });
+
+  it('prints JSON that is the library analysis', async () => {
+    const r = await heapdump('analyze', dump, '--json', '--top', '5');
+    assert.equal(r.code, 0, r.stderr);
+    const printed = JSON.parse(r.stdout);
+    assert.equal(printed.schema, 'kube-heapdump/heap-analysis/v1');
+    assert.deepEqual(
+      printed,
+      JSON.parse(JSON.stringify(await analyzeHeap(await fileSource(dump), { top: 5 }))),
+    );
+  });
+
+  it('streams a stored .hprof.zst object (twice) and finds the same', async () => {
+    const key = 'heapdumps/shop/orders/orders-1/20261207T101500Z-0badc0de-java_pid1.hprof.zst';
+    await fixture
+      .client()
+      .send(
+        new PutObjectCommand({ Bucket: 'dumps', Key: key, Body: zstdCompressSync(await readFile(dump)) }),
+      );
+    const stored = await heapdump('analyze', key, '--json', '--top', '5');
+    const local = await heapdump('analyze', dump, '--json', '--top', '5');
+    assert.equal(stored.code, 0, stored.stderr);
+    assert.deepEqual(JSON.parse(stored.stdout), JSON.parse(local.stdout));
+  });
+
+  it('refuses a dump that needs more than --max-memory, in one line', async () => {
+    const r = await heapdump('analyze', dump, '--max-memory', '64Mi');
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^heapdump: the analysis of this dump needs about \d+ MiB, more than the 64 MiB --max-memory allows\n$/,
+    );
+    const bad = await heapdump('analyze', dump, '--max-memory', 'lots');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^heapdump: --max-memory lots is not a size like 4Gi or 512Mi\n$/);
+  });
+
+  it('says in one line that a file is not a dump', async () => {
+    const notDump = join(dir, 'notes.txt');
+    await writeFile(notDump, 'hello, not a heap dump at all');
+    const r = await heapdump('analyze', notDump);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^heapdump: .*notes\.txt: not an HPROF file .*\n$/);
+  });
+});

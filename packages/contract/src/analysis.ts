@@ -1,0 +1,82 @@
+// The heap analysis: what `heapdump analyze --json` prints. Filled by `analyzeHeap` in @kube-heapdump/hprof;
+// readers check `schema` before trusting the fields. Sizes in bytes under `layout` (see `sizeConvention`).
+
+export const ANALYSIS_SCHEMA = 'kube-heapdump/heap-analysis/v1';
+
+/** MAT's leak suspect threshold: one object, or one class's top-level instances, retaining this share of the heap. */
+export const SUSPECT_THRESHOLD = 0.1;
+
+export interface ObjectSummary {
+  /** The object's identifier in the dump (its address), hexadecimal. */
+  id: string;
+  className: string;
+  shallowBytes: number;
+  retainedBytes: number;
+}
+
+/** One reference on a path from a GC root: `field` of the previous object (or the root kind) leads to `object`. */
+export interface PathStep {
+  /** `static sessions`, `table`, `[]` (an array element), `<class>`, `<classloader>`; for the first step, the root. */
+  via: string;
+  object: ObjectSummary;
+}
+
+export interface LeakSuspect {
+  /** `object`: one object retains >= 10 % of the heap; `class`: the top-level instances of one class together. */
+  kind: 'object' | 'class';
+  className: string;
+  /** 1 for an object suspect; top-level dominator instances for a class suspect. */
+  instances: number;
+  retainedBytes: number;
+  /** retainedBytes / the reachable heap, in percent. */
+  percent: number;
+  /** The object (the largest instance, for a class suspect). */
+  object: ObjectSummary;
+  /** Where the retained size stops being held by one child in the dominator tree. */
+  accumulationPoint: ObjectSummary;
+  /** Shortest path of strong references from a GC root to the accumulation point. */
+  path: PathStep[];
+}
+
+export interface ClassRetained {
+  name: string;
+  instances: number;
+  shallowBytes: number;
+  /** Bytes freed if every instance of the class went away (instances under another of the class counted once). */
+  retainedBytes: number;
+}
+
+export interface HeapAnalysis {
+  schema: typeof ANALYSIS_SCHEMA;
+  /** Whether the dump ends with HEAP_DUMP_END; a cut dump is analysed as far as it goes. */
+  complete: boolean;
+  idSize: 4 | 8;
+  layout: {
+    compressedOops: boolean;
+    /** `inferred: ...` or `given` (--compressed-oops / --no-compressed-oops). */
+    source: string;
+    headerBytes: number;
+    referenceBytes: number;
+  };
+  sizeConvention: string;
+  totals: {
+    objects: number;
+    classes: number;
+    references: number;
+    gcRoots: number;
+    /** Objects reachable from the GC roots by strong references, and their shallow bytes (the heap MAT shows). */
+    reachableObjects: number;
+    reachableBytes: number;
+  };
+  /** Objects no strong reference path reaches (garbage, or only weakly/softly reachable): left out of the rest. */
+  unreachable: { objects: number; bytes: number; topClasses: ClassRetained[] };
+  suspects: LeakSuspect[];
+  /** Children of the GC roots in the dominator tree, most retained first. */
+  topDominators: ObjectSummary[];
+  /**
+   * Those children grouped by the package of their class (of the class itself, for a class object), as MAT's
+   * top consumers by package: what each package's objects retain, most first.
+   */
+  topPackages: { name: string; objects: number; retainedBytes: number }[];
+  retainedByClass: ClassRetained[];
+}

@@ -1,0 +1,225 @@
+// The heap analysis end to end: two passes over the dump (objects, then references), the dominator tree,
+// retained sizes, leak suspects and the tables of the report. `open` is called once per pass and gives the
+// dump's uncompressed bytes: a file read twice, or a stored object streamed twice; never a copy on disk.
+import type { ClassRetained, HeapAnalysis, ObjectSummary } from '@kube-heapdump/contract';
+import { ANALYSIS_SCHEMA } from '@kube-heapdump/contract';
+import { CLASS_OBJECTS } from './classes.ts';
+import { dominators } from './dominators.ts';
+import { EdgePass, type Graph } from './edge-pass.ts';
+import { IdIndex } from './id-index.ts';
+import { inferCompressedOops, type Layout, layoutFor } from './layout.ts';
+import { ObjectPass, type ObjectTable } from './object-pass.ts';
+import { type DominatorTree, retainedByClass, retainedSizes } from './retained.ts';
+import { childrenBySize, type HeapView, leakSuspects } from './suspects.ts';
+import { HeapWalker } from './walker.ts';
+
+export interface HeapAnalysisOptions {
+  /** Force the layout (default: inferred from the addresses' span). */
+  compressedOops?: boolean;
+  /** Refuse, after the first pass, a dump whose analysis needs more bytes than this (estimate). */
+  maxMemoryBytes?: number;
+  /** Rows of the tables (default 20). */
+  top?: number;
+  /** Called as phases start, and with the bytes read during the passes. */
+  progress?: (phase: string, bytesRead: number) => void;
+}
+
+export class AnalysisMemoryError extends Error {
+  readonly neededBytes: number;
+  constructor(needed: number, limit: number) {
+    super(
+      `the analysis of this dump needs about ${mib(needed)} MiB, more than the ${mib(limit)} MiB --max-memory allows`,
+    );
+    this.neededBytes = needed;
+  }
+}
+
+const mib = (n: number) => Math.ceil(n / 2 ** 20);
+
+/**
+ * Bytes the analysis holds at its peak (the dominator computation), from the first pass's counts: per object
+ * the table (16), the graph's offsets (4), seven Int32 arrays of the dominator computation and the
+ * predecessors' offsets (32), and room for the id index not yet collected (16); per reference 5 bytes forward, 4 backward. Plus the
+ * runtime and the class table.
+ */
+export function estimateMemory(objects: number, references: number): number {
+  return objects * 68 + references * 9 + 96 * 2 ** 20;
+}
+
+async function walk(
+  open: () => AsyncIterable<Uint8Array>,
+  walker: HeapWalker,
+  tick: (n: number) => void,
+): Promise<void> {
+  let last = 0;
+  for await (const chunk of open()) {
+    walker.push(chunk);
+    if (walker.offset - last >= 64 << 20) {
+      last = walker.offset;
+      tick(last);
+    }
+  }
+  walker.finish();
+}
+
+export async function analyzeHeap(
+  open: () => AsyncIterable<Uint8Array>,
+  options: HeapAnalysisOptions = {},
+): Promise<HeapAnalysis> {
+  const progress = options.progress ?? (() => {});
+  const top = options.top ?? 20;
+  progress('objects', 0);
+  let walker: HeapWalker;
+  const objects = new ObjectPass(() => walker);
+  walker = new HeapWalker(objects);
+  await walk(open, walker, (n) => progress('objects', n));
+  const idSize = walker.idSize;
+  const complete = walker.sawEnd && !walker.cut;
+  const table = objects.finish(idSize);
+  const n = table.ids.length;
+  const needed = estimateMemory(n, table.maxEdges);
+  if (options.maxMemoryBytes !== undefined && needed > options.maxMemoryBytes)
+    throw new AnalysisMemoryError(needed, options.maxMemoryBytes);
+
+  const inferred = inferCompressedOops(table.minAddress, table.maxAddress);
+  const compressed = options.compressedOops ?? inferred.compressed;
+  const source = options.compressedOops === undefined ? inferred.why : 'given';
+  const layout = layoutFor(idSize, compressed, source);
+  table.classTable.resolve(layout);
+
+  progress('references', 0);
+  const graph = await referencePass(open, table, (b) => progress('references', b));
+
+  progress('dominators', 0);
+  const shallowOf = table.classTable.shallowOf(table.classes, table.aux, layout);
+  const dom = dominators(graph);
+  const tree = retainedSizes(dom, shallowOf);
+  const defs = table.classTable.defs;
+  const idHex = (v: number) => `0x${table.ids[v]!.toString(16)}`;
+  const view: HeapView = {
+    table,
+    graph,
+    tree,
+    shallow: shallowOf,
+    summary: (v): ObjectSummary => ({
+      id: idHex(v),
+      className: objectClassName(table, v),
+      shallowBytes: shallowOf(v),
+      retainedBytes: tree.retained[v]!,
+    }),
+  };
+  progress('suspects', 0);
+  const suspects = leakSuspects(view);
+  const perClass = retainedByClass(tree, (v) => table.classes[v]!, defs.length, shallowOf);
+  const classRows: ClassRetained[] = [];
+  for (let c = 0; c < defs.length; c++) {
+    if (perClass.instances[c]! > 0)
+      classRows.push({
+        name: defs[c]!.name,
+        instances: perClass.instances[c]!,
+        shallowBytes: perClass.shallow[c]!,
+        retainedBytes: perClass.retained[c]!,
+      });
+  }
+  classRows.sort((a, b) => b.retainedBytes - a.retainedBytes);
+  const unreachable = unreachableObjects(table, dom.idom, shallowOf, top);
+  return {
+    schema: ANALYSIS_SCHEMA,
+    complete,
+    idSize,
+    layout: {
+      compressedOops: layout.compressedOops,
+      source,
+      headerBytes: layout.headerBytes,
+      referenceBytes: layout.refBytes,
+    },
+    sizeConvention: layout.convention,
+    totals: {
+      objects: n,
+      classes: defs.filter((d) => d.instances > 0).length,
+      references: graph.offsets[n]!,
+      gcRoots: graph.offsets[n + 1]! - graph.offsets[n]!,
+      reachableObjects: dom.order.length - 1,
+      reachableBytes: tree.retained[n]!,
+    },
+    unreachable,
+    suspects,
+    topDominators: childrenBySize(tree, n).slice(0, top).map(view.summary),
+    topPackages: topPackages(table, tree, n).slice(0, top),
+    retainedByClass: classRows.slice(0, top),
+  };
+}
+
+/** The second pass; the id index and the pass's buffers are garbage once it returns. */
+async function referencePass(
+  open: () => AsyncIterable<Uint8Array>,
+  table: ObjectTable,
+  tick: (bytes: number) => void,
+): Promise<Graph> {
+  let walker: HeapWalker;
+  const edges = new EdgePass(table, new IdIndex(table.ids), () => walker);
+  walker = new HeapWalker(edges);
+  await walk(open, walker, tick);
+  return edges.finish();
+}
+
+/** The top-level dominators by the package of their class: `java.util` for a HashMap, `<default>` for none. */
+function topPackages(table: ObjectTable, tree: DominatorTree, root: number): HeapAnalysis['topPackages'] {
+  const defs = table.classTable.defs;
+  const byPackage = new Map<string, { name: string; objects: number; retainedBytes: number }>();
+  for (let e = tree.childOffsets[root]!; e < tree.childOffsets[root + 1]!; e++) {
+    const v = tree.children[e]!;
+    const c = table.classes[v]!;
+    const name = (c === CLASS_OBJECTS ? defs[table.aux[v]!]! : defs[c]!).name.replace(/(\[\])+$/, '');
+    const dot = name.lastIndexOf('.');
+    const pkg = dot < 0 ? '<default>' : name.slice(0, dot);
+    const row = byPackage.get(pkg) ?? { name: pkg, objects: 0, retainedBytes: 0 };
+    row.objects++;
+    row.retainedBytes += tree.retained[v]!;
+    byPackage.set(pkg, row);
+  }
+  return [...byPackage.values()].sort((a, b) => b.retainedBytes - a.retainedBytes);
+}
+
+/** For a class object, `class Foo`; otherwise the class name. */
+function objectClassName(table: ObjectTable, v: number): string {
+  const defs = table.classTable.defs;
+  const c = table.classes[v]!;
+  return c === CLASS_OBJECTS ? `class ${defs[table.aux[v]!]!.name}` : defs[c]!.name;
+}
+
+function unreachableObjects(
+  table: ObjectTable,
+  idom: Int32Array,
+  shallow: (v: number) => number,
+  top: number,
+): HeapAnalysis['unreachable'] {
+  const defs = table.classTable.defs;
+  const count = new Float64Array(defs.length);
+  const bytes = new Float64Array(defs.length);
+  let objects = 0;
+  let total = 0;
+  for (let v = 0; v < table.ids.length; v++) {
+    if (idom[v] !== -1) continue;
+    const c = table.classes[v]!;
+    const s = shallow(v);
+    count[c]!++;
+    bytes[c]! += s;
+    objects++;
+    total += s;
+  }
+  const topClasses: ClassRetained[] = [];
+  for (let c = 0; c < defs.length; c++) {
+    if (count[c]! > 0)
+      topClasses.push({
+        name: defs[c]!.name,
+        instances: count[c]!,
+        shallowBytes: bytes[c]!,
+        retainedBytes: 0,
+      });
+  }
+  topClasses.sort((a, b) => b.shallowBytes - a.shallowBytes);
+  return { objects, bytes: total, topClasses: topClasses.slice(0, top) };
+}
+
+export type { Layout };

@@ -1,0 +1,210 @@
+// First pass: every object's identifier, class and (for arrays) length in typed arrays, the classes with
+// their fields and statics, the GC roots, and how many references the second pass can find at most.
+import { BASIC_TYPES, Sub } from '../format.ts';
+import { CLASS_OBJECTS, ClassTable, Kind } from './classes.ts';
+import { GrowArray } from './growable.ts';
+import type { HeapWalker, WalkHandler } from './walker.ts';
+
+export interface Root {
+  tag: number;
+  threadSerial: number;
+}
+
+export interface ObjectTable {
+  idSize: 4 | 8;
+  /** Object i's identifier (its address). */
+  ids: Float64Array;
+  /** Object i's class number (ClassTable). */
+  classes: Int32Array;
+  /** Array length, or for class objects their class number. */
+  aux: Uint32Array;
+  classTable: ClassTable;
+  rootIds: Float64Array;
+  rootTags: Uint8Array;
+  /**
+   * Thread object id -> the objects its stack frames (and JNI locals) hold. As in MAT, those are references of
+   * the thread, so a thread retains what only its locals hold; roots of an unknown thread stay GC roots.
+   */
+  threadLocals: Map<number, { id: number; tag: number }[]>;
+  /** Upper bound of the second pass's references, roots included. */
+  maxEdges: number;
+  minAddress: number;
+  maxAddress: number;
+}
+
+export class ObjectPass implements WalkHandler {
+  readonly table = new ClassTable();
+  private readonly walker: () => HeapWalker;
+  // Room for 4 M objects from the start: reserved, not resident until written (see GrowArray.trimmed).
+  private ids = new GrowArray(Float64Array, 1 << 22);
+  private classes = new GrowArray(Int32Array, 1 << 22);
+  private aux = new GrowArray(Uint32Array, 1 << 22);
+  private rootIds = new GrowArray(Float64Array, 1024);
+  private rootTags = new GrowArray(Uint8Array, 1024);
+  private arrayElements = 0;
+  private lastClassId = Number.NaN;
+  private lastClass = 0;
+  private minAddress = Number.POSITIVE_INFINITY;
+  private maxAddress = 0;
+
+  constructor(walker: () => HeapWalker) {
+    this.walker = walker;
+  }
+
+  utf8(id: number, buf: Buffer, start: number, end: number): void {
+    this.table.strings.set(id, buf.toString('utf8', start, end));
+  }
+
+  loadClass(classId: number, nameId: number): void {
+    this.table.nameIds.set(classId, nameId);
+  }
+
+  private readonly threadBySerial = new Map<number, number>();
+  private readonly locals: { id: number; tag: number; serial: number }[] = [];
+
+  root(tag: number, id: number, threadSerial: number): void {
+    if (tag === Sub.ROOT_THREAD_OBJECT) this.threadBySerial.set(threadSerial, id);
+    if (tag === Sub.ROOT_JAVA_FRAME || tag === Sub.ROOT_JNI_LOCAL) {
+      this.locals.push({ id, tag, serial: threadSerial });
+      return;
+    }
+    this.rootIds.push(id);
+    this.rootTags.push(tag);
+  }
+
+  /** Locals by thread object; those of a thread the dump does not name become GC roots. */
+  private threadLocals(): Map<number, { id: number; tag: number }[]> {
+    const byThread = new Map<number, { id: number; tag: number }[]>();
+    for (const l of this.locals) {
+      const thread = this.threadBySerial.get(l.serial);
+      if (thread === undefined) {
+        this.rootIds.push(l.id);
+        this.rootTags.push(l.tag);
+        continue;
+      }
+      const list = byThread.get(thread) ?? [];
+      list.push({ id: l.id, tag: l.tag });
+      byThread.set(thread, list);
+    }
+    return byThread;
+  }
+
+  private add(id: number, classNo: number, aux: number): void {
+    this.ids.push(id);
+    this.classes.push(classNo);
+    this.aux.push(aux);
+    if (id < this.minAddress) this.minAddress = id;
+    if (id > this.maxAddress) this.maxAddress = id;
+  }
+
+  instance(id: number, classId: number): void {
+    if (classId !== this.lastClassId) {
+      this.lastClassId = classId;
+      this.lastClass = this.table.numberOf(classId);
+    }
+    this.table.defs[this.lastClass]!.instances++;
+    this.add(id, this.lastClass, 0);
+  }
+
+  objectArray(id: number, classId: number, length: number): void {
+    const n = this.table.numberOf(classId);
+    const def = this.table.defs[n]!;
+    def.kind = Kind.OBJECT_ARRAY;
+    def.instances++;
+    this.arrayElements += length;
+    this.add(id, n, length);
+  }
+
+  primitiveArray(id: number, type: number, length: number): void {
+    this.table.defs[type - 4]!.instances++;
+    this.add(id, type - 4, length);
+  }
+
+  classDump(buf: Buffer, start: number, end: number): void {
+    const w = this.walker();
+    const id = w.idSize;
+    const classId = w.readId(buf, start);
+    const n = this.table.numberOf(classId);
+    const def = this.table.defs[n]!;
+    def.superId = w.readId(buf, start + id + 4);
+    def.loaderId = w.readId(buf, start + 2 * id + 4);
+    def.linkIds = [
+      def.superId,
+      def.loaderId,
+      w.readId(buf, start + 3 * id + 4),
+      w.readId(buf, start + 4 * id + 4),
+    ];
+    let q = start + 7 * id + 8;
+    const size = (type: number) => (type === 2 ? id : BASIC_TYPES.get(type)!.size);
+    const cp = buf.readUInt16BE(q);
+    q += 2;
+    for (let i = 0; i < cp; i++) q += 3 + size(buf[q + 2]!);
+    const statics = buf.readUInt16BE(q);
+    q += 2;
+    for (let i = 0; i < statics; i++) {
+      const nameId = w.readId(buf, q);
+      const type = buf[q + id]!;
+      if (type === 2) def.staticRefs.push({ name: this.name(nameId), id: w.readId(buf, q + id + 1) });
+      else def.staticPrimitiveBytes += size(type);
+      q += id + 1 + size(type);
+    }
+    const fields = buf.readUInt16BE(q);
+    q += 2;
+    for (let i = 0; i < fields; i++) {
+      def.fields.push({ name: this.name(w.readId(buf, q)), type: buf[q + id]! });
+      q += id + 1;
+    }
+    if (q !== end) throw new Error('class dump length');
+    this.table.defs[CLASS_OBJECTS]!.instances++;
+    this.add(classId, CLASS_OBJECTS, n);
+  }
+
+  private name(id: number): string {
+    return this.table.strings.get(id) ?? `<name 0x${id.toString(16)}>`;
+  }
+
+  /**
+   * The table, once the walk is done: references counted per class now that layouts are known.
+   */
+  finish(idSize: 4 | 8): ObjectTable {
+    const threadLocals = this.threadLocals();
+    let maxEdges = this.arrayElements + this.rootIds.length + this.locals.length;
+    for (const def of this.table.defs) {
+      if (def.id === 0) continue;
+      maxEdges += def.linkIds.length + def.staticRefs.length + 1;
+      if (def.kind !== Kind.INSTANCE) continue;
+      let refs = 1; // the instance's class
+      const seen = new Set<number>();
+      for (let c = this.table.get(def.id); c && !seen.has(c.id); c = this.table.get(c.superId)) {
+        seen.add(c.id);
+        for (const f of c.fields) if (f.type === 2) refs++;
+      }
+      maxEdges += def.instances * refs;
+    }
+    const table: ObjectTable = {
+      idSize,
+      ids: this.ids.trimmed(),
+      classes: this.classes.trimmed(),
+      aux: this.aux.trimmed(),
+      classTable: this.table,
+      rootIds: this.rootIds.trimmed(),
+      rootTags: this.rootTags.trimmed(),
+      threadLocals,
+      maxEdges,
+      minAddress: this.minAddress,
+      maxAddress: this.maxAddress,
+    };
+    this.ids = new GrowArray(Float64Array, 1);
+    this.classes = new GrowArray(Int32Array, 1);
+    this.aux = new GrowArray(Uint32Array, 1);
+    this.rootIds = new GrowArray(Float64Array, 1);
+    this.rootTags = new GrowArray(Uint8Array, 1);
+    return table;
+  }
+}
+
+export const isThreadRoot = (tag: number) =>
+  tag === Sub.ROOT_JAVA_FRAME ||
+  tag === Sub.ROOT_JNI_LOCAL ||
+  tag === Sub.ROOT_NATIVE_STACK ||
+  tag === Sub.ROOT_THREAD_BLOCK;
