@@ -66,6 +66,10 @@ export const ANALYSIS_ENV = {
   nodeSelector: 'HEAPDUMP_ANALYSIS_NODE_SELECTOR',
   /** JSON: the Jobs' tolerations. */
   tolerations: 'HEAPDUMP_ANALYSIS_TOLERATIONS',
+  /** A Secret the Jobs take their store credential from (envFrom), for stores without workload identity. */
+  credentialsSecret: 'HEAPDUMP_ANALYSIS_CREDENTIALS_SECRET',
+  /** How often the controller looks at the Jobs it follows. */
+  pollSeconds: 'HEAPDUMP_ANALYSIS_POLL_SECONDS',
   /** The Job's: the dump it analyses. */
   key: 'HEAPDUMP_ANALYSIS_KEY',
   /** The Job's: the memory limit it runs under, in bytes (the analysis refuses past it instead of OOM-looping). */
@@ -78,6 +82,7 @@ export const ANALYSIS_DEFAULTS = {
   maxMemory: '16Gi',
   ttlSecondsAfterFinished: 86_400,
   backoffLimit: 2,
+  pollSeconds: 15,
 } as const;
 
 /** The uploader image's commands (its first argument). */

@@ -5,6 +5,7 @@ import { access, constants, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
+  ANALYSIS_COMMANDS,
   EnvError,
   type NotifySettings,
   parseNotifyEnv,
@@ -82,6 +83,12 @@ async function checkDirectory(dir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // The image's other commands: the analysis controller and its Jobs (README, "Analysis in the cluster").
+  const command = process.argv[2];
+  if (command === ANALYSIS_COMMANDS.controller || command === ANALYSIS_COMMANDS.job) {
+    const { runAnalysisCommand } = await import('./analysis-controller/command.ts');
+    return runAnalysisCommand(command, process.env);
+  }
   let once = false;
   try {
     const { values } = parseArgs({

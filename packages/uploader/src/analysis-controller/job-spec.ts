@@ -4,12 +4,12 @@ import { createHash } from 'node:crypto';
 import {
   ANALYSIS_COMMANDS,
   ANALYSIS_ENV,
+  formatMi,
   JOB_KEY_ANNOTATION,
   JOB_LABELS,
   type StoreSettings,
   UPLOADER_ENV,
 } from '@kube-heapdump/contract';
-import { quantityMi } from './sizing.ts';
 
 export interface Toleration {
   key?: string;
@@ -30,6 +30,8 @@ export interface JobSettings {
   backoffLimit: number;
   nodeSelector: Record<string, string>;
   tolerations: Toleration[];
+  /** A Secret holding the store credential (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), when not IRSA/Pod Identity. */
+  credentialsSecret?: string | undefined;
 }
 
 /** `heapdump-analysis-` and 16 hex digits of the key's SHA-256: a valid name, the same for the same key. */
@@ -49,7 +51,7 @@ function storeEnv(s: StoreSettings): { name: string; value: string }[] {
 
 /** The batch/v1 Job for the dump at `key`, with `memoryBytes` requested and as its limit. */
 export function analysisJob(key: string, memoryBytes: number, s: JobSettings) {
-  const memory = quantityMi(memoryBytes);
+  const memory = formatMi(memoryBytes);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -75,6 +77,7 @@ export function analysisJob(key: string, memoryBytes: number, s: JobSettings) {
               name: 'analysis',
               image: s.image,
               args: [ANALYSIS_COMMANDS.job],
+              ...(s.credentialsSecret ? { envFrom: [{ secretRef: { name: s.credentialsSecret } }] } : {}),
               env: [
                 ...storeEnv(s.store),
                 { name: ANALYSIS_ENV.key, value: key },

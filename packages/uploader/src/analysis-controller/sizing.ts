@@ -25,8 +25,3 @@ export function sizeAnalysis(
   if (bytes > s.maxMemory) return { fits: false, neededBytes: bytes, maxMemoryBytes: s.maxMemory };
   return { fits: true, bytes };
 }
-
-/** A byte count as a Kubernetes quantity in Mi. */
-export function quantityMi(bytes: number): string {
-  return `${Math.ceil(bytes / MI)}Mi`;
-}
