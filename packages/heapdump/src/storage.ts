@@ -5,6 +5,8 @@
 import type * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpOptions } from './add-heap-dumps.ts';
+import { checkAnalysisIdentity, provisionAnalysis } from './analysis.ts';
+import { type AnalysisArgs, analysisSettings } from './analysis-args.ts';
 import type { HeapDumpsArgs, IdentityArgs, StorageArgs, UploaderArgs } from './args.ts';
 import { eventsAccess, eventsRoleWanted } from './events-rbac.ts';
 import {
@@ -38,6 +40,8 @@ export interface HeapDumpStorageArgs {
   uploader?: pulumi.Input<UploaderArgs>;
   /** Where and how the JVMs write dumps, for every workload wrapped (a selector's `containers` names the JVMs). */
   heapDumps?: pulumi.Input<HeapDumpsArgs>;
+  /** Analyse every stored dump in the cluster, one Job per dump (`namespaces` required). Default off. */
+  analysis?: AnalysisArgs;
 }
 
 /** Where a pod runs, for its identity. */
@@ -88,6 +92,8 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
     super(HEAPDUMP_STORAGE_TYPE, name, {}, opts);
     const plan = planResources(args);
     if (isPlain(args.storage)) placeholderTarget(args.storage as pulumi.Unwrap<StorageArgs>);
+    const analysis = analysisSettings(args.analysis, undefined);
+    if (analysis) checkAnalysisIdentity(analysis, plan.identity);
     const core = createStorageCore(name, plan, args.storage ?? {}, this);
     const state: StorageState = {
       resourceName: name,
@@ -103,6 +109,19 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
       state.podIdentityRole = uploaderRole(`${name}-uploader`, name, trust, core.policy, this);
     }
     STATE.set(this, state);
+    if (analysis) {
+      const image = pulumi.output(args.uploader ?? {}).apply((u) => u.image ?? uploaderImage(u.registry));
+      const identity = args.identity ?? {};
+      provisionAnalysis({
+        name,
+        settings: analysis,
+        identityKind: plan.identity,
+        identity,
+        core,
+        image,
+        parent: this,
+      });
+    }
     this.bucketName = core.target.apply((t) => t.bucket);
     this.keyPrefix = core.prefix;
     this.registerOutputs({ bucketName: this.bucketName, keyPrefix: this.keyPrefix });

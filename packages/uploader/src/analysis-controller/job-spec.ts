@@ -69,6 +69,8 @@ export function analysisJob(key: string, memoryBytes: number, s: JobSettings) {
         spec: {
           restartPolicy: 'Never',
           serviceAccountName: s.serviceAccount,
+          // The store identity (IRSA, Pod Identity) needs no API token; without one the Job cannot use the Role.
+          automountServiceAccountToken: false,
           securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
           ...(Object.keys(s.nodeSelector).length > 0 ? { nodeSelector: s.nodeSelector } : {}),
           ...(s.tolerations.length > 0 ? { tolerations: s.tolerations } : {}),
