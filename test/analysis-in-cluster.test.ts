@@ -23,14 +23,18 @@ import {
   analysisPolicy,
 } from '../packages/heapdump/src/analysis-access.ts';
 import { eventsRoleRules } from '../packages/heapdump/src/events-rbac.ts';
+import { developerEnv } from './support/developer-env.ts';
 import { FakeApiServer } from './support/fake-api-server.ts';
 import { HeldJvm } from './support/java.ts';
+import { RUN_SOURCE } from './support/node.ts';
 import { SimulatedPod, type WorkloadSpec } from './support/pod-simulator.ts';
+import { run } from './support/processes.ts';
 import { DEFAULT_CREDENTIAL, type S3Credential } from './support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from './support/s3-fixture.ts';
 import { simulationImages } from './support/simulation.ts';
 import { localUploaderEnv, UploaderProcess } from './support/uploader.ts';
 
+const CLI = join(import.meta.dirname, '../packages/cli/src/main.ts');
 const IMAGE = 'registry.example.com/kube-heapdump/kube-heapdump-uploader:test';
 const JOBS_NS = 'heapdump-analysis';
 const ANALYSIS: S3Credential = {
@@ -175,6 +179,26 @@ describe('a stored dump is analysed in the cluster', () => {
     assert.ok(local.suspects.length > 0, 'the fixture has a leak suspect');
     assert.deepEqual(report.analysis, local, 'the streamed analysis in the Job is the local one');
     assert.deepEqual(api.denied, [], 'the controller needed nothing its Roles do not allow');
+  });
+
+  it('the developer sees the top suspect in heapdump list and reads the report without downloading the dump', async () => {
+    const env = developerEnv({
+      home: dir,
+      credential: DEFAULT_CREDENTIAL,
+      bucket: 'dumps',
+      endpoint: s3.server.endpoint,
+    });
+    const heapdump = (...args: string[]) =>
+      run(process.execPath, [...RUN_SOURCE, CLI, ...args], env, 120_000);
+    const top = local.suspects[0];
+    assert.ok(top);
+    const list = await heapdump('list', '--region', 'us-east-1');
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /top suspect/);
+    assert.ok(list.stdout.includes(top.className), list.stdout);
+    const report = await heapdump('report', 'latest', '--region', 'us-east-1');
+    assert.equal(report.code, 0, report.stderr);
+    assert.ok(report.stdout.includes(top.className), report.stdout);
   });
 
   it("the Jobs' credential writes reports only and deletes nothing", async () => {

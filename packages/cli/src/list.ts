@@ -1,6 +1,7 @@
 // `heapdump list`: the dumps in the bucket, newest first, as a table or JSON.
 import { type DumpEntry, type DumpFilters, listDumps, nothingMatches, verdictOf } from './catalog.ts';
 import { humanBytes, printable, table, thousands, verdictText } from './format.ts';
+import { fetchReports, suspectCell } from './report.ts';
 import type { Store } from './store.ts';
 
 /** `2026-11-28 07:09:01Z` */
@@ -26,17 +27,24 @@ export async function list(
     out(await nothingMatches(store, filters));
     return;
   }
+  // The top suspect, when the analysis in the cluster stored a report for any of them.
+  const reports = await fetchReports(
+    store,
+    dumps.map((d) => d.key),
+  );
+  const suspects = reports.some(Boolean) ? reports.map(suspectCell) : undefined;
   const sum = (pick: (d: DumpEntry) => number | undefined) => dumps.reduce((n, d) => n + (pick(d) ?? 0), 0);
   const complete = dumps.filter((d) => verdictOf(d) === 'complete').length;
   out(
     table(
-      ['time', 'namespace/app/pod', 'size', 'stored', 'verdict', 'key'],
-      dumps.map((d) => [
+      ['time', 'namespace/app/pod', 'size', 'stored', 'verdict', ...(suspects ? ['top suspect'] : []), 'key'],
+      dumps.map((d, i) => [
         shortTime(d.startedAt),
         printable(`${d.namespace}/${d.app}/${d.pod}`),
         d.originalBytes === undefined ? '-' : humanBytes(d.originalBytes),
         `${humanBytes(d.storedBytes)}${d.compression === 'none' ? '' : ` ${d.compression}`}`,
         verdictText(d.verdict, verdictOf(d)),
+        ...(suspects ? [suspects[i] ?? '-'] : []),
         printable(d.key),
       ]),
       new Set([2]),
@@ -46,6 +54,7 @@ export async function list(
         humanBytes(sum((d) => d.originalBytes)),
         humanBytes(sum((d) => d.storedBytes)),
         `${thousands(complete)} complete`,
+        ...(suspects ? [''] : []),
         '',
       ],
     ),
