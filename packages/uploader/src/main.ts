@@ -51,6 +51,7 @@ function configurationHelp(): string {
 const HELP = `heapdump-uploader ${pkg.version}: streams JVM heap dumps to S3-compatible storage while they are written.
 
 Usage: heapdump-uploader [--once]
+       heapdump-uploader analysis-controller | analysis-job   (README, "Analysis in the cluster")
 
   --once      ship the dumps in the directory (waiting for ones being written), then exit: 0 if all were
               stored, 1 if any failed
