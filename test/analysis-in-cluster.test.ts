@@ -178,6 +178,10 @@ describe('a stored dump is analysed in the cluster', () => {
     assert.deepEqual(report.dump, { bucket: 'dumps', key });
     assert.ok(local.suspects.length > 0, 'the fixture has a leak suspect');
     assert.deepEqual(report.analysis, local, 'the streamed analysis in the Job is the local one');
+    const analyzed = api.events.filter((e) => e.reason === 'HeapDumpAnalyzed');
+    assert.equal(analyzed.length, 1);
+    assert.equal(analyzed[0]?.metadata.namespace, 'prod');
+    assert.ok(String(analyzed[0]?.message).includes(`top suspect ${local.suspects[0]?.className}`));
     assert.deepEqual(api.denied, [], 'the controller needed nothing its Roles do not allow');
   });
 

@@ -36,6 +36,8 @@ export interface AnalysisReport {
 
 /** The Event reason the uploader posts for a complete stored dump: what the controller acts on. */
 export const STORED_EVENT_REASON = 'HeapDumpStored';
+/** The Event the controller posts on the same pod when the dump's report is stored. */
+export const ANALYZED_EVENT_REASON = 'HeapDumpAnalyzed';
 
 /** Annotations on the uploader's Events: the stored object, exactly (the message says it for people). */
 export const EVENT_ANNOTATIONS = {

@@ -1,6 +1,6 @@
 // What the analysis controller and its Jobs may do, as pure functions so least privilege is a plain test.
-// The controller: list/watch Events in the namespaces it serves; create/get Jobs in its own (it never
-// deletes one: ttlSecondsAfterFinished does). The Jobs (and the controller, for summaries and stubs): read
+// The controller: list/watch Events in the namespaces it serves (and create HeapDumpAnalyzed there);
+// create/get Jobs in its own (it never deletes one: ttlSecondsAfterFinished does). The Jobs (and the controller, for summaries and stubs): read
 // under the prefix, write only `*.report.*` objects.
 import { REPORT_KEY_PATTERN } from '@kube-heapdump/contract';
 import type { PolicyDocument, PolicyStatement } from './policies.ts';
@@ -11,9 +11,9 @@ export interface RoleRule {
   verbs: string[];
 }
 
-/** In each served namespace: read the Events the uploaders post. */
+/** In each served namespace: read the Events the uploaders post, and post HeapDumpAnalyzed beside them. */
 export function analysisEventsRules(): RoleRule[] {
-  return [{ apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] }];
+  return [{ apiGroups: [''], resources: ['events'], verbs: ['list', 'watch', 'create'] }];
 }
 
 /** In the controller's namespace: its Jobs. */

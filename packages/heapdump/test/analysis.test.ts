@@ -94,12 +94,18 @@ describe('rendered objects', () => {
     ]);
   });
 
-  test('least privilege: Events list/watch in the served namespaces, Jobs create/get in its own', () => {
+  test('least privilege: Events list/watch/create in the served namespaces, Jobs create/get in its own', () => {
     const rules = of('Role').map((r) => [r.metadata.namespace, JSON.stringify(r.rules)]);
     assert.deepEqual(rules.sort(), [
-      ['billing', JSON.stringify([{ apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] }])],
+      [
+        'billing',
+        JSON.stringify([{ apiGroups: [''], resources: ['events'], verbs: ['list', 'watch', 'create'] }]),
+      ],
       ['heapdump', JSON.stringify([{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get'] }])],
-      ['shop', JSON.stringify([{ apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] }])],
+      [
+        'shop',
+        JSON.stringify([{ apiGroups: [''], resources: ['events'], verbs: ['list', 'watch', 'create'] }]),
+      ],
     ]);
     for (const b of of('RoleBinding'))
       assert.deepEqual(b.subjects, [

@@ -13,9 +13,10 @@ import {
 } from '@kube-heapdump/contract';
 import { estimateMemory } from '@kube-heapdump/hprof';
 import { Job } from 'kubernetes-models/batch/v1/Job';
+import { Event } from 'kubernetes-models/v1/Event';
 import pino from 'pino';
 import { AnalysisController, type JobApi, type ReportStore } from '../src/analysis-controller/controller.ts';
-import { storedDumpOf } from '../src/analysis-controller/events.ts';
+import { type AnalyzedEvent, storedDumpOf } from '../src/analysis-controller/events.ts';
 import {
   type AnalysisJob,
   analysisJob,
@@ -67,13 +68,23 @@ describe('which Events', () => {
   const event = (n = NOTICE) => dumpEvent(POD, undefined, n, noticeText(POD, n), new Date());
 
   it("takes the uploader's HeapDumpStored Event in a served namespace, the object from its annotations", () => {
-    assert.deepEqual(storedDumpOf(event(), served), { bucket: 'dumps', key: KEY, namespace: 'shop' });
+    assert.deepEqual(storedDumpOf(event(), served), {
+      bucket: 'dumps',
+      key: KEY,
+      namespace: 'shop',
+      pod: { name: POD.name },
+    });
   });
 
   it('reads the object from the message when the Event has no annotations (older uploaders)', () => {
     const { metadata, ...rest } = event();
     const plain = { ...rest, metadata: { namespace: metadata.namespace } };
-    assert.deepEqual(storedDumpOf(plain, served), { bucket: 'dumps', key: KEY, namespace: 'shop' });
+    assert.deepEqual(storedDumpOf(plain, served), {
+      bucket: 'dumps',
+      key: KEY,
+      namespace: 'shop',
+      pod: { name: POD.name },
+    });
   });
 
   it('leaves incomplete dumps, other namespaces and other reasons alone', () => {
@@ -179,7 +190,11 @@ describe("a Job's outcome", () => {
 function fakes() {
   const jobs = new Map<string, { job: AnalysisJob; status: JobStatus }>();
   const objects = new Map<string, unknown>();
+  const events: AnalyzedEvent[] = [];
   const api: JobApi = {
+    async postEvent(event) {
+      events.push(event);
+    },
     async createJob(job) {
       if (jobs.has(job.metadata.name)) return 'exists';
       jobs.set(job.metadata.name, { job, status: {} });
@@ -200,7 +215,7 @@ function fakes() {
       objects.set(key, value);
     },
   };
-  return { jobs, objects, api, store };
+  return { jobs, objects, events, api, store };
 }
 
 function controller(f: ReturnType<typeof fakes>, now = new Date('2026-12-07T12:00:00Z')) {
@@ -213,7 +228,7 @@ function controller(f: ReturnType<typeof fakes>, now = new Date('2026-12-07T12:0
   });
 }
 
-const DUMP = { bucket: 'dumps', key: KEY, namespace: 'shop' };
+const DUMP = { bucket: 'dumps', key: KEY, namespace: 'shop', pod: { name: POD.name, uid: 'u-1' } };
 const summary = (objects: number, bytes: number) => ({ bytes, totals: { objects } });
 
 describe('the controller', () => {
@@ -269,6 +284,42 @@ describe('the controller', () => {
     assert.equal(r.status, 'failed');
     assert.match(r.reason ?? '', /BackoffLimitExceeded \(3 failed attempts\)/);
     assert.equal(c.following.size, 0);
+    assert.equal(f.events.length, 1);
+    assert.equal(f.events[0]?.type, 'Warning');
+    assert.match(f.events[0]?.message ?? '', /not analysed \(failed\)/);
+  });
+
+  it('a Job that completed: HeapDumpAnalyzed on the pod with the top suspect (a valid Event)', async () => {
+    const f = fakes();
+    f.objects.set(`${KEY}.summary.json`, summary(1_000_000, GI));
+    const c = controller(f);
+    await c.handle(DUMP);
+    const entry = f.jobs.get(analysisJobName(KEY));
+    assert.ok(entry);
+    entry.status = { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] };
+    const object = { id: '1', className: 'com.shop.Cart', shallowBytes: 16, retainedBytes: 300 * MI };
+    f.objects.set(reportKey(KEY), {
+      status: 'analysed',
+      analysis: {
+        suspects: [{ className: 'com.shop.Cart', retainedBytes: 300 * MI, percent: 61.2, object }],
+      },
+    });
+    await c.poll();
+    assert.equal(f.events.length, 1);
+    const e = f.events[0];
+    assert.ok(e);
+    new Event(e as ConstructorParameters<typeof Event>[0]).validate();
+    assert.equal(e.reason, 'HeapDumpAnalyzed');
+    assert.equal(e.type, 'Normal');
+    assert.deepEqual(e.involvedObject, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      name: POD.name,
+      namespace: 'shop',
+      uid: 'u-1',
+    });
+    assert.match(e.message, /top suspect com\.shop\.Cart retains 300\.0 MiB \(61% of the heap\)/);
+    assert.match(e.message, new RegExp(`heapdump report ${KEY.replace(/\./g, '\\.')}`));
   });
 
   it('a dump without a summary gets a failure stub saying so', async () => {

@@ -4,7 +4,7 @@
 // Jobs are polled; one that failed after its retries leaves a failure stub with the reason.
 import { type AnalysisReport, reportKey, type StoredDumpSummary, summaryKey } from '@kube-heapdump/contract';
 import type { Logger } from '../log.ts';
-import type { StoredDump } from './events.ts';
+import { type AnalyzedEvent, analyzedEvent, type StoredDump } from './events.ts';
 import { analysisJob, analysisJobName, type JobSettings } from './job-spec.ts';
 import { type JobStatus, jobOutcome, reportStub, tooLargeStub } from './outcome.ts';
 import { type SizingSettings, sizeAnalysis } from './sizing.ts';
@@ -14,6 +14,7 @@ export interface JobApi {
   createJob(job: ReturnType<typeof analysisJob>): Promise<'created' | 'exists'>;
   /** undefined when there is no such Job (never made, or its TTL removed it). */
   jobStatus(namespace: string, name: string): Promise<JobStatus | undefined>;
+  postEvent(event: AnalyzedEvent): Promise<void>;
 }
 
 export interface ReportStore {
@@ -87,12 +88,27 @@ export class AnalysisController {
       this.following.delete(name);
       if (outcome?.state === 'failed') {
         await this.stub(dump, reportStub(dump, 'failed', outcome.reason, this.o.now()));
-      } else log.info({ key: dump.key, job: name, gone: outcome === undefined }, 'analysis job finished');
+        continue;
+      }
+      log.info({ key: dump.key, job: name, gone: outcome === undefined }, 'analysis job finished');
+      const report = (await this.o.store.getJson(reportKey(dump.key))) as AnalysisReport | undefined;
+      if (report) await this.announce(dump, report);
     }
   }
 
   private async stub(dump: StoredDump, report: AnalysisReport): Promise<void> {
     await this.o.store.putJson(reportKey(dump.key), report);
     this.o.log.warn({ key: dump.key, status: report.status, reason: report.reason }, 'report stub stored');
+    await this.announce(dump, report);
+  }
+
+  /** HeapDumpAnalyzed on the dump's pod; a refusal is logged, never retried (the report is what counts). */
+  private async announce(dump: StoredDump, report: AnalysisReport): Promise<void> {
+    if (!dump.pod) return;
+    const event = analyzedEvent({ ...dump, pod: dump.pod }, report, this.o.now());
+    await this.o.api.postEvent(event).then(
+      () => this.o.log.info({ key: dump.key, status: report.status }, 'analyzed event posted'),
+      (err: Error) => this.o.log.warn({ key: dump.key, error: err.message }, 'analyzed event not posted'),
+    );
   }
 }

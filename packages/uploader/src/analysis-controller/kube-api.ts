@@ -6,7 +6,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import type { JobApi } from './controller.ts';
-import type { KubeEvent } from './events.ts';
+import type { AnalyzedEvent, KubeEvent } from './events.ts';
 import type { AnalysisJob } from './job-spec.ts';
 import type { JobStatus } from './outcome.ts';
 
@@ -138,6 +138,12 @@ export class KubeApi implements JobApi {
     if (status === 201 || status === 200) return 'created';
     if (status === 409) return 'exists';
     throw new KubeError(status, `create job ${job.metadata.name}`);
+  }
+
+  async postEvent(event: AnalyzedEvent): Promise<void> {
+    const { status } = await this.call('POST', KubeApi.eventsPath(event.metadata.namespace), event);
+    if (status !== 201 && status !== 200)
+      throw new KubeError(status, `post event in ${event.metadata.namespace}`);
   }
 
   async jobStatus(namespace: string, name: string): Promise<JobStatus | undefined> {
