@@ -205,6 +205,38 @@ describe('a stored dump is analysed in the cluster', () => {
     assert.ok(report.stdout.includes(top.className), report.stdout);
   });
 
+  it("the Job's command: a stub, and success, for a dump past its memory or one it cannot read", async () => {
+    const job = (dumpKey: string, memoryLimit: number) =>
+      new UploaderProcess(
+        {
+          ...controllerEnv(),
+          [ANALYSIS_ENV.key]: dumpKey,
+          [ANALYSIS_ENV.memoryLimit]: String(memoryLimit),
+        },
+        ['analysis-job'],
+      );
+    const reportOf = async (dumpKey: string) => {
+      const res = await s3.client().send(new GetObjectCommand({ Bucket: 'dumps', Key: reportKey(dumpKey) }));
+      return JSON.parse(await res.Body!.transformToString()) as AnalysisReport;
+    };
+    const small = job(key, 2 ** 20);
+    assert.equal(await small.exited, 0, small.stderr);
+    const tooLarge = await reportOf(key);
+    assert.equal(tooLarge.status, 'too-large');
+    assert.equal(tooLarge.maxMemoryBytes, 2 ** 20);
+    assert.ok((tooLarge.neededBytes ?? 0) > 2 ** 20);
+
+    const junkKey = 'heapdumps/prod/shop/shop-7d9f-abcde/20261207T000000Z-deadbeef-java_pid9.hprof';
+    await s3
+      .client()
+      .send(new PutObjectCommand({ Bucket: 'dumps', Key: junkKey, Body: 'not a heap dump at all' }));
+    const junk = job(junkKey, 2 ** 30);
+    assert.equal(await junk.exited, 0, junk.stderr);
+    const failed = await reportOf(junkKey);
+    assert.equal(failed.status, 'failed');
+    assert.ok(failed.reason, 'the reason is stored');
+  });
+
   it("the Jobs' credential writes reports only and deletes nothing", async () => {
     const jobs = s3.client(ANALYSIS);
     await assert.rejects(
