@@ -107,7 +107,8 @@ export function analysisObjects(i: AnalysisRenderInputs): Obj[] {
                 ...(i.credentials.kind === 'secret'
                   ? { envFrom: [{ secretRef: { name: i.credentials.secretName } }] }
                   : {}),
-                resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+                // The uploader's budget: 115 MiB peak measured in test/analysis-in-cluster.test.ts (from source), so 128Mi was tight.
+                resources: { requests: { cpu: '10m', memory: '96Mi' }, limits: { memory: '256Mi' } },
                 securityContext: {
                   allowPrivilegeEscalation: false,
                   readOnlyRootFilesystem: true,
