@@ -116,6 +116,8 @@ const POD_FIELDS = new Set([
 /** Scheduling, DNS and identity fields: one simulated node, the host's network. */
 const POD_NOT_ENFORCED = new Set([
   'serviceAccountName',
+  // No simulated pod gets an API token, so false (all the analysis Jobs ask) holds as written.
+  'automountServiceAccountToken',
   'securityContext',
   'imagePullSecrets',
   'affinity',

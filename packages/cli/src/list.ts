@@ -1,6 +1,7 @@
 // `heapdump list`: the dumps in the bucket, newest first, as a table or JSON.
 import { type DumpEntry, type DumpFilters, listDumps, nothingMatches, verdictOf } from './catalog.ts';
 import { humanBytes, printable, table, thousands, verdictText } from './format.ts';
+import { fetchReports, suspectCell } from './report.ts';
 import type { Store } from './store.ts';
 
 /** `2026-11-28 07:09:01Z` */
@@ -26,6 +27,12 @@ export async function list(
     out(await nothingMatches(store, filters));
     return;
   }
+  // The top suspect, when the analysis in the cluster stored a report for any of them.
+  const reports = await fetchReports(
+    store,
+    dumps.map((d) => d.key),
+  );
+  const suspects = reports.some(Boolean) ? reports.map(suspectCell) : undefined;
   const sum = (pick: (d: DumpEntry) => number | undefined) => dumps.reduce((n, d) => n + (pick(d) ?? 0), 0);
   // Every dump listed counts: sizes not known (no summary yet, or not a size) make the total a lower bound.
   const unknownSize = dumps.some((d) => d.originalBytes === undefined);
@@ -33,13 +40,14 @@ export async function list(
   for (const d of dumps) verdicts.set(verdictOf(d), (verdicts.get(verdictOf(d)) ?? 0) + 1);
   out(
     table(
-      ['time', 'namespace/app/pod', 'size', 'stored', 'verdict', 'key'],
-      dumps.map((d) => [
+      ['time', 'namespace/app/pod', 'size', 'stored', 'verdict', ...(suspects ? ['top suspect'] : []), 'key'],
+      dumps.map((d, i) => [
         shortTime(d.startedAt),
         printable(`${d.namespace}/${d.app}/${d.pod}`),
         d.originalBytes !== undefined ? humanBytes(d.originalBytes) : d.summary === 'stored' ? '?' : '-',
         `${humanBytes(d.storedBytes)}${d.compression === 'none' ? '' : ` ${d.compression}`}`,
         verdictText(d.verdict, verdictOf(d)),
+        ...(suspects ? [suspects[i] ?? '-'] : []),
         printable(d.key),
       ]),
       new Set([2]),
@@ -49,6 +57,7 @@ export async function list(
         `${unknownSize ? '>= ' : ''}${humanBytes(sum((d) => d.originalBytes))}`,
         humanBytes(sum((d) => d.storedBytes)),
         [...verdicts].map(([verdict, n]) => `${thousands(n)} ${verdict}`).join(', '),
+        ...(suspects ? [''] : []),
         '',
       ],
     ),

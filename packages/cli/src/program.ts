@@ -15,6 +15,7 @@ import {
   withStoreFlags,
 } from './cli-flags.ts';
 import { setColour, wantsColour } from './format.ts';
+import { addReportVerb } from './report-verb.ts';
 import type { Store, StoreOptions } from './store.ts';
 import { addStoreVerbs } from './store-verbs.ts';
 
@@ -90,6 +91,7 @@ export function buildProgram(io: Io): Command {
 
   addStoreVerbs(program, io, SIZES_HELP);
   addAnalyzeVerb(program, io);
+  addReportVerb(program, io);
 
   withIncompleteFlag(
     withFilterFlags(

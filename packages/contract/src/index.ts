@@ -1,6 +1,7 @@
 // @kube-heapdump/contract: what the uploader, the CLI and the component agree on. No dependencies.
 
 export * from './analysis.ts';
+export * from './analysis-jobs.ts';
 export * from './compression.ts';
 export * from './evidence.ts';
 export * from './keys.ts';

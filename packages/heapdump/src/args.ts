@@ -5,6 +5,7 @@
 // the full pod template is untyped here: TypeScript users get it typed through `TypedHeapDumpEnabledAppArgs`.
 import type { Compression as ContractCompression } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
+import type { AnalysisArgs } from './analysis-args.ts';
 
 /** How the uploader gets its S3 credentials. */
 export const IdentityKind = {
@@ -396,4 +397,6 @@ export interface HeapDumpEnabledAppArgs {
   identity?: IdentityArgs;
   /** The uploader sidecar. */
   uploader?: pulumi.Input<UploaderArgs>;
+  /** Analyse every stored dump of the app in the cluster, one Job per dump. Default off. */
+  analysis?: AnalysisArgs;
 }

@@ -1,8 +1,11 @@
 // HeapDumpEnabledApp: a Java workload whose heap dumps reach a bucket. The shell around the pure builders:
 // it creates the storage (StorageCore), the identity and the workload, and reports warnings through Pulumi.
+
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { WorkloadKindName } from './add-heap-dumps.ts';
+import { checkAnalysisIdentity, provisionAnalysis } from './analysis.ts';
+import { analysisSettings } from './analysis-args.ts';
 import { checkPodArgs, type PlainAppArgs, renderAppWorkload } from './app-workload.ts';
 import type { HeapDumpEnabledAppArgs } from './args.ts';
 import { FieldError } from './errors.ts';
@@ -57,6 +60,8 @@ export class HeapDumpEnabledApp extends pulumi.ComponentResource {
     checkPodArgs(args, kind);
     checkStorageArgs(args.storage);
     if (isPlain(args)) checkPlainArgs(name, args as PlainAppArgs, kind);
+    const analysis = analysisSettings(args.analysis, plainNamespace(args));
+    if (analysis) checkAnalysisIdentity(analysis, plan.identity);
     super(HEAPDUMP_ENABLED_APP_TYPE, name, {}, opts);
     const storage = createStorageCore(name, plan, args.storage ?? {}, this);
     const metadata = pulumi.output(args.workloadMetadata ?? {}) as pulumi.Output<Metadata>;
@@ -131,6 +136,19 @@ export class HeapDumpEnabledApp extends pulumi.ComponentResource {
       .all([podServiceAccount, templateServiceAccount])
       .apply(([sa, inTemplate]) => sa ?? inTemplate ?? 'default');
     if (eventsRoleWanted(args.uploader)) eventsAccess(name, namespace, this.serviceAccountName, this);
+    if (analysis) {
+      const image = pulumi.output(args.uploader ?? {}).apply((u) => u.image ?? uploaderImage(u.registry));
+      const identityArgs = args.identity ?? {};
+      provisionAnalysis({
+        name,
+        settings: analysis,
+        identityKind: plan.identity,
+        identity: identityArgs,
+        core: storage,
+        image,
+        parent: this,
+      });
+    }
     this.dumpVolumeSizeLimit = rendered.apply((r) => r.sizing.sizeLimit);
     this.listCommand = pulumi
       .all([storage.target, namespace, appName])
@@ -192,6 +210,14 @@ function checkPlainArgs(name: string, args: PlainAppArgs, kind: WorkloadKindName
     },
     undefined,
   );
+}
+
+/** The app's namespace when it is known at construction (the analysis's default), else undefined. */
+function plainNamespace(args: HeapDumpEnabledAppArgs): string | undefined {
+  const md = args.workloadMetadata;
+  const fromMetadata = isPlain(md) ? (md as Metadata | undefined)?.namespace : undefined;
+  if (args.namespace !== undefined) return typeof args.namespace === 'string' ? args.namespace : undefined;
+  return typeof fromMetadata === 'string' ? fromMetadata : 'default';
 }
 
 /** The `heapdump list` a developer runs for this app, with the store settings it needs. */

@@ -3,6 +3,7 @@
 // and the uploader's IAM policy.
 import { DEFAULT_PREFIX } from '@kube-heapdump/contract';
 import * as pulumi from '@pulumi/pulumi';
+import { analysisPolicy } from './analysis-access.ts';
 import type { ExistingBucketArgs, StorageArgs } from './args.ts';
 import { provisionBucket, retentionDays } from './bucket.ts';
 import { FieldError } from './errors.ts';
@@ -15,6 +16,8 @@ export interface StorageCore {
   prefix: pulumi.Output<string>;
   /** What the uploader may do (for the IAM user or role). */
   policy: pulumi.Output<PolicyDocument>;
+  /** What the analysis controller and its Jobs may do (analysis-access.ts). */
+  analysisPolicy: pulumi.Output<PolicyDocument>;
 }
 
 export function createStorageCore(
@@ -48,7 +51,12 @@ export function createStorageCore(
     .apply(([arn, p, kms, t]) =>
       uploaderPolicy({ bucketArn: arn, prefix: p, kmsKeyArn: kms, region: t.region }),
     );
-  return { target, prefix, policy };
+  const analysis = pulumi
+    .all([bucketArn, prefix, kmsKeyArn, target])
+    .apply(([arn, p, kms, t]) =>
+      analysisPolicy({ bucketArn: arn, prefix: p, kmsKeyArn: kms, region: t.region }),
+    );
+  return { target, prefix, policy, analysisPolicy: analysis };
 }
 
 /** The upload target of `storage.existing`, checked. */

@@ -5,6 +5,8 @@
 import type * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpOptions } from './add-heap-dumps.ts';
+import { checkAnalysisIdentity, provisionAnalysis } from './analysis.ts';
+import { type AnalysisArgs, analysisSettings } from './analysis-args.ts';
 import type { HeapDumpsArgs, IdentityArgs, StorageArgs, UploaderArgs } from './args.ts';
 import { eventsAccess, eventsRoleWanted } from './events-rbac.ts';
 import {
@@ -44,6 +46,8 @@ export interface HeapDumpStorageArgs {
   uploader?: pulumi.Input<UploaderArgs>;
   /** Where and how the JVMs write dumps, for every workload wrapped (a selector's `containers` names the JVMs). */
   heapDumps?: pulumi.Input<HeapDumpsArgs>;
+  /** Analyse every stored dump in the cluster, one Job per dump (`namespaces` required). Default off. */
+  analysis?: AnalysisArgs;
 }
 
 /** Where a pod runs, for its identity. */
@@ -93,6 +97,8 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
   constructor(name: string, args: HeapDumpStorageArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     const plan = planResources(args);
     checkStorageArgs(args.storage); // before anything is registered
+    const analysis = analysisSettings(args.analysis, undefined);
+    if (analysis) checkAnalysisIdentity(analysis, plan.identity);
     super(HEAPDUMP_STORAGE_TYPE, name, {}, opts);
     const core = createStorageCore(name, plan, args.storage ?? {}, this);
     const state: StorageState = {
@@ -109,6 +115,19 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
       state.podIdentityRole = uploaderRole(`${name}-uploader`, name, trust, core.policy, this);
     }
     STATE.set(this, state);
+    if (analysis) {
+      const image = pulumi.output(args.uploader ?? {}).apply((u) => u.image ?? uploaderImage(u.registry));
+      const identity = args.identity ?? {};
+      provisionAnalysis({
+        name,
+        settings: analysis,
+        identityKind: plan.identity,
+        identity,
+        core,
+        image,
+        parent: this,
+      });
+    }
     this.bucketName = core.target.apply((t) => t.bucket);
     this.keyPrefix = core.prefix;
     this.registerOutputs({ bucketName: this.bucketName, keyPrefix: this.keyPrefix });

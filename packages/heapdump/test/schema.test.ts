@@ -96,5 +96,20 @@ test('the analyzer turns the component into a schema other languages can use', a
   // HeapDumpStorage is a component too (its transform and podOptions are TypeScript's alone).
   const storage = schema.resources['heapdump:index:HeapDumpStorage'];
   assert.ok(storage?.inputProperties.storage && storage.inputProperties.identity);
+  // The analysis in the cluster, on both, with its fields.
+  assert.ok(app.inputProperties.analysis?.description, 'input analysis is documented');
+  assert.ok(storage.inputProperties.analysis, 'HeapDumpStorage input analysis');
+  assert.deepEqual(Object.keys(schema.types['heapdump:index:AnalysisArgs']?.properties ?? {}).sort(), [
+    'backoffLimit',
+    'credentialsSecret',
+    'enabled',
+    'maxMemory',
+    'memoryPerGiB',
+    'namespace',
+    'namespaces',
+    'nodeSelector',
+    'tolerations',
+    'ttlSecondsAfterFinished',
+  ]);
   assert.ok(storage.properties.bucketName);
 });

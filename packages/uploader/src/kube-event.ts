@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import type { NotifySettings, PodIdentity } from '@kube-heapdump/contract';
+import { EVENT_ANNOTATIONS, type NotifySettings, type PodIdentity } from '@kube-heapdump/contract';
 
 export interface DumpNotice {
   key: string;
@@ -33,7 +33,12 @@ export function dumpEvent(
   return {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { generateName: `${pod.name}.heapdump-`, namespace: pod.namespace },
+    metadata: {
+      generateName: `${pod.name}.heapdump-`,
+      namespace: pod.namespace,
+      // The object exactly, for the analysis controller (the message says it for people).
+      annotations: { [EVENT_ANNOTATIONS.bucket]: n.bucket, [EVENT_ANNOTATIONS.key]: n.key },
+    },
     involvedObject: {
       apiVersion: 'v1',
       kind: 'Pod',

@@ -5,6 +5,7 @@ import { access, constants, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
+  ANALYSIS_COMMANDS,
   EnvError,
   type NotifySettings,
   parseNotifyEnv,
@@ -51,6 +52,7 @@ function configurationHelp(): string {
 const HELP = `heapdump-uploader ${pkg.version}: streams JVM heap dumps to S3-compatible storage while they are written.
 
 Usage: heapdump-uploader [--once]
+       heapdump-uploader analysis-controller | analysis-job   (README, "Analysis in the cluster")
 
   --once      ship the dumps in the directory (waiting for ones being written), then exit: 0 if all were
               stored, 1 if any failed
@@ -83,6 +85,12 @@ async function checkDirectory(dir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // The image's other commands: the analysis controller and its Jobs (README, "Analysis in the cluster").
+  const command = process.argv[2];
+  if (command === ANALYSIS_COMMANDS.controller || command === ANALYSIS_COMMANDS.job) {
+    const { runAnalysisCommand } = await import('./analysis-controller/command.ts');
+    return runAnalysisCommand(command, process.env);
+  }
   let once = false;
   try {
     const { values } = parseArgs({
