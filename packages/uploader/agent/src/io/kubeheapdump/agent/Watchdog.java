@@ -162,13 +162,18 @@ final class Watchdog implements Runnable {
   private String dump(String trigger, String kind, CgroupMemory.Reading r) throws IOException {
     String stamp = ZonedDateTime.now(ZoneOffset.UTC).format(STAMP);
     String name = "heapdump-" + kind + "-" + stamp + ".hprof";
-    for (int i = 2; Files.exists(s.dir.resolve(name)); i++) {
+    for (int i = 2; Files.exists(s.dir.resolve(name)) || Files.exists(PartialDumps.dir(s.dir).resolve(name)); i++) {
       name = "heapdump-" + kind + "-" + stamp + "-" + i + ".hprof";
     }
     writeEvidence(name + ".evidence.json", trigger, name, r);
     long start = System.nanoTime();
+    // Written aside and renamed whole: on JDK 22+ the JVM may die during the merge that ends the dump, and
+    // the next JVM finishes it from there (PartialDumps).
+    Path partial = PartialDumps.dir(s.dir);
+    Files.createDirectories(partial);
     ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
-        .dumpHeap(s.dir.resolve(name).toString(), true);
+        .dumpHeap(partial.resolve(name).toString(), true);
+    Files.move(partial.resolve(name), s.dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
     log(
         "heap dump written: " + name + " (" + mib(Files.size(s.dir.resolve(name))) + " in "
             + (System.nanoTime() - start) / 1_000_000 + " ms)");
