@@ -2,7 +2,7 @@
 // cgroup v1 and v2 memory the way the kubelet counts it (fixture trees standing in for /proc and /sys), and
 // the uploader puts it in the volume without following what the app container may have put there.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -204,5 +204,41 @@ describe('agent: a dump the JVM was killed merging (JDK 22+) is finished by the 
     await writeFile(join(dir, '.kube-heapdump/partial/heapdump-ondemand-x.hprof'), cut);
     assert.match(await nextJvm(dir), /heapdump-ondemand-x\.hprof, moved as it is/);
     assert.ok((await readFile(join(dir, 'heapdump-ondemand-x.hprof'))).equals(cut));
+  });
+});
+
+describe('agent: a dump another live JVM is still writing', () => {
+  test('is left alone while that JVM holds its lock, finished once the JVM is gone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kh-partial-'));
+    dirs.push(dir);
+    await mkdir(join(dir, '.kube-heapdump/partial'), { recursive: true });
+    await writeFile(join(dir, '.kube-heapdump/agent.jar'), await readFile(BUILT_JAR));
+    const dump = join(dir, '.kube-heapdump/partial/heapdump-threshold-y.hprof');
+    await writeFile(dump, 'JAVA PROFILE 1.0.2\0');
+    const src = join(dir, 'Hold.java');
+    await writeFile(
+      src,
+      'import java.nio.channels.FileChannel; import java.nio.file.*; public class Hold {' +
+        ' public static void main(String[] a) throws Exception { try (FileChannel c = FileChannel.open(Paths.get(a[0]),' +
+        ' StandardOpenOption.CREATE, StandardOpenOption.WRITE); java.nio.channels.FileLock l = c.lock()) {' +
+        ' System.out.println("LOCKED"); Thread.sleep(120000); } } }',
+    );
+    const holder = spawn('java', [src, `${dump}.lock`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d: Buffer) => d.toString().includes('LOCKED') && resolve());
+        holder.on('exit', () => reject(new Error('the lock holder exited')));
+      });
+      const agent = `-javaagent:${join(dir, '.kube-heapdump/agent.jar')}=threshold=0`;
+      await exec('java', [agent, '-version']);
+      assert.deepEqual(await readdir(dir).then((n) => n.filter((f) => f.endsWith('.hprof'))), []);
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+      const { stderr } = await exec('java', [agent, '-version']);
+      assert.match(stderr, /heapdump-threshold-y\.hprof, moved as it is/);
+      assert.deepEqual(await readdir(join(dir, '.kube-heapdump/partial')), []);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 });

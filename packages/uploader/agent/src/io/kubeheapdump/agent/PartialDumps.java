@@ -5,8 +5,10 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -41,14 +43,17 @@ final class PartialDumps {
     if (!Files.isDirectory(partial)) return;
     try (DirectoryStream<Path> files = Files.newDirectoryStream(partial, "*.hprof")) {
       for (Path dump : files) {
-        try {
-          if (!Files.isRegularFile(dump, java.nio.file.LinkOption.NOFOLLOW_LINKS)) continue;
+        // A JVM still writing it (another JVM of the container, started by this one) holds its lock.
+        try (FileChannel lockFile = lockFile(dump);
+            FileLock lock = lockFile.tryLock()) {
+          if (lock == null || !Files.isRegularFile(dump, LinkOption.NOFOLLOW_LINKS)) continue;
           List<Path> pieces = pieces(dump);
           if (!pieces.isEmpty()) merge(dump, pieces);
           Files.move(dump, dumpDir.resolve(dump.getFileName()), StandardCopyOption.ATOMIC_MOVE);
           Watchdog.log(
               "a dump cut off by the JVM's end, " + dump.getFileName()
                   + (pieces.isEmpty() ? ", moved as it is" : ", finished from its " + pieces.size() + " piece(s)"));
+          Files.delete(lockPath(dump));
         } catch (IOException | RuntimeException e) {
           Watchdog.log("cannot finish the cut-off dump " + dump.getFileName() + ": " + e);
         }
@@ -58,12 +63,24 @@ final class PartialDumps {
     }
   }
 
+  /**
+   * Held by the JVM writing {@code dump} until it is renamed whole (an fcntl lock: the kernel drops it with the
+   * process, whatever kills it).
+   */
+  static FileChannel lockFile(Path dump) throws IOException {
+    return FileChannel.open(lockPath(dump), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+  }
+
+  static Path lockPath(Path dump) {
+    return dump.resolveSibling(dump.getFileName() + ".lock");
+  }
+
   /** {@code <dump>.p0}, {@code .p1}... in order, up to the first missing. */
   private static List<Path> pieces(Path dump) {
     List<Path> pieces = new ArrayList<>();
     for (int i = 0; ; i++) {
       Path p = dump.resolveSibling(dump.getFileName() + ".p" + i);
-      if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return pieces;
+      if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) return pieces;
       pieces.add(p);
     }
   }

@@ -3,6 +3,7 @@ package io.kubeheapdump.agent;
 import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -171,9 +172,14 @@ final class Watchdog implements Runnable {
     // the next JVM finishes it from there (PartialDumps).
     Path partial = PartialDumps.dir(s.dir);
     Files.createDirectories(partial);
-    ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
-        .dumpHeap(partial.resolve(name).toString(), true);
-    Files.move(partial.resolve(name), s.dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+    Path aside = partial.resolve(name);
+    try (FileChannel lockFile = PartialDumps.lockFile(aside)) {
+      lockFile.lock(); // released as the channel closes
+      ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).dumpHeap(aside.toString(), true);
+      Files.move(aside, s.dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(PartialDumps.lockPath(aside));
+    }
     log(
         "heap dump written: " + name + " (" + mib(Files.size(s.dir.resolve(name))) + " in "
             + (System.nanoTime() - start) / 1_000_000 + " ms)");
