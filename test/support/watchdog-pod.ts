@@ -50,6 +50,8 @@ export interface WatchdogCase {
   /** JAVA_TOOL_OPTIONS from a ConfigMap: the component cannot read it (as for a heap set there). */
   javaToolOptionsFromConfigMap?: string;
   heapDumps?: HeapDumpEnabledAppArgs['heapDumps'];
+  /** Restarts of the app container after it exits (default 0). */
+  restarts?: number;
   /** Stop the run once this is true of the app's output (default: at its first exit). */
   until?: (run: WatchdogRun) => boolean;
 }
@@ -119,7 +121,7 @@ export async function runWatchdogCase(c: WatchdogCase, registered: () => Registe
       [uploaderImage()]: { entrypoint: [process.execPath, ...RUN_SOURCE, UPLOADER_MAIN] },
     },
     sandbox,
-    maxRestarts: 0,
+    maxRestarts: c.restarts ?? 0,
     memoryLimits: true,
   });
   const logs = uploaderLogs(pod);

@@ -1,6 +1,13 @@
 // `heapdump doctor`, the pure part: from the pod (spec and status), the uploader's log lines and a listing of
 // the dump volume, the findings that explain why there is, or is not, a dump.
-import { CREDENTIAL_ERRORS, isDumpFileName, NETWORK_ERRORS } from '@kube-heapdump/contract';
+import {
+  CREDENTIAL_ERRORS,
+  DEFAULT_MEMORY_THRESHOLD,
+  defaultHeapPercentage,
+  isDumpFileName,
+  limitForHeap,
+  NETWORK_ERRORS,
+} from '@kube-heapdump/contract';
 import { describeThresholdDump, thresholdDumpBefore } from './doctor-watchdog.ts';
 import { humanBytes } from './format.ts';
 import { heapOf, quantityBytes } from './memory.ts';
@@ -116,9 +123,16 @@ function lastTermination(s: ContainerStatus | undefined): ContainerStateTerminat
   return s?.state?.terminated ?? s?.lastState?.terminated;
 }
 
-const ADVICE_HEADROOM =
-  'keep the heap at most 75% of the memory limit (metaspace, thread stacks, code cache, GC structures and ' +
-  'direct buffers live outside it)';
+/** The heap the component itself sets with the default threshold: one rule (the contract's). */
+function adviceHeadroom(limit: number | undefined): string {
+  const share =
+    limit === undefined ? '' : ` (${defaultHeapPercentage(DEFAULT_MEMORY_THRESHOLD, limit)}% at this limit)`;
+  return (
+    `keep the heap at most the component's default${share}: the memory watchdog's threshold less a quarter ` +
+    'of the limit or 128 MiB, whichever is more (metaspace, thread stacks, code cache, GC structures and ' +
+    'direct buffers live outside it)'
+  );
+}
 
 function appFindings(input: DoctorInput, stored: StoredDump[]): Finding[] {
   const { pod, target } = input;
@@ -148,11 +162,14 @@ function appFindings(input: DoctorInput, stored: StoredDump[]): Finding[] {
           ? `memory limit ${humanBytes(limit)}, heap unknown`
           : `memory limit ${humanBytes(limit)}, heap ${humanBytes(heap.bytes)} (${heap.source}): ` +
             `${humanBytes(limit - heap.bytes)} of native headroom (${Math.round(((limit - heap.bytes) / limit) * 100)}% of the limit)`;
+    const share = limit === undefined ? 0 : defaultHeapPercentage(DEFAULT_MEMORY_THRESHOLD, limit);
     const advice =
       limit !== undefined && heap.bytes !== undefined
-        ? `${ADVICE_HEADROOM}: raise resources.limits.memory to at least ${humanBytes(Math.ceil(heap.bytes / 0.75))}, ` +
-          `or lower the heap to at most ${humanBytes(Math.floor(limit * 0.75))} (-Xmx or -XX:MaxRAMPercentage=75)`
-        : `set a memory limit and ${ADVICE_HEADROOM}`;
+        ? `${adviceHeadroom(limit)}: raise resources.limits.memory to at least ` +
+          `${humanBytes(Math.ceil(limitForHeap(heap.bytes, DEFAULT_MEMORY_THRESHOLD)))}, or lower the heap to at ` +
+          `most ${humanBytes(Math.floor((limit * share) / 100))} (-Xmx, -XX:MaxRAMPercentage=${share}, or none: ` +
+          'the component sets it)'
+        : `set a memory limit and ${adviceHeadroom(limit)}`;
     const caught = thresholdDumpBefore(input.logs, t);
     return [
       {

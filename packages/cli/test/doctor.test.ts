@@ -263,7 +263,7 @@ describe('heapdump doctor', () => {
     );
     assert.match(
       r.stdout,
-      /-> keep the heap at most 75% of the memory limit .*: raise resources\.limits\.memory to at least 597\.3 MiB, or lower the heap to at most 384\.0 MiB/,
+      /-> keep the heap at most the component's default \(65% at this limit\): .*: raise resources\.limits\.memory to at least 689\.2 MiB, or lower the heap to at most 332\.8 MiB \(-Xmx, -XX:MaxRAMPercentage=65, or none/,
     );
     assert.match(r.stdout, /^1 problem found\.$/m);
   });

@@ -83,6 +83,40 @@ export function maxHeapBytes(flags: HeapFlags, memoryLimitBytes: number | undefi
   return Math.floor((memoryLimitBytes * (flags.maxRamPercentage ?? DEFAULT_MAX_RAM_PERCENTAGE)) / 100);
 }
 
+/** Percent of the container's memory limit at which the agent dumps the heap (`heapDumps.memoryThreshold`). */
+export const DEFAULT_MEMORY_THRESHOLD = 90;
+/**
+ * What the default heap leaves between itself and the threshold for everything else the JVM maps (metaspace,
+ * code cache, thread stacks, GC structures, direct buffers): a quarter of the limit, at least this much.
+ */
+export const NATIVE_HEADROOM_SHARE = 25;
+export const MIN_NATIVE_HEADROOM_BYTES = 128 * 2 ** 20;
+
+/**
+ * The heap percentage the component sets when the container gives none, and what `heapdump doctor` advises:
+ * the threshold (90 when off) less a quarter of the limit, or less 128 MiB when that is more, never below
+ * HotSpot's 25. So a full heap plus the JVM's usual native memory stays under the threshold (a plain
+ * OutOfMemoryError does not trip it), and native growth trips it before the limit. Two decimals, as the JVM
+ * takes it.
+ */
+export function defaultHeapPercentage(threshold: number, limitBytes: number): number {
+  const mark = threshold > 0 ? threshold : DEFAULT_MEMORY_THRESHOLD;
+  const headroom = Math.max(NATIVE_HEADROOM_SHARE, (100 * MIN_NATIVE_HEADROOM_BYTES) / limitBytes);
+  return Math.max(DEFAULT_MAX_RAM_PERCENTAGE, Math.floor((mark - headroom) * 100) / 100);
+}
+
+/**
+ * The least memory limit whose default heap percentage (above) holds a heap of `heapBytes`: both the
+ * quarter and the 128 MiB of headroom fit under the threshold.
+ */
+export function limitForHeap(heapBytes: number, threshold: number): number {
+  const mark = threshold > 0 ? threshold : DEFAULT_MEMORY_THRESHOLD;
+  return Math.max(
+    (heapBytes * 100) / (mark - NATIVE_HEADROOM_SHARE),
+    ((heapBytes + MIN_NATIVE_HEADROOM_BYTES) * 100) / mark,
+  );
+}
+
 /** Splits an options string the way the JVM splits JAVA_TOOL_OPTIONS: on white space, honouring quotes. */
 export function splitOptions(text: string): string[] {
   const words: string[] = [];

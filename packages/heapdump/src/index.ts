@@ -5,6 +5,8 @@ import { HeapDumpEnabledApp as HeapDumpEnabledAppComponent } from './component.t
 import type { TypedHeapDumpEnabledAppArgs } from './typed-args.ts';
 
 export {
+  DEFAULT_MEMORY_THRESHOLD,
+  defaultHeapPercentage,
   formatMi,
   maxHeapBytes,
   parseJvmSize,
@@ -47,7 +49,7 @@ export {
   type UploadTarget,
   uploaderEnv,
 } from './uploader-container.ts';
-export { DEFAULT_MEMORY_THRESHOLD, defaultHeapPercentage, watchdogJvmFlags } from './watchdog.ts';
+export { watchdogJvmFlags } from './watchdog.ts';
 export {
   type PodInputs,
   type RenderedDeployment,

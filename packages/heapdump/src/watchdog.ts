@@ -1,7 +1,12 @@
 // The memory watchdog on the JVM side: the agent flag (`-javaagent:<dump dir>/.kube-heapdump/agent.jar`, the
 // jar the uploader copies into the volume before the JVM starts), Native Memory Tracking for its evidence,
 // and the default heap size that leaves the threshold room to fire before the kernel kills. Pure.
-import { agentJarPath, readHeapFlags } from '@kube-heapdump/contract';
+import {
+  agentJarPath,
+  DEFAULT_MEMORY_THRESHOLD,
+  defaultHeapPercentage,
+  readHeapFlags,
+} from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpsArgs, UploaderArgs } from './args.ts';
 import { FieldError } from './errors.ts';
@@ -11,18 +16,8 @@ import type { Container } from './k8s-types.ts';
 type HeapDumps = pulumi.Unwrap<HeapDumpsArgs>;
 type Uploader = pulumi.Unwrap<UploaderArgs>;
 
-/** Percent of the container's memory limit at which the agent dumps the heap (`heapDumps.memoryThreshold`). */
-export const DEFAULT_MEMORY_THRESHOLD = 90;
 /** Below the threshold by this many points the agent re-arms: one dump per episode. */
 export const REARM_POINTS = 10;
-/**
- * What the default heap leaves between itself and the threshold for everything else the JVM maps (metaspace,
- * code cache, thread stacks, GC structures, direct buffers): a quarter of the limit, at least this much.
- */
-export const NATIVE_HEADROOM_SHARE = 25;
-export const MIN_NATIVE_HEADROOM_BYTES = 128 * 2 ** 20;
-/** HotSpot's own default, the least the default heap gets. */
-const MIN_HEAP_PERCENTAGE = 25;
 
 /** `heapDumps.memoryThreshold`, checked: an integer 0 (off) to 99. */
 export function memoryThresholdOf(heapDumps: HeapDumps): number {
@@ -64,18 +59,6 @@ export function watchdogJvmFlags(
   }
   const rearm = Math.max(0, threshold - REARM_POINTS);
   return [`-javaagent:${agentJarPath(mountPath)}=threshold=${threshold},rearm=${rearm}`, ...flags];
-}
-
-/**
- * The heap percentage when the container gives none: the threshold (90 when off) less a quarter of the limit,
- * or less 128 MiB when that is more, never below HotSpot's 25. So a full heap plus the JVM's usual native
- * memory stays under the threshold (a plain OutOfMemoryError does not trip it), and native growth trips it
- * before the limit. Two decimals, as the JVM takes it.
- */
-export function defaultHeapPercentage(threshold: number, limitBytes: number): number {
-  const mark = threshold > 0 ? threshold : DEFAULT_MEMORY_THRESHOLD;
-  const headroom = Math.max(NATIVE_HEADROOM_SHARE, (100 * MIN_NATIVE_HEADROOM_BYTES) / limitBytes);
-  return Math.max(MIN_HEAP_PERCENTAGE, Math.floor((mark - headroom) * 100) / 100);
 }
 
 /** `-XX:MaxRAMPercentage=<default>` when the container sets no heap size and has a memory limit. */

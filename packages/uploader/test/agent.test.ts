@@ -2,8 +2,8 @@
 // cgroup v1 and v2 memory the way the kubelet counts it (fixture trees standing in for /proc and /sys), and
 // the uploader puts it in the volume without following what the app container may have put there.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -140,5 +140,105 @@ describe('uploader: installing the agent in the volume', () => {
     await symlink(join(dir, 'elsewhere'), join(dir, AGENT_DIR));
     await assert.rejects(installAgent(dir), /is not a directory/);
     await assert.rejects(readFile(join(dir, 'elsewhere', AGENT_JAR)), { code: 'ENOENT' });
+  });
+});
+
+describe('agent: a dump the JVM was killed merging (JDK 22+) is finished by the next JVM', () => {
+  /** A real heap dump (this JDK's, written whole), and where its heap records start and end. */
+  async function realDump(dir: string) {
+    const src = join(dir, 'Dump.java');
+    await writeFile(
+      src,
+      'public class Dump { public static void main(String[] a) throws Exception {' +
+        ' java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)' +
+        '.dumpHeap(a[0], true); } }',
+    );
+    const path = join(dir, 'whole.hprof');
+    await exec('java', [src, path]);
+    const bytes = await readFile(path);
+    let at = bytes.indexOf(0, 0) + 1 + 4 + 8;
+    while (bytes[at] !== 0x1c && bytes[at] !== 0x0c) at += 9 + bytes.readUInt32BE(at + 5);
+    const end = bytes.length - 9;
+    assert.deepEqual([...bytes.subarray(end)], [0x2c, 0, 0, 0, 0, 0, 0, 0, 0]);
+    return { bytes, heapAt: at, end };
+  }
+
+  async function volumeWithAgent() {
+    const dir = await mkdtemp(join(tmpdir(), 'kh-partial-'));
+    dirs.push(dir);
+    await mkdir(join(dir, '.kube-heapdump/partial'), { recursive: true });
+    await writeFile(join(dir, '.kube-heapdump/agent.jar'), await readFile(BUILT_JAR));
+    return dir;
+  }
+
+  async function nextJvm(dir: string): Promise<string> {
+    const { stderr } = await exec('java', [
+      `-javaagent:${join(dir, '.kube-heapdump/agent.jar')}=threshold=0`,
+      '-version',
+    ]);
+    return stderr;
+  }
+
+  test('the file cut back to its non-heap records, the pieces appended in order, the end record: the whole dump', async () => {
+    const dir = await volumeWithAgent();
+    const { bytes, heapAt, end } = await realDump(dir);
+    const partial = join(dir, '.kube-heapdump/partial/heapdump-threshold-20261207T120000Z.hprof');
+    const middle = heapAt + Math.floor((end - heapAt) / 2);
+    // As the kill leaves it: the merge had appended part of the first piece.
+    await writeFile(partial, bytes.subarray(0, heapAt + 1000));
+    await writeFile(`${partial}.p0`, bytes.subarray(heapAt, middle));
+    await writeFile(`${partial}.p1`, bytes.subarray(middle, end));
+    const log = await nextJvm(dir);
+    assert.match(
+      log,
+      /a dump cut off by the JVM's end, heapdump-threshold-20261207T120000Z\.hprof, finished from its 2 piece\(s\)/,
+    );
+    assert.ok((await readFile(join(dir, 'heapdump-threshold-20261207T120000Z.hprof'))).equals(bytes));
+    assert.deepEqual(await readdir(join(dir, '.kube-heapdump/partial')), []);
+  });
+
+  test('cut inside the safepoint (no pieces): moved as it is, for its summary to say truncated', async () => {
+    const dir = await volumeWithAgent();
+    const { bytes, heapAt } = await realDump(dir);
+    const cut = bytes.subarray(0, heapAt + 500);
+    await writeFile(join(dir, '.kube-heapdump/partial/heapdump-ondemand-x.hprof'), cut);
+    assert.match(await nextJvm(dir), /heapdump-ondemand-x\.hprof, moved as it is/);
+    assert.ok((await readFile(join(dir, 'heapdump-ondemand-x.hprof'))).equals(cut));
+  });
+});
+
+describe('agent: a dump another live JVM is still writing', () => {
+  test('is left alone while that JVM holds its lock, finished once the JVM is gone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kh-partial-'));
+    dirs.push(dir);
+    await mkdir(join(dir, '.kube-heapdump/partial'), { recursive: true });
+    await writeFile(join(dir, '.kube-heapdump/agent.jar'), await readFile(BUILT_JAR));
+    const dump = join(dir, '.kube-heapdump/partial/heapdump-threshold-y.hprof');
+    await writeFile(dump, 'JAVA PROFILE 1.0.2\0');
+    const src = join(dir, 'Hold.java');
+    await writeFile(
+      src,
+      'import java.nio.channels.FileChannel; import java.nio.file.*; public class Hold {' +
+        ' public static void main(String[] a) throws Exception { try (FileChannel c = FileChannel.open(Paths.get(a[0]),' +
+        ' StandardOpenOption.CREATE, StandardOpenOption.WRITE); java.nio.channels.FileLock l = c.lock()) {' +
+        ' System.out.println("LOCKED"); Thread.sleep(120000); } } }',
+    );
+    const holder = spawn('java', [src, `${dump}.lock`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d: Buffer) => d.toString().includes('LOCKED') && resolve());
+        holder.on('exit', () => reject(new Error('the lock holder exited')));
+      });
+      const agent = `-javaagent:${join(dir, '.kube-heapdump/agent.jar')}=threshold=0`;
+      await exec('java', [agent, '-version']);
+      assert.deepEqual(await readdir(dir).then((n) => n.filter((f) => f.endsWith('.hprof'))), []);
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+      const { stderr } = await exec('java', [agent, '-version']);
+      assert.match(stderr, /heapdump-threshold-y\.hprof, moved as it is/);
+      assert.deepEqual(await readdir(join(dir, '.kube-heapdump/partial')), []);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 });

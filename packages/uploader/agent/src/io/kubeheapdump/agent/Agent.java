@@ -6,7 +6,7 @@ import java.nio.file.Paths;
 
 /**
  * kube-heapdump's JVM agent: {@code -javaagent:<dump dir>/.kube-heapdump/agent.jar[=threshold=90,rearm=80,interval=250]}.
- * Starts one daemon thread (Watchdog) and returns: it never stops the application from starting, whatever
+ * Finishes any dump the previous JVM was killed writing (PartialDumps), starts one daemon thread (Watchdog) and returns: it never stops the application from starting, whatever
  * goes wrong (said once on stderr).
  */
 public final class Agent {
@@ -23,6 +23,8 @@ public final class Agent {
   static void start(String options) {
     try {
       Watchdog.Settings s = Watchdog.Settings.parse(options, defaultDir());
+      // Before the application starts, so that its memory does not grow during the copy.
+      PartialDumps.recover(s.dir);
       Thread t = new Thread(new Watchdog(s), "kube-heapdump-watchdog");
       t.setDaemon(true);
       t.setPriority(Thread.MAX_PRIORITY);

@@ -3,6 +3,7 @@ package io.kubeheapdump.agent;
 import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -162,13 +163,23 @@ final class Watchdog implements Runnable {
   private String dump(String trigger, String kind, CgroupMemory.Reading r) throws IOException {
     String stamp = ZonedDateTime.now(ZoneOffset.UTC).format(STAMP);
     String name = "heapdump-" + kind + "-" + stamp + ".hprof";
-    for (int i = 2; Files.exists(s.dir.resolve(name)); i++) {
+    for (int i = 2; Files.exists(s.dir.resolve(name)) || Files.exists(PartialDumps.dir(s.dir).resolve(name)); i++) {
       name = "heapdump-" + kind + "-" + stamp + "-" + i + ".hprof";
     }
     writeEvidence(name + ".evidence.json", trigger, name, r);
     long start = System.nanoTime();
-    ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
-        .dumpHeap(s.dir.resolve(name).toString(), true);
+    // Written aside and renamed whole: on JDK 22+ the JVM may die during the merge that ends the dump, and
+    // the next JVM finishes it from there (PartialDumps).
+    Path partial = PartialDumps.dir(s.dir);
+    Files.createDirectories(partial);
+    Path aside = partial.resolve(name);
+    try (FileChannel lockFile = PartialDumps.lockFile(aside)) {
+      lockFile.lock(); // released as the channel closes
+      ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).dumpHeap(aside.toString(), true);
+      Files.move(aside, s.dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(PartialDumps.lockPath(aside));
+    }
     log(
         "heap dump written: " + name + " (" + mib(Files.size(s.dir.resolve(name))) + " in "
             + (System.nanoTime() - start) / 1_000_000 + " ms)");
