@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
   appendFile,
-  copyFile,
   mkdir,
   mkdtemp,
   readFile,
@@ -154,6 +153,15 @@ describe('uploader: crash logs and Flight Recorder files', () => {
       assert.equal(got.code, 0, got.stderr);
       assert.equal(sha256(await readFile(out)), sha256(bytes), `${file} as it was`);
     }
+    const summary = await run(
+      process.execPath,
+      [...RUN_SOURCE, cli, 'summary', keyOf('hs_err_pid4242.log')],
+      env,
+    );
+    assert.equal(summary.code, 0, summary.stderr);
+    assert.equal(summary.stderr, '', 'no HPROF field is missed in a crash log summary');
+    assert.match(summary.stdout, /^Kind\s+hs-err: not a heap dump, no verdict/m);
+    assert.match(summary.stdout, new RegExp(`sha256 ${sha256(crashLog)}`));
     const jfr = await run('jfr', ['summary', join(root, 'got-flight-recording.jfr')]);
     assert.equal(jfr.code, 0, jfr.stderr);
     assert.match(jfr.stdout, /jdk\.JVMInformation/);
@@ -162,7 +170,7 @@ describe('uploader: crash logs and Flight Recorder files', () => {
   it('with redaction on, a recording is kept, not shipped (only HPROF is redacted)', async () => {
     const dir = join(root, 'redacted');
     await mkdir(dir);
-    await copyFile(join(root, 'got-flight-recording.jfr'), join(dir, 'app.jfr'));
+    await writeFile(join(dir, 'app.jfr'), recording, { mode: 0o600 });
     const r = await run(
       process.execPath,
       [...RUN_SOURCE, join(import.meta.dirname, '../src/main.ts'), '--once'],
