@@ -138,7 +138,8 @@ export interface StoredTimings {
 
 /**
  * What the uploader stores at `<dump key>.summary.json` for a heap dump: its HPROF summary plus where and
- * when it went. Summaries without `dump.kind` (all from before other kinds were shipped) are heap dumps.
+ * when it went. Its schema is unchanged: every summary of `STORED_SUMMARY_SCHEMA`, older ones too, is a heap
+ * dump's; other kinds have StoredFileSummary.
  */
 export interface StoredDumpSummary extends HprofSummary {
   storedSchema: typeof STORED_SUMMARY_SCHEMA;
