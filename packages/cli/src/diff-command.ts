@@ -47,7 +47,11 @@ async function loadSide(
   if (!s) throw new UsageError(`${printable(ref)}: no such file (and no bucket to look it up in)`);
   const resolved = await resolveKey(s, ref, options.filters, options.includeIncomplete);
   if (resolved.notice) io.err(`heapdump: note: ${resolved.notice}`);
-  const { summary, problems, where } = await fetchSummary(s, resolved.key);
+  const { summary, problems, where, otherKind } = await fetchSummary(s, resolved.key);
+  if (otherKind !== undefined)
+    throw new DataError(
+      `${printable(resolved.key)} is a ${otherKind} file, not a heap dump: it has no histogram to diff`,
+    );
   if (problems.length > 0) io.err(`heapdump: note: ${malformedNote(where, problems)}`);
   return {
     label: resolved.key,

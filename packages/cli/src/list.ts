@@ -37,23 +37,43 @@ export async function list(
   // Every dump listed counts: sizes not known (no summary yet, or not a size) make the total a lower bound.
   const unknownSize = dumps.some((d) => d.originalBytes === undefined);
   const verdicts = new Map<string, number>();
-  for (const d of dumps) verdicts.set(verdictOf(d), (verdicts.get(verdictOf(d)) ?? 0) + 1);
+  const kinds = new Map<string, number>();
+  for (const d of dumps) {
+    kinds.set(d.kind, (kinds.get(d.kind) ?? 0) + 1);
+    // Crash logs and recordings have no verdict: only heap dumps count in the verdict total.
+    if (d.kind === 'heap-dump') verdicts.set(verdictOf(d), (verdicts.get(verdictOf(d)) ?? 0) + 1);
+  }
+  // The kind column shows only when there is more than heap dumps to tell apart.
+  const showKind = dumps.some((d) => d.kind !== 'heap-dump');
   out(
     table(
-      ['time', 'namespace/app/pod', 'size', 'stored', 'verdict', ...(suspects ? ['top suspect'] : []), 'key'],
+      [
+        'time',
+        'namespace/app/pod',
+        ...(showKind ? ['kind'] : []),
+        'size',
+        'stored',
+        'verdict',
+        ...(suspects ? ['top suspect'] : []),
+        'key',
+      ],
       dumps.map((d, i) => [
         shortTime(d.startedAt),
         printable(`${d.namespace}/${d.app}/${d.pod}`),
+        ...(showKind ? [d.kind] : []),
         d.originalBytes !== undefined ? humanBytes(d.originalBytes) : d.summary === 'stored' ? '?' : '-',
         `${humanBytes(d.storedBytes)}${d.compression === 'none' ? '' : ` ${d.compression}`}`,
-        verdictText(d.verdict, verdictOf(d)),
+        d.kind === 'heap-dump' || d.summary !== 'stored'
+          ? verdictText(d.verdict, verdictOf(d))
+          : verdictText(undefined, '-'),
         ...(suspects ? [suspects[i] ?? '-'] : []),
         printable(d.key),
       ]),
-      new Set([2]),
+      new Set([showKind ? 3 : 2]),
       [
         'total',
-        counted(dumps.length, 'dump'),
+        counted(dumps.length, showKind ? 'file' : 'dump'),
+        ...(showKind ? [[...kinds].map(([kind, n]) => `${thousands(n)} ${kind}`).join(', ')] : []),
         `${unknownSize ? '>= ' : ''}${humanBytes(sum((d) => d.originalBytes))}`,
         humanBytes(sum((d) => d.storedBytes)),
         [...verdicts].map(([verdict, n]) => `${thousands(n)} ${verdict}`).join(', '),

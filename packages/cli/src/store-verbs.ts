@@ -137,15 +137,16 @@ export function addStoreVerbs(program: Command, io: Io, sizesHelp: string): void
     ),
   ).action(async (ref: string, options: RefFlags & { top: number; json: boolean; explain: boolean }) => {
     const { resolveKey } = await import('./catalog.ts');
-    const { fetchSummary, renderStoredSummary } = await import('./stored-summary.ts');
+    const { fetchSummary, renderFileSummary, renderStoredSummary } = await import('./stored-summary.ts');
     const { malformedNote } = await import('./summary-check.ts');
     await withStore(options, async (store) => {
       const resolved = await resolveKey(store, ref, filtersOf(options), options.includeIncomplete);
       noticeOf(io, resolved);
-      const { summary, problems, text, where } = await fetchSummary(store, resolved.key);
+      const { summary, problems, text, where, otherKind } = await fetchSummary(store, resolved.key);
       if (problems.length > 0) io.err(`heapdump: note: ${malformedNote(where, problems)}`);
       // As stored: the text parsed as JSON, so it holds no raw control characters.
       if (options.json) out(text.trim());
+      else if (otherKind !== undefined) out(renderFileSummary(summary, otherKind));
       else {
         out(
           renderStoredSummary(summary, options.top) +

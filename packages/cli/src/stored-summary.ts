@@ -1,7 +1,7 @@
 // `heapdump summary`: the summary the uploader stored beside a dump (verdict, provenance, timings, top
 // classes), without downloading the dump.
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { type StoredDumpSummary, summaryKey } from '@kube-heapdump/contract';
+import { STORED_FILE_SUMMARY_SCHEMA, type StoredDumpSummary, summaryKey } from '@kube-heapdump/contract';
 import { DataError, describeStoreError } from './errors.ts';
 import { humanBytes, printable } from './format.ts';
 import { render } from './inspect.ts';
@@ -13,6 +13,8 @@ export interface FetchedSummary extends CheckedSummary {
   text: string;
   /** `s3://bucket/key.summary.json`, for messages. */
   where: string;
+  /** The summary of a file that is not a heap dump (`hs-err`, `jfr`): only `dump` and `timings` are there. */
+  otherKind?: string;
 }
 
 /**
@@ -36,7 +38,13 @@ export async function fetchSummary(store: Store, key: string): Promise<FetchedSu
   } catch (err) {
     throw new DataError(`${where} is malformed: not JSON (${printable((err as Error).message)})`);
   }
-  return { ...checkStoredSummary(value), text, where };
+  const checked = checkStoredSummary(value);
+  const schema = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  if (schema.storedSchema !== STORED_FILE_SUMMARY_SCHEMA) return { ...checked, text, where };
+  // No HPROF fields to miss: only what a file summary has is checked.
+  const problems = checked.problems.filter((p) => /^(dump|timings)\b/.test(p));
+  const kind = typeof schema.kind === 'string' ? printable(schema.kind) : '?';
+  return { ...checked, problems, text, where, otherKind: kind };
 }
 
 async function readAtMost(
@@ -59,15 +67,29 @@ async function readAtMost(
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function renderStoredSummary(s: StoredDumpSummary, top: number): string {
+/** Where and when the file went: the lines every kind's summary has. */
+function renderStored(s: Pick<StoredDumpSummary, 'dump' | 'timings'>): string[] {
   const d = s.dump;
   const t = s.timings;
-  const head = [
+  return [
     `Key       ${printable(d.key)}`,
     `Pod       ${printable(`${d.namespace}/${d.pod} (app ${d.app}, node ${d.node})`)}`,
     `Stored    ${humanBytes(d.storedBytes)} ${printable(d.compression)} of ${humanBytes(d.originalBytes)}, sha256 ${printable(d.sha256)}`,
     `Timings   dump ${seconds(t.dumpSeconds)} s (from ${printable(t.firstByteSeen)}), durable ${seconds(t.uploadAfterDumpSeconds)} s after it`,
   ];
+}
+
+/** A crash log's or Flight Recorder file's summary: its kind, where and when; no HPROF summary. */
+export function renderFileSummary(s: Pick<StoredDumpSummary, 'dump' | 'timings'>, kind: string): string {
+  return [
+    ...renderStored(s),
+    `Kind      ${kind}: not a heap dump, no verdict; heapdump get writes ${printable(s.dump.file)} as it was`,
+  ].join('\n');
+}
+
+export function renderStoredSummary(s: StoredDumpSummary, top: number): string {
+  const d = s.dump;
+  const head = renderStored(s);
   const inspected = render(d.file, { ...s, compression: d.compression, storedBytes: d.storedBytes }, top);
   return [...head, inspected].join('\n');
 }

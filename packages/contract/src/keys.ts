@@ -29,11 +29,28 @@ export function newDumpId(): string {
 }
 
 /**
- * Files the JVM writes as dumps: `*.hprof` and `*.hprof.gz`. Not dot-files (our state, editors' temp files),
- * not JDK 22+ parallel-dump pieces (`*.hprof.p0`...), which the JVM merges into the final name.
+ * What a file in the dump volume is, by its name: `heap-dump` (`*.hprof`, `*.hprof.gz`), `hs-err` (the JVM's
+ * crash log, `hs_err_pid<N>.log`, `-XX:ErrorFile`) or `jfr` (a Flight Recorder file, `*.jfr`).
  */
+export type FileKind = 'heap-dump' | 'hs-err' | 'jfr';
+
+export const FILE_KINDS: readonly FileKind[] = ['heap-dump', 'hs-err', 'jfr'];
+
+/**
+ * The kind of a file the uploader ships, or undefined for any other name. Not dot-files (our state, editors'
+ * temp files), not JDK 22+ parallel-dump pieces (`*.hprof.p0`...), which the JVM merges into the final name.
+ */
+export function fileKind(name: string): FileKind | undefined {
+  if (name.startsWith('.')) return undefined;
+  if (/\.hprof(\.gz)?$/.test(name)) return 'heap-dump';
+  if (/^hs_err_pid\d+\.log$/.test(name)) return 'hs-err';
+  if (/\.jfr$/.test(name)) return 'jfr';
+  return undefined;
+}
+
+/** Files the uploader ships: heap dumps, crash logs and Flight Recorder files (fileKind). */
 export function isDumpFileName(name: string): boolean {
-  return !name.startsWith('.') && /\.hprof(\.gz)?$/.test(name);
+  return fileKind(name) !== undefined;
 }
 
 /** The JVM gzipped it (`-XX:HeapDumpGzipLevel`, `jcmd GC.heap_dump -gz`): stored as it is. */
@@ -52,12 +69,13 @@ const SAFE_NAME = /^[A-Za-z0-9._-]{1,200}$/;
 /**
  * The file name as a key segment. Names of letters, digits, `.`, `_` and `-` (up to 200) are kept; any other
  * (non-ASCII, spaces, control characters, very long) becomes its safe characters, cut to 64, plus `~` and
- * 8 hex digits of the name's SHA-256, with its `.hprof[.gz]` ending: valid everywhere, distinct per name.
+ * 8 hex digits of the name's SHA-256, with its `.hprof[.gz]` or `.jfr` ending: valid everywhere, distinct per
+ * name (an `hs_err_pid<N>.log` name is always safe).
  * The exact name is in the summary and the object's `file` metadata (percent-encoded).
  */
 export function keySafeName(fileName: string): string {
   if (SAFE_NAME.test(fileName)) return fileName;
-  const ending = /\.hprof(\.gz)?$/.exec(fileName)?.[0] ?? '';
+  const ending = /\.(hprof(\.gz)?|jfr)$/.exec(fileName)?.[0] ?? '';
   const stem = fileName
     .slice(0, fileName.length - ending.length)
     .replace(/[^A-Za-z0-9._-]+/g, '_')
@@ -99,6 +117,7 @@ export interface ParsedDumpKey extends DumpOrigin {
   id: string;
   /** The file name as the key holds it (keySafeName of what the JVM wrote). */
   file: string;
+  kind: FileKind;
   compression: Compression;
 }
 
@@ -107,7 +126,8 @@ const DUMP_KEY =
 
 /**
  * Parses a key `dumpKey` made; undefined for any other key (summaries, other prefixes, foreign objects). A
- * stored `.hprof.gz` is gzip whether we compressed it or the JVM did; `file` is then the name without `.gz`.
+ * stored `.hprof.gz` is gzip whether we compressed it or the JVM did; `file` is then the name without `.gz`
+ * (so with `.zst`, and for every kind).
  */
 export function parseDumpKey(prefix: string, key: string): ParsedDumpKey | undefined {
   if (!key.startsWith(prefix) || key.endsWith(SUMMARY_SUFFIX)) return undefined;
@@ -115,9 +135,12 @@ export function parseDumpKey(prefix: string, key: string): ParsedDumpKey | undef
   if (!g?.namespace || !g.app || !g.pod || !g.stored || !g.id) return undefined;
   let file = g.stored;
   let compression: Compression = 'none';
-  if (file.endsWith('.hprof.zst')) [file, compression] = [file.slice(0, -4), 'zstd'];
-  else if (file.endsWith('.hprof.gz')) [file, compression] = [file.slice(0, -3), 'gzip'];
-  if (!isDumpFileName(file)) return undefined;
+  if (file.endsWith('.zst') && isDumpFileName(file.slice(0, -4)))
+    [file, compression] = [file.slice(0, -4), 'zstd'];
+  else if (file.endsWith('.gz') && isDumpFileName(file.slice(0, -3)))
+    [file, compression] = [file.slice(0, -3), 'gzip'];
+  const kind = fileKind(file);
+  if (kind === undefined) return undefined;
   const n = (v: string | undefined) => Number(v);
   return {
     key,
@@ -127,6 +150,7 @@ export function parseDumpKey(prefix: string, key: string): ParsedDumpKey | undef
     startedAt: new Date(Date.UTC(n(g.y), n(g.mo) - 1, n(g.d), n(g.h), n(g.mi), n(g.s))),
     id: g.id,
     file,
+    kind,
     compression,
   };
 }

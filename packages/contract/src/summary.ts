@@ -3,11 +3,14 @@
 // summaries check `schema` and `storedSchema` before trusting the fields.
 import type { Compression } from './compression.ts';
 import type { EvidenceRef } from './evidence.ts';
+import type { FileKind } from './keys.ts';
 import type { RedactMode } from './uploader-env.ts';
 
 export const SUMMARY_SCHEMA = 'kube-heapdump/hprof-summary/v1';
 /** Version of the stored summary's `dump` and `timings` (and of the summary object's metadata). */
 export const STORED_SUMMARY_SCHEMA = 'kube-heapdump/stored-summary/v1';
+/** The summary of a file that is not a heap dump (StoredFileSummary): no HPROF fields, no verdict. */
+export const STORED_FILE_SUMMARY_SCHEMA = 'kube-heapdump/stored-file-summary/v1';
 
 /**
  * How many classes the uploader's stored summary lists (largest shallow bytes first): enough for
@@ -97,43 +100,64 @@ export interface DumpIntegrity {
   head: boolean;
 }
 
-/** What the uploader stores at `<dump key>.summary.json`: the dump's summary plus where and when it went. */
+/** Where a stored file went and how it was checked: the same for every kind. */
+export interface StoredFileFacts {
+  bucket: string;
+  key: string;
+  /** File name the JVM wrote (exactly; the key holds keySafeName of it). */
+  file: string;
+  originalBytes: number;
+  storedBytes: number;
+  compression: Compression;
+  /** What was overwritten before upload (REDACT_MODES); the stored dump has the original's size and layout. */
+  redaction: RedactMode;
+  /**
+   * SHA-256 of the dump as stored, uncompressed (what `heapdump get` writes), hex: the bytes the JVM wrote,
+   * or with redaction those bytes redacted.
+   */
+  sha256: string;
+  parts: number;
+  integrity: DumpIntegrity;
+  pod: string;
+  namespace: string;
+  node: string;
+  app: string;
+  uploaderVersion: string;
+}
+
+/** When a stored file was written and stored. */
+export interface StoredTimings {
+  firstByteSeen: string;
+  /** When the writer finished: the end record arrived, or the file went quiet (incomplete dumps). */
+  dumpComplete: string;
+  uploadComplete: string;
+  dumpSeconds: number;
+  /** From the dump's completion to the object being durable. */
+  uploadAfterDumpSeconds: number;
+}
+
+/**
+ * What the uploader stores at `<dump key>.summary.json` for a heap dump: its HPROF summary plus where and
+ * when it went. Its schema is unchanged: every summary of `STORED_SUMMARY_SCHEMA`, older ones too, is a heap
+ * dump's; other kinds have StoredFileSummary.
+ */
 export interface StoredDumpSummary extends HprofSummary {
   storedSchema: typeof STORED_SUMMARY_SCHEMA;
-  dump: {
-    bucket: string;
-    key: string;
-    /** File name the JVM wrote (exactly; the key holds keySafeName of it). */
-    file: string;
-    originalBytes: number;
-    storedBytes: number;
-    compression: Compression;
-    /** What was overwritten before upload (REDACT_MODES); the stored dump has the original's size and layout. */
-    redaction: RedactMode;
-    /**
-     * SHA-256 of the dump as stored, uncompressed (what `heapdump get` writes), hex: the bytes the JVM wrote,
-     * or with redaction those bytes redacted.
-     */
-    sha256: string;
-    parts: number;
-    integrity: DumpIntegrity;
-    pod: string;
-    namespace: string;
-    node: string;
-    app: string;
-    uploaderVersion: string;
-  };
-  timings: {
-    firstByteSeen: string;
-    /** When the writer finished: the end record arrived, or the file went quiet (incomplete dumps). */
-    dumpComplete: string;
-    uploadComplete: string;
-    dumpSeconds: number;
-    /** From the dump's completion to the object being durable. */
-    uploadAfterDumpSeconds: number;
-  };
+  dump: StoredFileFacts;
+  timings: StoredTimings;
   /** A dump the memory watchdog or `heapdump trigger` took: why, the container's figures, its evidence object. */
   evidence?: EvidenceRef;
+}
+
+/**
+ * What the uploader stores at `<key>.summary.json` for a crash log or a Flight Recorder file: its kind and
+ * where and when it went; no verdict (nothing to walk: the file is stored as the JVM wrote it).
+ */
+export interface StoredFileSummary {
+  storedSchema: typeof STORED_FILE_SUMMARY_SCHEMA;
+  kind: Exclude<FileKind, 'heap-dump'>;
+  dump: StoredFileFacts;
+  timings: StoredTimings;
 }
 
 /** User metadata of a dump object (`x-amz-meta-*`), set when its upload starts. */
@@ -153,7 +177,10 @@ export const DUMP_METADATA = {
 
 /** User metadata of a summary object: what `heapdump list` shows without reading the summary. */
 export const SUMMARY_METADATA = {
+  /** Heap dumps only. */
   verdict: 'verdict',
+  /** FileKind; absent on heap dumps' summaries from before other kinds were shipped. */
+  kind: 'kind',
   sha256: 'sha256',
   originalSize: 'original-size',
   storedSize: 'stored-size',

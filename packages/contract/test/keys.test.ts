@@ -5,6 +5,7 @@ import {
   checkEndpoint,
   type DumpKeyParts,
   dumpKey,
+  fileKind,
   InvalidValue,
   isDumpFileName,
   keySafeName,
@@ -61,6 +62,22 @@ describe('object keys', () => {
     for (const id of ids) assert.match(id, /^[0-9a-f]{8}$/);
   });
 
+  it('tell heap dumps, crash logs and Flight Recorder files apart by name', () => {
+    assert.equal(fileKind('java_pid1.hprof'), 'heap-dump');
+    assert.equal(fileKind('java_pid1.hprof.gz'), 'heap-dump');
+    assert.equal(fileKind('hs_err_pid1.log'), 'hs-err');
+    assert.equal(fileKind('flight-recording.jfr'), 'jfr');
+    for (const no of [
+      'hs_err_pid.log',
+      'hs_err_pid1.log.1',
+      'x_hs_err_pid1.log',
+      'app.log',
+      '.r.jfr',
+      'r.jfr.tmp',
+    ])
+      assert.equal(fileKind(no), undefined, no);
+  });
+
   it('recognise dump files and ignore pieces, dot-files and others', () => {
     for (const yes of ['java_pid1.hprof', 'java_pid42.hprof.gz', 'app.hprof', '日本.hprof'])
       assert.ok(isDumpFileName(yes), yes);
@@ -110,8 +127,23 @@ describe('reading keys back', () => {
           startedAt: whole,
           id: '0a1b2c3d',
           file: 'java_pid1.hprof',
+          kind: 'heap-dump',
           compression,
         });
+      }
+  });
+
+  it('reads crash logs and recordings back with their kind, compressed or not', () => {
+    for (const [file, kind] of [
+      ['hs_err_pid7.log', 'hs-err'],
+      ['flight-recording.jfr', 'jfr'],
+      ['日本.jfr', 'jfr'],
+    ] as const)
+      for (const compression of ['gzip', 'zstd', 'none'] as const) {
+        const parsed = parseDumpKey('heapdumps/', dumpKey(parts({ file, compression })));
+        assert.equal(parsed?.kind, kind, file);
+        assert.equal(parsed?.compression, compression, `${file} ${compression}`);
+        assert.equal(parsed?.file, keySafeName(file));
       }
   });
 

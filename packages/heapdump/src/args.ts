@@ -211,6 +211,13 @@ export interface HeapDumpsArgs {
    */
   nativeMemoryTracking?: pulumi.Input<boolean>;
   /**
+   * A continuous Flight Recorder recording (`-XX:StartFlightRecording`, at most 64 MiB on disk, its repository
+   * in the dump volume) dumped into the volume as `flight-recording.jfr` when the JVM exits; the uploader ships
+   * it like a dump (kind `jfr`). The volume is sized for twice the cap per JVM (repository and recording).
+   * Default false. (Crash logs, `hs_err_pid<N>.log`, always go to the volume through `-XX:ErrorFile`.)
+   */
+  flightRecorder?: pulumi.Input<boolean>;
+  /**
    * Redaction while streaming: `none` (default), `strings` or `primitives`. The stored dump keeps its size,
    * structure and class histogram; what was redacted is recorded in its summary.
    */

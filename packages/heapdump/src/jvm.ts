@@ -19,14 +19,35 @@ export function mountPathOf(heapDumps: HeapDumps): string {
   return path;
 }
 
+/** The Flight Recorder's cap on disk (`maxsize`), when `heapDumps.flightRecorder` is on. */
+export const FLIGHT_RECORDING_MAX_BYTES = 64 * 2 ** 20;
+
+/**
+ * The Flight Recorder flags: a continuous recording kept on disk up to the cap, its repository in the volume
+ * (a dot-directory the uploader ignores; the app's /tmp may be read-only), dumped into the volume on exit.
+ */
+export function flightRecorderFlags(mountPath: string): string[] {
+  return [
+    `-XX:FlightRecorderOptions=repository=${mountPath}/.jfr-repository`,
+    `-XX:StartFlightRecording=disk=true,maxsize=${FLIGHT_RECORDING_MAX_BYTES / 2 ** 20}m,dumponexit=true,filename=${mountPath}/flight-recording.jfr`,
+  ];
+}
+
 /** The flags the component adds to JAVA_TOOL_OPTIONS. */
 export function heapDumpJvmFlags(heapDumps: HeapDumps): string[] {
-  const flags = ['-XX:+HeapDumpOnOutOfMemoryError', `-XX:HeapDumpPath=${mountPathOf(heapDumps)}`];
+  const mountPath = mountPathOf(heapDumps);
+  const flags = [
+    '-XX:+HeapDumpOnOutOfMemoryError',
+    `-XX:HeapDumpPath=${mountPath}`,
+    // A crash log beside the dumps, shipped like them (kind hs-err), not lost with the container.
+    `-XX:ErrorFile=${mountPath}/hs_err_pid%p.log`,
+  ];
   const onOom = heapDumps.onOutOfMemory ?? 'exit';
   if (onOom !== 'exit' && onOom !== 'keepRunning') {
     throw new FieldError('heapDumps.onOutOfMemory', `"${onOom}" is not exit or keepRunning`);
   }
   if (onOom === 'exit') flags.push('-XX:+ExitOnOutOfMemoryError');
+  if (heapDumps.flightRecorder) flags.push(...flightRecorderFlags(mountPath));
   flags.push(...(heapDumps.extraJvmFlags ?? []));
   return flags;
 }

@@ -5,7 +5,7 @@ import { formatMi, maxHeapBytes, parseQuantity, readHeapFlags } from '@kube-heap
 import type * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpsArgs, UploaderArgs } from './args.ts';
 import { FieldError, fieldPath } from './errors.ts';
-import { jvmOptionWords } from './jvm.ts';
+import { FLIGHT_RECORDING_MAX_BYTES, jvmOptionWords } from './jvm.ts';
 import type { Container } from './k8s-types.ts';
 
 type HeapDumps = pulumi.Unwrap<HeapDumpsArgs>;
@@ -140,6 +140,8 @@ export function computeSizing(
   const parallel = heapDumps.parallelDumps ?? false;
   const explicit = quantityOf(heapDumps.sizeLimit, 'heapDumps.sizeLimit');
   const known = heaps.filter((h): h is number => h !== undefined);
+  // A JVM with the Flight Recorder on also holds its repository and the recording dumped on exit.
+  const recorder = heapDumps.flightRecorder ? 2 * FLIGHT_RECORDING_MAX_BYTES : 0;
   let sizeLimitBytes: number;
   if (known.length < heaps.length) {
     if (explicit === undefined) {
@@ -151,15 +153,16 @@ export function computeSizing(
     }
     sizeLimitBytes = explicit;
   } else {
-    const needed = known.reduce((sum, h) => sum + oneDumpBytes(h, parallel), 0);
+    const needed = known.reduce((sum, h) => sum + oneDumpBytes(h, parallel) + recorder, 0);
     if (explicit !== undefined && explicit < needed) {
       throw new FieldError(
         'heapDumps.sizeLimit',
         `${heapDumps.sizeLimit} is below ${parallel ? PARALLEL_DUMP_FACTOR : DUMP_FACTOR} x the heap ` +
+          (recorder ? `plus ${formatMi(recorder)} for the Flight Recorder ` : '') +
           `(${formatMi(needed)}): a full dump would overflow it and the kubelet evicts the pod`,
       );
     }
-    const comfortable = known.reduce((sum, h) => sum + defaultVolumeBytes(h, parallel), 0);
+    const comfortable = known.reduce((sum, h) => sum + defaultVolumeBytes(h, parallel) + recorder, 0);
     if (explicit !== undefined && explicit < comfortable) {
       warnings.push(
         `heapDumps.sizeLimit: ${heapDumps.sizeLimit} holds one dump but not two (${formatMi(comfortable)}): if the ` +
@@ -169,8 +172,11 @@ export function computeSizing(
     sizeLimitBytes = explicit ?? comfortable;
   }
   const maxHeap = known.length > 0 ? Math.max(...known) : undefined;
+  // The largest file shipped: a dump, or a recording with its repository's last chunk.
   const maxDumpBytes =
-    known.length < heaps.length || maxHeap === undefined ? sizeLimitBytes : Math.ceil(maxHeap * DUMP_FACTOR);
+    known.length < heaps.length || maxHeap === undefined
+      ? sizeLimitBytes
+      : Math.max(Math.ceil(maxHeap * DUMP_FACTOR), recorder);
 
   const rate = uploader.uploadRateMBps ?? DEFAULT_UPLOAD_MBPS;
   if (!(rate > 0)) throw new FieldError('uploader.uploadRateMBps', `${rate} must be a positive number`);

@@ -73,6 +73,7 @@ describe('app container: JAVA_TOOL_OPTIONS', () => {
     assert.deepEqual(words, [
       '-XX:+HeapDumpOnOutOfMemoryError',
       '-XX:HeapDumpPath=/dumps',
+      '-XX:ErrorFile=/dumps/hs_err_pid%p.log',
       '-XX:+ExitOnOutOfMemoryError',
       '-javaagent:/dumps/.kube-heapdump/agent.jar=threshold=90,rearm=80',
       '-XX:MaxRAMPercentage=65',
@@ -95,6 +96,7 @@ describe('app container: JAVA_TOOL_OPTIONS', () => {
       '-Dlog4j2.formatMsgNoLookups=true',
       '-XX:+HeapDumpOnOutOfMemoryError',
       '-XX:HeapDumpPath=/dumps',
+      '-XX:ErrorFile=/dumps/hs_err_pid%p.log',
       '-XX:+ExitOnOutOfMemoryError',
       '-javaagent:/dumps/.kube-heapdump/agent.jar=threshold=90,rearm=80',
       '-XX:MaxRAMPercentage=65',
@@ -113,7 +115,8 @@ describe('app container: JAVA_TOOL_OPTIONS', () => {
     );
     assert.equal(
       javaToolOptions(r),
-      '-Dfrom=secret -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath=/dumps -XX:+ExitOnOutOfMemoryError ' +
+      '-Dfrom=secret -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath=/dumps ' +
+        '-XX:ErrorFile=/dumps/hs_err_pid%p.log -XX:+ExitOnOutOfMemoryError ' +
         '-javaagent:/dumps/.kube-heapdump/agent.jar=threshold=90,rearm=80 -XX:MaxRAMPercentage=65',
     );
   });
@@ -125,6 +128,7 @@ describe('app container: JAVA_TOOL_OPTIONS', () => {
     assert.deepEqual(splitOptions(javaToolOptions(r) ?? ''), [
       '-XX:+HeapDumpOnOutOfMemoryError',
       '-XX:HeapDumpPath=/var/dumps',
+      '-XX:ErrorFile=/var/dumps/hs_err_pid%p.log',
       '-javaagent:/var/dumps/.kube-heapdump/agent.jar=threshold=90,rearm=80',
       '-XX:MaxRAMPercentage=65',
     ]);
@@ -237,6 +241,25 @@ describe('dump volume', () => {
     );
     assert.equal(xmx.sizing.maxHeapBytes, 2 * Gi);
     assert.ok(sizeLimitBytes(xmx) >= 2 * 1.2 * 2 * Gi && sizeLimitBytes(xmx) < 2 * 1.2 * 3 * Gi);
+  });
+
+  test('flightRecorder: the recording flags, and room for the repository and the recording (2 x 64 MiB)', () => {
+    const off = renderDeployment(inputs({}, { args: ['-Xmx1g'] }));
+    const on = renderDeployment(inputs({ heapDumps: { flightRecorder: true } }, { args: ['-Xmx1g'] }));
+    const words = splitOptions(javaToolOptions(on) ?? '');
+    assert.deepEqual(
+      words.filter((w) => /FlightRecord|ErrorFile/.test(w)),
+      [
+        '-XX:ErrorFile=/dumps/hs_err_pid%p.log',
+        '-XX:FlightRecorderOptions=repository=/dumps/.jfr-repository',
+        '-XX:StartFlightRecording=disk=true,maxsize=64m,dumponexit=true,filename=/dumps/flight-recording.jfr',
+      ],
+    );
+    assert.ok(!(javaToolOptions(off) ?? '').includes('FlightRecord'), 'off by default');
+    assert.equal(sizeLimitBytes(on) - sizeLimitBytes(off), 128 * 2 ** 20);
+    // The grace period and the liveness check count a whole recording, even beside a small heap.
+    const small = renderDeployment(inputs({ heapDumps: { flightRecorder: true } }, { args: ['-Xmx32m'] }));
+    assert.equal(small.sizing.maxDumpBytes, 128 * 2 ** 20);
   });
 
   test('holds a JDK 22+ parallel dump (2.2 x the heap) beside the previous dump (1.2 x)', () => {

@@ -73,3 +73,16 @@ export async function analyse(req: AnalysisRequest): Promise<Analysis> {
     ...(late?.lateUses ? { lateNames: late.lateUses } : {}),
   };
 }
+
+/** SHA-256 of the first `size` bytes: all a file that is not a heap dump gets (it is stored as it is). */
+export async function hashFile(fh: FileHandle, size: number): Promise<{ sha256: string }> {
+  const sha = createHash('sha256');
+  const buf = Buffer.allocUnsafe(READ_SIZE);
+  for (let position = 0; position < size; ) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(READ_SIZE, size - position), position);
+    if (bytesRead === 0) throw new Error(`the file is shorter than the ${size} bytes followed`);
+    sha.update(buf.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+  return { sha256: sha.digest('hex') };
+}

@@ -148,3 +148,16 @@ export async function startsAsGzip(fh: FileHandle, waitMs: number, pollMs: numbe
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
+
+/**
+ * Resolves once the file has not changed (size and times) for `quietMs`: a crash log or Flight Recorder file
+ * is written whole by the JVM as it crashes or exits, and is shipped only after.
+ */
+export async function waitQuiet(fh: FileHandle, quietMs: number, pollMs: number): Promise<void> {
+  let last = await fileMark(fh);
+  for (let since = Date.now(); Date.now() - since < quietMs; ) {
+    await new Promise((r) => setTimeout(r, pollMs));
+    const now = await fileMark(fh);
+    if (!sameMark(now, last)) [last, since] = [now, Date.now()];
+  }
+}

@@ -5,8 +5,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { DumpIntegrity, UploaderConfig } from '@kube-heapdump/contract';
-import { analyse } from './analysis.ts';
+import type { DumpIntegrity, FileKind, UploaderConfig } from '@kube-heapdump/contract';
+import { type Analysis, analyse, hashFile } from './analysis.ts';
 import { FileChanged, fileMark, sameMark } from './dump-file.ts';
 import { storeEvidence } from './evidence.ts';
 import type { FollowResult } from './follower.ts';
@@ -16,7 +16,7 @@ import { cpuSeconds, type Metrics } from './metrics.ts';
 import type { Notifier } from './notify.ts';
 import type { RetryContext } from './s3.ts';
 import { redaction, type StateStore } from './state.ts';
-import { putSummary, storedSummary } from './summary-writer.ts';
+import { putSummary, storedFileSummary, storedSummary } from './summary-writer.ts';
 
 export interface FinishDeps {
   cfg: UploaderConfig;
@@ -33,6 +33,7 @@ export interface FinishDeps {
 export interface ShippedDump {
   fh: FileHandle;
   file: string;
+  kind: FileKind;
   /** The file's identity when it was opened: only that file is deleted. */
   st: { dev: number; ino: number };
   journal: Journal;
@@ -58,13 +59,16 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
   const { cfg, log, metrics } = d;
   const { fh, file, journal, followed, storedBytes, uploadedAt } = dump;
   const state = journal.state;
-  const redact = redaction(state.redaction);
   const before = await fileMark(fh);
-  const analysis = analyses.then(() =>
-    analyse({ fh, size: followed.size, gzip: dump.gzip, ...(redact ? { redact } : {}) }),
-  );
-  analyses = analysis.catch(() => undefined);
-  const { sha256, inflated, summary, lateNames } = await analysis;
+  const read =
+    dump.kind === 'heap-dump'
+      ? await heapAnalysis(dump, redaction(state.redaction))
+      : {
+          kind: dump.kind,
+          ...(await hashFile(fh, followed.size)), // stored as the JVM wrote it: nothing to walk
+        };
+  const { sha256 } = read;
+  const { inflated, summary, lateNames } = read.kind === 'heap-dump' ? read : {};
   if (lateNames)
     log.warn(
       { file, key: state.key, lateNames },
@@ -79,23 +83,25 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
     dump.gzip && state.compression === 'gzip' && inflated
       ? inflated
       : { sha256: dump.sentSha256 ?? sha256, bytes: followed.size };
-  metrics.dumpShipped(summary.verdict, dump.seconds);
-  const evidence = await storeEvidence(d, file, state.key);
+  // Files of other kinds count by kind (they have no verdict).
+  metrics.dumpShipped(summary?.verdict ?? dump.kind, dump.seconds);
+  const evidence = summary ? await storeEvidence(d, file, state.key) : undefined;
+  const facts = {
+    bucket: cfg.bucket,
+    pod: cfg.pod,
+    uploaderVersion: d.version,
+    state,
+    followed,
+    storedBytes,
+    integrity: dump.integrity,
+    uploadedAt,
+    original,
+  };
   await putSummary(
     d.s3,
-    storedSummary({
-      bucket: cfg.bucket,
-      pod: cfg.pod,
-      uploaderVersion: d.version,
-      state,
-      followed,
-      storedBytes,
-      integrity: dump.integrity,
-      uploadedAt,
-      original,
-      hprof: summary,
-      ...(evidence ? { evidence: evidence.ref } : {}),
-    }),
+    read.kind === 'heap-dump'
+      ? storedSummary({ ...facts, hprof: read.summary, ...(evidence ? { evidence: evidence.ref } : {}) })
+      : storedFileSummary({ ...facts, kind: read.kind }),
     d.retry,
   );
   if (cfg.deleteAfterUpload) await evidence?.remove();
@@ -115,8 +121,9 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
   log.info(
     {
       file,
+      kind: dump.kind,
       key: state.key,
-      verdict: summary.verdict,
+      ...(summary ? { verdict: summary.verdict } : {}),
       originalBytes: original.bytes,
       storedBytes,
       seconds: dump.seconds,
@@ -127,6 +134,8 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
     },
     'dump stored',
   );
+  // Who listens is told of heap dumps (its message and event are about one); other kinds show in `list`.
+  if (!summary) return;
   const top = summary.topClasses[0];
   d.notify?.dumpStored({
     key: state.key,
@@ -139,6 +148,18 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
     compression: state.compression,
     topClass: top ? { name: top.name, bytes: top.bytes } : undefined,
   });
+}
+
+/** The heap dump's SHA-256 and HPROF summary: one dump at a time. */
+async function heapAnalysis(
+  dump: ShippedDump,
+  redact: ReturnType<typeof redaction>,
+): Promise<Analysis & { kind: 'heap-dump' }> {
+  const analysis = analyses.then(() =>
+    analyse({ fh: dump.fh, size: dump.followed.size, gzip: dump.gzip, ...(redact ? { redact } : {}) }),
+  );
+  analyses = analysis.catch(() => undefined);
+  return { kind: 'heap-dump', ...(await analysis) };
 }
 
 /** Deletes the dump only if the name still is the file this run shipped (same device and inode). */

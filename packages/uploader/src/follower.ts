@@ -4,7 +4,8 @@
 // not close_write, which also fires when the JVM is killed mid-dump; a file that stops growing for the quiet
 // period is done too. Only the record walk runs here, on the main thread: it reads record headers and passes
 // over heap dump segment bodies without reading them; hashing and the class histogram wait for the object to
-// be stored (analysis.ts).
+// be stored (analysis.ts). A file that is not a heap dump (a crash log, a Flight Recorder file) is not walked:
+// it is done once quiet.
 import type { FileHandle } from 'node:fs/promises';
 import type { Verdict } from '@kube-heapdump/hprof';
 import { FileChanged, type FileMark, fileMark } from './dump-file.ts';
@@ -13,7 +14,8 @@ import { ParserFeed } from './feed.ts';
 export interface FollowResult {
   /** Bytes of the file. */
   size: number;
-  verdict: Verdict;
+  /** The record walk's; undefined for a file not walked (not a heap dump). */
+  verdict?: Verdict;
   reason?: string;
   firstByteAt: Date;
   doneAt: Date;
@@ -22,6 +24,8 @@ export interface FollowResult {
 }
 
 export interface FollowOptions {
+  /** Walk the HPROF records (done at HEAP_DUMP_END); false: done only when quiet. */
+  hprof: boolean;
   /** The file is gzip (the JVM's -XX:HeapDumpGzipLevel dumps): walk what it decompresses to. */
   gzip: boolean;
   quietMs: number;
@@ -93,7 +97,7 @@ export class DumpFollower {
 
   private async walk(): Promise<FollowResult> {
     const { gzip, pollMs, quietMs } = this.options;
-    const feed = new ParserFeed({ histogram: false, gzip });
+    const feed = this.options.hprof ? new ParserFeed({ histogram: false, gzip }) : undefined;
     const buf = Buffer.allocUnsafe(READ_SIZE);
     const max = this.options.maxBytes;
     let firstByteAt: Date | undefined;
@@ -106,7 +110,7 @@ export class DumpFollower {
         cut = (await this.fh.stat()).size > max;
         if (cut) break;
       }
-      if (feed.skippable > 0) {
+      if (feed && feed.skippable > 0) {
         const inFile = Math.min(await this.fileSize(), max) - this.position;
         const n = Math.min(feed.skippable, inFile);
         if (n > 0) {
@@ -122,30 +126,29 @@ export class DumpFollower {
       if (bytesRead > 0) {
         firstByteAt ??= new Date();
         lastGrowth = Date.now();
-        await feed.push(buf.subarray(0, bytesRead));
+        await feed?.push(buf.subarray(0, bytesRead));
         this.position += bytesRead;
         this.release();
         continue;
       }
       const quiet = Date.now() - lastGrowth;
-      const walkedToEnd = feed.parser.verdict().verdict === 'complete';
+      const walkedToEnd = feed?.parser.verdict().verdict === 'complete';
       // A gzip file is only whole once its last member's trailer is in: give the writer one quiet poll.
       if ((walkedToEnd && (!gzip || quiet >= pollMs)) || quiet >= quietMs) break;
       await new Promise((r) => setTimeout(r, pollMs));
     }
-    const v = await feed.end();
-    const over = {
-      verdict: 'incomplete' as const,
-      reason: `the file grew past the ${max} bytes allowed (HEAPDUMP_MAX_DUMP_BYTES): shipped up to there`,
-    };
-    const { verdict, reason } =
-      cut && v.verdict === 'complete' ? over : cut ? { ...v, reason: over.reason } : v;
+    const over = `the file grew past the ${max} bytes allowed (HEAPDUMP_MAX_DUMP_BYTES): shipped up to there`;
+    const v = feed ? await feed.end() : undefined;
+    // Cut short, a walk that reached its end is not complete; a file not walked only says why.
+    const { verdict, reason } = !cut
+      ? (v ?? {})
+      : { verdict: v && (v.verdict === 'complete' ? 'incomplete' : v.verdict), reason: over };
     const mark = await fileMark(this.fh);
     if (mark.size < Math.min(this.position, max)) throw this.shrank(mark.size);
     return {
       size: this.position,
-      verdict,
-      reason,
+      ...(verdict ? { verdict } : {}),
+      ...(reason ? { reason } : {}),
       firstByteAt: firstByteAt ?? new Date(),
       doneAt: new Date(),
       mark,

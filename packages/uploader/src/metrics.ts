@@ -32,7 +32,7 @@ export class Metrics {
       `# HELP ${m}_bytes_uploaded_total Bytes sent to object storage (as stored, after compression).`,
       `# TYPE ${m}_bytes_uploaded_total counter`,
       `${m}_bytes_uploaded_total ${this.bytesUploaded}`,
-      `# HELP ${m}_dumps_shipped_total Dumps stored, by HPROF verdict.`,
+      `# HELP ${m}_dumps_shipped_total Files stored: heap dumps by HPROF verdict, other files by kind (hs-err, jfr).`,
       `# TYPE ${m}_dumps_shipped_total counter`,
       ...[...this.shipped].map(([v, n]) => `${m}_dumps_shipped_total{verdict="${v}"} ${n}`),
       `# HELP ${m}_dumps_failed_total Dumps whose shipping stopped with an error (the file is kept and retried).`,

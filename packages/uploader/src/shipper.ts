@@ -10,6 +10,8 @@ import {
   DUMP_METADATA,
   type DumpIntegrity,
   dumpKey,
+  type FileKind,
+  fileKind,
   newDumpId,
   parseDumpKey,
   type RedactMode,
@@ -18,7 +20,15 @@ import {
 } from '@kube-heapdump/contract';
 import { Adapt } from './adapt.ts';
 import { MAX_DUMP_BYTES } from './blocks.ts';
-import { FileChanged, fileMark, openRegular, Refused, sameMark, startsAsGzip } from './dump-file.ts';
+import {
+  FileChanged,
+  fileMark,
+  openRegular,
+  Refused,
+  sameMark,
+  startsAsGzip,
+  waitQuiet,
+} from './dump-file.ts';
 import { finishDump } from './finish-dump.ts';
 import { DumpFollower } from './follower.ts';
 import { InFlight } from './in-flight.ts';
@@ -100,8 +110,19 @@ export class Shipper {
       maxBytes: this.maxBytes,
     });
     try {
+      const kind = fileKind(file) ?? 'heap-dump';
+      if (kind !== 'heap-dump') {
+        // Crash logs and recordings hold the environment and system properties, and only HPROF is redacted.
+        if (this.redact !== 'none')
+          throw new Refused(
+            'cannot-redact',
+            `it is a ${kind} file, which cannot be redacted (${this.redact}); it is kept, not shipped`,
+          );
+        await waitQuiet(fh, cfg.quietSeconds * 1000, this.d.pollMs);
+      }
       // The JVM gzipped it: stored as it is, declared gzip (object, key and summary), never compressed again.
-      const gzipped = await startsAsGzip(fh, cfg.quietSeconds * 1000, this.d.pollMs);
+      const gzipped =
+        kind === 'heap-dump' && (await startsAsGzip(fh, cfg.quietSeconds * 1000, this.d.pollMs));
       if (this.redact !== 'none' && gzipped) {
         throw new Refused(
           'cannot-redact',
@@ -128,7 +149,7 @@ export class Shipper {
       }
       for (let changes = 0; ; ) {
         try {
-          await this.shipOnce(fh, file, st, gzipped, resumed);
+          await this.shipOnce(fh, { file, kind }, st, gzipped, resumed);
           return;
         } catch (err) {
           if (!(err instanceof Restart || err instanceof FileChanged)) throw err;
@@ -210,7 +231,7 @@ export class Shipper {
 
   private async shipOnce(
     fh: FileHandle,
-    file: string,
+    { file, kind }: { file: string; kind: FileKind },
     st: { dev: number; ino: number },
     jvmGzipped: boolean,
     resumed: UploadState | undefined,
@@ -222,14 +243,17 @@ export class Shipper {
     const session = new MultipartSession(this.sessionDeps(), journal);
     const state = journal.state;
     const follower = new DumpFollower(fh, {
+      hprof: kind === 'heap-dump',
       gzip: jvmGzipped,
-      quietMs: cfg.quietSeconds * 1000,
+      // Other kinds were quiet before their upload began (waitQuiet).
+      quietMs: kind === 'heap-dump' ? cfg.quietSeconds * 1000 : this.d.pollMs,
       pollMs: this.d.pollMs,
       maxBytes: this.maxBytes,
     });
     log.info(
       {
         file,
+        kind,
         key: state.key,
         resumed: Boolean(resumed),
         partsDone: state.parts.length,
@@ -314,6 +338,7 @@ export class Shipper {
       {
         fh,
         file,
+        kind,
         st,
         journal,
         followed: { ...followed, ...times },

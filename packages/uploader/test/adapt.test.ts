@@ -113,6 +113,7 @@ describe('zstd parts that follow the link', () => {
   async function follow(file: string) {
     const fh = await open(file, 'r');
     const follower = new DumpFollower(fh, {
+      hprof: true,
       gzip: false,
       quietMs: 60_000,
       pollMs: 10,

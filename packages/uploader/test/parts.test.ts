@@ -53,6 +53,7 @@ describe('part production', () => {
   async function source(md5For: (n: number) => boolean): Promise<PartSource & { close(): Promise<void> }> {
     const fh = await open(path, 'r');
     const follower = new DumpFollower(fh, {
+      hprof: true,
       gzip: false,
       quietMs: 1000,
       pollMs: 10,
@@ -132,7 +133,13 @@ describe('part production', () => {
   it('never reads past the size limit: a file larger is followed up to it and called incomplete', async () => {
     const fh = await open(path, 'r');
     try {
-      const follower = new DumpFollower(fh, { gzip: false, quietMs: 1000, pollMs: 10, maxBytes: 5 * MiB });
+      const follower = new DumpFollower(fh, {
+        hprof: true,
+        gzip: false,
+        quietMs: 1000,
+        pollMs: 10,
+        maxBytes: 5 * MiB,
+      });
       const following = follower.follow();
       const parts = await collect(
         rawParts({ fh, follower, md5: () => false, hash: createHash('sha256') }, new Set()),
@@ -151,7 +158,13 @@ describe('part production', () => {
     const empty = join(dir, 'empty.hprof');
     await writeFile(empty, '');
     const fh = await open(empty, 'r');
-    const follower = new DumpFollower(fh, { gzip: false, quietMs: 50, pollMs: 10, maxBytes: MAX_DUMP_BYTES });
+    const follower = new DumpFollower(fh, {
+      hprof: true,
+      gzip: false,
+      quietMs: 50,
+      pollMs: 10,
+      maxBytes: MAX_DUMP_BYTES,
+    });
     void follower.follow().catch(() => {});
     const parts = await collect(
       compressedParts({ fh, follower, md5: () => false, hash: createHash('sha256') }, 'zstd', 1, 1),
