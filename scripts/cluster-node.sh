@@ -32,7 +32,7 @@ node_prepare() {
 }
 
 node_start() {
-  local t0=$SECONDS sock=$dir/containerd/containerd.sock pause_tar kubelet_port h
+  local t0=$SECONDS sock=$dir/containerd/containerd.sock image tar kubelet_port h
   mkdir -p "$dir/containerd" "$dir/cni/net.d" "$dir/cni/ipam" "$dir/kubelet" "$dir/pod-logs"
   cert scheduler "/CN=system:kube-scheduler"
   cert node "/O=system:nodes/CN=system:node:$node_name"
@@ -89,8 +89,11 @@ TOML
     [ $((SECONDS - t0)) -lt 60 ] || die "containerd did not answer on $sock after 60 s"
     sleep 0.2
   done
-  pause_tar=$("$here/node-images" pause)
-  ctr --address "$sock" -n k8s.io images import "$pause_tar" >&2
+  # The images pods can use: nothing can be pulled.
+  for image in pause jdk; do
+    tar=$("$here/node-images" $image)
+    ctr --address "$sock" -n k8s.io images import "$tar" >&2
+  done
 
   # The kubelet's cgroup root, in every v1 hierarchy (the kubelet wants it to exist).
   for h in /sys/fs/cgroup/*/; do [ -L "${h%/}" ] || mkdir -p "$h/kh$node_n"; done
