@@ -6,6 +6,8 @@
 #           loopback address for the `kubernetes` Service) and serves on it; it routes nowhere.
 #   khb<N>: the pods' bridge, 10.214.<N>.1/24; a pod's only route is to the node's address (no default route, no
 #           masquerade): pod traffic stays on this machine.
+#   10.215.<N>.0/24: the Service range; no kube-proxy: one nat PREROUTING rule (comment kh<N>) sends the
+#           `kubernetes` Service's 10.215.<N>.1:443 from the pods to the API server.
 #   /kh<N>: the kubelet's cgroup root in every cgroup v1 hierarchy.
 # DIR/node.env records them for stop.
 node_name=kh-node
@@ -23,6 +25,7 @@ node_prepare() {
     [ $tries -lt 200 ] || die "no free khd<N>/khb<N> link name"
   done
   node_n=$n node_ip=10.213.$n.1 pod_cidr=10.214.$n.0/24 pod_gateway=10.214.$n.1
+  node_svc_range=10.215.$n.0/24 node_svc_ip=10.215.$n.1
   printf 'node_n=%s\nnode_ip=%s\npod_cidr=%s\n' "$node_n" "$node_ip" "$pod_cidr" >"$dir/node.env"
   # A bridge with no ports stands for a dummy link (no dummy module here: `ip link add X type dummy` says
   # "Unknown device type").
@@ -31,8 +34,9 @@ node_prepare() {
   ip link set "khd$n" up
 }
 
+# The API server's port.
 node_start() {
-  local t0=$SECONDS sock=$dir/containerd/containerd.sock image tar kubelet_port h
+  local api_port=$1 t0=$SECONDS sock=$dir/containerd/containerd.sock image tar kubelet_port h
   mkdir -p "$dir/containerd" "$dir/cni/net.d" "$dir/cni/ipam" "$dir/kubelet" "$dir/pod-logs"
   cert scheduler "/CN=system:kube-scheduler"
   cert node "/O=system:nodes/CN=system:node:$node_name"
@@ -47,7 +51,7 @@ node_start() {
   "type": "bridge", "bridge": "khb$node_n", "isGateway": true, "isDefaultGateway": false, "ipMasq": false,
   "hairpinMode": true,
   "ipam": {"type": "host-local", "dataDir": "$dir/cni/ipam", "ranges": [[{"subnet": "$pod_cidr", "gateway": "$pod_gateway"}]],
-           "routes": [{"dst": "$node_ip/32", "gw": "$pod_gateway"}]}
+           "routes": [{"dst": "$node_ip/32", "gw": "$pod_gateway"}, {"dst": "$node_svc_range", "gw": "$pod_gateway"}]}
 }, {"type": "loopback"}]}
 CNI
   cat >"$dir/containerd/config.toml" <<TOML
@@ -83,6 +87,11 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
     bin_dir = "/usr/lib/cni"
     conf_dir = "$dir/cni/net.d"
 TOML
+  command -v iptables >/dev/null || die "--with-node needs iptables"
+  node_dnat() { iptables -t nat "$1" PREROUTING -d "$node_svc_ip/32" -p tcp --dport 443 -m comment --comment "kh$node_n" \
+    -j DNAT --to-destination "$node_ip:$api_port"; }
+  node_dnat -A
+  echo "api_port=$api_port" >>"$dir/node.env"
   daemon containerd containerd --config "$dir/containerd/config.toml"
   until ctr --address "$sock" version >/dev/null 2>&1; do
     ours "$(tail -n1 "$dir/pids")" || die "containerd exited during start"
@@ -90,7 +99,7 @@ TOML
     sleep 0.2
   done
   # The images pods can use: nothing can be pulled.
-  for image in pause jdk; do
+  for image in pause jdk uploader; do
     tar=$("$here/node-images" $image)
     ctr --address "$sock" -n k8s.io images import "$tar" >&2
   done
@@ -153,6 +162,11 @@ node_cleanup() {
   [ -f "$dir/node.env" ] || return 0
   local node_n pid mnt h
   node_n=$(sed -n 's/^node_n=//p' "$dir/node.env")
+  local node_ip api_port
+  node_ip=$(sed -n 's/^node_ip=//p' "$dir/node.env")
+  api_port=$(sed -n 's/^api_port=//p' "$dir/node.env")
+  [ -z "$api_port" ] || iptables -t nat -D PREROUTING -d "10.215.$node_n.1/32" -p tcp --dport 443 -m comment \
+    --comment "kh$node_n" -j DNAT --to-destination "$node_ip:$api_port" 2>/dev/null || true
   for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $dir/containerd/containerd.sock" || true); do
     kill -KILL "$pid" 2>/dev/null || true
   done

@@ -7,6 +7,34 @@ import { after, before, it } from 'node:test';
 import { type Cluster, clusterForSuite, describeWithNode, kubectlOk } from '../support/cluster.ts';
 
 const PAUSE = 'localhost/kube-heapdump/pause:1';
+const JDK = 'localhost/kube-heapdump/jdk:17';
+// Calls the API server the way an in-cluster client does: the `kubernetes` Service's address from the env, the
+// ServiceAccount's CA and token; prints the status and the body of GET /version.
+const API_JAVA = `import java.net.URI;
+import java.net.http.*;
+import java.nio.file.*;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import javax.net.ssl.*;
+public class Api {
+  public static void main(String[] args) throws Exception {
+    Path sa = Path.of("/var/run/secrets/kubernetes.io/serviceaccount");
+    KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+    trust.load(null);
+    try (var in = Files.newInputStream(sa.resolve("ca.crt"))) {
+      trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    SSLContext tls = SSLContext.getInstance("TLS");
+    tls.init(null, tmf.getTrustManagers(), null);
+    URI uri = URI.create("https://" + System.getenv("KUBERNETES_SERVICE_HOST") + ":" + System.getenv("KUBERNETES_SERVICE_PORT") + "/version");
+    HttpRequest request = HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + Files.readString(sa.resolve("token"))).build();
+    HttpResponse<String> response = HttpClient.newBuilder().sslContext(tls).build().send(request, HttpResponse.BodyHandlers.ofString());
+    System.out.println(response.statusCode() + " " + response.body());
+  }
+}
+`;
 
 /** Whether IP lies in the IPv4 CIDR. */
 function inCidr(ip: string, cidr: string): boolean {
@@ -52,5 +80,49 @@ describeWithNode('a one-node cluster (scripts/cluster start --with-node)', () =>
     assert.equal(status.containerStatuses[0].restartCount, 0);
     assert.ok(inCidr(status.podIP, cluster.podCidr as string), `${status.podIP} not in ${cluster.podCidr}`);
     await kubectlOk(cluster, ['delete', 'pod', 'sleeper', '--wait=true', '--timeout=60s']);
+  });
+
+  it('lets a pod reach the API server through the kubernetes Service, with its ServiceAccount', async () => {
+    const objects = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'api-src', namespace: 'default' },
+          data: { 'Api.java': API_JAVA },
+        },
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'api-client', namespace: 'default' },
+          spec: {
+            restartPolicy: 'Never',
+            volumes: [{ name: 'src', configMap: { name: 'api-src' } }],
+            containers: [
+              {
+                name: 'main',
+                image: JDK,
+                imagePullPolicy: 'Never',
+                command: ['java', '/src/Api.java'],
+                volumeMounts: [{ name: 'src', mountPath: '/src' }],
+              },
+            ],
+          },
+        },
+      ],
+    };
+    const file = join(cluster.dir, 'api-client.json');
+    await writeFile(file, JSON.stringify(objects));
+    await kubectlOk(cluster, ['create', '-f', file]);
+    await kubectlOk(cluster, [
+      'wait',
+      '--for=jsonpath={.status.phase}=Succeeded',
+      'pod/api-client',
+      '--timeout=180s',
+    ]);
+    const output = await kubectlOk(cluster, ['logs', 'api-client']);
+    assert.match(output, new RegExp(`^200 [^]*"gitVersion":\\s*"${cluster.version}"`));
   });
 });
