@@ -17,6 +17,8 @@ import {
   kubectlOk,
   requireEngines,
 } from '../support/cluster.ts';
+import { developerEnv } from '../support/developer-env.ts';
+import { RUN_SOURCE } from '../support/node.ts';
 import { run } from '../support/processes.ts';
 import { openProject, type Project } from '../support/pulumi-engine.ts';
 import { DEFAULT_CREDENTIAL } from '../support/s3/server.ts';
@@ -25,6 +27,7 @@ import { type S3Fixture, startS3Fixture } from '../support/s3-fixture.ts';
 const ROOT = join(import.meta.dirname, '../..');
 const NAMESPACE = 'heapdump-node';
 const JDK = 'localhost/kube-heapdump/jdk:17';
+const CLI = join(ROOT, 'packages/cli/src/main.ts');
 // How scripts/node-images names the uploader image it imports (`docker save` of the image-check build).
 const IMPORTED_UPLOADER = `docker.io/library/${uploaderImage('x').split('/').pop()}`;
 
@@ -91,12 +94,11 @@ describeWithNode('the root project on a real kubelet: OutOfMemoryError, restart,
       (o) => o.Key ?? '',
     );
 
-  it('restarts the JVM in the same pod and the sidecar stores its dump, with a HeapDumpStored Event', async () => {
+  it('restarts the JVM in the same pod and the sidecar stores its dump, with a HeapDumpStored Event', async (t) => {
     const deadline = Date.now() + 300_000;
-    let first: PodJson | undefined;
+    const first = await appPod();
     let stored: string[] = [];
     while (stored.length === 0) {
-      first ??= await appPod();
       stored = (await objects()).filter((key) => /\.hprof(\.zst)?$/.test(key));
       if (Date.now() > deadline)
         throw new Error(`no dump stored after 300 s: ${JSON.stringify((await appPod()).status)}`);
@@ -127,5 +129,54 @@ describeWithNode('the root project on a real kubelet: OutOfMemoryError, restart,
       if (!reasons.includes(STORED_EVENT_REASON)) await sleep(1000);
     }
     assert.ok(reasons.includes(STORED_EVENT_REASON), `Events on the pod: ${reasons.join(', ')}`);
+    // For the record: the restarted pod's status as the kubelet reports it.
+    t.diagnostic(
+      await kubectlOk(cluster, [
+        '-n',
+        NAMESPACE,
+        'get',
+        'pod',
+        pod.metadata.name,
+        '-o',
+        'jsonpath={.status}',
+      ]),
+    );
+    storedKey = stored[0] as string;
+    podName = pod.metadata.name;
+  });
+
+  let storedKey = '';
+  let podName = '';
+  /** The developer CLI against this store and, through the real kubectl, this cluster. */
+  const heapdump = (...args: string[]) =>
+    run(
+      process.execPath,
+      [...RUN_SOURCE, CLI, ...args],
+      {
+        ...developerEnv({
+          home: cluster.dir,
+          credential: DEFAULT_CREDENTIAL,
+          bucket: 'dumps',
+          endpoint: s3.server.endpoint,
+        }),
+        KUBECTL: cluster.kubectl,
+        KUBECONFIG: cluster.kubeconfig,
+      },
+      120_000,
+    );
+
+  it('heapdump list finds the stored dump', async () => {
+    assert.ok(storedKey, 'a dump was stored (the test before)');
+    const listed = await heapdump('list', '--namespace', NAMESPACE);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok(listed.stdout.includes(storedKey.split('/').pop() as string), listed.stdout);
+  });
+
+  it('heapdump doctor, with the real kubectl, explains the Java OutOfMemoryError', async (t) => {
+    assert.ok(podName, 'a dump was stored (the test before)');
+    const doctor = await heapdump('doctor', podName, '-n', NAMESPACE);
+    assert.match(doctor.stdout, /OutOfMemoryError/, `${doctor.stdout}\n${doctor.stderr}`);
+    assert.doesNotMatch(doctor.stdout, /OOMKilled/);
+    t.diagnostic(doctor.stdout);
   });
 });
