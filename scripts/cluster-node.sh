@@ -170,6 +170,14 @@ node_cleanup() {
   for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $dir/containerd/containerd.sock" || true); do
     kill -KILL "$pid" 2>/dev/null || true
   done
+  # Whatever still runs in the node's cgroups is one of its containers' processes.
+  if [ -d "/sys/fs/cgroup/pids/kh$node_n" ]; then
+    for pid in $(find "/sys/fs/cgroup/pids/kh$node_n" -name cgroup.procs -exec cat {} +); do
+      log "killing pid $pid ($(cat "/proc/$pid/comm" 2>/dev/null)), left in cgroup kh$node_n"
+      kill -KILL "$pid" 2>/dev/null || true
+    done
+    sleep 0.5
+  fi
   # Deepest first: volumes, rootfs, netns.
   findmnt -rn -o TARGET | awk -v d="$dir/" 'index($0, d) == 1' | sort -r | while read -r mnt; do
     umount "$mnt" 2>/dev/null || umount -l "$mnt" || true

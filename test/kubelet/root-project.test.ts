@@ -143,10 +143,12 @@ describeWithNode('the root project on a real kubelet: OutOfMemoryError, restart,
     );
     storedKey = stored[0] as string;
     podName = pod.metadata.name;
+    podUid = pod.metadata.uid;
   });
 
   let storedKey = '';
   let podName = '';
+  let podUid = '';
   /** The developer CLI against this store and, through the real kubectl, this cluster. */
   const heapdump = (...args: string[]) =>
     run(
@@ -172,11 +174,29 @@ describeWithNode('the root project on a real kubelet: OutOfMemoryError, restart,
     assert.ok(listed.stdout.includes(storedKey.split('/').pop() as string), listed.stdout);
   });
 
+  it('a second OutOfMemoryError in the same pod gives a second object, not an overwrite', async () => {
+    assert.ok(storedKey, 'a dump was stored (the test before)');
+    const deadline = Date.now() + 300_000;
+    let stored: string[] = [];
+    while (stored.length < 2) {
+      stored = (await objects()).filter((key) => /\.hprof(\.zst)?$/.test(key));
+      if (Date.now() > deadline) throw new Error(`one dump stored after 300 s: ${stored.join(', ')}`);
+      await sleep(2000);
+    }
+    assert.ok(stored.includes(storedKey), `the first object is still there: ${stored.join(', ')}`);
+    assert.equal(new Set(stored).size, stored.length);
+    // Two deaths of the JVM in one pod (the restart count may still say 1 while the kubelet backs off).
+    assert.equal((await appPod()).metadata.uid, podUid, 'still the same pod');
+  });
+
   it('heapdump doctor, with the real kubectl, explains the Java OutOfMemoryError', async (t) => {
     assert.ok(podName, 'a dump was stored (the test before)');
     const doctor = await heapdump('doctor', podName, '-n', NAMESPACE);
     assert.match(doctor.stdout, /OutOfMemoryError/, `${doctor.stdout}\n${doctor.stderr}`);
     assert.doesNotMatch(doctor.stdout, /OOMKilled/);
+    // It finds the last dump stored and complete (the uploader's summary), under a key the store holds.
+    const key = /stored: (\S+) \(complete\)/.exec(doctor.stdout)?.[1];
+    assert.ok(key && (await objects()).includes(key), `a stored, complete dump in: ${doctor.stdout}`);
     t.diagnostic(doctor.stdout);
   });
 });
