@@ -1,0 +1,16 @@
+/* The pod sandbox's process: holds the pod's namespaces, reaps orphans, exits on SIGINT/SIGTERM. */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void quit(int sig) { _exit(0); }
+static void reap(int sig) { while (waitpid(-1, NULL, WNOHANG) > 0) {} }
+
+int main(void) {
+  struct sigaction q = {.sa_handler = quit}, r = {.sa_handler = reap, .sa_flags = SA_NOCLDSTOP};
+  sigaction(SIGINT, &q, NULL);
+  sigaction(SIGTERM, &q, NULL);
+  sigaction(SIGCHLD, &r, NULL);
+  for (;;) pause();
+}

@@ -1,0 +1,202 @@
+// The seed's story on the real kubelet: `pulumi up` of the root project (Pulumi.yaml, index.ts) onto the node
+// of `scripts/cluster start --with-node`, with the images imported there (the app on the JDK image, the
+// uploader under the component's default name) and the strict S3 server on the node's address. The JVM leaks
+// until OutOfMemoryError; the kubelet restarts it in the same pod; the native sidecar ships the dump the dead
+// container left in the emptyDir, and posts the HeapDumpStored Event on the pod.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { STORED_EVENT_REASON } from '@kube-heapdump/contract';
+import { uploaderImage } from '../../packages/heapdump/src/image.ts';
+import {
+  type Cluster,
+  clusterForSuite,
+  describeWithNode,
+  kubectlOk,
+  requireEngines,
+} from '../support/cluster.ts';
+import { developerEnv } from '../support/developer-env.ts';
+import { RUN_SOURCE } from '../support/node.ts';
+import { run } from '../support/processes.ts';
+import { openProject, type Project } from '../support/pulumi-engine.ts';
+import { DEFAULT_CREDENTIAL } from '../support/s3/server.ts';
+import { type S3Fixture, startS3Fixture } from '../support/s3-fixture.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const NAMESPACE = 'heapdump-node';
+const JDK = 'localhost/kube-heapdump/jdk:17';
+const CLI = join(ROOT, 'packages/cli/src/main.ts');
+// How scripts/node-images names the uploader image it imports (`docker save` of the image-check build).
+const IMPORTED_UPLOADER = `docker.io/library/${uploaderImage('x').split('/').pop()}`;
+
+interface PodJson {
+  metadata: { name: string; uid: string };
+  status: {
+    containerStatuses?: {
+      name: string;
+      restartCount: number;
+      lastState: { terminated?: { exitCode: number } };
+    }[];
+  };
+}
+
+describeWithNode('the root project on a real kubelet: OutOfMemoryError, restart, dump shipped', () => {
+  let cluster: Cluster;
+  let s3: S3Fixture;
+  let project: Project;
+
+  before(async () => {
+    const engines = requireEngines();
+    cluster = await clusterForSuite({ node: true });
+    s3 = await startS3Fixture({ host: cluster.nodeIp });
+    // The component's default uploader image (IfNotPresent): the imported one under that name.
+    const ctr = (args: string[]) =>
+      run('ctr', [
+        '--address',
+        join(cluster.dir, 'containerd/containerd.sock'),
+        '-n',
+        'k8s.io',
+        'images',
+        ...args,
+      ]);
+    const tagged = await ctr(['tag', '--force', IMPORTED_UPLOADER, uploaderImage()]);
+    assert.equal(tagged.code, 0, tagged.stderr);
+    const config = {
+      namespace: NAMESPACE,
+      endpoint: s3.server.endpoint,
+      bucket: 'dumps',
+      accessKeyId: DEFAULT_CREDENTIAL.accessKeyId,
+      image: JDK,
+    };
+    project = await openProject(engines, cluster, join(ROOT, 'Pulumi.yaml'), join(ROOT, 'index.ts'), {
+      ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v }])),
+      secretAccessKey: { value: DEFAULT_CREDENTIAL.secretAccessKey, secret: true },
+    });
+    await project.up();
+  });
+
+  after(async () => {
+    await project?.dispose();
+    await cluster?.stop();
+    await s3?.close();
+  });
+
+  const appPod = async () => {
+    const pods = JSON.parse(await kubectlOk(cluster, ['-n', NAMESPACE, 'get', 'pods', '-o', 'json']))
+      .items as PodJson[];
+    assert.equal(pods.length, 1, `one pod of the Deployment: ${pods.map((p) => p.metadata.name).join(', ')}`);
+    return pods[0] as PodJson;
+  };
+  const objects = async () =>
+    ((await s3.client().send(new ListObjectsV2Command({ Bucket: 'dumps' }))).Contents ?? []).map(
+      (o) => o.Key ?? '',
+    );
+
+  it('restarts the JVM in the same pod and the sidecar stores its dump, with a HeapDumpStored Event', async (t) => {
+    const deadline = Date.now() + 300_000;
+    const first = await appPod();
+    let stored: string[] = [];
+    while (stored.length === 0) {
+      stored = (await objects()).filter((key) => /\.hprof(\.zst)?$/.test(key));
+      if (Date.now() > deadline)
+        throw new Error(`no dump stored after 300 s: ${JSON.stringify((await appPod()).status)}`);
+      await sleep(2000);
+    }
+    const pod = await appPod();
+    assert.equal(pod.metadata.uid, first.metadata.uid, 'the same pod');
+    const app = pod.status.containerStatuses?.find((c) => c.name === 'app');
+    assert.ok(app && app.restartCount >= 1, `the app restarted: ${JSON.stringify(app)}`);
+    assert.ok(app.lastState.terminated, 'its last run terminated');
+    assert.match(stored[0] as string, new RegExp(`^heapdumps/${NAMESPACE}/`));
+
+    let reasons: string[] = [];
+    for (let i = 0; i < 60 && !reasons.includes(STORED_EVENT_REASON); i++) {
+      const events = JSON.parse(
+        await kubectlOk(cluster, [
+          '-n',
+          NAMESPACE,
+          'get',
+          'events',
+          '--field-selector',
+          `involvedObject.name=${pod.metadata.name}`,
+          '-o',
+          'json',
+        ]),
+      ).items as { reason: string }[];
+      reasons = events.map((e) => e.reason);
+      if (!reasons.includes(STORED_EVENT_REASON)) await sleep(1000);
+    }
+    assert.ok(reasons.includes(STORED_EVENT_REASON), `Events on the pod: ${reasons.join(', ')}`);
+    // For the record: the restarted pod's status as the kubelet reports it.
+    t.diagnostic(
+      await kubectlOk(cluster, [
+        '-n',
+        NAMESPACE,
+        'get',
+        'pod',
+        pod.metadata.name,
+        '-o',
+        'jsonpath={.status}',
+      ]),
+    );
+    storedKey = stored[0] as string;
+    podName = pod.metadata.name;
+    podUid = pod.metadata.uid;
+  });
+
+  let storedKey = '';
+  let podName = '';
+  let podUid = '';
+  /** The developer CLI against this store and, through the real kubectl, this cluster. */
+  const heapdump = (...args: string[]) =>
+    run(
+      process.execPath,
+      [...RUN_SOURCE, CLI, ...args],
+      {
+        ...developerEnv({
+          home: cluster.dir,
+          credential: DEFAULT_CREDENTIAL,
+          bucket: 'dumps',
+          endpoint: s3.server.endpoint,
+        }),
+        KUBECTL: cluster.kubectl,
+        KUBECONFIG: cluster.kubeconfig,
+      },
+      120_000,
+    );
+
+  it('heapdump list finds the stored dump', async () => {
+    assert.ok(storedKey, 'a dump was stored (the test before)');
+    const listed = await heapdump('list', '--namespace', NAMESPACE);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok(listed.stdout.includes(storedKey.split('/').pop() as string), listed.stdout);
+  });
+
+  it('a second OutOfMemoryError in the same pod gives a second object, not an overwrite', async () => {
+    assert.ok(storedKey, 'a dump was stored (the test before)');
+    const deadline = Date.now() + 300_000;
+    let stored: string[] = [];
+    while (stored.length < 2) {
+      stored = (await objects()).filter((key) => /\.hprof(\.zst)?$/.test(key));
+      if (Date.now() > deadline) throw new Error(`one dump stored after 300 s: ${stored.join(', ')}`);
+      await sleep(2000);
+    }
+    assert.ok(stored.includes(storedKey), `the first object is still there: ${stored.join(', ')}`);
+    assert.equal(new Set(stored).size, stored.length);
+    // Two deaths of the JVM in one pod (the restart count may still say 1 while the kubelet backs off).
+    assert.equal((await appPod()).metadata.uid, podUid, 'still the same pod');
+  });
+
+  it('heapdump doctor, with the real kubectl, explains the Java OutOfMemoryError', async (t) => {
+    assert.ok(podName, 'a dump was stored (the test before)');
+    const doctor = await heapdump('doctor', podName, '-n', NAMESPACE);
+    assert.match(doctor.stdout, /OutOfMemoryError/, `${doctor.stdout}\n${doctor.stderr}`);
+    assert.doesNotMatch(doctor.stdout, /OOMKilled/);
+    // It finds the last dump stored and complete (the uploader's summary), under a key the store holds.
+    const key = /stored: (\S+) \(complete\)/.exec(doctor.stdout)?.[1];
+    assert.ok(key && (await objects()).includes(key), `a stored, complete dump in: ${doctor.stdout}`);
+    t.diagnostic(doctor.stdout);
+  });
+});
