@@ -86,7 +86,7 @@ export const NODE_ENV = 'HEAPDUMP_TEST_NODE';
 
 /**
  * `describe(name, body)` for tests that need a node (`scripts/cluster start --with-node`): run only when
- * HEAPDUMP_TEST_NODE=1 (CI does not set it yet), else one skipped test saying so.
+ * HEAPDUMP_TEST_NODE=1 (.ci/run sets it for these suites after `npm test`), else one skipped test saying so.
  */
 export function describeWithNode(name: string, body: () => void): void {
   if (process.env[NODE_ENV] !== '1') {
