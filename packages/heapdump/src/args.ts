@@ -196,8 +196,8 @@ export interface HeapDumpsArgs {
   /** More JVM flags appended to `JAVA_TOOL_OPTIONS` after ours. */
   extraJvmFlags?: pulumi.Input<pulumi.Input<string>[]>;
   /**
-   * The memory watchdog: at this percentage of the container's memory limit (its working set, as the kubelet
-   * counts it) a JVM agent dumps the heap once, with a thread dump and the memory figures beside it, before the
+   * The memory watchdog: at this percentage of the container's memory limit (usage less page cache, which
+   * the kernel reclaims before it kills) a JVM agent dumps the heap once, with a thread dump and the memory figures beside it, before the
    * kernel's OOM kill can leave no dump; re-armed below 10 points less. Default 90; 0 turns threshold dumps
    * off (the agent still serves `heapdump trigger`). Needs the native sidecar and `uploader.metricsPort` (its
    * startup probe puts the agent in the volume before the JVM starts); otherwise a warning and no agent. With no

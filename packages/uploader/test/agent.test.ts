@@ -41,7 +41,7 @@ describe('agent jar', () => {
   });
 });
 
-describe('agent: cgroup memory as the kubelet counts it (working set = usage - inactive file)', () => {
+describe('agent: cgroup memory as the kubelet and the kernel count it (working set = usage - inactive file; unreclaimable = usage - all file pages)', () => {
   test('v1 without a cgroup namespace: the container path below the mount, total_inactive_file, its limit', async () => {
     const ctr = 'sys/fs/cgroup/memory/kubepods/burstable/pod1/ctr1';
     const root = await tree({
@@ -49,7 +49,7 @@ describe('agent: cgroup memory as the kubelet counts it (working set = usage - i
       'proc/self/mountinfo': v1Mount,
       [`${ctr}/memory.usage_in_bytes`]: `${300 * MI}\n`,
       [`${ctr}/memory.limit_in_bytes`]: `${512 * MI}\n`,
-      [`${ctr}/memory.stat`]: `cache 1\ninactive_file 7\nhierarchical_memory_limit ${512 * MI}\ntotal_inactive_file ${100 * MI}\n`,
+      [`${ctr}/memory.stat`]: `cache 1\ninactive_file 7\nhierarchical_memory_limit ${512 * MI}\ntotal_inactive_file ${100 * MI}\nactive_file 3\ntotal_active_file ${30 * MI}\n`,
     });
     assert.deepEqual(await reading(root), {
       version: 1,
@@ -57,6 +57,7 @@ describe('agent: cgroup memory as the kubelet counts it (working set = usage - i
       usage: 300 * MI,
       inactiveFile: 100 * MI,
       workingSet: 200 * MI,
+      unreclaimable: 170 * MI,
       limit: 512 * MI,
     });
   });
@@ -101,6 +102,7 @@ describe('agent: cgroup memory as the kubelet counts it (working set = usage - i
       usage: 700 * MI,
       inactiveFile: 50 * MI,
       workingSet: 650 * MI,
+      unreclaimable: 650 * MI - 9,
       limit: 1024 * MI,
     });
   });

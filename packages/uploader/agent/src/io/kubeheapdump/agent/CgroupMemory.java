@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * The memory of this process's own cgroup, as the kubelet and the kernel count it: usage less inactive page
- * cache (the kubelet's working set), against the effective limit. cgroup v1 (memory controller) and v2.
+ * cache (the kubelet's working set) and less all page cache (what the kernel cannot reclaim), against the
+ * effective limit. cgroup v1 (memory controller) and v2.
  * The cgroup is resolved once from /proc/self/cgroup and /proc/self/mountinfo; {@code root} prefixes every
  * path so fixture trees can stand in for /proc and /sys in tests.
  */
@@ -18,16 +19,28 @@ final class CgroupMemory {
   static final class Reading {
     final long usage;
     final long inactiveFile;
+    final long activeFile;
     final long limit;
 
-    Reading(long usage, long inactiveFile, long limit) {
+    Reading(long usage, long inactiveFile, long activeFile, long limit) {
       this.usage = usage;
       this.inactiveFile = inactiveFile;
+      this.activeFile = activeFile;
       this.limit = limit;
     }
 
+    /** The kubelet's working set (usage less inactive page cache): reported in the evidence. */
     long workingSet() {
       return Math.max(0, usage - inactiveFile);
+    }
+
+    /**
+     * What the kernel cannot reclaim before it OOM-kills: usage less all page cache, active included. The
+     * threshold is judged on this: the JVM writing its own OutOfMemoryError dump fills the page cache (active,
+     * charged to this cgroup) by the heap's size, which the kernel writes back and drops rather than kill for.
+     */
+    long unreclaimable() {
+      return Math.max(0, usage - inactiveFile - activeFile);
     }
   }
 
@@ -114,10 +127,14 @@ final class CgroupMemory {
       if (limit >= (1L << 62)) limit = -1;
       long inactive = statField(stat, "total_inactive_file");
       if (inactive < 0) inactive = statField(stat, "inactive_file");
-      return new Reading(usage, Math.max(0, inactive), limit);
+      long active = statField(stat, "total_active_file");
+      if (active < 0) active = statField(stat, "active_file");
+      return new Reading(usage, Math.max(0, inactive), Math.max(0, active), limit);
     }
     long usage = number(read("memory.current"));
-    long inactive = statField(read("memory.stat"), "inactive_file");
+    String stat = read("memory.stat");
+    long inactive = statField(stat, "inactive_file");
+    long active = statField(stat, "active_file");
     long limit = -1;
     for (Path d = dir; d != null && d.startsWith(mountPoint); d = d.getParent()) {
       Path max = d.resolve("memory.max");
@@ -127,7 +144,7 @@ final class CgroupMemory {
       long l = Long.parseLong(value);
       if (limit < 0 || l < limit) limit = l;
     }
-    return new Reading(usage, Math.max(0, inactive), limit);
+    return new Reading(usage, Math.max(0, inactive), Math.max(0, active), limit);
   }
 
   private String read(String file) throws IOException {
@@ -164,6 +181,6 @@ final class CgroupMemory {
     System.out.println(
         "{\"version\":" + m.version + ",\"dir\":" + Json.string(root.relativize(m.dir).toString())
             + ",\"usage\":" + r.usage + ",\"inactiveFile\":" + r.inactiveFile + ",\"workingSet\":"
-            + r.workingSet() + ",\"limit\":" + r.limit + "}");
+            + r.workingSet() + ",\"unreclaimable\":" + r.unreclaimable() + ",\"limit\":" + r.limit + "}");
   }
 }

@@ -92,7 +92,7 @@ final class Watchdog implements Runnable {
       else if (s.threshold > 0) {
         CgroupMemory.Reading r = memory.read();
         log(
-            "watching cgroup v" + memory.version + " memory: " + mib(r.workingSet()) + " of "
+            "watching cgroup v" + memory.version + " memory: " + mib(r.unreclaimable()) + " of "
                 + (r.limit < 0 ? "no limit (threshold dumps wait for one)" : mib(r.limit))
                 + ", dump at " + s.threshold + "%, re-armed below " + s.rearm + "%");
       }
@@ -129,11 +129,11 @@ final class Watchdog implements Runnable {
   private void check() throws IOException {
     CgroupMemory.Reading r = memory.read();
     if (r.limit <= 0) return;
-    long percentTimes100 = r.workingSet() * 10000 / r.limit;
+    long percentTimes100 = r.unreclaimable() * 10000 / r.limit;
     if (armed && percentTimes100 >= s.threshold * 100L) {
       armed = false;
       log(
-          "memory at " + percentTimes100 / 100 + "% of the limit (" + mib(r.workingSet()) + " of " + mib(r.limit)
+          "memory at " + percentTimes100 / 100 + "% of the limit (" + mib(r.unreclaimable()) + " of " + mib(r.limit)
               + "): taking a heap dump");
       suppressOomDump(true);
       dump("memory-threshold", "threshold", r);
