@@ -104,31 +104,41 @@ test('every path docs/ARCHITECTURE.md names exists', () => {
   assert.deepEqual(missing, [], 'named in docs/ARCHITECTURE.md but not in the repository');
 });
 
-/** The declarations of `name` in TypeScript or Java source: a function, class, type, constant, method or field. */
-function declares(source: string, name: string): boolean {
+const TS_MODIFIERS =
+  '(?:(?:export|public|private|protected|static|readonly|async|override|abstract|get|set)\\s+)*';
+
+/**
+ * Whether `name` is declared in a TypeScript or Java source: a function, class, type or constant, a method (its
+ * parameters then its body, no `;` between: not a call), a field or property (not when the doc writes `name()`);
+ * in Java a method or field after its type.
+ */
+function declares(file: { path: string; text: string }, name: string, callable: boolean): boolean {
   const n = name.replace(/\$/g, '\\$');
-  return [
-    new RegExp(`\\b(?:function\\*?|class|interface|type|enum|const|let|var)\\s+${n}\\b`),
-    new RegExp(
-      `^[ \\t]*(?:(?:export|public|private|protected|static|readonly|async|override|abstract|get|set)\\s+)*${n}\\s*(?:<[^>\\n]*>)?\\s*[(=:?!]`,
-      'm',
-    ),
-    // Java: a method or field after its modifiers and type.
-    new RegExp(
-      `^[ \\t]*(?:(?:public|private|protected|static|final|synchronized)\\s+)*[\\w<>[\\],.?]+\\s+${n}\\s*[(=;]`,
-      'm',
-    ),
-  ].some((re) => re.test(source));
+  const patterns = file.path.endsWith('.java')
+    ? [
+        new RegExp(`\\b(?:class|interface|enum|record)\\s+${n}\\b`),
+        new RegExp(
+          `^[ \\t]*(?:(?:public|private|protected|static|final|synchronized)\\s+)*(?!return\\b|new\\b|throw\\b|else\\b)[\\w<>[\\],.?]+\\s+${n}\\s*[(=;]`,
+          'm',
+        ),
+      ]
+    : [
+        new RegExp(`\\b(?:function\\*?|class|interface|type|enum|const|let|var)\\s+${n}\\b`),
+        new RegExp(`^[ \\t]*${TS_MODIFIERS}${n}\\s*(?:<[^>\\n]*>)?\\s*\\([^;]*?\\)\\s*(?::[^;{]*)?\\{`, 'm'),
+        ...(callable ? [] : [new RegExp(`^[ \\t]*${TS_MODIFIERS}${n}\\s*[?!]?\\s*[:=]`, 'm')]),
+      ];
+  return patterns.some((re) => re.test(file.text));
 }
 
 /** The TypeScript and Java sources a path names: the file, or every one under the folder. */
-function sources(rel: string): string[] {
+function sources(rel: string): { path: string; text: string }[] {
   if (!exists(rel)) return [];
-  if (!isDir(rel)) return /\.(ts|java)$/.test(rel) ? [readFileSync(join(root, rel), 'utf8')] : [];
-  const prefix = rel.endsWith('/') ? rel : `${rel}/`;
-  return allFiles
-    .filter((f) => f.startsWith(prefix) && /\.(ts|java)$/.test(f))
-    .map((f) => readFileSync(join(root, f), 'utf8'));
+  const paths = isDir(rel)
+    ? allFiles.filter((f) => f.startsWith(rel.endsWith('/') ? rel : `${rel}/`))
+    : [rel];
+  return paths
+    .filter((f) => /\.(ts|java)$/.test(f))
+    .map((path) => ({ path, text: readFileSync(join(root, path), 'utf8') }));
 }
 
 test('every file and symbol of the "Where does X live" table exists where the table says', () => {
@@ -153,15 +163,17 @@ test('every file and symbol of the "Where does X live" table exists where the ta
         else files.push(rel);
       } else if (IDENTIFIER.test(span)) symbols.push(span);
     }
-    const source = files.flatMap(sources).join('\n');
+    const source = files.flatMap(sources);
     for (const symbol of symbols) {
       if (NOT_OURS.has(symbol)) continue;
       if (/^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/.test(symbol) && symbol.startsWith('HEAPDUMP_')) {
         if (!ENV_NAMES.has(symbol)) problems.push(`${what}: ${symbol} is not a variable of the contract`);
         continue;
       }
+      // `Class.method()`: the class, and the method declared as one.
       const names = symbol.replace(/\(\)$/, '').split('.');
-      if (!names.every((n) => declares(source, n)))
+      const callable = (i: number) => symbol.endsWith('()') && i === names.length - 1;
+      if (!names.every((n, i) => source.some((file) => declares(file, n, callable(i)))))
         problems.push(`${what}: ${symbol} is declared in none of ${files.join(', ') || 'no file'}`);
     }
   }
