@@ -36,3 +36,31 @@ test("README's configuration table lists exactly the uploader's variables", () =
   const unknown = [...documented].filter((v) => !contract.has(v) && !sdk.has(v));
   assert.deepEqual(unknown, [], 'variables in README that the uploader does not read');
 });
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+const anchor = (heading: string) =>
+  heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+
+async function anchorsOf(file: string): Promise<Set<string>> {
+  const text = await readFile(file, 'utf8');
+  const body = text.replace(/^```[\s\S]*?^```/gm, '');
+  return new Set([...body.matchAll(/^#+ (.+)$/gm)].map((m) => anchor(m[1] ?? '')));
+}
+
+test("README's links resolve: the files it names, and the sections of README and of the pages it links", async () => {
+  const root = join(import.meta.dirname, '..');
+  const broken: string[] = [];
+  for (const m of readme.matchAll(/\]\(([^)\s]*)\)/g)) {
+    const link = m[1] ?? '';
+    if (/^[a-z]+:/.test(link)) continue;
+    const [path = '', section] = link.split('#');
+    const file = join(root, path || 'README.md');
+    const anchors = await anchorsOf(file).catch(() => undefined);
+    if (!anchors) broken.push(`${link}: no file ${path}`);
+    else if (section !== undefined && !anchors.has(section)) broken.push(`${link}: no such section`);
+  }
+  assert.deepEqual(broken, [], 'links in README that lead nowhere');
+});
