@@ -7,14 +7,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, posix } from 'node:path';
 import { test } from 'node:test';
 import { ANALYSIS_ENV, UPLOADER_ENV } from '@kube-heapdump/contract';
+import { codeSpans, pathOf } from './support/doc-paths.ts';
 
 const root = join(import.meta.dirname, '..');
 const docPath = join(root, 'docs', 'ARCHITECTURE.md');
 const doc = readFileSync(docPath, 'utf8');
 
-/** The folders a path in the doc may start with (anything else with a slash is a schema, a URL path, ...). */
-const ROOTS = ['packages/', 'scripts/', 'test/', 'docs/', 'examples/', 'bench/', '.ci/', '.github/'];
-const FILE_NAME = /^[\w.-]+\.(ts|md|json|yaml|sh|py|c|java|jar)$/;
 const IDENTIFIER = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)?(\(\))?$/;
 /** Names of the platform the table mentions beside ours: nothing in the repository declares them. */
 const NOT_OURS = new Set(['O_NOFOLLOW', 'fstat', 'node', 'Reference.referent']);
@@ -34,13 +32,6 @@ const allFiles = (() => {
   walk('');
   return out;
 })();
-
-/** The path a backquoted span names, or undefined: its first word when that is a path from the root or a file name. */
-function pathOf(span: string): string | undefined {
-  const word = span.split(/\s/)[0] ?? '';
-  if (ROOTS.some((r) => word.startsWith(r))) return /[<>*[\]|:=$@{}()'",]/.test(word) ? undefined : word;
-  return FILE_NAME.test(word) ? word : undefined;
-}
 
 const exists = (rel: string) => existsSync(join(root, rel));
 const isDir = (rel: string) => exists(rel) && statSync(join(root, rel)).isDirectory();
@@ -75,13 +66,11 @@ function blocks(text: string): { section: string; text: string }[] {
   return out;
 }
 
-const spans = (text: string) => [...text.matchAll(/`([^`\n]+)`/g)].map((m) => m[1] ?? '');
-
 test('every path docs/ARCHITECTURE.md names exists', () => {
   const missing: string[] = [];
   for (const { section, text } of blocks(doc)) {
     let folder: string | undefined;
-    for (const span of spans(text)) {
+    for (const span of codeSpans(text)) {
       const path = pathOf(span);
       if (!path) continue;
       if (path.includes('/')) {
@@ -153,7 +142,7 @@ test('every file and symbol of the "Where does X live" table exists where the ta
     const files: string[] = [];
     const symbols: string[] = [];
     let folder = '.';
-    for (const span of spans(where)) {
+    for (const span of codeSpans(where)) {
       const path = pathOf(span);
       if (path) {
         // A bare name is beside the last path the row named (or at the root, before any).

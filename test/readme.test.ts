@@ -1,10 +1,12 @@
 // README documents every variable of the uploader's contract, and nothing the contract does not have: the
 // table is written by hand for readers, so this is what keeps it true when a variable is added or renamed.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { UPLOADER_ENV } from '@kube-heapdump/contract';
+import { codeSpans, pathOf } from './support/doc-paths.ts';
 
 const readme = await readFile(join(import.meta.dirname, '..', 'README.md'), 'utf8');
 
@@ -63,4 +65,12 @@ test("README's links resolve: the files it names, and the sections of README and
     else if (section !== undefined && !anchors.has(section)) broken.push(`${link}: no such section`);
   }
   assert.deepEqual(broken, [], 'links in README that lead nowhere');
+});
+
+test('every path README names in backquotes exists', () => {
+  const root = join(import.meta.dirname, '..');
+  const missing = codeSpans(readme)
+    .map(pathOf)
+    .filter((p): p is string => p?.includes('/') === true && !existsSync(join(root, p)));
+  assert.deepEqual(missing, [], 'paths in README that are not in the repository');
 });
