@@ -1,6 +1,6 @@
 // The analysis as a developer reads it in a minute: leak suspects first (what retains, where it accumulates,
 // the path from a GC root), then the largest dominators and the classes that retain the most.
-import type { HeapAnalysis, LeakSuspect, ObjectSummary } from '@kube-heapdump/contract';
+import type { DuplicateStrings, HeapAnalysis, LeakSuspect, ObjectSummary } from '@kube-heapdump/contract';
 import { humanBytes, paint, printable, table, thousands } from './format.ts';
 
 const percent = (bytes: number, heap: number) => (heap > 0 ? `${((100 * bytes) / heap).toFixed(1)}%` : '-');
@@ -32,6 +32,36 @@ function suspect(s: LeakSuspect, i: number): string[] {
       .map((l) => `     ${l}`),
   );
   return lines;
+}
+
+/** A string's start as the report shows it: quoted, control characters escaped, cut at 60 characters. */
+function quoted(text: string, length: number): string {
+  const cut = text.length > 60 || length > text.length;
+  return `"${printable(text.slice(0, 60))}"${cut ? '...' : ''}`;
+}
+
+function duplicateStrings(d: DuplicateStrings, top: number): string[] {
+  return [
+    '',
+    paint(
+      `Duplicate strings: ${thousands(d.duplicated)} of ${thousands(d.strings)} Strings have contents another has too; ${humanBytes(d.wastedBytes)} wasted`,
+      'bold',
+    ),
+    table(
+      ['#', 'strings', 'arrays', 'wasted', 'chars', 'contents'],
+      d.top
+        .slice(0, top)
+        .map((s, i) => [
+          String(i + 1),
+          thousands(s.strings),
+          thousands(s.arrays),
+          humanBytes(s.wastedBytes),
+          thousands(s.length),
+          quoted(s.text, s.length),
+        ]),
+      new Set([0, 1, 2, 3, 4]),
+    ),
+  ];
 }
 
 export function renderAnalysis(name: string, a: HeapAnalysis, top: number): string {
@@ -98,5 +128,6 @@ export function renderAnalysis(name: string, a: HeapAnalysis, top: number): stri
       new Set([0, 1, 2, 3, 4]),
     ),
   );
+  if (a.duplicateStrings) lines.push(...duplicateStrings(a.duplicateStrings, top));
   return lines.join('\n');
 }

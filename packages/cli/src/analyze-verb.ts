@@ -30,13 +30,14 @@ export function addAnalyzeVerb(program: Command, io: Io): void {
           .description(
             'What holds the memory: leak suspects (an object, or a class, retaining 10% of the heap or more, as ' +
               'Eclipse MAT finds them) with the point where the memory accumulates and the shortest path of ' +
-              'strong references from a GC root to it; the largest dominators; retained size per class. Reads a ' +
+              'strong references from a GC root to it; the largest dominators; retained size per package and class; ' +
+              'duplicate strings and their waste (the start of their contents is printed: dumps hold secrets). Reads a ' +
               'local file (.hprof, .hprof.gz, .hprof.zst) twice, or streams a stored object twice (two downloads, ' +
               'nothing written to disk). Objects no strong reference reaches are counted apart.',
           )
           .argument('<file|key|latest>', 'heap dump file, object key, latest or latest~N')
           .option('--top <n>', 'rows of the dominator and class tables', positiveInteger, 20)
-          .option('--json', 'print the analysis as JSON (schema kube-heapdump/heap-analysis/v1)', false)
+          .option('--json', 'print the analysis as JSON (schema kube-heapdump/heap-analysis/v2)', false)
           .option(
             '--max-memory <size>',
             'refuse, after the first pass, a dump whose analysis would need more memory than this (4Gi, 512Mi)',

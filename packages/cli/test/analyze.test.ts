@@ -63,13 +63,14 @@ describe('heapdump analyze', () => {
     );
     assert.ok(lines.indexOf('Largest dominators (retained by one object)') > first);
     assert.match(r.stdout, /^Sizes {8}compressed oops: 12-byte headers, 4-byte references \(inferred: /m);
+    assert.match(r.stdout, /^Duplicate strings: [\d,]+ of [\d,]+ Strings have contents another has too; /m);
   });
 
   it('prints JSON that is the library analysis', async () => {
     const r = await heapdump('analyze', dump, '--json', '--top', '5');
     assert.equal(r.code, 0, r.stderr);
     const printed = JSON.parse(r.stdout);
-    assert.equal(printed.schema, 'kube-heapdump/heap-analysis/v1');
+    assert.equal(printed.schema, 'kube-heapdump/heap-analysis/v2');
     assert.deepEqual(
       printed,
       JSON.parse(JSON.stringify(await analyzeHeap(await fileSource(dump), { top: 5 }))),

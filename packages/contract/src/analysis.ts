@@ -1,7 +1,10 @@
 // The heap analysis: what `heapdump analyze --json` prints. Filled by `analyzeHeap` in @kube-heapdump/hprof;
 // readers check `schema` before trusting the fields. Sizes in bytes under `layout` (see `sizeConvention`).
+// v2 adds sections to v1 and changes none: a v1 document (a report stored before) is a v2 one without them,
+// which is why they are optional here.
 
-export const ANALYSIS_SCHEMA = 'kube-heapdump/heap-analysis/v1';
+export const ANALYSIS_SCHEMA = 'kube-heapdump/heap-analysis/v2';
+export const ANALYSIS_SCHEMAS: readonly string[] = ['kube-heapdump/heap-analysis/v1', ANALYSIS_SCHEMA];
 
 /** MAT's leak suspect threshold: one object, or one class's top-level instances, retaining this share of the heap. */
 export const SUSPECT_THRESHOLD = 0.1;
@@ -46,8 +49,39 @@ export interface ClassRetained {
   retainedBytes: number;
 }
 
+/** One content that several reachable java.lang.String instances hold. */
+export interface DuplicateString {
+  /**
+   * The start of the contents as text (up to 160 bytes of the value array: 160 Latin-1 or 80 UTF-16
+   * characters). Dumps hold secrets, and so does this.
+   */
+  text: string;
+  /** Characters of each of the Strings. */
+  length: number;
+  /** Reachable Strings with these contents. */
+  strings: number;
+  /** Distinct value arrays among them (`new String(s)` shares its array). */
+  arrays: number;
+  /** All the Strings but one and all the distinct arrays but one, at their shallow sizes. */
+  wastedBytes: number;
+  /** One of the Strings' identifier, hexadecimal. */
+  example: string;
+}
+
+export interface DuplicateStrings {
+  /** Reachable Strings whose value array the dump holds. */
+  strings: number;
+  /** Distinct contents among them. */
+  contents: number;
+  /** Strings whose contents at least one other String has too. */
+  duplicated: number;
+  wastedBytes: number;
+  /** Most waste first. */
+  top: DuplicateString[];
+}
+
 export interface HeapAnalysis {
-  schema: typeof ANALYSIS_SCHEMA;
+  schema: typeof ANALYSIS_SCHEMA | 'kube-heapdump/heap-analysis/v1';
   /** Whether the dump ends with HEAP_DUMP_END; a cut dump is analysed as far as it goes. */
   complete: boolean;
   idSize: 4 | 8;
@@ -79,4 +113,6 @@ export interface HeapAnalysis {
    */
   topPackages: { name: string; objects: number; retainedBytes: number }[];
   retainedByClass: ClassRetained[];
+  /** v2. Absent too when the dump declares no java.lang.String fields before its Strings. */
+  duplicateStrings?: DuplicateStrings;
 }

@@ -26,6 +26,11 @@ const WEAK_PAYLOAD = 4000000;
 const LOCAL_PAYLOAD = 300000;
 const SESSIONS = 7500;
 const SESSION_BYTES = 10240;
+const DUP_COPIES = 300;
+const DUP_SHARED = 200;
+const DUP_WIDE = 50;
+/** java.lang.String (JDK 9+): value; hash; coder, hashIsZero. */
+const STRING = obj(REF + 4 + 1 + 1);
 
 /** java.util.HashMap: keySet, values (AbstractMap), table, entrySet; size, modCount, threshold, loadFactor. */
 const HASHMAP = obj(4 * REF + 4 * 4);
@@ -112,6 +117,40 @@ describe('retained sizes known by construction', () => {
     const step = suspect.path.find((p) => p.via === '<Java local>')!;
     assert.equal(step.object.className, 'RetainFixture$LocalHolder');
     assert.equal(step.object.retainedBytes, local);
+  });
+
+  it('duplicate strings: copies with their own arrays, copies sharing one, UTF-16 copies, and their waste', () => {
+    const dups = known.duplicateStrings;
+    assert.ok(dups, 'the duplicate strings are analysed');
+    const find = (text: string) => {
+      const row = dups.top.find((d) => d.text === text);
+      assert.ok(row, `${text} is among the duplicates: ${JSON.stringify(dups.top.slice(0, 5))}`);
+      return row;
+    };
+    const copied = `kube-heapdump duplicate #${DUP_COPIES * 7}`;
+    assert.deepEqual(
+      { ...find(copied), example: '' },
+      {
+        text: copied,
+        length: copied.length,
+        strings: DUP_COPIES,
+        arrays: DUP_COPIES,
+        wastedBytes: (DUP_COPIES - 1) * (STRING + arr(1, copied.length)),
+        example: '',
+      },
+    );
+    const shared = `kube-heapdump shared #${DUP_SHARED * 7}`;
+    const s = find(shared);
+    assert.deepEqual([s.strings, s.arrays, s.wastedBytes], [DUP_SHARED + 1, 1, DUP_SHARED * STRING]);
+    // Not Latin-1: the JVM stores it as UTF-16, 2 bytes a character.
+    const wide = `kube-heapdump wide \u2603 #${DUP_WIDE * 7}`;
+    const w = find(wide);
+    assert.deepEqual(
+      [w.length, w.strings, w.arrays, w.wastedBytes],
+      [wide.length, DUP_WIDE, DUP_WIDE, (DUP_WIDE - 1) * (STRING + arr(1, 2 * wide.length))],
+    );
+    assert.ok(dups.wastedBytes >= s.wastedBytes + w.wastedBytes + find(copied).wastedBytes);
+    assert.ok(dups.duplicated <= dups.strings && dups.contents < dups.strings);
   });
 
   it('without compressed oops, 16-byte headers and 8-byte references', () => {

@@ -123,6 +123,21 @@ export async function analyzeHeap(
   }
   classRows.sort((a, b) => b.retainedBytes - a.retainedBytes);
   const unreachable = unreachableObjects(table, dom.idom, shallowOf, top);
+  const valueSlot = (table.classTable.defs[table.stringClass]?.refNames?.indexOf('value') ?? -1) + 1;
+  const duplicateStrings =
+    valueSlot > 0
+      ? table.strings.tally({
+          classes: table.classes,
+          ids: table.ids,
+          graph,
+          idom: dom.idom,
+          shallow: shallowOf,
+          stringClass: table.stringClass,
+          valueSlot,
+          top,
+          idHex,
+        })
+      : undefined;
   return {
     schema: ANALYSIS_SCHEMA,
     complete,
@@ -147,6 +162,7 @@ export async function analyzeHeap(
     topDominators: childrenBySize(tree, n).slice(0, top).map(view.summary),
     topPackages: topPackages(table, tree, n).slice(0, top),
     retainedByClass: classRows.slice(0, top),
+    ...(duplicateStrings ? { duplicateStrings } : {}),
   };
 }
 

@@ -75,6 +75,48 @@ export class ClassTable {
     return n === undefined ? undefined : this.defs[n];
   }
 
+  /** The class's binary name (`java/lang/String`) from LOAD_CLASS and UTF8, known before its instances. */
+  binaryName(def: ClassDef): string | undefined {
+    const nameId = this.nameIds.get(def.id);
+    return nameId === undefined ? undefined : this.strings.get(nameId);
+  }
+
+  /** Whether `def` is the class of binary name `name` or a subclass of it (undefined: a super not dumped yet). */
+  isA(def: ClassDef, name: string): boolean | undefined {
+    const seen = new Set<number>();
+    for (let c: ClassDef | undefined = def; c && !seen.has(c.id); c = this.get(c.superId)) {
+      seen.add(c.id);
+      if (c.linkIds.length === 0) return undefined;
+      if (this.binaryName(c) === name) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Where field `name`, declared by the class of binary name `owner`, is in the dumped fields of an instance
+   * of `def` (own fields first, then the superclass's), and its type; undefined when `def` has no such field
+   * or a class of its chain is not dumped yet.
+   */
+  fieldAt(
+    def: ClassDef,
+    owner: string,
+    name: string,
+    idSize: number,
+  ): { offset: number; type: number } | undefined {
+    let offset = 0;
+    const seen = new Set<number>();
+    for (let c: ClassDef | undefined = def; c && !seen.has(c.id); c = this.get(c.superId)) {
+      seen.add(c.id);
+      if (c.linkIds.length === 0) return undefined;
+      const mine = this.binaryName(c) === owner;
+      for (const f of c.fields) {
+        if (mine && f.name === name) return { offset, type: f.type };
+        offset += f.type === 2 ? idSize : BASIC_TYPES.get(f.type)!.size;
+      }
+    }
+    return undefined;
+  }
+
   /** Names from LOAD_CLASS and UTF8, field layouts along the superclass chain, Reference.referent left out. */
   resolve(layout: Layout): void {
     for (const def of this.defs) {

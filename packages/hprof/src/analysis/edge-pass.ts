@@ -95,6 +95,15 @@ export class EdgePass implements WalkHandler {
     this.begin(id);
   }
 
+  /** A String's value array: its contents are read for the duplicate strings. */
+  wantsBytes(id: number, type: number, length: number): boolean {
+    return this.t.strings.begin(id, type, length);
+  }
+
+  bytes(buf: Buffer, start: number, count: number): void {
+    this.t.strings.bytes(buf, start, count);
+  }
+
   classDump(buf: Buffer, start: number): void {
     const classId = this.walker().readId(buf, start);
     this.begin(classId);

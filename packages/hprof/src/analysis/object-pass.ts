@@ -3,6 +3,7 @@
 import { BASIC_TYPES, Sub } from '../format.ts';
 import { CLASS_OBJECTS, ClassTable, Kind } from './classes.ts';
 import { GrowArray } from './growable.ts';
+import { type StringContents, StringValues } from './strings.ts';
 import type { HeapWalker, WalkHandler } from './walker.ts';
 
 export interface Root {
@@ -30,6 +31,17 @@ export interface ObjectTable {
   maxEdges: number;
   minAddress: number;
   maxAddress: number;
+  /** The String value arrays whose contents pass 2 reads. */
+  strings: StringContents;
+  /** Class number of java.lang.String (-1: none of its instances could be read). */
+  stringClass: number;
+}
+
+/** What pass 1 reads from the fields of an instance of a class (-1: no such field). */
+interface Probe {
+  /** String.value and String.coder (JDK 9+; -1 before: char[] values). */
+  value: number;
+  coder: number;
 }
 
 export class ObjectPass implements WalkHandler {
@@ -44,6 +56,11 @@ export class ObjectPass implements WalkHandler {
   private arrayElements = 0;
   private lastClassId = Number.NaN;
   private lastClass = 0;
+  private lastProbe: Probe | null = null;
+  /** Per class number: undefined until known (its class dump and its supers' seen), null when nothing. */
+  private readonly probes: (Probe | null | undefined)[] = [];
+  private readonly strings = new StringValues();
+  private stringClass = -1;
   private minAddress = Number.POSITIVE_INFINITY;
   private maxAddress = 0;
 
@@ -97,13 +114,43 @@ export class ObjectPass implements WalkHandler {
     if (id > this.maxAddress) this.maxAddress = id;
   }
 
-  instance(id: number, classId: number): void {
+  instance(id: number, classId: number, buf: Buffer, start: number, fieldBytes: number): void {
     if (classId !== this.lastClassId) {
       this.lastClassId = classId;
       this.lastClass = this.table.numberOf(classId);
+      this.lastProbe = this.probeOf(this.lastClass);
     }
     this.table.defs[this.lastClass]!.instances++;
     this.add(id, this.lastClass, 0);
+    const probe = this.lastProbe;
+    if (probe !== null && probe.value >= 0 && probe.value + this.walker().idSize <= fieldBytes) {
+      const w = this.walker();
+      const utf16 = probe.coder >= 0 && probe.coder < fieldBytes && buf[start + probe.coder] === 1;
+      this.strings.note(id, w.readId(buf, start + probe.value), utf16);
+    }
+  }
+
+  /**
+   * The fields pass 1 reads in instances of class `n`, from its class dump: a JVM dumps classes before their
+   * instances (HotSpot does); instances seen before their class dump are not read.
+   */
+  private probeOf(n: number): Probe | null {
+    const known = this.probes[n];
+    if (known !== undefined) return known;
+    const def = this.table.defs[n]!;
+    if (def.linkIds.length === 0) return null;
+    let probe: Probe | null = null;
+    const idSize = this.walker().idSize;
+    if (this.table.binaryName(def) === 'java/lang/String') {
+      const value = this.table.fieldAt(def, 'java/lang/String', 'value', idSize);
+      const coder = this.table.fieldAt(def, 'java/lang/String', 'coder', idSize);
+      if (value?.type === 2) {
+        probe = { value: value.offset, coder: coder?.type === 8 ? coder.offset : -1 };
+        this.stringClass = n;
+      }
+    }
+    this.probes[n] = probe;
+    return probe;
   }
 
   objectArray(id: number, classId: number, length: number): void {
@@ -193,6 +240,8 @@ export class ObjectPass implements WalkHandler {
       maxEdges,
       minAddress: this.minAddress,
       maxAddress: this.maxAddress,
+      strings: this.strings.finish(),
+      stringClass: this.stringClass,
     };
     this.ids = new GrowArray(Float64Array, 1);
     this.classes = new GrowArray(Int32Array, 1);
