@@ -1,6 +1,12 @@
 // The analysis as a developer reads it in a minute: leak suspects first (what retains, where it accumulates,
 // the path from a GC root), then the largest dominators and the classes that retain the most.
-import type { DuplicateStrings, HeapAnalysis, LeakSuspect, ObjectSummary } from '@kube-heapdump/contract';
+import type {
+  Collections,
+  DuplicateStrings,
+  HeapAnalysis,
+  LeakSuspect,
+  ObjectSummary,
+} from '@kube-heapdump/contract';
 import { humanBytes, paint, printable, table, thousands } from './format.ts';
 
 const percent = (bytes: number, heap: number) => (heap > 0 ? `${((100 * bytes) / heap).toFixed(1)}%` : '-');
@@ -58,6 +64,43 @@ function duplicateStrings(d: DuplicateStrings, top: number): string[] {
           humanBytes(s.wastedBytes),
           thousands(s.length),
           quoted(s.text, s.length),
+        ]),
+      new Set([0, 1, 2, 3, 4]),
+    ),
+  ];
+}
+
+function collections(c: Collections, top: number): string[] {
+  const wasted = c.classes.reduce((sum, r) => sum + r.wastedBytes, 0);
+  return [
+    '',
+    paint(`Under-filled collections: ${humanBytes(wasted)} of empty slots`, 'bold'),
+    table(
+      ['#', 'instances', 'empty', 'filled', 'wasted', 'class'],
+      c.classes
+        .slice(0, top)
+        .map((r, i) => [
+          String(i + 1),
+          thousands(r.instances),
+          thousands(r.empty),
+          r.capacity > 0 ? `${((100 * r.elements) / r.capacity).toFixed(1)}%` : '-',
+          humanBytes(r.wastedBytes),
+          printable(r.className),
+        ]),
+      new Set([0, 1, 2, 3, 4]),
+    ),
+    '',
+    table(
+      ['#', 'size', 'capacity', 'wasted', 'retained', 'collection'],
+      c.top
+        .slice(0, top)
+        .map((r, i) => [
+          String(i + 1),
+          thousands(r.size),
+          thousands(r.capacity),
+          humanBytes(r.wastedBytes),
+          humanBytes(r.object.retainedBytes),
+          objectName(r.object),
         ]),
       new Set([0, 1, 2, 3, 4]),
     ),
@@ -129,5 +172,6 @@ export function renderAnalysis(name: string, a: HeapAnalysis, top: number): stri
     ),
   );
   if (a.duplicateStrings) lines.push(...duplicateStrings(a.duplicateStrings, top));
+  if (a.collections) lines.push(...collections(a.collections, top));
   return lines.join('\n');
 }

@@ -64,6 +64,7 @@ describe('heapdump analyze', () => {
     assert.ok(lines.indexOf('Largest dominators (retained by one object)') > first);
     assert.match(r.stdout, /^Sizes {8}compressed oops: 12-byte headers, 4-byte references \(inferred: /m);
     assert.match(r.stdout, /^Duplicate strings: [\d,]+ of [\d,]+ Strings have contents another has too; /m);
+    assert.match(r.stdout, /^Under-filled collections: [\d.]+ \w+ of empty slots$/m);
   });
 
   it('prints JSON that is the library analysis', async () => {

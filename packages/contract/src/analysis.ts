@@ -80,6 +80,35 @@ export interface DuplicateStrings {
   top: DuplicateString[];
 }
 
+/** Per class, the reachable collections of the class. */
+export interface CollectionFill {
+  className: string;
+  instances: number;
+  /** Instances holding no element. */
+  empty: number;
+  /** Elements held, and slots their arrays have, summed over the instances. */
+  elements: number;
+  capacity: number;
+  wastedBytes: number;
+}
+
+export interface UnderfilledCollection {
+  object: ObjectSummary;
+  size: number;
+  capacity: number;
+  wastedBytes: number;
+}
+
+/** Under-filled collections: HashMap, ArrayList, Vector, ArrayDeque and subclasses; HashSet through its map. */
+export interface Collections {
+  /** What capacity and waste mean. */
+  convention: string;
+  /** Most waste first. */
+  classes: CollectionFill[];
+  /** The collections wasting the most. */
+  top: UnderfilledCollection[];
+}
+
 export interface HeapAnalysis {
   schema: typeof ANALYSIS_SCHEMA | 'kube-heapdump/heap-analysis/v1';
   /** Whether the dump ends with HEAP_DUMP_END; a cut dump is analysed as far as it goes. */
@@ -115,4 +144,6 @@ export interface HeapAnalysis {
   retainedByClass: ClassRetained[];
   /** v2. Absent too when the dump declares no java.lang.String fields before its Strings. */
   duplicateStrings?: DuplicateStrings;
+  /** v2. */
+  collections?: Collections;
 }

@@ -153,6 +153,29 @@ describe('retained sizes known by construction', () => {
     assert.ok(dups.duplicated <= dups.strings && dups.contents < dups.strings);
   });
 
+  it('under-filled collections: size against the capacity the JDK gave them, the empty slots wasted', () => {
+    const c = known.collections;
+    assert.ok(c, 'the collections are analysed');
+    const largest = (className: string) => {
+      const row = c.top.find((t) => t.object.className === className);
+      assert.ok(row, `a ${className} among the under-filled`);
+      return { size: row.size, capacity: row.capacity, wastedBytes: row.wastedBytes };
+    };
+    const expect = (size: number, capacity: number) => ({
+      size,
+      capacity,
+      wastedBytes: (capacity - size) * REF,
+    });
+    assert.deepEqual(largest('java.util.HashMap'), expect(3, 1 << 16));
+    assert.deepEqual(largest('java.util.ArrayList'), expect(10, 30000));
+    assert.deepEqual(largest('java.util.HashSet'), expect(2, 1 << 14));
+    assert.deepEqual(largest('java.util.ArrayDeque'), expect(5, 20001));
+    // The HashSet's map is counted as the HashSet, not a second time as a HashMap.
+    assert.ok(!c.top.some((t) => t.object.className === 'java.util.HashMap' && t.capacity === 1 << 14));
+    const maps = c.classes.find((r) => r.className === 'java.util.HashMap');
+    assert.ok(maps && maps.wastedBytes >= (65536 - 3) * REF && maps.capacity >= 65536);
+  });
+
   it('without compressed oops, 16-byte headers and 8-byte references', () => {
     const o = (fieldBytes: number) => align8(16 + fieldBytes);
     const a = (elementBytes: number, length: number) => align8(24 + elementBytes * length);

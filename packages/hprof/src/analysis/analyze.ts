@@ -4,6 +4,7 @@
 import type { ClassRetained, HeapAnalysis, ObjectSummary } from '@kube-heapdump/contract';
 import { ANALYSIS_SCHEMA } from '@kube-heapdump/contract';
 import { CLASS_OBJECTS } from './classes.ts';
+import type { CollectionRecords } from './collections.ts';
 import { dominators } from './dominators.ts';
 import { EdgePass, type Graph } from './edge-pass.ts';
 import { IdIndex } from './id-index.ts';
@@ -88,7 +89,7 @@ export async function analyzeHeap(
   table.classTable.resolve(layout);
 
   progress('references', 0);
-  const graph = await referencePass(open, table, (b) => progress('references', b));
+  const { graph, collections } = await referencePass(open, table, (b) => progress('references', b));
 
   progress('dominators', 0);
   const shallowOf = table.classTable.shallowOf(table.classes, table.aux, layout);
@@ -138,6 +139,14 @@ export async function analyzeHeap(
           idHex,
         })
       : undefined;
+  const collectionFill = collections.tally({
+    classes: table.classes,
+    idom: dom.idom,
+    refBytes: layout.refBytes,
+    top,
+    className: (c) => defs[c]!.name,
+    summary: view.summary,
+  });
   return {
     schema: ANALYSIS_SCHEMA,
     complete,
@@ -163,6 +172,7 @@ export async function analyzeHeap(
     topPackages: topPackages(table, tree, n).slice(0, top),
     retainedByClass: classRows.slice(0, top),
     ...(duplicateStrings ? { duplicateStrings } : {}),
+    collections: collectionFill,
   };
 }
 
@@ -171,12 +181,12 @@ async function referencePass(
   open: () => AsyncIterable<Uint8Array>,
   table: ObjectTable,
   tick: (bytes: number) => void,
-): Promise<Graph> {
+): Promise<{ graph: Graph; collections: CollectionRecords }> {
   let walker: HeapWalker;
   const edges = new EdgePass(table, new IdIndex(table.ids), () => walker);
   walker = new HeapWalker(edges);
   await walk(open, walker, tick);
-  return edges.finish();
+  return { graph: edges.finish(), collections: edges.collections };
 }
 
 /** The top-level dominators by the package of their class: `java.util` for a HashMap, `<default>` for none. */

@@ -1,6 +1,7 @@
 // Classes of the dump as the analysis needs them: dense class numbers, names, field layouts (which bytes of an
 // instance are references, and what they are called), static references, and shallow sizes under a layout.
 import { BASIC_TYPES, readableClassName } from '../format.ts';
+import type { CollectionSpec } from './collections.ts';
 import type { Layout } from './layout.ts';
 
 /** Class numbers 0-7: the primitive array types (HPROF basic types 4-11). 8: class objects (java.lang.Class). */
@@ -41,6 +42,8 @@ export interface ClassDef {
   refNames?: string[];
   /** Bytes of all instance fields (this class and supers) with references at `layout.refBytes`. */
   layoutFieldBytes?: number;
+  /** Pass 2: what to read of its instances if it is a collection (null: not one), once asked. */
+  collection?: CollectionSpec | null;
 }
 
 export class ClassTable {
