@@ -6,6 +6,7 @@ import type {
   HeapAnalysis,
   LeakSuspect,
   ObjectSummary,
+  ThreadStack,
 } from '@kube-heapdump/contract';
 import { humanBytes, paint, printable, table, thousands } from './format.ts';
 
@@ -107,6 +108,48 @@ function collections(c: Collections, top: number): string[] {
   ];
 }
 
+const STACKS_SHOWN = 3;
+const FRAMES_SHOWN = 20;
+
+function threadName(t: ThreadStack): string {
+  return t.name === '' ? objectName(t.object) : `"${printable(t.name)}"`;
+}
+
+/** The threads' table, then the stacks of the threads retaining the most, each frame with what it holds. */
+function threads(list: ThreadStack[], top: number): string[] {
+  const lines = [
+    '',
+    paint('Threads (what only its stack keeps alive is retained by the thread)', 'bold'),
+    table(
+      ['#', 'retained', 'by locals', 'thread', 'top frame'],
+      list
+        .slice(0, top)
+        .map((t, i) => [
+          String(i + 1),
+          humanBytes(t.object.retainedBytes),
+          humanBytes(t.localsRetainedBytes),
+          threadName(t),
+          printable(t.frames[0]?.method ?? '-'),
+        ]),
+      new Set([0, 1, 2]),
+    ),
+  ];
+  for (const t of list.slice(0, Math.min(top, STACKS_SHOWN))) {
+    lines.push(
+      '',
+      `${threadName(t)} ${objectName(t.object)}, retaining ${humanBytes(t.object.retainedBytes)}:`,
+    );
+    for (const f of t.frames.slice(0, FRAMES_SHOWN)) {
+      lines.push(`  at ${printable(f.method)} (${printable(f.location)})`);
+      for (const o of f.locals)
+        lines.push(`       local ${objectName(o)}, retaining ${humanBytes(o.retainedBytes)}`);
+    }
+    if (t.frames.length > FRAMES_SHOWN)
+      lines.push(`  ... ${t.frames.length - FRAMES_SHOWN} more frames (--json)`);
+  }
+  return lines;
+}
+
 export function renderAnalysis(name: string, a: HeapAnalysis, top: number): string {
   const heap = a.totals.reachableBytes;
   const lines = [
@@ -173,5 +216,6 @@ export function renderAnalysis(name: string, a: HeapAnalysis, top: number): stri
   );
   if (a.duplicateStrings) lines.push(...duplicateStrings(a.duplicateStrings, top));
   if (a.collections) lines.push(...collections(a.collections, top));
+  if (a.threads) lines.push(...threads(a.threads, top));
   return lines.join('\n');
 }

@@ -32,7 +32,8 @@ export function addAnalyzeVerb(program: Command, io: Io): void {
               'Eclipse MAT finds them) with the point where the memory accumulates and the shortest path of ' +
               'strong references from a GC root to it; the largest dominators; retained size per package and class; ' +
               'duplicate strings and their waste (the start of their contents is printed: dumps hold secrets); ' +
-              'under-filled collections (HashMap, HashSet, ArrayList, Vector, ArrayDeque: size against capacity). Reads a ' +
+              'under-filled collections (HashMap, HashSet, ArrayList, Vector, ArrayDeque: size against capacity); the ' +
+              'threads with their stacks, the objects each frame holds and what only a stack keeps alive. Reads a ' +
               'local file (.hprof, .hprof.gz, .hprof.zst) twice, or streams a stored object twice (two downloads, ' +
               'nothing written to disk). Objects no strong reference reaches are counted apart.',
           )

@@ -65,6 +65,9 @@ describe('heapdump analyze', () => {
     assert.match(r.stdout, /^Sizes {8}compressed oops: 12-byte headers, 4-byte references \(inferred: /m);
     assert.match(r.stdout, /^Duplicate strings: [\d,]+ of [\d,]+ Strings have contents another has too; /m);
     assert.match(r.stdout, /^Under-filled collections: [\d.]+ \w+ of empty slots$/m);
+    // The main thread waits in System.in.read(): its stack is there, top frame first.
+    assert.match(r.stdout, /^"main" java\.lang\.Thread @ 0x[0-9a-f]+, retaining /m);
+    assert.match(r.stdout, /^ {2}at RetainFixture\.main \(RetainFixture\.java:\d+\)$/m);
   });
 
   it('prints JSON that is the library analysis', async () => {

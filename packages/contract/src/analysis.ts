@@ -109,6 +109,24 @@ export interface Collections {
   top: UnderfilledCollection[];
 }
 
+/** A thread, its stack (top frame first) and the objects each frame's locals hold. */
+export interface ThreadStack {
+  /** The java.lang.Thread; its retained bytes include what only its stack keeps alive. */
+  object: ObjectSummary;
+  /** Its name ('' when the dump does not say). */
+  name: string;
+  /** The retained bytes of the objects its locals hold that this thread alone keeps alive (it dominates them). */
+  localsRetainedBytes: number;
+  frames: {
+    /** `java.lang.Thread.sleep` */
+    method: string;
+    /** `Thread.java:339`, `Native Method`, `Unknown Source` */
+    location: string;
+    /** Objects its local variables (and JNI locals) hold, most retained first. */
+    locals: ObjectSummary[];
+  }[];
+}
+
 export interface HeapAnalysis {
   schema: typeof ANALYSIS_SCHEMA | 'kube-heapdump/heap-analysis/v1';
   /** Whether the dump ends with HEAP_DUMP_END; a cut dump is analysed as far as it goes. */
@@ -146,4 +164,6 @@ export interface HeapAnalysis {
   duplicateStrings?: DuplicateStrings;
   /** v2. */
   collections?: Collections;
+  /** v2. The threads, most retained first. */
+  threads?: ThreadStack[];
 }

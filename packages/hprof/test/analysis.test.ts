@@ -119,6 +119,26 @@ describe('retained sizes known by construction', () => {
     assert.equal(step.object.retainedBytes, local);
   });
 
+  it("threads: the local-holder thread by name, its stack, the frame's local and what its locals retain", () => {
+    const thread = known.threads?.find((t) => t.name === 'local-holder');
+    assert.ok(thread, `the thread by its name: ${known.threads?.map((t) => t.name).join(', ')}`);
+    assert.deepEqual(thread.frames[0], {
+      method: 'java.lang.Thread.sleep',
+      location: 'Native Method',
+      locals: [],
+    });
+    const frame = thread.frames.find((f) => f.method === 'RetainFixture.lambda$known$0');
+    assert.ok(frame, thread.frames.map((f) => f.method).join(' <- '));
+    assert.match(frame.location, /^RetainFixture\.java:\d+$/);
+    const local = frame.locals.find((o) => o.className === 'RetainFixture$LocalHolder');
+    assert.equal(local?.retainedBytes, holder + arr(1, LOCAL_PAYLOAD));
+    // Its stack alone keeps alive the holder, the lambda (one captured reference) and `ready` (an Object).
+    assert.equal(thread.localsRetainedBytes, holder + arr(1, LOCAL_PAYLOAD) + obj(REF) + obj(0));
+    assert.ok(thread.object.retainedBytes > thread.localsRetainedBytes);
+    assert.equal(thread.object.className, 'java.lang.Thread');
+    assert.ok(known.threads?.some((t) => t.name === 'main'));
+  });
+
   it('duplicate strings: copies with their own arrays, copies sharing one, UTF-16 copies, and their waste', () => {
     const dups = known.duplicateStrings;
     assert.ok(dups, 'the duplicate strings are analysed');

@@ -12,6 +12,7 @@ import { inferCompressedOops, type Layout, layoutFor } from './layout.ts';
 import { ObjectPass, type ObjectTable } from './object-pass.ts';
 import { type DominatorTree, retainedByClass, retainedSizes } from './retained.ts';
 import { childrenBySize, type HeapView, leakSuspects } from './suspects.ts';
+import { threadStacks } from './threads.ts';
 import { HeapWalker } from './walker.ts';
 
 export interface HeapAnalysisOptions {
@@ -173,6 +174,13 @@ export async function analyzeHeap(
     retainedByClass: classRows.slice(0, top),
     ...(duplicateStrings ? { duplicateStrings } : {}),
     collections: collectionFill,
+    threads: threadStacks(table.threads.values(), {
+      idom: dom.idom,
+      retained: tree.retained,
+      top,
+      summary: view.summary,
+      strings: table.strings,
+    }),
   };
 }
 

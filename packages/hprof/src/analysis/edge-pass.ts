@@ -78,10 +78,14 @@ export class EdgePass implements WalkHandler {
       }
     }
     if (def) this.collection(i, def, buf, fieldsStart, fieldBytes);
-    const locals = this.t.threadLocals.get(id);
-    if (locals)
-      for (const l of locals)
+    const thread = this.t.threads.get(id);
+    if (thread) {
+      thread.index = i;
+      for (const l of thread.locals) {
+        l.index = l.id === 0 ? -1 : this.index.get(l.id);
         this.edge(l.id, l.tag === Sub.ROOT_JAVA_FRAME ? SLOT_JAVA_LOCAL : SLOT_JNI_LOCAL);
+      }
+    }
   }
 
   /** A collection's size and its array's length, for the under-filled collections. */

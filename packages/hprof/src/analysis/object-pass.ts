@@ -4,6 +4,7 @@ import { BASIC_TYPES, Sub } from '../format.ts';
 import { CLASS_OBJECTS, ClassTable, Kind } from './classes.ts';
 import { GrowArray } from './growable.ts';
 import { type StringContents, StringValues } from './strings.ts';
+import { type Local, StackRecords, type ThreadInfo } from './threads.ts';
 import type { HeapWalker, WalkHandler } from './walker.ts';
 
 export interface Root {
@@ -23,10 +24,11 @@ export interface ObjectTable {
   rootIds: Float64Array;
   rootTags: Uint8Array;
   /**
-   * Thread object id -> the objects its stack frames (and JNI locals) hold. As in MAT, those are references of
-   * the thread, so a thread retains what only its locals hold; roots of an unknown thread stay GC roots.
+   * Thread object id -> its stack and the objects its frames (and JNI locals) hold. As in MAT, those are
+   * references of the thread, so a thread retains what only its locals hold; roots of an unknown thread stay
+   * GC roots.
    */
-  threadLocals: Map<number, { id: number; tag: number }[]>;
+  threads: Map<number, ThreadInfo>;
   /** Upper bound of the second pass's references, roots included. */
   maxEdges: number;
   minAddress: number;
@@ -42,6 +44,8 @@ interface Probe {
   /** String.value and String.coder (JDK 9+; -1 before: char[] values). */
   value: number;
   coder: number;
+  /** Thread.name. */
+  threadName: number;
 }
 
 export class ObjectPass implements WalkHandler {
@@ -72,36 +76,55 @@ export class ObjectPass implements WalkHandler {
     this.table.strings.set(id, buf.toString('utf8', start, end));
   }
 
-  loadClass(classId: number, nameId: number): void {
+  loadClass(classId: number, nameId: number, serial: number): void {
     this.table.nameIds.set(classId, nameId);
+    this.stacks.loadClass(serial, classId);
   }
 
-  private readonly threadBySerial = new Map<number, number>();
-  private readonly locals: { id: number; tag: number; serial: number }[] = [];
+  stack(tag: number, buf: Buffer, start: number, end: number): void {
+    const w = this.walker();
+    this.stacks.record(tag, buf, start, end, (p) => w.readId(buf, p), w.idSize);
+  }
 
-  root(tag: number, id: number, threadSerial: number): void {
-    if (tag === Sub.ROOT_THREAD_OBJECT) this.threadBySerial.set(threadSerial, id);
+  private readonly stacks = new StackRecords();
+  private readonly threadBySerial = new Map<number, number>();
+  private readonly traceOf = new Map<number, number>();
+  private readonly threadNames = new Map<number, number>();
+  private readonly locals: (Local & { serial: number })[] = [];
+
+  root(tag: number, id: number, threadSerial: number, second: number): void {
+    if (tag === Sub.ROOT_THREAD_OBJECT) {
+      this.threadBySerial.set(threadSerial, id);
+      this.traceOf.set(id, second);
+    }
     if (tag === Sub.ROOT_JAVA_FRAME || tag === Sub.ROOT_JNI_LOCAL) {
-      this.locals.push({ id, tag, serial: threadSerial });
+      this.locals.push({ id, tag, serial: threadSerial, depth: second, index: -1 });
       return;
     }
     this.rootIds.push(id);
     this.rootTags.push(tag);
   }
 
-  /** Locals by thread object; those of a thread the dump does not name become GC roots. */
-  private threadLocals(): Map<number, { id: number; tag: number }[]> {
-    const byThread = new Map<number, { id: number; tag: number }[]>();
+  /** The threads with their stacks and locals; locals of a thread the dump does not name become GC roots. */
+  private threads(): Map<number, ThreadInfo> {
+    const names = this.strings.valuesOf(new Set(this.threadNames.values()));
+    const byThread = new Map<number, ThreadInfo>();
+    const nameIds = this.table.nameIds;
+    for (const [id, trace] of this.traceOf) {
+      const frames = this.stacks.framesOf(trace, this.table.strings, (c) => nameIds.get(c));
+      const nameString = this.threadNames.get(id);
+      const nameValue = nameString === undefined ? 0 : (names.get(nameString) ?? 0);
+      byThread.set(id, { id, frames, locals: [], nameValue, index: -1 });
+    }
     for (const l of this.locals) {
       const thread = this.threadBySerial.get(l.serial);
-      if (thread === undefined) {
+      const info = thread === undefined ? undefined : byThread.get(thread);
+      if (!info) {
         this.rootIds.push(l.id);
         this.rootTags.push(l.tag);
         continue;
       }
-      const list = byThread.get(thread) ?? [];
-      list.push({ id: l.id, tag: l.tag });
-      byThread.set(thread, list);
+      info.locals.push({ id: l.id, tag: l.tag, depth: l.depth, index: -1 });
     }
     return byThread;
   }
@@ -123,7 +146,10 @@ export class ObjectPass implements WalkHandler {
     this.table.defs[this.lastClass]!.instances++;
     this.add(id, this.lastClass, 0);
     const probe = this.lastProbe;
-    if (probe !== null && probe.value >= 0 && probe.value + this.walker().idSize <= fieldBytes) {
+    if (probe === null) return;
+    if (probe.threadName >= 0 && probe.threadName + this.walker().idSize <= fieldBytes)
+      this.threadNames.set(id, this.walker().readId(buf, start + probe.threadName));
+    if (probe.value >= 0 && probe.value + this.walker().idSize <= fieldBytes) {
       const w = this.walker();
       const utf16 = probe.coder >= 0 && probe.coder < fieldBytes && buf[start + probe.coder] === 1;
       this.strings.note(id, w.readId(buf, start + probe.value), utf16);
@@ -145,9 +171,12 @@ export class ObjectPass implements WalkHandler {
       const value = this.table.fieldAt(def, 'java/lang/String', 'value', idSize);
       const coder = this.table.fieldAt(def, 'java/lang/String', 'coder', idSize);
       if (value?.type === 2) {
-        probe = { value: value.offset, coder: coder?.type === 8 ? coder.offset : -1 };
+        probe = { value: value.offset, coder: coder?.type === 8 ? coder.offset : -1, threadName: -1 };
         this.stringClass = n;
       }
+    } else if (this.table.isA(def, 'java/lang/Thread') === true) {
+      const name = this.table.fieldAt(def, 'java/lang/Thread', 'name', idSize);
+      if (name?.type === 2) probe = { value: -1, coder: -1, threadName: name.offset };
     }
     this.probes[n] = probe;
     return probe;
@@ -214,7 +243,7 @@ export class ObjectPass implements WalkHandler {
    * The table, once the walk is done: references counted per class now that layouts are known.
    */
   finish(idSize: 4 | 8): ObjectTable {
-    const threadLocals = this.threadLocals();
+    const threads = this.threads();
     let maxEdges = this.arrayElements + this.rootIds.length + this.locals.length;
     for (const def of this.table.defs) {
       if (def.id === 0) continue;
@@ -236,13 +265,14 @@ export class ObjectPass implements WalkHandler {
       classTable: this.table,
       rootIds: this.rootIds.trimmed(),
       rootTags: this.rootTags.trimmed(),
-      threadLocals,
+      threads,
       maxEdges,
       minAddress: this.minAddress,
       maxAddress: this.maxAddress,
       strings: this.strings.finish(),
       stringClass: this.stringClass,
     };
+    for (const th of threads.values()) if (th.nameValue !== 0) table.strings.want(th.nameValue);
     this.ids = new GrowArray(Float64Array, 1);
     this.classes = new GrowArray(Int32Array, 1);
     this.aux = new GrowArray(Uint32Array, 1);
