@@ -197,6 +197,28 @@ export function renderAnalysis(name: string, a: HeapAnalysis, top: number): stri
         ]),
       new Set([0, 1, 2, 3]),
     ),
+    ...(a.topClassLoaders
+      ? [
+          '',
+          paint(
+            'Retained by class loader (the largest dominators grouped by the loader of their class)',
+            'bold',
+          ),
+          table(
+            ['#', 'objects', 'retained', '%', 'class loader'],
+            a.topClassLoaders
+              .slice(0, top)
+              .map((l, i) => [
+                String(i + 1),
+                thousands(l.objects),
+                humanBytes(l.retainedBytes),
+                percent(l.retainedBytes, heap),
+                printable(l.name),
+              ]),
+            new Set([0, 1, 2, 3]),
+          ),
+        ]
+      : []),
     '',
     paint('Retained by class', 'bold'),
     table(

@@ -30,7 +30,7 @@ export function addAnalyzeVerb(program: Command, io: Io): void {
           .description(
             'What holds the memory: leak suspects (an object, or a class, retaining 10% of the heap or more, as ' +
               'Eclipse MAT finds them) with the point where the memory accumulates and the shortest path of ' +
-              'strong references from a GC root to it; the largest dominators; retained size per package and class; ' +
+              'strong references from a GC root to it; the largest dominators; retained size per package, class loader and class; ' +
               'duplicate strings and their waste (the start of their contents is printed: dumps hold secrets); ' +
               'under-filled collections (HashMap, HashSet, ArrayList, Vector, ArrayDeque: size against capacity); the ' +
               'threads with their stacks, the objects each frame holds and what only a stack keeps alive. Reads a ' +

@@ -64,6 +64,10 @@ describe('heapdump analyze', () => {
     assert.ok(lines.indexOf('Largest dominators (retained by one object)') > first);
     assert.match(r.stdout, /^Sizes {8}compressed oops: 12-byte headers, 4-byte references \(inferred: /m);
     assert.match(r.stdout, /^Duplicate strings: [\d,]+ of [\d,]+ Strings have contents another has too; /m);
+    assert.match(
+      r.stdout,
+      /^1 +[\d,]+ +74\.\d+ MiB +[\d.]+% +jdk\.internal\.loader\.ClassLoaders\$AppClassLoader @ 0x/m,
+    );
     assert.match(r.stdout, /^Under-filled collections: [\d.]+ \w+ of empty slots$/m);
     // The main thread waits in System.in.read(): its stack is there, top frame first.
     assert.match(r.stdout, /^"main" java\.lang\.Thread @ 0x[0-9a-f]+, retaining /m);

@@ -160,6 +160,11 @@ export interface HeapAnalysis {
    */
   topPackages: { name: string; objects: number; retainedBytes: number }[];
   retainedByClass: ClassRetained[];
+  /**
+   * v2. Those children grouped by the class loader of their class (of the class itself, for a class object),
+   * as MAT's top consumers by class loader: `<bootstrap>`, or the loader's class and identifier.
+   */
+  topClassLoaders?: { name: string; loader?: ObjectSummary; objects: number; retainedBytes: number }[];
   /** v2. Absent too when the dump declares no java.lang.String fields before its Strings. */
   duplicateStrings?: DuplicateStrings;
   /** v2. */

@@ -29,6 +29,7 @@ const SESSION_BYTES = 10240;
 const DUP_COPIES = 300;
 const DUP_SHARED = 200;
 const DUP_WIDE = 50;
+const ISOLATED_PAYLOAD = 200000;
 /** java.lang.String (JDK 9+): value; hash; coder, hashIsZero. */
 const STRING = obj(REF + 4 + 1 + 1);
 
@@ -110,7 +111,9 @@ describe('retained sizes known by construction', () => {
   it("a thread's local variable retains what it holds, and its thread retains it (as MAT attributes locals)", () => {
     const local = holder + arr(1, LOCAL_PAYLOAD);
     assert.equal(byClass(known, 'RetainFixture$LocalHolder').retainedBytes, local);
-    const suspect = known.suspects.find((s) => s.path.some((p) => p.via === '<Java local>'));
+    const suspect = known.suspects.find((s) =>
+      s.path.some((p) => p.via === '<Java local>' && p.object.className === 'RetainFixture$LocalHolder'),
+    );
     assert.ok(suspect, 'the thread is a suspect (the payload is over 10 % of this small heap)');
     assert.equal(suspect.object.className, 'java.lang.Thread');
     assert.ok(suspect.retainedBytes >= local);
@@ -127,7 +130,7 @@ describe('retained sizes known by construction', () => {
       location: 'Native Method',
       locals: [],
     });
-    const frame = thread.frames.find((f) => f.method === 'RetainFixture.lambda$known$0');
+    const frame = thread.frames.find((f) => /^RetainFixture\.lambda\$known\$\d+$/.test(f.method));
     assert.ok(frame, thread.frames.map((f) => f.method).join(' <- '));
     assert.match(frame.location, /^RetainFixture\.java:\d+$/);
     const local = frame.locals.find((o) => o.className === 'RetainFixture$LocalHolder');
@@ -137,6 +140,15 @@ describe('retained sizes known by construction', () => {
     assert.ok(thread.object.retainedBytes > thread.localsRetainedBytes);
     assert.equal(thread.object.className, 'java.lang.Thread');
     assert.ok(known.threads?.some((t) => t.name === 'main'));
+  });
+
+  it('top consumers by class loader: a class of its own loader retains its static payload, under that loader', () => {
+    const row = known.topClassLoaders?.find((l) => l.loader?.className === 'RetainFixture$IsolatedLoader');
+    assert.ok(row, JSON.stringify(known.topClassLoaders?.slice(0, 5)));
+    assert.equal(row.name, `RetainFixture$IsolatedLoader @ ${row.loader?.id}`);
+    // One top-level dominator, the class object (a class object counts its static fields: one reference).
+    assert.deepEqual([row.objects, row.retainedBytes], [1, obj(REF) + arr(1, ISOLATED_PAYLOAD)]);
+    assert.ok(known.topClassLoaders?.some((l) => l.name === '<bootstrap>' && l.loader === undefined));
   });
 
   it('duplicate strings: copies with their own arrays, copies sharing one, UTF-16 copies, and their waste', () => {
@@ -237,6 +249,13 @@ describe('leak suspects', () => {
   it("groups the largest dominators by package: the fixture's (default) package comes first, with the map", () => {
     const first = leak.topPackages[0]!;
     assert.equal(first.name, '<default>');
+    const map = leak.suspects[0]!.path.find((s) => s.via === 'static SESSION_MAP')!.object.retainedBytes;
+    assert.ok(first.retainedBytes >= map && first.retainedBytes < map + (1 << 20), `${first.retainedBytes}`);
+  });
+
+  it("groups them by class loader: the application class loader's comes first, with the map", () => {
+    const first = leak.topClassLoaders?.[0];
+    assert.equal(first?.loader?.className, 'jdk.internal.loader.ClassLoaders$AppClassLoader');
     const map = leak.suspects[0]!.path.find((s) => s.via === 'static SESSION_MAP')!.object.retainedBytes;
     assert.ok(first.retainedBytes >= map && first.retainedBytes < map + (1 << 20), `${first.retainedBytes}`);
   });

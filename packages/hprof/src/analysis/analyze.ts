@@ -6,7 +6,7 @@ import { ANALYSIS_SCHEMA } from '@kube-heapdump/contract';
 import { CLASS_OBJECTS } from './classes.ts';
 import type { CollectionRecords } from './collections.ts';
 import { dominators } from './dominators.ts';
-import { EdgePass, type Graph } from './edge-pass.ts';
+import { EdgePass, type Graph, LINK_LOADER } from './edge-pass.ts';
 import { IdIndex } from './id-index.ts';
 import { inferCompressedOops, type Layout, layoutFor } from './layout.ts';
 import { ObjectPass, type ObjectTable } from './object-pass.ts';
@@ -171,6 +171,7 @@ export async function analyzeHeap(
     suspects,
     topDominators: childrenBySize(tree, n).slice(0, top).map(view.summary),
     topPackages: topPackages(table, tree, n).slice(0, top),
+    topClassLoaders: topClassLoaders(table, graph, tree, view.summary).slice(0, top),
     retainedByClass: classRows.slice(0, top),
     ...(duplicateStrings ? { duplicateStrings } : {}),
     collections: collectionFill,
@@ -197,22 +198,69 @@ async function referencePass(
   return { graph: edges.finish(), collections: edges.collections };
 }
 
-/** The top-level dominators by the package of their class: `java.util` for a HashMap, `<default>` for none. */
-function topPackages(table: ObjectTable, tree: DominatorTree, root: number): HeapAnalysis['topPackages'] {
-  const defs = table.classTable.defs;
-  const byPackage = new Map<string, { name: string; objects: number; retainedBytes: number }>();
+/** The class of object v, or for a class object the class itself (as MAT groups top consumers). */
+const ownClass = (table: ObjectTable, v: number) =>
+  table.classTable.defs[table.classes[v] === CLASS_OBJECTS ? table.aux[v]! : table.classes[v]!]!;
+
+/** The top-level dominators grouped by `keyOf`, most retained first. */
+function groupTop<K>(
+  tree: DominatorTree,
+  root: number,
+  keyOf: (v: number) => K,
+): Map<K, { objects: number; retainedBytes: number }> {
+  const groups = new Map<K, { objects: number; retainedBytes: number }>();
   for (let e = tree.childOffsets[root]!; e < tree.childOffsets[root + 1]!; e++) {
     const v = tree.children[e]!;
-    const c = table.classes[v]!;
-    const name = (c === CLASS_OBJECTS ? defs[table.aux[v]!]! : defs[c]!).name.replace(/(\[\])+$/, '');
-    const dot = name.lastIndexOf('.');
-    const pkg = dot < 0 ? '<default>' : name.slice(0, dot);
-    const row = byPackage.get(pkg) ?? { name: pkg, objects: 0, retainedBytes: 0 };
+    const key = keyOf(v);
+    const row = groups.get(key) ?? { objects: 0, retainedBytes: 0 };
     row.objects++;
     row.retainedBytes += tree.retained[v]!;
-    byPackage.set(pkg, row);
+    groups.set(key, row);
   }
-  return [...byPackage.values()].sort((a, b) => b.retainedBytes - a.retainedBytes);
+  return new Map([...groups].sort((a, b) => b[1].retainedBytes - a[1].retainedBytes));
+}
+
+/** The top-level dominators by the package of their class: `java.util` for a HashMap, `<default>` for none. */
+function topPackages(table: ObjectTable, tree: DominatorTree, root: number): HeapAnalysis['topPackages'] {
+  const groups = groupTop(tree, root, (v) => {
+    const name = ownClass(table, v).name.replace(/(\[\])+$/, '');
+    const dot = name.lastIndexOf('.');
+    return dot < 0 ? '<default>' : name.slice(0, dot);
+  });
+  return [...groups].map(([name, row]) => ({ name, ...row }));
+}
+
+/**
+ * The top-level dominators by the class loader of their class, as MAT's top consumers: the loader object
+ * (found through its classes' `<classloader>` reference), or `<bootstrap>`.
+ */
+function topClassLoaders(
+  table: ObjectTable,
+  graph: Graph,
+  tree: DominatorTree,
+  summary: (v: number) => ObjectSummary,
+): NonNullable<HeapAnalysis['topClassLoaders']> {
+  const groups = groupTop(tree, graph.n, (v) => ownClass(table, v).loaderId);
+  const loaders = new Map<number, number>();
+  for (let v = 0; v < graph.n; v++) {
+    if (table.classes[v] !== CLASS_OBJECTS) continue;
+    const loaderId = table.classTable.defs[table.aux[v]!]!.loaderId;
+    if (loaderId === 0 || loaders.has(loaderId)) continue;
+    for (let e = graph.offsets[v]!; e < graph.offsets[v + 1]!; e++)
+      if (graph.slots[e] === LINK_LOADER && table.ids[graph.targets[e]!] === loaderId)
+        loaders.set(loaderId, graph.targets[e]!);
+  }
+  return [...groups].map(([loaderId, row]) => {
+    const at = loaders.get(loaderId);
+    const loader = at === undefined ? undefined : summary(at);
+    const name =
+      loaderId === 0
+        ? '<bootstrap>'
+        : loader
+          ? `${loader.className} @ ${loader.id}`
+          : `<loader 0x${loaderId.toString(16)}>`;
+    return { name, ...(loader ? { loader } : {}), ...row };
+  });
 }
 
 /** For a class object, `class Foo`; otherwise the class name. */

@@ -13,6 +13,8 @@ import type { HeapWalker, WalkHandler } from './walker.ts';
 /** Slots of a thread's references to what its frames and JNI locals hold. */
 export const SLOT_JAVA_LOCAL = 254;
 export const SLOT_JNI_LOCAL = 253;
+/** A class object's reference to its loader (its links: super, loader, signers, protection domain). */
+export const LINK_LOADER = 1;
 /** Slots of fields past this one are not told apart (named `?`). */
 export const SLOT_UNKNOWN = 252;
 const fieldSlot = (k: number) => Math.min(k, SLOT_UNKNOWN);
