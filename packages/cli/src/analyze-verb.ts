@@ -16,6 +16,7 @@ type AnalyzeOptions = StoreOptions &
   FilterFlags & {
     top: number;
     json: boolean;
+    html?: string;
     maxMemory?: string;
     compressedOops?: boolean;
     includeIncomplete: boolean;
@@ -41,6 +42,11 @@ export function addAnalyzeVerb(program: Command, io: Io): void {
           .option('--top <n>', 'rows of the dominator and class tables', positiveInteger, 20)
           .option('--json', 'print the analysis as JSON (schema kube-heapdump/heap-analysis/v2)', false)
           .option(
+            '--html <file>',
+            'also write the analysis as one self-contained HTML page (no network): the dominator tree to expand ' +
+              '(the 25 largest children per node, 4000 nodes in all), suspects and tables; mode 0600, replaced if there',
+          )
+          .option(
             '--max-memory <size>',
             'refuse, after the first pass, a dump whose analysis would need more memory than this (4Gi, 512Mi)',
           )
@@ -65,6 +71,7 @@ export function addAnalyzeVerb(program: Command, io: Io): void {
         {
           top: options.top,
           json: options.json,
+          ...(options.html !== undefined ? { html: options.html } : {}),
           ...(options.maxMemory !== undefined ? { maxMemory: options.maxMemory } : {}),
           ...(options.compressedOops !== undefined ? { compressedOops: options.compressedOops } : {}),
           filters: filtersOf(options),

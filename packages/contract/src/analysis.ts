@@ -127,6 +127,27 @@ export interface ThreadStack {
   }[];
 }
 
+/** A node of the dominator tree: what it retains, and its largest children. */
+export interface DominatorNode {
+  object: ObjectSummary;
+  children: DominatorNode[];
+  /** Children not embedded (past the per-node count or the node budget), and what they retain together. */
+  omitted: number;
+  omittedBytes: number;
+}
+
+/** The top of the dominator tree, embedded for a reader to expand (`heapdump analyze --html`). */
+export interface DominatorTreeExtract {
+  /** At most this many children per node, the largest. */
+  childrenPerNode: number;
+  /** At most this many nodes in all, breadth first. */
+  maxNodes: number;
+  /** The GC roots' children. */
+  top: DominatorNode[];
+  omitted: number;
+  omittedBytes: number;
+}
+
 export interface HeapAnalysis {
   schema: typeof ANALYSIS_SCHEMA | 'kube-heapdump/heap-analysis/v1';
   /** Whether the dump ends with HEAP_DUMP_END; a cut dump is analysed as far as it goes. */
@@ -171,4 +192,6 @@ export interface HeapAnalysis {
   collections?: Collections;
   /** v2. The threads, most retained first. */
   threads?: ThreadStack[];
+  /** v2, only when asked for (HeapAnalysisOptions.dominatorTree). */
+  dominatorTree?: DominatorTreeExtract;
 }

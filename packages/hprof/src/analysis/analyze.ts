@@ -13,6 +13,7 @@ import { ObjectPass, type ObjectTable } from './object-pass.ts';
 import { type DominatorTree, retainedByClass, retainedSizes } from './retained.ts';
 import { childrenBySize, type HeapView, leakSuspects } from './suspects.ts';
 import { threadStacks } from './threads.ts';
+import { dominatorTreeExtract } from './tree-extract.ts';
 import { HeapWalker } from './walker.ts';
 
 export interface HeapAnalysisOptions {
@@ -22,6 +23,8 @@ export interface HeapAnalysisOptions {
   maxMemoryBytes?: number;
   /** Rows of the tables (default 20). */
   top?: number;
+  /** Embed the top of the dominator tree: at most `children` per node and `nodes` in all (default: not). */
+  dominatorTree?: { children: number; nodes: number };
   /** Called as phases start, and with the bytes read during the passes. */
   progress?: (phase: string, bytesRead: number) => void;
 }
@@ -182,6 +185,17 @@ export async function analyzeHeap(
       summary: view.summary,
       strings: table.strings,
     }),
+    ...(options.dominatorTree
+      ? {
+          dominatorTree: dominatorTreeExtract(
+            tree,
+            n,
+            view.summary,
+            options.dominatorTree.children,
+            options.dominatorTree.nodes,
+          ),
+        }
+      : {}),
   };
 }
 
