@@ -35,7 +35,7 @@ export function maxMemoryBytes(text: string | undefined): number | undefined {
 }
 
 /** A pass source over a stored object: one GET per pass. */
-function objectSource(store: Store, key: string): () => AsyncIterable<Uint8Array> {
+export function objectSource(store: Store, key: string): () => AsyncIterable<Uint8Array> {
   return () =>
     (async function* () {
       const { GetObjectCommand } = await import('@aws-sdk/client-s3');
