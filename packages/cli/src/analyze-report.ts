@@ -1,6 +1,13 @@
 // The analysis as a developer reads it in a minute: leak suspects first (what retains, where it accumulates,
 // the path from a GC root), then the largest dominators and the classes that retain the most.
-import type { HeapAnalysis, LeakSuspect, ObjectSummary } from '@kube-heapdump/contract';
+import type {
+  Collections,
+  DuplicateStrings,
+  HeapAnalysis,
+  LeakSuspect,
+  ObjectSummary,
+  ThreadStack,
+} from '@kube-heapdump/contract';
 import { humanBytes, paint, printable, table, thousands } from './format.ts';
 
 const percent = (bytes: number, heap: number) => (heap > 0 ? `${((100 * bytes) / heap).toFixed(1)}%` : '-');
@@ -31,6 +38,115 @@ function suspect(s: LeakSuspect, i: number): string[] {
       .split('\n')
       .map((l) => `     ${l}`),
   );
+  return lines;
+}
+
+/** A string's start as the report shows it: quoted, control characters escaped, cut at 60 characters. */
+function quoted(text: string, length: number): string {
+  const cut = text.length > 60 || length > text.length;
+  return `"${printable(text.slice(0, 60))}"${cut ? '...' : ''}`;
+}
+
+function duplicateStrings(d: DuplicateStrings, top: number): string[] {
+  return [
+    '',
+    paint(
+      `Duplicate strings: ${thousands(d.duplicated)} of ${thousands(d.strings)} Strings have contents another has too; ${humanBytes(d.wastedBytes)} wasted`,
+      'bold',
+    ),
+    table(
+      ['#', 'strings', 'arrays', 'wasted', 'chars', 'contents'],
+      d.top
+        .slice(0, top)
+        .map((s, i) => [
+          String(i + 1),
+          thousands(s.strings),
+          thousands(s.arrays),
+          humanBytes(s.wastedBytes),
+          thousands(s.length),
+          quoted(s.text, s.length),
+        ]),
+      new Set([0, 1, 2, 3, 4]),
+    ),
+  ];
+}
+
+function collections(c: Collections, top: number): string[] {
+  const wasted = c.classes.reduce((sum, r) => sum + r.wastedBytes, 0);
+  return [
+    '',
+    paint(`Under-filled collections: ${humanBytes(wasted)} of empty slots`, 'bold'),
+    table(
+      ['#', 'instances', 'empty', 'filled', 'wasted', 'class'],
+      c.classes
+        .slice(0, top)
+        .map((r, i) => [
+          String(i + 1),
+          thousands(r.instances),
+          thousands(r.empty),
+          r.capacity > 0 ? `${((100 * r.elements) / r.capacity).toFixed(1)}%` : '-',
+          humanBytes(r.wastedBytes),
+          printable(r.className),
+        ]),
+      new Set([0, 1, 2, 3, 4]),
+    ),
+    '',
+    table(
+      ['#', 'size', 'capacity', 'wasted', 'retained', 'collection'],
+      c.top
+        .slice(0, top)
+        .map((r, i) => [
+          String(i + 1),
+          thousands(r.size),
+          thousands(r.capacity),
+          humanBytes(r.wastedBytes),
+          humanBytes(r.object.retainedBytes),
+          objectName(r.object),
+        ]),
+      new Set([0, 1, 2, 3, 4]),
+    ),
+  ];
+}
+
+const STACKS_SHOWN = 3;
+const FRAMES_SHOWN = 20;
+
+function threadName(t: ThreadStack): string {
+  return t.name === '' ? objectName(t.object) : `"${printable(t.name)}"`;
+}
+
+/** The threads' table, then the stacks of the threads retaining the most, each frame with what it holds. */
+function threads(list: ThreadStack[], top: number): string[] {
+  const lines = [
+    '',
+    paint('Threads (what only its stack keeps alive is retained by the thread)', 'bold'),
+    table(
+      ['#', 'retained', 'by locals', 'thread', 'top frame'],
+      list
+        .slice(0, top)
+        .map((t, i) => [
+          String(i + 1),
+          humanBytes(t.object.retainedBytes),
+          humanBytes(t.localsRetainedBytes),
+          threadName(t),
+          printable(t.frames[0]?.method ?? '-'),
+        ]),
+      new Set([0, 1, 2]),
+    ),
+  ];
+  for (const t of list.slice(0, Math.min(top, STACKS_SHOWN))) {
+    lines.push(
+      '',
+      `${threadName(t)} ${objectName(t.object)}, retaining ${humanBytes(t.object.retainedBytes)}:`,
+    );
+    for (const f of t.frames.slice(0, FRAMES_SHOWN)) {
+      lines.push(`  at ${printable(f.method)} (${printable(f.location)})`);
+      for (const o of f.locals)
+        lines.push(`       local ${objectName(o)}, retaining ${humanBytes(o.retainedBytes)}`);
+    }
+    if (t.frames.length > FRAMES_SHOWN)
+      lines.push(`  ... ${t.frames.length - FRAMES_SHOWN} more frames (--json)`);
+  }
   return lines;
 }
 
@@ -81,6 +197,28 @@ export function renderAnalysis(name: string, a: HeapAnalysis, top: number): stri
         ]),
       new Set([0, 1, 2, 3]),
     ),
+    ...(a.topClassLoaders
+      ? [
+          '',
+          paint(
+            'Retained by class loader (the largest dominators grouped by the loader of their class)',
+            'bold',
+          ),
+          table(
+            ['#', 'objects', 'retained', '%', 'class loader'],
+            a.topClassLoaders
+              .slice(0, top)
+              .map((l, i) => [
+                String(i + 1),
+                thousands(l.objects),
+                humanBytes(l.retainedBytes),
+                percent(l.retainedBytes, heap),
+                printable(l.name),
+              ]),
+            new Set([0, 1, 2, 3]),
+          ),
+        ]
+      : []),
     '',
     paint('Retained by class', 'bold'),
     table(
@@ -98,5 +236,8 @@ export function renderAnalysis(name: string, a: HeapAnalysis, top: number): stri
       new Set([0, 1, 2, 3, 4]),
     ),
   );
+  if (a.duplicateStrings) lines.push(...duplicateStrings(a.duplicateStrings, top));
+  if (a.collections) lines.push(...collections(a.collections, top));
+  if (a.threads) lines.push(...threads(a.threads, top));
   return lines.join('\n');
 }

@@ -1,10 +1,13 @@
 // `heapdump analyze <file|key|latest>`: what holds the memory. A local file is read twice (once per pass); a
 // stored object is streamed twice (two GETs, decompressed on the fly), never written to disk.
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { type HeapAnalysis, parseQuantity } from '@kube-heapdump/contract';
 import { analyzeHeap, decompressed, fileSource, HeapWalkError } from '@kube-heapdump/hprof';
+import { HTML_TREE, renderAnalysisHtml } from './analyze-html.ts';
 import { renderAnalysis } from './analyze-report.ts';
 import { type DumpFilters, resolveKey, storedCompression } from './catalog.ts';
 import { describeStoreError, StoreError, UsageError } from './errors.ts';
@@ -14,6 +17,8 @@ import type { Store } from './store.ts';
 export interface AnalyzeFlags {
   top: number;
   json: boolean;
+  /** Also write the page here. */
+  html?: string;
   maxMemory?: string;
   compressedOops?: boolean;
   filters: DumpFilters;
@@ -30,7 +35,7 @@ export function maxMemoryBytes(text: string | undefined): number | undefined {
 }
 
 /** A pass source over a stored object: one GET per pass. */
-function objectSource(store: Store, key: string): () => AsyncIterable<Uint8Array> {
+export function objectSource(store: Store, key: string): () => AsyncIterable<Uint8Array> {
   return () =>
     (async function* () {
       const { GetObjectCommand } = await import('@aws-sdk/client-s3');
@@ -61,6 +66,8 @@ export async function analyze(
   store: () => Promise<Store | undefined>,
 ): Promise<void> {
   const maxMemory = maxMemoryBytes(flags.maxMemory);
+  if (flags.html !== undefined && resolve(flags.html) === resolve(target))
+    throw new UsageError(`--html ${printable(flags.html)} is the dump itself`);
   let open: () => AsyncIterable<Uint8Array>;
   let name = target;
   if (existsSync(target)) {
@@ -85,6 +92,7 @@ export async function analyze(
       ...(maxMemory !== undefined ? { maxMemoryBytes: maxMemory } : {}),
       ...(flags.compressedOops !== undefined ? { compressedOops: flags.compressedOops } : {}),
       ...(progress ? { progress } : {}),
+      ...(flags.html !== undefined ? { dominatorTree: HTML_TREE } : {}),
     });
   } catch (err) {
     if (err instanceof HeapWalkError) throw new StoreError(`${printable(name)}: ${err.message}`);
@@ -92,5 +100,15 @@ export async function analyze(
   } finally {
     if (progress) process.stderr.write('\r\u001b[K');
   }
-  out(flags.json ? JSON.stringify(analysis, null, 2) : renderAnalysis(name, analysis, flags.top));
+  if (flags.html !== undefined) {
+    try {
+      // Mode 0600: the page holds strings of the dump, and dumps hold secrets.
+      await writeFile(flags.html, renderAnalysisHtml(name, analysis), { mode: 0o600 });
+    } catch (err) {
+      throw new UsageError(`cannot write ${printable(flags.html)}: ${(err as Error).message}`);
+    }
+  }
+  // The tree is the page's; the JSON stays what --json always printed.
+  const { dominatorTree: _tree, ...printed } = analysis;
+  out(flags.json ? JSON.stringify(printed, null, 2) : renderAnalysis(name, analysis, flags.top));
 }

@@ -1,7 +1,8 @@
 // `heapdump diff`, the pure part: two class histograms -> per class before, after and the change, sorted by
 // growth. A histogram from a stored summary lists only its top classes; a class missing from such a list had
-// at most the bytes of the list's smallest entry, so its change is known only as a bound.
-import type { ClassStats } from '@kube-heapdump/contract';
+// at most the bytes of the list's smallest entry, so its change is known only as a bound. When both sides were
+// analysed (heapdump analyze), the retained bytes per class are compared too.
+import type { ClassRetained, ClassStats } from '@kube-heapdump/contract';
 
 export interface DiffSide {
   /** What was compared: a file or an object key. */
@@ -13,6 +14,15 @@ export interface DiffSide {
   /** True when `classes` is every class of the dump (a parsed file), false for a summary's top list. */
   full: boolean;
   totals: { objects: number; shallowBytes: number };
+  /** The analysis's retained bytes per class; `full` when it lists every class (else top ones only). */
+  retained?: { classes: readonly ClassRetained[]; full: boolean; heapBytes: number; from: string };
+}
+
+/** Retained bytes of a class before and after (undefined: not in that side's list) and the change. */
+export interface RetainedChange {
+  before: number | undefined;
+  after: number | undefined;
+  delta: number | undefined;
 }
 
 export interface Count {
@@ -29,16 +39,24 @@ export interface ClassChange {
   delta: Count | undefined;
   /**
    * When one side is unknown: the least growth (a class that appears in the new top list) or the most
-   * growth (a class gone from it), in bytes; the order uses it.
+   * growth (a class gone from it), in bytes; the order uses it. Undefined when neither list has the class
+   * (only the analyses do).
    */
   bound: number | undefined;
+  /** When both sides were analysed. */
+  retained?: RetainedChange;
 }
 
 export interface DumpDiff {
-  before: Omit<DiffSide, 'classes'>;
-  after: Omit<DiffSide, 'classes'>;
+  before: Omit<DiffSide, 'classes' | 'retained'>;
+  after: Omit<DiffSide, 'classes' | 'retained'>;
   totals: { before: Count; after: Count; delta: Count };
-  /** Every class with a change, largest growth in bytes first. */
+  /** The reachable heap before and after, when both sides were analysed, and where each analysis came from. */
+  retained?: { before: number; after: number; delta: number; from: { before: string; after: string } };
+  /**
+   * Every class with a change (of shallow or retained bytes), largest growth first: in retained bytes when
+   * both sides were analysed in full, else in shallow bytes.
+   */
   classes: ClassChange[];
 }
 
@@ -77,20 +95,60 @@ function byStableName(classes: readonly ClassStats[]): Map<string, ClassStats> {
   return out;
 }
 
+/** Retained bytes by stable name (hidden classes' added up, as their counts are). */
+function retainedByName(side: DiffSide): Map<string, number> | undefined {
+  if (!side.retained) return undefined;
+  const out = new Map<string, number>();
+  for (const c of side.retained.classes) {
+    const name = stableClassName(c.name);
+    out.set(name, (out.get(name) ?? 0) + c.retainedBytes);
+  }
+  return out;
+}
+
+function retainedChange(
+  before: DiffSide,
+  after: DiffSide,
+  b: Map<string, number>,
+  a: Map<string, number>,
+  name: string,
+): RetainedChange {
+  const was = b.get(name) ?? (before.retained?.full ? 0 : undefined);
+  const is = a.get(name) ?? (after.retained?.full ? 0 : undefined);
+  return { before: was, after: is, delta: was !== undefined && is !== undefined ? is - was : undefined };
+}
+
 export function diffDumps(before: DiffSide, after: DiffSide): DumpDiff {
   const b = byStableName(before.classes);
   const a = byStableName(after.classes);
+  const rb = retainedByName(before);
+  const ra = retainedByName(after);
+  const both = rb && ra ? { rb, ra } : undefined;
   const classes: ClassChange[] = [];
-  for (const name of new Set([...b.keys(), ...a.keys()])) {
+  for (const name of new Set([
+    ...b.keys(),
+    ...a.keys(),
+    ...(both ? [...both.rb.keys(), ...both.ra.keys()] : []),
+  ])) {
     const was = countIn(before, b, name);
     const is = countIn(after, a, name);
     const delta =
       was && is ? { instances: is.instances - was.instances, bytes: is.bytes - was.bytes } : undefined;
-    if (delta && delta.instances === 0 && delta.bytes === 0) continue;
-    const bound = delta ? undefined : is ? is.bytes - ceiling(before) : ceiling(after) - (was as Count).bytes;
-    classes.push({ name, before: was, after: is, delta, bound });
+    const retained = both ? retainedChange(before, after, both.rb, both.ra, name) : undefined;
+    if (delta && delta.instances === 0 && delta.bytes === 0 && (retained?.delta ?? 0) === 0) continue;
+    // A class only an analysis lists may be in neither summary's top list: no count, no bound.
+    const bound = delta
+      ? undefined
+      : is
+        ? is.bytes - ceiling(before)
+        : was
+          ? ceiling(after) - was.bytes
+          : undefined;
+    classes.push({ name, before: was, after: is, delta, bound, ...(retained ? { retained } : {}) });
   }
-  const growth = (c: ClassChange) => c.delta?.bytes ?? c.bound ?? 0;
+  const byRetained = before.retained?.full === true && after.retained?.full === true;
+  const growth = (c: ClassChange) =>
+    byRetained ? (c.retained?.delta ?? 0) : (c.delta?.bytes ?? c.bound ?? 0);
   classes.sort(
     (x, y) =>
       growth(y) - growth(x) ||
@@ -98,11 +156,21 @@ export function diffDumps(before: DiffSide, after: DiffSide): DumpDiff {
       (x.name < y.name ? -1 : 1),
   );
   const total = (s: DiffSide): Count => ({ instances: s.totals.objects, bytes: s.totals.shallowBytes });
-  const { classes: _b, ...beforeFacts } = before;
-  const { classes: _a, ...afterFacts } = after;
+  const { classes: _b, retained: _rb, ...beforeFacts } = before;
+  const { classes: _a, retained: _ra, ...afterFacts } = after;
   return {
     before: beforeFacts,
     after: afterFacts,
+    ...(before.retained && after.retained
+      ? {
+          retained: {
+            before: before.retained.heapBytes,
+            after: after.retained.heapBytes,
+            delta: after.retained.heapBytes - before.retained.heapBytes,
+            from: { before: before.retained.from, after: after.retained.from },
+          },
+        }
+      : {}),
     totals: {
       before: total(before),
       after: total(after),

@@ -101,12 +101,20 @@ export function buildProgram(io: Io): Command {
           .description(
             'Which classes grew between two dumps: per class, instances and shallow bytes before -> after and ' +
               'the change, sorted by growth. Stored dumps are compared from their summaries (no download; ' +
-              'only the classes a summary lists are known), local files are parsed in full.',
+              'only the classes a summary lists are known), local files are parsed in full. Retained bytes per ' +
+              'class too when both sides were analysed: two stored dumps with the analysis reports stored beside ' +
+              'them (<key>.report.json: their top classes only), or any two with --analyze.',
           )
           .argument('<old>', 'the earlier dump: a file, an object key, latest or latest~N')
           .argument('<new>', 'the later dump: likewise')
           .option('--top <n>', 'how many classes to list', positiveInteger, 20)
-          .option('--json', 'print the comparison as JSON', false),
+          .option('--json', 'print the comparison as JSON', false)
+          .option(
+            '--analyze',
+            'analyse both dumps now (as heapdump analyze: a file read twice, a key streamed twice; stored reports ' +
+              'unused) to compare retained bytes of every class, sorted by their growth',
+            false,
+          ),
       ),
       false,
     ),
@@ -114,7 +122,8 @@ export function buildProgram(io: Io): Command {
     async (
       before: string,
       after: string,
-      options: StoreOptions & FilterFlags & { top: number; json: boolean; includeIncomplete: boolean },
+      options: StoreOptions &
+        FilterFlags & { top: number; json: boolean; includeIncomplete: boolean; analyze: boolean },
     ) => {
       const { diffCommand } = await import('./diff-command.ts');
       await diffCommand(before, after, { ...options, filters: filtersOf(options) }, io);

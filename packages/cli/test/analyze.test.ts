@@ -1,11 +1,12 @@
 // `heapdump analyze` as a user runs it: a separate process on a real dump, from a file and from the bucket.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { zstdCompressSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { HeapAnalysis } from '@kube-heapdump/contract';
 import { analyzeHeap, fileSource } from '@kube-heapdump/hprof';
 import { developerEnv } from '../../../test/support/developer-env.ts';
 import { HeldJvm } from '../../../test/support/java.ts';
@@ -13,8 +14,13 @@ import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
+import { renderAnalysisHtml } from '../src/analyze-html.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
+
+/** What a browser would fetch or run: elements that load, attributes (in a tag) that point somewhere, CSS imports. */
+const EXTERNAL =
+  /<(script|link|img|iframe|object|embed|svg|video|audio|source|base|form)\b|<[^>]*\b(src|href|srcset|action|on\w+)\s*=|url\(|@import/i;
 
 describe('heapdump analyze', () => {
   let dir: string;
@@ -63,13 +69,22 @@ describe('heapdump analyze', () => {
     );
     assert.ok(lines.indexOf('Largest dominators (retained by one object)') > first);
     assert.match(r.stdout, /^Sizes {8}compressed oops: 12-byte headers, 4-byte references \(inferred: /m);
+    assert.match(r.stdout, /^Duplicate strings: [\d,]+ of [\d,]+ Strings have contents another has too; /m);
+    assert.match(
+      r.stdout,
+      /^1 +[\d,]+ +74\.\d+ MiB +[\d.]+% +jdk\.internal\.loader\.ClassLoaders\$AppClassLoader @ 0x/m,
+    );
+    assert.match(r.stdout, /^Under-filled collections: [\d.]+ \w+ of empty slots$/m);
+    // The main thread waits in System.in.read(): its stack is there, top frame first.
+    assert.match(r.stdout, /^"main" java\.lang\.Thread @ 0x[0-9a-f]+, retaining /m);
+    assert.match(r.stdout, /^ {2}at RetainFixture\.main \(RetainFixture\.java:\d+\)$/m);
   });
 
   it('prints JSON that is the library analysis', async () => {
     const r = await heapdump('analyze', dump, '--json', '--top', '5');
     assert.equal(r.code, 0, r.stderr);
     const printed = JSON.parse(r.stdout);
-    assert.equal(printed.schema, 'kube-heapdump/heap-analysis/v1');
+    assert.equal(printed.schema, 'kube-heapdump/heap-analysis/v2');
     assert.deepEqual(
       printed,
       JSON.parse(JSON.stringify(await analyzeHeap(await fileSource(dump), { top: 5 }))),
@@ -87,6 +102,29 @@ describe('heapdump analyze', () => {
     const local = await heapdump('analyze', dump, '--json', '--top', '5');
     assert.equal(stored.code, 0, stored.stderr);
     assert.deepEqual(JSON.parse(stored.stdout), JSON.parse(local.stdout));
+  });
+
+  it('--html writes one self-contained page (mode 0600) with the top suspect and the dominator tree', async () => {
+    const page = join(dir, 'leak.html');
+    const r = await heapdump('analyze', dump, '--html', page);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await stat(page)).mode & 0o777, 0o600);
+    const html = await readFile(page, 'utf8');
+    assert.doesNotMatch(html, EXTERNAL);
+    const analysis = await analyzeHeap(await fileSource(dump), {});
+    const top = analysis.suspects[0]!;
+    assert.ok(
+      html.includes(`1. one <span class="o">${top.object.className} @ ${top.object.id}</span> retains`),
+      'the top suspect',
+    );
+    // The tree: the suspect's node, expandable, its child the map.
+    assert.match(
+      html,
+      new RegExp(
+        `<details><summary>74\\.\\d MiB .*${top.object.id}</span></summary>\n<details><summary>74\\.\\d MiB .*java\\.util\\.HashMap @ `,
+      ),
+    );
+    assert.match(html, /at most 25 children per node and 4,000 nodes in all/);
   });
 
   it('refuses a dump that needs more than --max-memory, in one line', async () => {
@@ -107,5 +145,61 @@ describe('heapdump analyze', () => {
     const r = await heapdump('analyze', notDump);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^heapdump: .*notes\.txt: not an HPROF file .*\n$/);
+  });
+});
+
+describe('the HTML page of an analysis', () => {
+  it("escapes the dump's texts: a hostile class name or string cannot add an element or a reference", () => {
+    const hostile = '<script src="https://example.invalid/x.js"></script><img src=x>';
+    const o = { id: '0x10', className: hostile, shallowBytes: 16, retainedBytes: 32 };
+    const analysis = {
+      schema: 'kube-heapdump/heap-analysis/v2',
+      complete: true,
+      idSize: 8,
+      layout: { compressedOops: true, source: 'given', headerBytes: 12, referenceBytes: 4 },
+      sizeConvention: hostile,
+      totals: { objects: 1, classes: 1, references: 0, gcRoots: 1, reachableObjects: 1, reachableBytes: 32 },
+      unreachable: { objects: 0, bytes: 0, topClasses: [] },
+      suspects: [
+        {
+          kind: 'object',
+          className: hostile,
+          instances: 1,
+          retainedBytes: 32,
+          percent: 100,
+          object: o,
+          accumulationPoint: o,
+          path: [{ via: hostile, object: o }],
+        },
+      ],
+      topDominators: [o],
+      topPackages: [{ name: hostile, objects: 1, retainedBytes: 32 }],
+      retainedByClass: [],
+      duplicateStrings: {
+        strings: 2,
+        contents: 1,
+        duplicated: 2,
+        wastedBytes: 24,
+        top: [{ text: hostile, length: 9, strings: 2, arrays: 2, wastedBytes: 24, example: '0x10' }],
+      },
+      threads: [
+        {
+          object: o,
+          name: hostile,
+          localsRetainedBytes: 0,
+          frames: [{ method: hostile, location: hostile, locals: [o] }],
+        },
+      ],
+      dominatorTree: {
+        childrenPerNode: 1,
+        maxNodes: 1,
+        top: [{ object: o, children: [], omitted: 0, omittedBytes: 0 }],
+        omitted: 0,
+        omittedBytes: 0,
+      },
+    } satisfies HeapAnalysis;
+    const html = renderAnalysisHtml(hostile, analysis);
+    assert.doesNotMatch(html, EXTERNAL);
+    assert.ok(html.includes('&#60;script src=&#34;https://example.invalid/x.js&#34;&#62;'));
   });
 });

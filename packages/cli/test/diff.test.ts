@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { ClassStats } from '@kube-heapdump/contract';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { type AnalysisReport, type ClassStats, REPORT_SCHEMA, reportKey } from '@kube-heapdump/contract';
+import { analyzeHeap, fileSource } from '@kube-heapdump/hprof';
 import { developerEnv } from '../../../test/support/developer-env.ts';
 import { fixtureClasspath } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
@@ -26,8 +28,14 @@ const BEFORE = 5_000;
 const LEAKED = 40_000;
 
 interface DiffJson {
-  classes: { name: string; delta?: { instances: number; bytes: number }; before?: { instances: number } }[];
+  classes: {
+    name: string;
+    delta?: { instances: number; bytes: number };
+    before?: { instances: number };
+    retained?: { before?: number; after?: number; delta?: number };
+  }[];
   totals: { delta: { instances: number } };
+  retained?: { delta: number; from: { before: string; after: string } };
 }
 
 /** The leaking JVM: `leak(n)` keeps n more sessions and resolves once it has. */
@@ -114,13 +122,14 @@ describe('heapdump diff', () => {
     assert.equal(d.classes[0]?.name, SESSION);
     assert.equal(d.classes[0]?.before?.instances, BEFORE);
     assert.equal(d.classes[0]?.delta?.instances, LEAKED);
-    // Only the summaries were read: no dump object was fetched.
+    // Only the summaries (and the analysis reports, none here) were read: no dump object was fetched.
     const gets = fixture.server.requests.slice(before).filter((q) => q.operation === 'GetObject');
-    assert.equal(gets.length, 2);
+    assert.equal(gets.filter((q) => q.key?.endsWith('.summary.json')).length, 2);
     assert.ok(
-      gets.every((q) => q.key?.endsWith('.summary.json')),
+      gets.every((q) => q.key?.endsWith('.summary.json') || q.key?.endsWith('.report.json')),
       JSON.stringify(gets),
     );
+    assert.equal(d.retained, undefined);
   });
 
   it('two files: parsed in full, the same class and count first', async () => {
@@ -129,6 +138,74 @@ describe('heapdump diff', () => {
     const d = JSON.parse(r.stdout) as DiffJson;
     assert.equal(d.classes[0]?.name, SESSION);
     assert.equal(d.classes[0]?.delta?.instances, LEAKED);
+  });
+
+  it('two files --analyze: the retained bytes of the leaking class grew by exactly the leaked sessions', async () => {
+    const r = await heapdump('diff', files.old, files.new, '--analyze', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.stdout) as DiffJson;
+    const session = d.classes.find((c) => c.name === SESSION);
+    // A Session retains itself only (attributes null): 12-byte header, three longs and a reference, 8-aligned.
+    const each = Math.ceil((12 + 3 * 8 + 4) / 8) * 8;
+    assert.deepEqual(session?.retained, {
+      before: BEFORE * each,
+      after: (BEFORE + LEAKED) * each,
+      delta: LEAKED * each,
+    });
+    assert.ok(d.retained && d.retained.delta >= LEAKED * each);
+    assert.deepEqual(d.retained.from, { before: 'analysed now', after: 'analysed now' });
+    // Sorted by retained growth.
+    const growth = d.classes.map((c) => c.retained?.delta ?? 0);
+    assert.deepEqual(
+      growth,
+      [...growth].sort((x, y) => y - x),
+    );
+    const table = await heapdump('diff', files.old, files.new, '--analyze', '--top', '50');
+    assert.match(
+      table.stdout,
+      /^\s*instances\s+->\s+change\s+bytes\s+->\s+change\s+retained\s+->\s+change\s+class$/m,
+    );
+    assert.match(table.stdout, /\+[\d.]+ (KiB|MiB)\s+LeakFixture\$Session$/m);
+  });
+
+  it('latest~1 latest with their stored analysis reports: retained bytes without downloading a dump', async () => {
+    const client = fixture.client();
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: 'dumps' }));
+    const keys = (listed.Contents ?? [])
+      .map((o) => o.Key!)
+      .filter((k) => /\.hprof(\.gz|\.zst)?$/.test(k))
+      .sort();
+    assert.equal(keys.length, 2, JSON.stringify(keys));
+    for (const [key, file] of [
+      [keys[0]!, files.old],
+      [keys[1]!, files.new],
+    ] as const) {
+      const analysis = await analyzeHeap(await fileSource(file), { top: Number.POSITIVE_INFINITY });
+      const report: AnalysisReport = {
+        schema: REPORT_SCHEMA,
+        status: 'analysed',
+        dump: { bucket: 'dumps', key },
+        at: new Date().toISOString(),
+        analysis,
+      };
+      await client.send(
+        new PutObjectCommand({ Bucket: 'dumps', Key: reportKey(key), Body: JSON.stringify(report) }),
+      );
+    }
+    const before = fixture.server.requests.length;
+    const r = await heapdump('diff', 'latest~1', 'latest', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.stdout) as DiffJson;
+    const each = Math.ceil((12 + 3 * 8 + 4) / 8) * 8;
+    assert.equal(d.classes.find((c) => c.name === SESSION)?.retained?.delta, LEAKED * each);
+    assert.deepEqual(d.retained?.from, { before: 'stored report', after: 'stored report' });
+    const gets = fixture.server.requests.slice(before).filter((q) => q.operation === 'GetObject');
+    assert.ok(
+      gets.every((q) => /\.(summary|report)\.json$/.test(q.key ?? '')),
+      JSON.stringify(gets),
+    );
+    for (const key of keys)
+      await client.send(new DeleteObjectCommand({ Bucket: 'dumps', Key: reportKey(key) }));
   });
 
   it('the table: before -> after and the change, sorted by growth, --top rows and a total', async () => {

@@ -26,6 +26,12 @@ const WEAK_PAYLOAD = 4000000;
 const LOCAL_PAYLOAD = 300000;
 const SESSIONS = 7500;
 const SESSION_BYTES = 10240;
+const DUP_COPIES = 300;
+const DUP_SHARED = 200;
+const DUP_WIDE = 50;
+const ISOLATED_PAYLOAD = 200000;
+/** java.lang.String (JDK 9+): value; hash; coder, hashIsZero. */
+const STRING = obj(REF + 4 + 1 + 1);
 
 /** java.util.HashMap: keySet, values (AbstractMap), table, entrySet; size, modCount, threshold, loadFactor. */
 const HASHMAP = obj(4 * REF + 4 * 4);
@@ -105,13 +111,101 @@ describe('retained sizes known by construction', () => {
   it("a thread's local variable retains what it holds, and its thread retains it (as MAT attributes locals)", () => {
     const local = holder + arr(1, LOCAL_PAYLOAD);
     assert.equal(byClass(known, 'RetainFixture$LocalHolder').retainedBytes, local);
-    const suspect = known.suspects.find((s) => s.path.some((p) => p.via === '<Java local>'));
+    const suspect = known.suspects.find((s) =>
+      s.path.some((p) => p.via === '<Java local>' && p.object.className === 'RetainFixture$LocalHolder'),
+    );
     assert.ok(suspect, 'the thread is a suspect (the payload is over 10 % of this small heap)');
     assert.equal(suspect.object.className, 'java.lang.Thread');
     assert.ok(suspect.retainedBytes >= local);
     const step = suspect.path.find((p) => p.via === '<Java local>')!;
     assert.equal(step.object.className, 'RetainFixture$LocalHolder');
     assert.equal(step.object.retainedBytes, local);
+  });
+
+  it("threads: the local-holder thread by name, its stack, the frame's local and what its locals retain", () => {
+    const thread = known.threads?.find((t) => t.name === 'local-holder');
+    assert.ok(thread, `the thread by its name: ${known.threads?.map((t) => t.name).join(', ')}`);
+    assert.deepEqual(thread.frames[0], {
+      method: 'java.lang.Thread.sleep',
+      location: 'Native Method',
+      locals: [],
+    });
+    const frame = thread.frames.find((f) => /^RetainFixture\.lambda\$known\$\d+$/.test(f.method));
+    assert.ok(frame, thread.frames.map((f) => f.method).join(' <- '));
+    assert.match(frame.location, /^RetainFixture\.java:\d+$/);
+    const local = frame.locals.find((o) => o.className === 'RetainFixture$LocalHolder');
+    assert.equal(local?.retainedBytes, holder + arr(1, LOCAL_PAYLOAD));
+    // Its stack alone keeps alive the holder, the lambda (one captured reference) and `ready` (an Object).
+    assert.equal(thread.localsRetainedBytes, holder + arr(1, LOCAL_PAYLOAD) + obj(REF) + obj(0));
+    assert.ok(thread.object.retainedBytes > thread.localsRetainedBytes);
+    assert.equal(thread.object.className, 'java.lang.Thread');
+    assert.ok(known.threads?.some((t) => t.name === 'main'));
+  });
+
+  it('top consumers by class loader: a class of its own loader retains its static payload, under that loader', () => {
+    const row = known.topClassLoaders?.find((l) => l.loader?.className === 'RetainFixture$IsolatedLoader');
+    assert.ok(row, JSON.stringify(known.topClassLoaders?.slice(0, 5)));
+    assert.equal(row.name, `RetainFixture$IsolatedLoader @ ${row.loader?.id}`);
+    // One top-level dominator, the class object (a class object counts its static fields: one reference).
+    assert.deepEqual([row.objects, row.retainedBytes], [1, obj(REF) + arr(1, ISOLATED_PAYLOAD)]);
+    assert.ok(known.topClassLoaders?.some((l) => l.name === '<bootstrap>' && l.loader === undefined));
+  });
+
+  it('duplicate strings: copies with their own arrays, copies sharing one, UTF-16 copies, and their waste', () => {
+    const dups = known.duplicateStrings;
+    assert.ok(dups, 'the duplicate strings are analysed');
+    const find = (text: string) => {
+      const row = dups.top.find((d) => d.text === text);
+      assert.ok(row, `${text} is among the duplicates: ${JSON.stringify(dups.top.slice(0, 5))}`);
+      return row;
+    };
+    const copied = `kube-heapdump duplicate #${DUP_COPIES * 7}`;
+    assert.deepEqual(
+      { ...find(copied), example: '' },
+      {
+        text: copied,
+        length: copied.length,
+        strings: DUP_COPIES,
+        arrays: DUP_COPIES,
+        wastedBytes: (DUP_COPIES - 1) * (STRING + arr(1, copied.length)),
+        example: '',
+      },
+    );
+    const shared = `kube-heapdump shared #${DUP_SHARED * 7}`;
+    const s = find(shared);
+    assert.deepEqual([s.strings, s.arrays, s.wastedBytes], [DUP_SHARED + 1, 1, DUP_SHARED * STRING]);
+    // Not Latin-1: the JVM stores it as UTF-16, 2 bytes a character.
+    const wide = `kube-heapdump wide \u2603 #${DUP_WIDE * 7}`;
+    const w = find(wide);
+    assert.deepEqual(
+      [w.length, w.strings, w.arrays, w.wastedBytes],
+      [wide.length, DUP_WIDE, DUP_WIDE, (DUP_WIDE - 1) * (STRING + arr(1, 2 * wide.length))],
+    );
+    assert.ok(dups.wastedBytes >= s.wastedBytes + w.wastedBytes + find(copied).wastedBytes);
+    assert.ok(dups.duplicated <= dups.strings && dups.contents < dups.strings);
+  });
+
+  it('under-filled collections: size against the capacity the JDK gave them, the empty slots wasted', () => {
+    const c = known.collections;
+    assert.ok(c, 'the collections are analysed');
+    const largest = (className: string) => {
+      const row = c.top.find((t) => t.object.className === className);
+      assert.ok(row, `a ${className} among the under-filled`);
+      return { size: row.size, capacity: row.capacity, wastedBytes: row.wastedBytes };
+    };
+    const expect = (size: number, capacity: number) => ({
+      size,
+      capacity,
+      wastedBytes: (capacity - size) * REF,
+    });
+    assert.deepEqual(largest('java.util.HashMap'), expect(3, 1 << 16));
+    assert.deepEqual(largest('java.util.ArrayList'), expect(10, 30000));
+    assert.deepEqual(largest('java.util.HashSet'), expect(2, 1 << 14));
+    assert.deepEqual(largest('java.util.ArrayDeque'), expect(5, 20001));
+    // The HashSet's map is counted as the HashSet, not a second time as a HashMap.
+    assert.ok(!c.top.some((t) => t.object.className === 'java.util.HashMap' && t.capacity === 1 << 14));
+    const maps = c.classes.find((r) => r.className === 'java.util.HashMap');
+    assert.ok(maps && maps.wastedBytes >= (65536 - 3) * REF && maps.capacity >= 65536);
   });
 
   it('without compressed oops, 16-byte headers and 8-byte references', () => {
@@ -155,6 +249,13 @@ describe('leak suspects', () => {
   it("groups the largest dominators by package: the fixture's (default) package comes first, with the map", () => {
     const first = leak.topPackages[0]!;
     assert.equal(first.name, '<default>');
+    const map = leak.suspects[0]!.path.find((s) => s.via === 'static SESSION_MAP')!.object.retainedBytes;
+    assert.ok(first.retainedBytes >= map && first.retainedBytes < map + (1 << 20), `${first.retainedBytes}`);
+  });
+
+  it("groups them by class loader: the application class loader's comes first, with the map", () => {
+    const first = leak.topClassLoaders?.[0];
+    assert.equal(first?.loader?.className, 'jdk.internal.loader.ClassLoaders$AppClassLoader');
     const map = leak.suspects[0]!.path.find((s) => s.via === 'static SESSION_MAP')!.object.retainedBytes;
     assert.ok(first.retainedBytes >= map && first.retainedBytes < map + (1 << 20), `${first.retainedBytes}`);
   });

@@ -4,13 +4,16 @@
 import type { ClassRetained, HeapAnalysis, ObjectSummary } from '@kube-heapdump/contract';
 import { ANALYSIS_SCHEMA } from '@kube-heapdump/contract';
 import { CLASS_OBJECTS } from './classes.ts';
+import type { CollectionRecords } from './collections.ts';
 import { dominators } from './dominators.ts';
-import { EdgePass, type Graph } from './edge-pass.ts';
+import { EdgePass, type Graph, LINK_LOADER } from './edge-pass.ts';
 import { IdIndex } from './id-index.ts';
 import { inferCompressedOops, type Layout, layoutFor } from './layout.ts';
 import { ObjectPass, type ObjectTable } from './object-pass.ts';
 import { type DominatorTree, retainedByClass, retainedSizes } from './retained.ts';
 import { childrenBySize, type HeapView, leakSuspects } from './suspects.ts';
+import { threadStacks } from './threads.ts';
+import { dominatorTreeExtract } from './tree-extract.ts';
 import { HeapWalker } from './walker.ts';
 
 export interface HeapAnalysisOptions {
@@ -20,6 +23,8 @@ export interface HeapAnalysisOptions {
   maxMemoryBytes?: number;
   /** Rows of the tables (default 20). */
   top?: number;
+  /** Embed the top of the dominator tree: at most `children` per node and `nodes` in all (default: not). */
+  dominatorTree?: { children: number; nodes: number };
   /** Called as phases start, and with the bytes read during the passes. */
   progress?: (phase: string, bytesRead: number) => void;
 }
@@ -88,7 +93,7 @@ export async function analyzeHeap(
   table.classTable.resolve(layout);
 
   progress('references', 0);
-  const graph = await referencePass(open, table, (b) => progress('references', b));
+  const { graph, collections } = await referencePass(open, table, (b) => progress('references', b));
 
   progress('dominators', 0);
   const shallowOf = table.classTable.shallowOf(table.classes, table.aux, layout);
@@ -123,6 +128,29 @@ export async function analyzeHeap(
   }
   classRows.sort((a, b) => b.retainedBytes - a.retainedBytes);
   const unreachable = unreachableObjects(table, dom.idom, shallowOf, top);
+  const valueSlot = (table.classTable.defs[table.stringClass]?.refNames?.indexOf('value') ?? -1) + 1;
+  const duplicateStrings =
+    valueSlot > 0
+      ? table.strings.tally({
+          classes: table.classes,
+          ids: table.ids,
+          graph,
+          idom: dom.idom,
+          shallow: shallowOf,
+          stringClass: table.stringClass,
+          valueSlot,
+          top,
+          idHex,
+        })
+      : undefined;
+  const collectionFill = collections.tally({
+    classes: table.classes,
+    idom: dom.idom,
+    refBytes: layout.refBytes,
+    top,
+    className: (c) => defs[c]!.name,
+    summary: view.summary,
+  });
   return {
     schema: ANALYSIS_SCHEMA,
     complete,
@@ -146,7 +174,28 @@ export async function analyzeHeap(
     suspects,
     topDominators: childrenBySize(tree, n).slice(0, top).map(view.summary),
     topPackages: topPackages(table, tree, n).slice(0, top),
+    topClassLoaders: topClassLoaders(table, graph, tree, view.summary).slice(0, top),
     retainedByClass: classRows.slice(0, top),
+    ...(duplicateStrings ? { duplicateStrings } : {}),
+    collections: collectionFill,
+    threads: threadStacks(table.threads.values(), {
+      idom: dom.idom,
+      retained: tree.retained,
+      top,
+      summary: view.summary,
+      strings: table.strings,
+    }),
+    ...(options.dominatorTree
+      ? {
+          dominatorTree: dominatorTreeExtract(
+            tree,
+            n,
+            view.summary,
+            options.dominatorTree.children,
+            options.dominatorTree.nodes,
+          ),
+        }
+      : {}),
   };
 }
 
@@ -155,30 +204,77 @@ async function referencePass(
   open: () => AsyncIterable<Uint8Array>,
   table: ObjectTable,
   tick: (bytes: number) => void,
-): Promise<Graph> {
+): Promise<{ graph: Graph; collections: CollectionRecords }> {
   let walker: HeapWalker;
   const edges = new EdgePass(table, new IdIndex(table.ids), () => walker);
   walker = new HeapWalker(edges);
   await walk(open, walker, tick);
-  return edges.finish();
+  return { graph: edges.finish(), collections: edges.collections };
+}
+
+/** The class of object v, or for a class object the class itself (as MAT groups top consumers). */
+const ownClass = (table: ObjectTable, v: number) =>
+  table.classTable.defs[table.classes[v] === CLASS_OBJECTS ? table.aux[v]! : table.classes[v]!]!;
+
+/** The top-level dominators grouped by `keyOf`, most retained first. */
+function groupTop<K>(
+  tree: DominatorTree,
+  root: number,
+  keyOf: (v: number) => K,
+): Map<K, { objects: number; retainedBytes: number }> {
+  const groups = new Map<K, { objects: number; retainedBytes: number }>();
+  for (let e = tree.childOffsets[root]!; e < tree.childOffsets[root + 1]!; e++) {
+    const v = tree.children[e]!;
+    const key = keyOf(v);
+    const row = groups.get(key) ?? { objects: 0, retainedBytes: 0 };
+    row.objects++;
+    row.retainedBytes += tree.retained[v]!;
+    groups.set(key, row);
+  }
+  return new Map([...groups].sort((a, b) => b[1].retainedBytes - a[1].retainedBytes));
 }
 
 /** The top-level dominators by the package of their class: `java.util` for a HashMap, `<default>` for none. */
 function topPackages(table: ObjectTable, tree: DominatorTree, root: number): HeapAnalysis['topPackages'] {
-  const defs = table.classTable.defs;
-  const byPackage = new Map<string, { name: string; objects: number; retainedBytes: number }>();
-  for (let e = tree.childOffsets[root]!; e < tree.childOffsets[root + 1]!; e++) {
-    const v = tree.children[e]!;
-    const c = table.classes[v]!;
-    const name = (c === CLASS_OBJECTS ? defs[table.aux[v]!]! : defs[c]!).name.replace(/(\[\])+$/, '');
+  const groups = groupTop(tree, root, (v) => {
+    const name = ownClass(table, v).name.replace(/(\[\])+$/, '');
     const dot = name.lastIndexOf('.');
-    const pkg = dot < 0 ? '<default>' : name.slice(0, dot);
-    const row = byPackage.get(pkg) ?? { name: pkg, objects: 0, retainedBytes: 0 };
-    row.objects++;
-    row.retainedBytes += tree.retained[v]!;
-    byPackage.set(pkg, row);
+    return dot < 0 ? '<default>' : name.slice(0, dot);
+  });
+  return [...groups].map(([name, row]) => ({ name, ...row }));
+}
+
+/**
+ * The top-level dominators by the class loader of their class, as MAT's top consumers: the loader object
+ * (found through its classes' `<classloader>` reference), or `<bootstrap>`.
+ */
+function topClassLoaders(
+  table: ObjectTable,
+  graph: Graph,
+  tree: DominatorTree,
+  summary: (v: number) => ObjectSummary,
+): NonNullable<HeapAnalysis['topClassLoaders']> {
+  const groups = groupTop(tree, graph.n, (v) => ownClass(table, v).loaderId);
+  const loaders = new Map<number, number>();
+  for (let v = 0; v < graph.n; v++) {
+    if (table.classes[v] !== CLASS_OBJECTS) continue;
+    const loaderId = table.classTable.defs[table.aux[v]!]!.loaderId;
+    if (loaderId === 0 || loaders.has(loaderId)) continue;
+    for (let e = graph.offsets[v]!; e < graph.offsets[v + 1]!; e++)
+      if (graph.slots[e] === LINK_LOADER && table.ids[graph.targets[e]!] === loaderId)
+        loaders.set(loaderId, graph.targets[e]!);
   }
-  return [...byPackage.values()].sort((a, b) => b.retainedBytes - a.retainedBytes);
+  return [...groups].map(([loaderId, row]) => {
+    const at = loaders.get(loaderId);
+    const loader = at === undefined ? undefined : summary(at);
+    const name =
+      loaderId === 0
+        ? '<bootstrap>'
+        : loader
+          ? `${loader.className} @ ${loader.id}`
+          : `<loader 0x${loaderId.toString(16)}>`;
+    return { name, ...(loader ? { loader } : {}), ...row };
+  });
 }
 
 /** For a class object, `class Foo`; otherwise the class name. */

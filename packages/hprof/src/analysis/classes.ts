@@ -1,6 +1,7 @@
 // Classes of the dump as the analysis needs them: dense class numbers, names, field layouts (which bytes of an
 // instance are references, and what they are called), static references, and shallow sizes under a layout.
 import { BASIC_TYPES, readableClassName } from '../format.ts';
+import type { CollectionSpec } from './collections.ts';
 import type { Layout } from './layout.ts';
 
 /** Class numbers 0-7: the primitive array types (HPROF basic types 4-11). 8: class objects (java.lang.Class). */
@@ -41,6 +42,8 @@ export interface ClassDef {
   refNames?: string[];
   /** Bytes of all instance fields (this class and supers) with references at `layout.refBytes`. */
   layoutFieldBytes?: number;
+  /** Pass 2: what to read of its instances if it is a collection (null: not one), once asked. */
+  collection?: CollectionSpec | null;
 }
 
 export class ClassTable {
@@ -73,6 +76,48 @@ export class ClassTable {
   get(id: number): ClassDef | undefined {
     const n = this.byId.get(id);
     return n === undefined ? undefined : this.defs[n];
+  }
+
+  /** The class's binary name (`java/lang/String`) from LOAD_CLASS and UTF8, known before its instances. */
+  binaryName(def: ClassDef): string | undefined {
+    const nameId = this.nameIds.get(def.id);
+    return nameId === undefined ? undefined : this.strings.get(nameId);
+  }
+
+  /** Whether `def` is the class of binary name `name` or a subclass of it (undefined: a super not dumped yet). */
+  isA(def: ClassDef, name: string): boolean | undefined {
+    const seen = new Set<number>();
+    for (let c: ClassDef | undefined = def; c && !seen.has(c.id); c = this.get(c.superId)) {
+      seen.add(c.id);
+      if (c.linkIds.length === 0) return undefined;
+      if (this.binaryName(c) === name) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Where field `name`, declared by the class of binary name `owner`, is in the dumped fields of an instance
+   * of `def` (own fields first, then the superclass's), and its type; undefined when `def` has no such field
+   * or a class of its chain is not dumped yet.
+   */
+  fieldAt(
+    def: ClassDef,
+    owner: string,
+    name: string,
+    idSize: number,
+  ): { offset: number; type: number } | undefined {
+    let offset = 0;
+    const seen = new Set<number>();
+    for (let c: ClassDef | undefined = def; c && !seen.has(c.id); c = this.get(c.superId)) {
+      seen.add(c.id);
+      if (c.linkIds.length === 0) return undefined;
+      const mine = this.binaryName(c) === owner;
+      for (const f of c.fields) {
+        if (mine && f.name === name) return { offset, type: f.type };
+        offset += f.type === 2 ? idSize : BASIC_TYPES.get(f.type)!.size;
+      }
+    }
+    return undefined;
   }
 
   /** Names from LOAD_CLASS and UTF8, field layouts along the superclass chain, Reference.referent left out. */

@@ -4,7 +4,8 @@
 // hold (null, or cut from a partial dump) are dropped. `slots` remembers which field each reference came
 // from (1 byte per reference), so a path can name its fields.
 import { Sub } from '../format.ts';
-import { CLASS_OBJECTS } from './classes.ts';
+import { CLASS_OBJECTS, type ClassDef } from './classes.ts';
+import { CollectionRecords, collectionSpec } from './collections.ts';
 import type { IdIndex } from './id-index.ts';
 import type { ObjectTable } from './object-pass.ts';
 import type { HeapWalker, WalkHandler } from './walker.ts';
@@ -12,6 +13,8 @@ import type { HeapWalker, WalkHandler } from './walker.ts';
 /** Slots of a thread's references to what its frames and JNI locals hold. */
 export const SLOT_JAVA_LOCAL = 254;
 export const SLOT_JNI_LOCAL = 253;
+/** A class object's reference to its loader (its links: super, loader, signers, protection domain). */
+export const LINK_LOADER = 1;
 /** Slots of fields past this one are not told apart (named `?`). */
 export const SLOT_UNKNOWN = 252;
 const fieldSlot = (k: number) => Math.min(k, SLOT_UNKNOWN);
@@ -34,6 +37,7 @@ export class EdgePass implements WalkHandler {
   private readonly slots: Uint8Array;
   private e = 0;
   private next = 0;
+  readonly collections = new CollectionRecords();
 
   constructor(table: ObjectTable, index: IdIndex, walker: () => HeapWalker) {
     this.t = table;
@@ -63,7 +67,7 @@ export class EdgePass implements WalkHandler {
   }
 
   instance(id: number, classId: number, buf: Buffer, fieldsStart: number, fieldBytes: number): void {
-    this.begin(id);
+    const i = this.begin(id);
     this.edge(classId, 0);
     const def = this.t.classTable.get(classId);
     const offsets = def?.refOffsets;
@@ -75,10 +79,37 @@ export class EdgePass implements WalkHandler {
         if (at + idSize <= fieldBytes) this.edge(w.readId(buf, fieldsStart + at), fieldSlot(k + 1));
       }
     }
-    const locals = this.t.threadLocals.get(id);
-    if (locals)
-      for (const l of locals)
+    if (def) this.collection(i, def, buf, fieldsStart, fieldBytes);
+    const thread = this.t.threads.get(id);
+    if (thread) {
+      thread.index = i;
+      for (const l of thread.locals) {
+        l.index = l.id === 0 ? -1 : this.index.get(l.id);
         this.edge(l.id, l.tag === Sub.ROOT_JAVA_FRAME ? SLOT_JAVA_LOCAL : SLOT_JNI_LOCAL);
+      }
+    }
+  }
+
+  /** A collection's size and its array's length, for the under-filled collections. */
+  private collection(i: number, def: ClassDef, buf: Buffer, start: number, fieldBytes: number): void {
+    const w = this.walker();
+    if (def.collection === undefined) def.collection = collectionSpec(this.t.classTable, def, w.idSize);
+    const spec = def.collection;
+    if (spec === null || spec.storage + w.idSize > fieldBytes) return;
+    if (spec.size + 4 > fieldBytes || spec.tail + 4 > fieldBytes) return;
+    const storageId = w.readId(buf, start + spec.storage);
+    const j = storageId === 0 ? -1 : this.index.get(storageId);
+    if (spec.set) {
+      if (j < 0) this.collections.note(i, 0, 0);
+      else this.collections.noteSet(i, j);
+      return;
+    }
+    const capacity = j < 0 ? 0 : this.t.aux[j]!;
+    let size = buf.readInt32BE(start + spec.size);
+    if (spec.tail >= 0)
+      size =
+        capacity > 0 ? (((buf.readInt32BE(start + spec.tail) - size) % capacity) + capacity) % capacity : 0;
+    this.collections.note(i, size, capacity);
   }
 
   objectArray(id: number): void {
@@ -93,6 +124,15 @@ export class EdgePass implements WalkHandler {
 
   primitiveArray(id: number): void {
     this.begin(id);
+  }
+
+  /** A String's value array: its contents are read for the duplicate strings. */
+  wantsBytes(id: number, type: number, length: number): boolean {
+    return this.t.strings.begin(id, type, length);
+  }
+
+  bytes(buf: Buffer, start: number, count: number): void {
+    this.t.strings.bytes(buf, start, count);
   }
 
   classDump(buf: Buffer, start: number): void {

@@ -3,6 +3,8 @@
 import { BASIC_TYPES, Sub } from '../format.ts';
 import { CLASS_OBJECTS, ClassTable, Kind } from './classes.ts';
 import { GrowArray } from './growable.ts';
+import { type StringContents, StringValues } from './strings.ts';
+import { type Local, StackRecords, type ThreadInfo } from './threads.ts';
 import type { HeapWalker, WalkHandler } from './walker.ts';
 
 export interface Root {
@@ -22,14 +24,28 @@ export interface ObjectTable {
   rootIds: Float64Array;
   rootTags: Uint8Array;
   /**
-   * Thread object id -> the objects its stack frames (and JNI locals) hold. As in MAT, those are references of
-   * the thread, so a thread retains what only its locals hold; roots of an unknown thread stay GC roots.
+   * Thread object id -> its stack and the objects its frames (and JNI locals) hold. As in MAT, those are
+   * references of the thread, so a thread retains what only its locals hold; roots of an unknown thread stay
+   * GC roots.
    */
-  threadLocals: Map<number, { id: number; tag: number }[]>;
+  threads: Map<number, ThreadInfo>;
   /** Upper bound of the second pass's references, roots included. */
   maxEdges: number;
   minAddress: number;
   maxAddress: number;
+  /** The String value arrays whose contents pass 2 reads. */
+  strings: StringContents;
+  /** Class number of java.lang.String (-1: none of its instances could be read). */
+  stringClass: number;
+}
+
+/** What pass 1 reads from the fields of an instance of a class (-1: no such field). */
+interface Probe {
+  /** String.value and String.coder (JDK 9+; -1 before: char[] values). */
+  value: number;
+  coder: number;
+  /** Thread.name. */
+  threadName: number;
 }
 
 export class ObjectPass implements WalkHandler {
@@ -44,6 +60,11 @@ export class ObjectPass implements WalkHandler {
   private arrayElements = 0;
   private lastClassId = Number.NaN;
   private lastClass = 0;
+  private lastProbe: Probe | null = null;
+  /** Per class number: undefined until known (its class dump and its supers' seen), null when nothing. */
+  private readonly probes: (Probe | null | undefined)[] = [];
+  private readonly strings = new StringValues();
+  private stringClass = -1;
   private minAddress = Number.POSITIVE_INFINITY;
   private maxAddress = 0;
 
@@ -55,36 +76,55 @@ export class ObjectPass implements WalkHandler {
     this.table.strings.set(id, buf.toString('utf8', start, end));
   }
 
-  loadClass(classId: number, nameId: number): void {
+  loadClass(classId: number, nameId: number, serial: number): void {
     this.table.nameIds.set(classId, nameId);
+    this.stacks.loadClass(serial, classId);
   }
 
-  private readonly threadBySerial = new Map<number, number>();
-  private readonly locals: { id: number; tag: number; serial: number }[] = [];
+  stack(tag: number, buf: Buffer, start: number, end: number): void {
+    const w = this.walker();
+    this.stacks.record(tag, buf, start, end, (p) => w.readId(buf, p), w.idSize);
+  }
 
-  root(tag: number, id: number, threadSerial: number): void {
-    if (tag === Sub.ROOT_THREAD_OBJECT) this.threadBySerial.set(threadSerial, id);
+  private readonly stacks = new StackRecords();
+  private readonly threadBySerial = new Map<number, number>();
+  private readonly traceOf = new Map<number, number>();
+  private readonly threadNames = new Map<number, number>();
+  private readonly locals: (Local & { serial: number })[] = [];
+
+  root(tag: number, id: number, threadSerial: number, second: number): void {
+    if (tag === Sub.ROOT_THREAD_OBJECT) {
+      this.threadBySerial.set(threadSerial, id);
+      this.traceOf.set(id, second);
+    }
     if (tag === Sub.ROOT_JAVA_FRAME || tag === Sub.ROOT_JNI_LOCAL) {
-      this.locals.push({ id, tag, serial: threadSerial });
+      this.locals.push({ id, tag, serial: threadSerial, depth: second, index: -1 });
       return;
     }
     this.rootIds.push(id);
     this.rootTags.push(tag);
   }
 
-  /** Locals by thread object; those of a thread the dump does not name become GC roots. */
-  private threadLocals(): Map<number, { id: number; tag: number }[]> {
-    const byThread = new Map<number, { id: number; tag: number }[]>();
+  /** The threads with their stacks and locals; locals of a thread the dump does not name become GC roots. */
+  private threads(): Map<number, ThreadInfo> {
+    const names = this.strings.valuesOf(new Set(this.threadNames.values()));
+    const byThread = new Map<number, ThreadInfo>();
+    const nameIds = this.table.nameIds;
+    for (const [id, trace] of this.traceOf) {
+      const frames = this.stacks.framesOf(trace, this.table.strings, (c) => nameIds.get(c));
+      const nameString = this.threadNames.get(id);
+      const nameValue = nameString === undefined ? 0 : (names.get(nameString) ?? 0);
+      byThread.set(id, { id, frames, locals: [], nameValue, index: -1 });
+    }
     for (const l of this.locals) {
       const thread = this.threadBySerial.get(l.serial);
-      if (thread === undefined) {
+      const info = thread === undefined ? undefined : byThread.get(thread);
+      if (!info) {
         this.rootIds.push(l.id);
         this.rootTags.push(l.tag);
         continue;
       }
-      const list = byThread.get(thread) ?? [];
-      list.push({ id: l.id, tag: l.tag });
-      byThread.set(thread, list);
+      info.locals.push({ id: l.id, tag: l.tag, depth: l.depth, index: -1 });
     }
     return byThread;
   }
@@ -97,13 +137,49 @@ export class ObjectPass implements WalkHandler {
     if (id > this.maxAddress) this.maxAddress = id;
   }
 
-  instance(id: number, classId: number): void {
+  instance(id: number, classId: number, buf: Buffer, start: number, fieldBytes: number): void {
     if (classId !== this.lastClassId) {
       this.lastClassId = classId;
       this.lastClass = this.table.numberOf(classId);
+      this.lastProbe = this.probeOf(this.lastClass);
     }
     this.table.defs[this.lastClass]!.instances++;
     this.add(id, this.lastClass, 0);
+    const probe = this.lastProbe;
+    if (probe === null) return;
+    if (probe.threadName >= 0 && probe.threadName + this.walker().idSize <= fieldBytes)
+      this.threadNames.set(id, this.walker().readId(buf, start + probe.threadName));
+    if (probe.value >= 0 && probe.value + this.walker().idSize <= fieldBytes) {
+      const w = this.walker();
+      const utf16 = probe.coder >= 0 && probe.coder < fieldBytes && buf[start + probe.coder] === 1;
+      this.strings.note(id, w.readId(buf, start + probe.value), utf16);
+    }
+  }
+
+  /**
+   * The fields pass 1 reads in instances of class `n`, from its class dump: a JVM dumps classes before their
+   * instances (HotSpot does); instances seen before their class dump are not read.
+   */
+  private probeOf(n: number): Probe | null {
+    const known = this.probes[n];
+    if (known !== undefined) return known;
+    const def = this.table.defs[n]!;
+    if (def.linkIds.length === 0) return null;
+    let probe: Probe | null = null;
+    const idSize = this.walker().idSize;
+    if (this.table.binaryName(def) === 'java/lang/String') {
+      const value = this.table.fieldAt(def, 'java/lang/String', 'value', idSize);
+      const coder = this.table.fieldAt(def, 'java/lang/String', 'coder', idSize);
+      if (value?.type === 2) {
+        probe = { value: value.offset, coder: coder?.type === 8 ? coder.offset : -1, threadName: -1 };
+        this.stringClass = n;
+      }
+    } else if (this.table.isA(def, 'java/lang/Thread') === true) {
+      const name = this.table.fieldAt(def, 'java/lang/Thread', 'name', idSize);
+      if (name?.type === 2) probe = { value: -1, coder: -1, threadName: name.offset };
+    }
+    this.probes[n] = probe;
+    return probe;
   }
 
   objectArray(id: number, classId: number, length: number): void {
@@ -167,7 +243,7 @@ export class ObjectPass implements WalkHandler {
    * The table, once the walk is done: references counted per class now that layouts are known.
    */
   finish(idSize: 4 | 8): ObjectTable {
-    const threadLocals = this.threadLocals();
+    const threads = this.threads();
     let maxEdges = this.arrayElements + this.rootIds.length + this.locals.length;
     for (const def of this.table.defs) {
       if (def.id === 0) continue;
@@ -189,11 +265,14 @@ export class ObjectPass implements WalkHandler {
       classTable: this.table,
       rootIds: this.rootIds.trimmed(),
       rootTags: this.rootTags.trimmed(),
-      threadLocals,
+      threads,
       maxEdges,
       minAddress: this.minAddress,
       maxAddress: this.maxAddress,
+      strings: this.strings.finish(),
+      stringClass: this.stringClass,
     };
+    for (const th of threads.values()) if (th.nameValue !== 0) table.strings.want(th.nameValue);
     this.ids = new GrowArray(Float64Array, 1);
     this.classes = new GrowArray(Int32Array, 1);
     this.aux = new GrowArray(Uint32Array, 1);

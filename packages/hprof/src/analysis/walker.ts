@@ -1,7 +1,8 @@
 // A chunk-fed HPROF walker for the analysis: unlike HprofParser (verdict and histogram), it hands each
 // record and heap-dump sub-record to a handler with its bytes, so the passes can read identifiers, fields and
 // array elements. Object array elements are handed over as they arrive (an array may be larger than any
-// buffer we want); primitive array contents are skipped unread. Bad input throws HeapWalkError, one line.
+// buffer we want); primitive array contents are skipped unread unless the handler asks for them (then they
+// arrive in pieces too). Bad input throws HeapWalkError, one line.
 import { BASIC_TYPES, HPROF_MAGICS, Sub, Tag } from '../format.ts';
 
 export class HeapWalkError extends Error {}
@@ -10,9 +11,14 @@ export class HeapWalkError extends Error {}
 export interface WalkHandler {
   header?(idSize: 4 | 8): void;
   utf8?(id: number, buf: Buffer, start: number, end: number): void;
-  loadClass?(classId: number, nameId: number): void;
-  /** A GC root sub-record: its tag, object id, and for frame/thread roots the thread serial number. */
-  root?(tag: number, id: number, threadSerial: number): void;
+  loadClass?(classId: number, nameId: number, serial: number): void;
+  /** A STACK FRAME or STACK TRACE record's body. */
+  stack?(tag: number, buf: Buffer, start: number, end: number): void;
+  /**
+   * A GC root sub-record: its tag, object id, and for frame/thread roots the thread serial number and the
+   * next u4 (a Java frame's depth in its stack, a thread object's stack trace serial).
+   */
+  root?(tag: number, id: number, threadSerial: number, second: number): void;
   /** A whole CLASS_DUMP sub-record, `start` at the byte after its tag. */
   classDump?(buf: Buffer, start: number, end: number): void;
   instance?(id: number, classId: number, buf: Buffer, fieldsStart: number, fieldBytes: number): void;
@@ -20,6 +26,10 @@ export interface WalkHandler {
   /** Elements of the object array announced last, `count` identifiers from `start` (several calls per array). */
   elements?(buf: Buffer, start: number, count: number): void;
   primitiveArray?(id: number, type: number, length: number): void;
+  /** After `primitiveArray`: `true` asks for the array's contents (`bytes` calls follow, all of them). */
+  wantsBytes?(id: number, type: number, length: number): boolean;
+  /** Contents of the primitive array announced last, `count` bytes from `start` (several calls per array). */
+  bytes?(buf: Buffer, start: number, count: number): void;
 }
 
 const TWO_32 = 4294967296;
@@ -46,6 +56,8 @@ export class HeapWalker {
   private segmentLeft = 0;
   /** Elements left in the object array being read. */
   private elementsLeft = 0;
+  /** Bytes left of the primitive array whose contents were asked for. */
+  private bytesLeft = 0;
 
   constructor(handler: WalkHandler) {
     this.h = handler;
@@ -102,7 +114,8 @@ export class HeapWalker {
    */
   finish(): void {
     if (!this.started) throw new HeapWalkError('not an HPROF file: the header is missing or cut');
-    this.cut = (this.pending?.length ?? 0) + this.skip + this.segmentLeft + this.elementsLeft > 0;
+    this.cut =
+      (this.pending?.length ?? 0) + this.skip + this.segmentLeft + this.elementsLeft + this.bytesLeft > 0;
   }
 
   /** Walks `buf` from `start`; returns where it stopped (the rest waits for more input). */
@@ -118,6 +131,13 @@ export class HeapWalker {
       if (this.skip > 0) {
         const n = Math.min(this.skip, end - p);
         this.skip -= n;
+        p += n;
+        continue;
+      }
+      if (this.bytesLeft > 0) {
+        const n = Math.min(this.bytesLeft, end - p);
+        this.bytesLeft -= n;
+        this.h.bytes?.(buf, p, n);
         p += n;
         continue;
       }
@@ -167,12 +187,18 @@ export class HeapWalker {
       this.sawEnd = true;
       return body;
     }
-    if (tag === Tag.UTF8 || tag === Tag.LOAD_CLASS) {
+    if (tag === Tag.UTF8 || tag === Tag.LOAD_CLASS || tag === Tag.FRAME || tag === Tag.TRACE) {
       if (length > MAX_RECORD) throw new HeapWalkError(`record of ${length} bytes ${this.where(p)}`);
       if (buf.length - body < length) return -1;
       const id = this.idSize;
       if (tag === Tag.UTF8) this.h.utf8?.(this.readId(buf, body), buf, body + id, body + length);
-      else this.h.loadClass?.(this.readId(buf, body + 4), this.readId(buf, body + 8 + id));
+      else if (tag === Tag.LOAD_CLASS)
+        this.h.loadClass?.(
+          this.readId(buf, body + 4),
+          this.readId(buf, body + 8 + id),
+          buf.readUInt32BE(body),
+        );
+      else this.h.stack?.(tag, buf, body, body + length);
       return body + length;
     }
     if (tag > Tag.HEAP_DUMP_END || tag === 0)
@@ -193,12 +219,12 @@ export class HeapWalker {
       case Sub.ROOT_MONITOR_USED:
         size = 1 + id;
         if (avail < size) return -1;
-        this.h.root?.(tag, this.readId(buf, p + 1), 0);
+        this.h.root?.(tag, this.readId(buf, p + 1), 0, 0);
         break;
       case Sub.ROOT_JNI_GLOBAL:
         size = 1 + 2 * id;
         if (avail < size) return -1;
-        this.h.root?.(tag, this.readId(buf, p + 1), 0);
+        this.h.root?.(tag, this.readId(buf, p + 1), 0, 0);
         break;
       case Sub.ROOT_JNI_LOCAL:
       case Sub.ROOT_JAVA_FRAME:
@@ -207,7 +233,12 @@ export class HeapWalker {
       case Sub.ROOT_THREAD_BLOCK:
         size = tag === Sub.ROOT_NATIVE_STACK || tag === Sub.ROOT_THREAD_BLOCK ? 1 + id + 4 : 1 + id + 8;
         if (avail < size) return -1;
-        this.h.root?.(tag, this.readId(buf, p + 1), buf.readUInt32BE(p + 1 + id));
+        this.h.root?.(
+          tag,
+          this.readId(buf, p + 1),
+          buf.readUInt32BE(p + 1 + id),
+          size === 1 + id + 8 ? buf.readInt32BE(p + 5 + id) : 0,
+        );
         break;
       case Sub.INSTANCE_DUMP: {
         const head = 1 + 2 * id + 8;
@@ -242,9 +273,11 @@ export class HeapWalker {
         const es = elementSize(type);
         if (es === undefined)
           throw new HeapWalkError(`primitive array of unknown type ${type} ${this.where(p)}`);
-        this.h.primitiveArray?.(this.readId(buf, p + 1), type, length);
+        const arrayId = this.readId(buf, p + 1);
+        this.h.primitiveArray?.(arrayId, type, length);
         this.consumed(head + length * es, p);
-        this.skip = length * es;
+        if (this.h.wantsBytes?.(arrayId, type, length) === true) this.bytesLeft = length * es;
+        else this.skip = length * es;
         return p + head;
       }
       case Sub.CLASS_DUMP: {
