@@ -213,7 +213,11 @@ describeWithNode(
       const last = killed.lastState.terminated ?? killed.state.terminated;
       assert.equal(last?.exitCode, 137);
       assert.equal(last?.reason, 'OOMKilled');
-      const doctor = await heapdumpCli(cluster, s3)('doctor', pod.metadata.name, '-n', NS);
+      const doctor = await heapdumpCli(cluster, {
+        credential: DEFAULT_CREDENTIAL,
+        bucket: 'dumps',
+        endpoint: s3.server.endpoint,
+      })('doctor', pod.metadata.name, '-n', NS);
       assert.match(doctor.stdout, /OOMKilled/, `${doctor.stdout}\n${doctor.stderr}`);
       assert.match(doctor.stdout, /the kernel killed the JVM/);
       assert.doesNotMatch(doctor.stdout, /ran out of heap/);

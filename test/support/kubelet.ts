@@ -1,10 +1,12 @@
 // What the node suites (test/kubelet/) share: the component's uploader image under its default name, the
 // pods' dump volumes as the node holds them, the dumps the JVMs write there captured for comparison, stored
-// objects read back and decompressed, and the developer CLI with the real kubectl.
+// objects read back and decompressed, a loopback store made reachable from pods, and the developer CLI with
+// the real kubectl.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, writeFile } from 'node:fs/promises';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
@@ -13,12 +15,10 @@ import { parseDumpKey, type StoredDumpSummary, summaryKey } from '@kube-heapdump
 import { uploaderImage } from '../../packages/heapdump/src/image.ts';
 import { DUMP_VOLUME } from '../../packages/heapdump/src/names.ts';
 import { type Cluster, kubectlOk } from './cluster.ts';
-import { developerEnv } from './developer-env.ts';
+import { type DeveloperStore, developerEnv } from './developer-env.ts';
 import { captureDumps, type DumpCapture } from './dump-capture.ts';
 import { RUN_SOURCE } from './node.ts';
 import { run } from './processes.ts';
-import { DEFAULT_CREDENTIAL } from './s3/server.ts';
-import type { S3Fixture } from './s3-fixture.ts';
 
 const CLI = join(import.meta.dirname, '../../packages/cli/src/main.ts');
 /** The uploader's default key prefix. */
@@ -187,19 +187,47 @@ export async function assertStoredAsWritten(
   return summary;
 }
 
-/** `heapdump ...` (the developer CLI from source) against `s3`'s `dumps` bucket and, through the real kubectl, `cluster`. */
-export function heapdumpCli(cluster: Cluster, s3: S3Fixture) {
+/**
+ * A TCP forwarder on the node's address to `endpoint` (a store on loopback, like the Ceph RGW of
+ * scripts/rgw): pods reach the node's address only. Bytes pass unchanged, Host header and signatures too.
+ */
+export async function forwardOnNode(
+  cluster: Cluster,
+  endpoint: string,
+): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const target = new URL(endpoint);
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const socket of [client, upstream]) {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen(0, cluster.nodeIp, () => resolve()),
+  );
+  return {
+    endpoint: `http://${cluster.nodeIp}:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of open) socket.destroy();
+      }),
+  };
+}
+
+/** `heapdump ...` (the developer CLI from source) against `store` and, through the real kubectl, `cluster`. */
+export function heapdumpCli(cluster: Cluster, store: Omit<DeveloperStore, 'home'>) {
   return (...args: string[]) =>
     run(
       process.execPath,
       [...RUN_SOURCE, CLI, ...args],
       {
-        ...developerEnv({
-          home: cluster.dir,
-          credential: DEFAULT_CREDENTIAL,
-          bucket: 'dumps',
-          endpoint: s3.server.endpoint,
-        }),
+        ...developerEnv({ home: cluster.dir, ...store }),
         KUBECTL: cluster.kubectl,
         KUBECONFIG: cluster.kubeconfig,
       },
