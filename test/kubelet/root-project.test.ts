@@ -1,15 +1,15 @@
 // The seed's story on the real kubelet: `pulumi up` of the root project (Pulumi.yaml, index.ts) onto the node
 // of `scripts/cluster start --with-node`, with the images imported there (the app on the JDK image, the
-// uploader under the component's default name) and the strict S3 server on the node's address. The JVM leaks
+// uploader under the component's default name) and a Ceph RGW (scripts/rgw, on loopback: pods reach it through
+// a forwarder on the node's address; the uploader has the put-only subuser's key). The JVM leaks
 // until OutOfMemoryError; the kubelet restarts it in the same pod; the native sidecar ships the dump the dead
 // container left in the emptyDir, and posts the HeapDumpStored Event on the pod.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { STORED_EVENT_REASON } from '@kube-heapdump/contract';
-import { uploaderImage } from '../../packages/heapdump/src/image.ts';
 import {
   type Cluster,
   clusterForSuite,
@@ -17,70 +17,68 @@ import {
   kubectlOk,
   requireEngines,
 } from '../support/cluster.ts';
-import { developerEnv } from '../support/developer-env.ts';
-import { RUN_SOURCE } from '../support/node.ts';
-import { run } from '../support/processes.ts';
+import type { DumpCapture } from '../support/dump-capture.ts';
+import {
+  assertStoredAsWritten,
+  captureOnNode,
+  forwardOnNode,
+  heapdumpCli,
+  JDK_IMAGE,
+  onePod,
+  type PodJson,
+  tagUploaderImage,
+  waitUntil,
+} from '../support/kubelet.ts';
 import { openProject, type Project } from '../support/pulumi-engine.ts';
-import { DEFAULT_CREDENTIAL } from '../support/s3/server.ts';
-import { type S3Fixture, startS3Fixture } from '../support/s3-fixture.ts';
+import { newRgwBucket, type RgwServer, rgwClient, rgwForSuite } from '../support/rgw.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const NAMESPACE = 'heapdump-node';
-const JDK = 'localhost/kube-heapdump/jdk:17';
-const CLI = join(ROOT, 'packages/cli/src/main.ts');
-// How scripts/node-images names the uploader image it imports (`docker save` of the image-check build).
-const IMPORTED_UPLOADER = `docker.io/library/${uploaderImage('x').split('/').pop()}`;
-
-interface PodJson {
-  metadata: { name: string; uid: string };
-  status: {
-    containerStatuses?: {
-      name: string;
-      restartCount: number;
-      lastState: { terminated?: { exitCode: number } };
-    }[];
-  };
-}
 
 describeWithNode('the root project on a real kubelet: OutOfMemoryError, restart, dump shipped', () => {
   let cluster: Cluster;
-  let s3: S3Fixture;
+  let rgw: RgwServer;
+  let bucket: string;
+  let owner: S3Client;
+  let forward: Awaited<ReturnType<typeof forwardOnNode>>;
   let project: Project;
+  let capture: DumpCapture;
 
   before(async () => {
     const engines = requireEngines();
     cluster = await clusterForSuite({ node: true });
-    s3 = await startS3Fixture({ host: cluster.nodeIp });
+    rgw = await rgwForSuite();
+    bucket = await newRgwBucket(rgw, 'kubelet');
+    owner = rgwClient(rgw);
+    forward = await forwardOnNode(cluster, rgw.endpoint);
     // The component's default uploader image (IfNotPresent): the imported one under that name.
-    const ctr = (args: string[]) =>
-      run('ctr', [
-        '--address',
-        join(cluster.dir, 'containerd/containerd.sock'),
-        '-n',
-        'k8s.io',
-        'images',
-        ...args,
-      ]);
-    const tagged = await ctr(['tag', '--force', IMPORTED_UPLOADER, uploaderImage()]);
-    assert.equal(tagged.code, 0, tagged.stderr);
+    await tagUploaderImage(cluster);
     const config = {
       namespace: NAMESPACE,
-      endpoint: s3.server.endpoint,
-      bucket: 'dumps',
-      accessKeyId: DEFAULT_CREDENTIAL.accessKeyId,
-      image: JDK,
+      endpoint: forward.endpoint,
+      bucket,
+      region: rgw.region,
+      accessKeyId: rgw.putOnly.accessKeyId,
+      image: JDK_IMAGE,
     };
     project = await openProject(engines, cluster, join(ROOT, 'Pulumi.yaml'), join(ROOT, 'index.ts'), {
       ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v }])),
-      secretAccessKey: { value: DEFAULT_CREDENTIAL.secretAccessKey, secret: true },
+      secretAccessKey: { value: rgw.putOnly.secretAccessKey, secret: true },
     });
     await project.up();
+    // Every dump the JVMs write into the pod's volume, held open on the node (the JVM needs about 13 s to fill
+    // its heap after it starts, well after the kubelet makes the volume).
+    const pod = await onePod(cluster, NAMESPACE, 'app=leaky');
+    capture = await captureOnNode(cluster, pod.metadata.uid);
   });
 
   after(async () => {
+    await capture?.close();
     await project?.dispose();
     await cluster?.stop();
-    await s3?.close();
+    await forward?.close();
+    owner?.destroy();
+    await rgw?.stop();
   });
 
   const appPod = async () => {
@@ -90,9 +88,7 @@ describeWithNode('the root project on a real kubelet: OutOfMemoryError, restart,
     return pods[0] as PodJson;
   };
   const objects = async () =>
-    ((await s3.client().send(new ListObjectsV2Command({ Bucket: 'dumps' }))).Contents ?? []).map(
-      (o) => o.Key ?? '',
-    );
+    ((await owner.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key ?? '');
 
   it('restarts the JVM in the same pod and the sidecar stores its dump, with a HeapDumpStored Event', async (t) => {
     const deadline = Date.now() + 300_000;
@@ -110,6 +106,15 @@ describeWithNode('the root project on a real kubelet: OutOfMemoryError, restart,
     assert.ok(app && app.restartCount >= 1, `the app restarted: ${JSON.stringify(app)}`);
     assert.ok(app.lastState.terminated, 'its last run terminated');
     assert.match(stored[0] as string, new RegExp(`^heapdumps/${NAMESPACE}/`));
+    // The object is the first file the JVM wrote, byte for byte (and so is the SHA-256 in its summary)...
+    assert.ok(capture.files.length >= 1, 'the dump was captured on the node');
+    await assertStoredAsWritten(owner, bucket, stored[0] as string, await capture.readAt(0));
+    // ...and once stored, that file is gone from the volume (the bytes live on only in the capture's descriptor).
+    await waitUntil(
+      'the stored dump deleted from the volume',
+      async () => ((await capture.linkedAt(0)) ? undefined : true),
+      60,
+    );
 
     let reasons: string[] = [];
     for (let i = 0; i < 60 && !reasons.includes(STORED_EVENT_REASON); i++) {
@@ -129,18 +134,8 @@ describeWithNode('the root project on a real kubelet: OutOfMemoryError, restart,
       if (!reasons.includes(STORED_EVENT_REASON)) await sleep(1000);
     }
     assert.ok(reasons.includes(STORED_EVENT_REASON), `Events on the pod: ${reasons.join(', ')}`);
-    // For the record: the restarted pod's status as the kubelet reports it.
-    t.diagnostic(
-      await kubectlOk(cluster, [
-        '-n',
-        NAMESPACE,
-        'get',
-        'pod',
-        pod.metadata.name,
-        '-o',
-        'jsonpath={.status}',
-      ]),
-    );
+    // For the record: the restarted pod as the kubelet reports it.
+    t.diagnostic(await kubectlOk(cluster, ['-n', NAMESPACE, 'get', 'pod', pod.metadata.name, '-o', 'yaml']));
     storedKey = stored[0] as string;
     podName = pod.metadata.name;
     podUid = pod.metadata.uid;
@@ -151,21 +146,7 @@ describeWithNode('the root project on a real kubelet: OutOfMemoryError, restart,
   let podUid = '';
   /** The developer CLI against this store and, through the real kubectl, this cluster. */
   const heapdump = (...args: string[]) =>
-    run(
-      process.execPath,
-      [...RUN_SOURCE, CLI, ...args],
-      {
-        ...developerEnv({
-          home: cluster.dir,
-          credential: DEFAULT_CREDENTIAL,
-          bucket: 'dumps',
-          endpoint: s3.server.endpoint,
-        }),
-        KUBECTL: cluster.kubectl,
-        KUBECONFIG: cluster.kubeconfig,
-      },
-      120_000,
-    );
+    heapdumpCli(cluster, { credential: rgw.owner, bucket, endpoint: rgw.endpoint })(...args);
 
   it('heapdump list finds the stored dump', async () => {
     assert.ok(storedKey, 'a dump was stored (the test before)');
@@ -192,7 +173,10 @@ describeWithNode('the root project on a real kubelet: OutOfMemoryError, restart,
   it('heapdump doctor, with the real kubectl, explains the Java OutOfMemoryError', async (t) => {
     assert.ok(podName, 'a dump was stored (the test before)');
     const doctor = await heapdump('doctor', podName, '-n', NAMESPACE);
-    assert.match(doctor.stdout, /OutOfMemoryError/, `${doctor.stdout}\n${doctor.stderr}`);
+    // The app's finding reads the exit as the JVM's OutOfMemoryError exit ("not an OutOfMemoryError" also
+    // names it: a doctor that missed exit 3 printed that).
+    assert.match(doctor.stdout, /ran out of heap/, `${doctor.stdout}\n${doctor.stderr}`);
+    assert.doesNotMatch(doctor.stdout, /not an OutOfMemoryError/);
     assert.doesNotMatch(doctor.stdout, /OOMKilled/);
     // It finds the last dump stored and complete (the uploader's summary), under a key the store holds.
     const key = /stored: (\S+) \(complete\)/.exec(doctor.stdout)?.[1];

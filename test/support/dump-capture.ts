@@ -13,6 +13,10 @@ export interface DumpCapture {
   read(name: string): Promise<Buffer>;
   /** The bytes of every file seen, in order. */
   readAll(): Promise<Buffer[]>;
+  /** The bytes of the `index`th file seen (`files[index]`). */
+  readAt(index: number): Promise<Buffer>;
+  /** Whether the `index`th file seen still has a name in any directory (false once deleted). */
+  linkedAt(index: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -39,6 +43,11 @@ export function captureDumps(dir: string, suffix = '.hprof'): DumpCapture {
     }
     return buf;
   };
+  const heldAt = (index: number): FileHandle => {
+    const h = held[index];
+    if (!h) throw new Error(`no dump #${index} was captured in ${dir} (seen: ${held.length})`);
+    return h.fh;
+  };
   return {
     get files() {
       return held.map((h) => h.name);
@@ -50,6 +59,10 @@ export function captureDumps(dir: string, suffix = '.hprof'): DumpCapture {
           `no dump named ${name} was captured in ${dir} (seen: ${held.map((x) => x.name).join(', ')})`,
         );
       return bytesOf(h.fh);
+    },
+    readAt: (index) => bytesOf(heldAt(index)),
+    async linkedAt(index) {
+      return (await heldAt(index).stat()).nlink > 0;
     },
     readAll: () => Promise.all(held.map((h) => bytesOf(h.fh))),
     async close() {
