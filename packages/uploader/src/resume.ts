@@ -60,7 +60,10 @@ export class Resume {
    * The saved upload to resume for the dump: its journal, `shipped` when the dump was shipped before and its
    * file kept, or undefined when a new upload is to start (a saved one that does not fit is abandoned).
    */
-  async find(dump: OpenDump, redact: RedactMode): Promise<Journal | 'shipped' | undefined> {
+  async find(
+    dump: Pick<OpenDump, 'file' | 'st'>,
+    redact: RedactMode,
+  ): Promise<Journal | 'shipped' | undefined> {
     const { store, log } = this.d;
     const { file, st } = dump;
     const loaded = await store.load(file, this.ownState);
