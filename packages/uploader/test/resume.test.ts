@@ -1,13 +1,11 @@
 // Resume, restart or abandon (resume.ts) in-process: saved states on disk (a real StateStore), the store a
 // stand-in that records what is sent to it (an abandoned upload is aborted there).
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { dumpKey, parseUploaderEnv } from '@kube-heapdump/contract';
+import { dumpKey } from '@kube-heapdump/contract';
 import pino from 'pino';
 import { FileChanged } from '../src/dump-file.ts';
 import { Journal } from '../src/journal.ts';
@@ -15,44 +13,17 @@ import { Restart } from '../src/multipart.ts';
 import { Resume } from '../src/resume.ts';
 import { ONCE_RETRY } from '../src/s3.ts';
 import { STATE_DIR, StateStore, type UploadState } from '../src/state.ts';
+import { logLines, podConfig, suiteDirs } from './fixtures.ts';
 
 const FILE = 'java_pid1.hprof';
 const ST = { dev: 7, ino: 42 };
 
 describe('resume, restart or abandon (resume.ts)', () => {
-  let root: string;
-  before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'kh-resume-'));
-  });
-  after(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
-
-  let n = 0;
+  const newDir = suiteDirs('kh-resume-');
   async function setUp(env: Record<string, string> = {}) {
-    const dir = await mkdtemp(join(root, `r${++n}-`));
-    const lines: Record<string, unknown>[] = [];
-    const log = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk: Buffer, _enc, done) {
-          for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-          done();
-        },
-      }),
-    );
-    const cfg = parseUploaderEnv(
-      {
-        HEAPDUMP_DIR: dir,
-        HEAPDUMP_BUCKET: 'dumps',
-        AWS_REGION: 'us-east-1',
-        POD_NAME: 'shop-1',
-        POD_NAMESPACE: 'prod',
-        HEAPDUMP_APP: 'shop',
-        ...env,
-      },
-      'h',
-    );
+    const dir = await newDir();
+    const { log, lines } = logLines('info');
+    const cfg = podConfig(dir, undefined, env);
     const sent: { command: string; input: Record<string, unknown> }[] = [];
     const s3 = {
       send: async (c: { constructor: { name: string }; input: Record<string, unknown> }) => {

@@ -2,16 +2,13 @@
 // waits in line, what a failure or a refusal leaves for the next scan, and what stopping still ships. The
 // shipper and the saved-upload sweep are stand-ins here; the real ones run in the e2e suites.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
-import { parseUploaderEnv } from '@kube-heapdump/contract';
-import pino from 'pino';
+import { describe, it } from 'node:test';
 import { Refused } from '../src/dump-file.ts';
 import { Metrics } from '../src/metrics.ts';
 import { MAX_ACTIVE_DUMPS, Uploader } from '../src/uploader.ts';
+import { logLines, podConfig, suiteDirs } from './fixtures.ts';
 
 /** A stand-in shipper: each ship waits until the test lets it go, and ends as `outcome` says. */
 class FakeShipper {
@@ -48,35 +45,12 @@ class FakeShipper {
 }
 
 describe('the uploader queue (uploader.ts)', () => {
-  let root: string;
-  before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'kh-queue-'));
-  });
-  after(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
-
-  let n = 0;
+  const newDir = suiteDirs('kh-queue-');
   async function setUp(files: string[]) {
-    const dir = await mkdtemp(join(root, `q${++n}-`));
+    const dir = await newDir();
     for (const f of files) await writeFile(join(dir, f), 'JAVA PROFILE 1.0.2\0');
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-        done();
-      },
-    });
-    const cfg = parseUploaderEnv(
-      {
-        HEAPDUMP_DIR: dir,
-        HEAPDUMP_BUCKET: 'dumps',
-        AWS_REGION: 'us-east-1',
-        POD_NAME: 'shop-1',
-        POD_NAMESPACE: 'prod',
-      },
-      'h',
-    );
+    const { log, lines } = logLines('info');
+    const cfg = podConfig(dir, undefined);
     const shipper = new FakeShipper();
     const swept: ((file: string) => boolean)[] = [];
     const metrics = new Metrics();
@@ -88,7 +62,7 @@ describe('the uploader queue (uploader.ts)', () => {
           swept.push(kept);
         },
       },
-      log: pino({ level: 'info' }, sink),
+      log,
       metrics,
     });
     return { dir, shipper, swept, metrics, uploader, lines };
