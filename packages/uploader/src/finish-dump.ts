@@ -1,11 +1,10 @@
 // After the object is durable: the summary (SHA-256 and class histogram, one more read of the file, one
 // dump at a time), then the volume freed and whoever listens told. Also when stopping: a dump without its
 // summary would show no verdict in `heapdump list`.
-import type { FileHandle } from 'node:fs/promises';
 import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { DumpIntegrity, FileKind, UploaderConfig } from '@kube-heapdump/contract';
+import type { DumpIntegrity, UploaderConfig } from '@kube-heapdump/contract';
 import { type Analysis, analyse, hashFile } from './analysis.ts';
 import { FileChanged, fileMark, sameMark } from './dump-file.ts';
 import { storeEvidence } from './evidence.ts';
@@ -14,8 +13,10 @@ import type { Journal } from './journal.ts';
 import type { Logger } from './log.ts';
 import { cpuSeconds, type Metrics } from './metrics.ts';
 import type { Notifier } from './notify.ts';
+import type { OpenDump } from './open-dump.ts';
+import type { Resume } from './resume.ts';
 import type { RetryContext } from './s3.ts';
-import { redaction, type StateStore } from './state.ts';
+import { redaction } from './state.ts';
 import { putSummary, storedFileSummary, storedSummary } from './summary-writer.ts';
 
 export interface FinishDeps {
@@ -24,18 +25,13 @@ export interface FinishDeps {
   metrics: Metrics;
   s3: S3Client;
   retry: RetryContext;
-  state: StateStore;
+  resume: Resume;
   version: string;
   notify?: Notifier;
 }
 
 /** The dump as shipped: its file, its upload and what was proven of the stored object. */
-export interface ShippedDump {
-  fh: FileHandle;
-  file: string;
-  kind: FileKind;
-  /** The file's identity when it was opened: only that file is deleted. */
-  st: { dev: number; ino: number };
+export interface ShippedDump extends OpenDump {
   journal: Journal;
   followed: FollowResult;
   /**
@@ -43,8 +39,6 @@ export interface ShippedDump {
    * have none): the file must still hold them, else FileChanged and no summary.
    */
   sentSha256?: string;
-  /** The JVM gzipped the file itself: the analysis reads through gunzip. */
-  gzip: boolean;
   storedBytes: number;
   integrity: DumpIntegrity;
   uploadedAt: Date;
@@ -80,7 +74,7 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
   }
   // Declared gzip, the object reads as the dump the JVM compressed (older uploads declared it none).
   const original =
-    dump.gzip && state.compression === 'gzip' && inflated
+    dump.jvmGzip && state.compression === 'gzip' && inflated
       ? inflated
       : { sha256: dump.sentSha256 ?? sha256, bytes: followed.size };
   // Files of other kinds count by kind (they have no verdict).
@@ -112,12 +106,8 @@ export async function finishDump(d: FinishDeps, dump: ShippedDump): Promise<void
     if (!unchanged)
       log.warn({ file, key: state.key }, 'the dump file was written to after it was stored: it is kept');
     deleted = unchanged && (await removeIfSame(join(cfg.dir, file), dump.st));
-    await d.state.remove(file);
-  } else {
-    state.doneAt = new Date().toISOString();
-    await journal.saveUpload();
-    await journal.flush();
   }
+  await d.resume.stored(journal);
   log.info(
     {
       file,
@@ -156,7 +146,7 @@ async function heapAnalysis(
   redact: ReturnType<typeof redaction>,
 ): Promise<Analysis & { kind: 'heap-dump' }> {
   const analysis = analyses.then(() =>
-    analyse({ fh: dump.fh, size: dump.followed.size, gzip: dump.gzip, ...(redact ? { redact } : {}) }),
+    analyse({ fh: dump.fh, size: dump.followed.size, gzip: dump.jvmGzip, ...(redact ? { redact } : {}) }),
   );
   analyses = analysis.catch(() => undefined);
   return { kind: 'heap-dump', ...(await analysis) };

@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     stopping: stopping.signal,
     notify,
   });
-  const uploader = new Uploader({ cfg, shipper, state, log, metrics });
+  const uploader = new Uploader({ cfg, shipper, resume: shipper.resume, log, metrics });
   const { pod, endpoint, bucket, prefix, compression, checksum, concurrency, bufferMiB } = cfg;
   log.info(
     {

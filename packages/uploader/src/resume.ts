@@ -1,100 +1,135 @@
-// What a resumed or running upload knows of the bytes it sent: the parts still to make (after those sent,
-// read again to bring the dump's hash and redaction to where they end, and checked against what was
-// recorded), the hash the stored object must have, whether the file still holds it, and the dump's own times.
-import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
-import type { Redaction } from '@kube-heapdump/hprof';
-import type { Adapt } from './adapt.ts';
+// Resume, restart or abandon: every decision about a dump's saved upload, in one place (state.ts is what is
+// saved, journal.ts saves it). A saved upload is resumed only for the file it was made for (same device and
+// inode) and only if its parts were redacted as new ones would be; otherwise it is abandoned (aborted in the
+// store, forgotten here), as it is when its file is gone. When the store lost the upload (Restart) or the file
+// changed under it (FileChanged), it is abandoned and the dump starts over under a new key. Once the dump is
+// stored, its state goes with the file, or stays, marked done, while the file is kept.
+import { parseDumpKey, type RedactMode, type UploaderConfig } from '@kube-heapdump/contract';
 import { FileChanged } from './dump-file.ts';
-import type { DumpFollower, FollowResult } from './follower.ts';
-import type { MultipartSession } from './multipart.ts';
-import { compressedParts, type PartPlan, type PartSource, rawParts } from './parts.ts';
-import { type PartRecord, redaction } from './state.ts';
-import { dumpRedactor } from './symbol-scan.ts';
+import { Journal } from './journal.ts';
+import type { Logger } from './log.ts';
+import { MultipartSession, type Restart, type SessionDeps } from './multipart.ts';
+import type { OpenDump } from './open-dump.ts';
+import type { StateStore, UploadState } from './state.ts';
 
-/**
- * The parts still to upload, in order (`asIs`: the file is stored as it is, a JVM gzip file). Each carries the
- * dump's SHA-256 so far; the parts sent before are read again and checked against their recorded hashes.
- */
-export function partsToSend(u: {
-  fh: FileHandle;
-  follower: DumpFollower;
-  session: MultipartSession;
-  adapt: Adapt;
-  asIs: boolean;
-}): AsyncGenerator<PartPlan> {
-  const { fh, follower, session, adapt, asIs } = u;
-  const state = session.state;
-  const redact = redaction(state.redaction);
-  const sent = () => new Map(state.parts.map((p) => [p.partNumber, p.sha256]));
-  const src: PartSource = {
-    fh,
-    follower,
-    md5: session.wantsMd5,
-    adapt,
-    hash: createHash('sha256'),
-    ...(redact ? { redact } : {}),
-  };
-  // Stored as the file is: uncompressed, or gzipped by the JVM (declared gzip, or none by older uploaders).
-  if (asIs || state.compression === 'none') return rawParts({ ...src, sent: sent() }, new Set(sent().keys()));
-  // Compressed parts resume after those done without a gap, each starting where the previous one ended;
-  // later ones are made again (from other block ranges, so their old records go).
-  state.parts.sort((a, b) => a.partNumber - b.partNumber);
-  const gap = state.parts.findIndex(
-    (p, i) => p.partNumber !== i + 1 || p.firstBlock !== (i === 0 ? 1 : state.parts[i - 1]!.lastBlock + 1),
-  );
-  if (gap >= 0) {
-    state.parts.splice(gap);
-    void session.journal.replaceParts();
+/** Restarts after FileChanged within one attempt to ship a file, before it is left for later. */
+const MAX_CHANGES = 3;
+
+export interface ResumeDeps {
+  cfg: UploaderConfig;
+  store: StateStore;
+  log: Logger;
+  /** For aborting the uploads abandoned. */
+  session: SessionDeps;
+}
+
+export class Resume {
+  private readonly d: ResumeDeps;
+  constructor(deps: ResumeDeps) {
+    this.d = deps;
   }
-  const last = state.parts.at(-1);
-  return compressedParts(
-    { ...src, sent: sent() },
-    state.compression,
-    (last?.lastBlock ?? 0) + 1,
-    (last?.partNumber ?? 0) + 1,
-  );
-}
 
-/** The part numbered last: its hash is the whole object's. */
-export function lastPart(parts: readonly PartRecord[]): PartRecord | undefined {
-  return parts.reduce<PartRecord | undefined>(
-    (a, p) => (a && a.partNumber > p.partNumber ? a : p),
-    undefined,
-  );
-}
-
-/** Reads the first `size` bytes of the file (redacted as sent): FileChanged unless their SHA-256 is the one sent. */
-export async function verifySent(
-  fh: FileHandle,
-  size: number,
-  sha256: string,
-  redact?: Redaction,
-): Promise<void> {
-  const hash = createHash('sha256');
-  const redactor = redact ? await dumpRedactor(redact, fh, (end) => Math.min(end, size)) : undefined;
-  const buf = Buffer.allocUnsafe(1024 * 1024);
-  for (let at = 0; at < size; ) {
-    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - at), at);
-    if (bytesRead === 0) break;
-    const piece = buf.subarray(0, bytesRead);
-    redactor?.push(piece);
-    hash.update(piece);
-    at += bytesRead;
-  }
-  if (hash.digest('hex') !== sha256)
-    throw new FileChanged('the dump file was written to after it was sent: it no longer holds those bytes');
-}
-
-/**
- * A resumed run walked a file written before it started: the dump's own times are its start (kept in the
- * state) and its last write, not when this run read it.
- */
-export function resumedTimes(followed: FollowResult, startedAt: string): { firstByteAt: Date; doneAt: Date } {
-  const started = new Date(startedAt);
-  const lastWrite = new Date(followed.mark.mtimeMs);
-  return {
-    firstByteAt: started < followed.firstByteAt ? started : followed.firstByteAt,
-    doneAt: lastWrite < followed.doneAt && lastWrite >= started ? lastWrite : followed.doneAt,
+  /** A saved state is this pod's only if its key is one of this pod's keys. */
+  readonly ownState = (s: UploadState): string | undefined => {
+    const { prefix, pod } = this.d.cfg;
+    const parsed = parseDumpKey(prefix, s.key);
+    const mine =
+      parsed && parsed.namespace === pod.namespace && parsed.app === pod.app && parsed.pod === pod.name;
+    return mine ? undefined : `its key ${s.key} is not one of this pod's`;
   };
+
+  /** Each scan: saved states that cannot be trusted are discarded, uploads of files gone are abandoned. */
+  async sweep(kept: (file: string) => boolean): Promise<void> {
+    const { store, log } = this.d;
+    for (const id of await store.ids()) {
+      const loaded = await store.loadId(id, this.ownState);
+      if (!loaded) continue;
+      if ('discarded' in loaded) {
+        log.warn(
+          { stateId: id, why: loaded.discarded },
+          'discarded a saved upload state that cannot be trusted',
+        );
+        continue;
+      }
+      if (kept(loaded.state.file)) continue;
+      await this.abandon(loaded.state, 'its dump file is gone');
+    }
+  }
+
+  /**
+   * The saved upload to resume for the dump: its journal, `shipped` when the dump was shipped before and its
+   * file kept, or undefined when a new upload is to start (a saved one that does not fit is abandoned).
+   */
+  async find(
+    dump: Pick<OpenDump, 'file' | 'st'>,
+    redact: RedactMode,
+  ): Promise<Journal | 'shipped' | undefined> {
+    const { store, log } = this.d;
+    const { file, st } = dump;
+    const loaded = await store.load(file, this.ownState);
+    if (loaded && 'discarded' in loaded) {
+      log.warn({ file, why: loaded.discarded }, 'discarded a saved upload state that cannot be trusted');
+    }
+    const saved = loaded && 'state' in loaded ? loaded.state : undefined;
+    if (!saved) return undefined;
+    const same = saved.ino === st.ino && saved.dev === st.dev;
+    if (saved.doneAt && same) return 'shipped'; // shipped before, file kept
+    if (!same) {
+      await this.abandon(saved, 'a new file replaced the one being uploaded');
+      return undefined;
+    }
+    if (!saved.completedAt && (saved.redaction ?? 'none') !== redact) {
+      await this.abandon(saved, `its parts were redacted with ${saved.redaction ?? 'none'}, not ${redact}`);
+      return undefined;
+    }
+    return new Journal(store, saved, log);
+  }
+
+  /** Journals a new upload, saved before its first part is sent. */
+  async begin(state: UploadState): Promise<Journal> {
+    const journal = new Journal(this.d.store, state, this.d.log);
+    await journal.saveUpload();
+    await journal.replaceParts();
+    return journal;
+  }
+
+  /**
+   * The upload under way cannot go on (Restart: the store lost it; FileChanged: the file is not what was sent):
+   * it is abandoned and the next attempt starts a new key. `changes`: FileChanged so far in this attempt to
+   * ship the file; past MAX_CHANGES the file is left for later (said by the caller).
+   */
+  async restart(file: string, err: Restart | FileChanged, changes: number): Promise<void> {
+    const current = await this.d.store.load(file, this.ownState);
+    const state = current && 'state' in current ? current.state : undefined;
+    if (err instanceof FileChanged) {
+      // Whatever was stored under this key is not this file's bytes: it gets no summary, and the file is kept.
+      if (changes > MAX_CHANGES) throw new Error(`${err.message}; it keeps changing, so it is kept`);
+      this.d.log.warn(
+        { file, key: state?.key, why: err.message, objectStored: Boolean(state?.completedAt) },
+        'the dump file changed while it was uploaded: uploading it again under a new key, the file kept until then',
+      );
+    }
+    if (state) await this.abandon(state, err.message, !(err instanceof FileChanged));
+  }
+
+  /** Aborts an upload we will not finish, and forgets it (`say`: log it, unless the caller already did). */
+  async abandon(state: UploadState, why: string, say = true): Promise<void> {
+    const { store, log } = this.d;
+    if (!state.completedAt && !state.doneAt) {
+      await new MultipartSession(this.d.session, new Journal(store, state, log)).abort();
+      if (say) log.info({ file: state.file, key: state.key, why }, 'upload abandoned');
+    }
+    await store.remove(state.file);
+  }
+
+  /** The dump is stored: its state goes with the file, or, while the file is kept, says never to ship it again. */
+  async stored(journal: Journal): Promise<void> {
+    if (this.d.cfg.deleteAfterUpload) {
+      await this.d.store.remove(journal.state.file);
+      return;
+    }
+    journal.state.doneAt = new Date().toISOString();
+    await journal.saveUpload();
+    await journal.flush();
+  }
 }

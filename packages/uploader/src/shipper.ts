@@ -1,46 +1,36 @@
-// Ships one dump file: the coordinator. It finds or starts the upload (its saved state, else a new key),
-// follows the writer while part production feeds the multipart session within the process-wide budget,
-// completes and verifies the object; finish-dump.ts then writes the summary and frees the volume.
-// Restarts under a new key when the store lost the upload; adopts the object when a lost answer hid a
-// completion that happened; uploads again under a new key a file that changed under the upload (FileChanged).
-import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+// Ships one dump file: the pipeline. resume.ts finds the saved upload to resume (or the shipper starts one
+// under a new key); the writer is followed while part production feeds the multipart session within the
+// process-wide budget; the object is completed and verified; finish-dump.ts then writes the summary and frees
+// the volume. When the store lost the upload (Restart) or the file changed under it (FileChanged), resume.ts
+// abandons it and the dump is shipped again under a new key; a lost answer that hid a completion that
+// happened is adopted by multipart.ts.
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   DUMP_METADATA,
   type DumpIntegrity,
   dumpKey,
-  type FileKind,
-  fileKind,
   newDumpId,
-  parseDumpKey,
   type RedactMode,
   UPLOADER_DEFAULTS,
   type UploaderConfig,
 } from '@kube-heapdump/contract';
 import { Adapt } from './adapt.ts';
 import { MAX_DUMP_BYTES } from './blocks.ts';
-import {
-  FileChanged,
-  fileMark,
-  openRegular,
-  Refused,
-  sameMark,
-  startsAsGzip,
-  waitQuiet,
-} from './dump-file.ts';
+import { FileChanged, fileMark, sameMark } from './dump-file.ts';
 import { finishDump } from './finish-dump.ts';
 import { DumpFollower } from './follower.ts';
 import { InFlight } from './in-flight.ts';
-import { Journal } from './journal.ts';
+import type { Journal } from './journal.ts';
 import type { Limiter } from './limiter.ts';
 import type { Logger } from './log.ts';
 import { cpuSeconds, type Metrics } from './metrics.ts';
 import { createUpload, MultipartSession, Restart, type SessionDeps } from './multipart.ts';
 import type { Notifier } from './notify.ts';
-import { lastPart, partsToSend, resumedTimes, verifySent } from './resume.ts';
+import { type OpenDump, openDump } from './open-dump.ts';
+import { Resume } from './resume.ts';
 import type { RetryPolicy } from './s3.ts';
-import { redaction, type StateStore, type UploadState } from './state.ts';
+import { lastPart, partsToSend, resumedTimes, verifySent } from './sent-bytes.ts';
+import { redaction, type StateStore } from './state.ts';
 
 export interface ShipperDeps {
   cfg: UploaderConfig;
@@ -60,13 +50,14 @@ export interface ShipperDeps {
 
 export class Shipper {
   private readonly d: ShipperDeps;
+  private readonly session: SessionDeps;
+  /** Every decision about saved uploads: the uploader's scan uses it too. */
+  readonly resume: Resume;
+
   constructor(deps: ShipperDeps) {
     this.d = deps;
-  }
-
-  private sessionDeps(): SessionDeps {
-    const { cfg, s3, log, metrics, retry, stopping } = this.d;
-    return {
+    const { cfg, s3, log, metrics, retry, stopping, state } = deps;
+    this.session = {
       s3,
       bucket: cfg.bucket,
       checksum: cfg.checksum,
@@ -81,16 +72,8 @@ export class Shipper {
         metrics.bytesUploaded += n;
       },
     };
+    this.resume = new Resume({ cfg, store: state, log, session: this.session });
   }
-
-  /** A saved state is this pod's only if its key is one of this pod's keys. */
-  readonly ownState = (s: UploadState): string | undefined => {
-    const { prefix, pod } = this.d.cfg;
-    const parsed = parseDumpKey(prefix, s.key);
-    const mine =
-      parsed && parsed.namespace === pod.namespace && parsed.app === pod.app && parsed.pod === pod.name;
-    return mine ? undefined : `its key ${s.key} is not one of this pod's`;
-  };
 
   /** What parts of new uploads are redacted with. */
   private get redact(): RedactMode {
@@ -104,94 +87,40 @@ export class Shipper {
 
   /** Ships the dump file `file`; throws Refused when it is not one to read. */
   async ship(file: string): Promise<void> {
-    const { cfg, log } = this.d;
-    const { fh, st } = await openRegular(join(cfg.dir, file), {
+    const { cfg } = this.d;
+    const dump = await openDump(file, {
+      dir: cfg.dir,
       ...(cfg.ownerUid !== undefined ? { ownerUid: cfg.ownerUid } : {}),
       maxBytes: this.maxBytes,
+      quietMs: cfg.quietSeconds * 1000,
+      pollMs: this.d.pollMs,
+      redact: this.redact,
     });
     try {
-      const kind = fileKind(file) ?? 'heap-dump';
-      if (kind !== 'heap-dump') {
-        // Crash logs and recordings hold the environment and system properties, and only HPROF is redacted.
-        if (this.redact !== 'none')
-          throw new Refused(
-            'cannot-redact',
-            `it is a ${kind} file, which cannot be redacted (${this.redact}); it is kept, not shipped`,
-          );
-        await waitQuiet(fh, cfg.quietSeconds * 1000, this.d.pollMs);
-      }
-      // The JVM gzipped it: stored as it is, declared gzip (object, key and summary), never compressed again.
-      const gzipped =
-        kind === 'heap-dump' && (await startsAsGzip(fh, cfg.quietSeconds * 1000, this.d.pollMs));
-      if (this.redact !== 'none' && gzipped) {
-        throw new Refused(
-          'cannot-redact',
-          `the JVM compressed it (-XX:HeapDumpGzipLevel), so it cannot be redacted (${this.redact}) in place; it is kept, not shipped`,
-        );
-      }
-      const loaded = await this.d.state.load(file, this.ownState);
-      if (loaded && 'discarded' in loaded) {
-        log.warn({ file, why: loaded.discarded }, 'discarded a saved upload state that cannot be trusted');
-      }
-      let resumed = loaded && 'state' in loaded ? loaded.state : undefined;
-      const same = (s: UploadState) => s.ino === st.ino && s.dev === st.dev;
-      if (resumed?.doneAt && same(resumed)) return; // shipped before, file kept
-      if (resumed && !same(resumed)) {
-        await this.abandon(resumed, 'a new file replaced the one being uploaded');
-        resumed = undefined;
-      }
-      if (resumed && !resumed.completedAt && (resumed.redaction ?? 'none') !== this.redact) {
-        await this.abandon(
-          resumed,
-          `its parts were redacted with ${resumed.redaction ?? 'none'}, not ${this.redact}`,
-        );
-        resumed = undefined;
-      }
+      let resumed = await this.resume.find(dump, this.redact);
+      if (resumed === 'shipped') return;
       for (let changes = 0; ; ) {
         try {
-          await this.shipOnce(fh, { file, kind }, st, gzipped, resumed);
+          await this.shipOnce(dump, resumed);
           return;
         } catch (err) {
           if (!(err instanceof Restart || err instanceof FileChanged)) throw err;
-          const current = await this.d.state.load(file, this.ownState);
-          const state = current && 'state' in current ? current.state : undefined;
-          if (err instanceof FileChanged) {
-            // Whatever was stored under this key is not this file's bytes: it gets no summary, and the file
-            // is kept. A file that keeps changing is left for the next attempt (said by the caller).
-            if (++changes > MAX_CHANGES) throw new Error(`${err.message}; it keeps changing, so it is kept`);
-            log.warn(
-              { file, key: state?.key, why: err.message, objectStored: Boolean(state?.completedAt) },
-              'the dump file changed while it was uploaded: uploading it again under a new key, the file kept until then',
-            );
-          }
-          if (state) await this.abandon(state, err.message, !(err instanceof FileChanged));
+          if (err instanceof FileChanged) changes++;
+          await this.resume.restart(file, err, changes);
           resumed = undefined;
         }
       }
     } finally {
-      await fh.close();
+      await dump.fh.close();
     }
   }
 
-  /** Aborts an upload we will not finish, and forgets it (`say`: log it, unless the caller already did). */
-  async abandon(state: UploadState, why: string, say = true): Promise<void> {
-    if (!state.completedAt && !state.doneAt) {
-      await new MultipartSession(this.sessionDeps(), new Journal(this.d.state, state, this.d.log)).abort();
-      if (say) this.d.log.info({ file: state.file, key: state.key, why }, 'upload abandoned');
-    }
-    await this.d.state.remove(state.file);
-  }
-
-  private async start(
-    fh: FileHandle,
-    file: string,
-    st: { dev: number; ino: number },
-    gzipped: boolean,
-  ): Promise<Journal> {
-    const { cfg, log } = this.d;
+  /** Starts a new upload of the dump under a new key. */
+  private async start({ fh, file, st, jvmGzip }: OpenDump): Promise<Journal> {
+    const { cfg } = this.d;
     const birth = (await fh.stat()).birthtime;
     const startedAt = birth.getTime() > 0 ? birth : new Date();
-    const compression = gzipped ? 'gzip' : cfg.compression;
+    const compression = jvmGzip ? 'gzip' : cfg.compression;
     const { namespace, app, name: pod } = cfg.pod;
     const key = dumpKey({
       prefix: cfg.prefix,
@@ -203,7 +132,7 @@ export class Shipper {
       file,
       compression,
     });
-    const state = await createUpload(this.sessionDeps(), {
+    const state = await createUpload(this.session, {
       file,
       dev: st.dev,
       ino: st.ino,
@@ -223,33 +152,23 @@ export class Shipper {
         [DUMP_METADATA.uploaderVersion]: this.d.version,
       },
     });
-    const journal = new Journal(this.d.state, state, log);
-    await journal.saveUpload();
-    await journal.replaceParts();
-    return journal;
+    return this.resume.begin(state);
   }
 
-  private async shipOnce(
-    fh: FileHandle,
-    { file, kind }: { file: string; kind: FileKind },
-    st: { dev: number; ino: number },
-    jvmGzipped: boolean,
-    resumed: UploadState | undefined,
-  ): Promise<void> {
+  private async shipOnce(dump: OpenDump, resumed: Journal | undefined): Promise<void> {
     const { cfg, log } = this.d;
-    const journal = resumed
-      ? new Journal(this.d.state, resumed, log)
-      : await this.start(fh, file, st, jvmGzipped);
-    const session = new MultipartSession(this.sessionDeps(), journal);
-    const state = journal.state;
+    const { fh, file, kind, jvmGzip } = dump;
+    const journal = resumed ?? (await this.start(dump));
     const follower = new DumpFollower(fh, {
       hprof: kind === 'heap-dump',
-      gzip: jvmGzipped,
+      gzip: jvmGzip,
       // Other kinds were quiet before their upload began (waitQuiet).
       quietMs: kind === 'heap-dump' ? cfg.quietSeconds * 1000 : this.d.pollMs,
       pollMs: this.d.pollMs,
       maxBytes: this.maxBytes,
     });
+    const session = new MultipartSession(this.session, journal);
+    const state = journal.state;
     log.info(
       {
         file,
@@ -268,7 +187,7 @@ export class Shipper {
     if (!state.completedAt) {
       const inFlight = new InFlight(this.d.limiter);
       try {
-        for await (const plan of partsToSend({ fh, follower, session, adapt, asIs: jvmGzipped })) {
+        for await (const plan of partsToSend({ fh, follower, session, adapt, asIs: jvmGzip })) {
           await inFlight.start(plan.cost, async () => {
             adapt.partStarted(performance.now());
             let stored = 0;
@@ -334,16 +253,12 @@ export class Shipper {
     );
 
     await finishDump(
-      { ...this.d, retry: this.sessionDeps().retry },
+      { ...this.d, retry: this.session.retry, resume: this.resume },
       {
-        fh,
-        file,
-        kind,
-        st,
+        ...dump,
         journal,
         followed: { ...followed, ...times },
         ...(sentSha256 !== undefined ? { sentSha256 } : {}),
-        gzip: jvmGzipped,
         storedBytes,
         integrity,
         uploadedAt,
@@ -353,6 +268,3 @@ export class Shipper {
     );
   }
 }
-
-/** Restarts after FileChanged within one attempt to ship a file, before it is left for later. */
-const MAX_CHANGES = 3;

@@ -105,6 +105,48 @@ export type Loaded = { state: UploadState } | { discarded: string } | undefined;
 /** A state file is small: the upload's fields, or a line per part (at most 10,000). */
 const MAX_STATE_BYTES = 8 * 1024 * 1024;
 
+/**
+ * A state file's text, undefined when there is none, or why it is not one: a link, a FIFO, a directory or a
+ * huge file where a state should be is never followed or waited on.
+ */
+async function readStateFile(path: string): Promise<string | Error | undefined> {
+  try {
+    return await readRegular(path, MAX_STATE_BYTES);
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+/** The saved upload that a state's two files hold, or why it cannot be trusted. */
+function judge(
+  id: string,
+  text: string | Error,
+  lines: string | Error,
+  check?: StateCheck,
+): UploadState | string {
+  if (text instanceof Error) return `it is not a state file: ${text.message}`;
+  let s: Partial<UploadState>;
+  try {
+    s = JSON.parse(text) as Partial<UploadState>;
+  } catch {
+    return 'it is not JSON';
+  }
+  const problem = validUpload(s, id) ?? check?.(s as UploadState);
+  if (problem) return problem;
+  if (lines instanceof Error) return `its parts are not a state file: ${lines.message}`;
+  const byNumber = new Map<number, PartRecord>();
+  for (const line of lines.split('\n')) {
+    let part: Partial<PartRecord>;
+    try {
+      part = JSON.parse(line) as Partial<PartRecord>;
+    } catch {
+      continue; // empty, or the last line torn by a kill during the append
+    }
+    if (validPart(part)) byNumber.set(part.partNumber, part); // a part uploaded again: the last record wins
+  }
+  return { ...(s as UploadState), parts: [...byNumber.values()] };
+}
+
 export class StateStore {
   private readonly dir: string;
   constructor(dumpDir: string) {
@@ -126,44 +168,16 @@ export class StateStore {
 
   async loadId(id: string, check?: StateCheck): Promise<Loaded> {
     if (!(await this.dirIsOurs())) return undefined;
-    let text: string | undefined;
-    try {
-      text = await readRegular(this.path(id), MAX_STATE_BYTES);
-    } catch (err) {
-      // A link, a FIFO, a directory or a huge file where a state should be: never followed or waited on.
-      return this.discard(id, `it is not a state file: ${(err as Error).message}`);
-    }
+    const text = await readStateFile(this.path(id));
     if (text === undefined) return undefined;
-    let s: Partial<UploadState>;
-    try {
-      s = JSON.parse(text) as Partial<UploadState>;
-    } catch {
-      return this.discard(id, 'it is not JSON');
+    // Both files are read before either is judged; a problem with the upload's own file is told first.
+    const lines = text instanceof Error ? '' : ((await readStateFile(this.partsPath(id))) ?? '');
+    const judged = judge(id, text, lines, check);
+    if (typeof judged === 'string') {
+      await this.removeId(id);
+      return { discarded: judged };
     }
-    const problem = validUpload(s, id) ?? check?.(s as UploadState);
-    if (problem) return this.discard(id, problem);
-    const byNumber = new Map<number, PartRecord>();
-    let lines: string;
-    try {
-      lines = (await readRegular(this.partsPath(id), MAX_STATE_BYTES)) ?? '';
-    } catch (err) {
-      return this.discard(id, `its parts are not a state file: ${(err as Error).message}`);
-    }
-    for (const line of lines.split('\n')) {
-      let part: Partial<PartRecord>;
-      try {
-        part = JSON.parse(line) as Partial<PartRecord>;
-      } catch {
-        continue; // empty, or the last line torn by a kill during the append
-      }
-      if (validPart(part)) byNumber.set(part.partNumber, part); // a part uploaded again: the last record wins
-    }
-    return { state: { ...(s as UploadState), parts: [...byNumber.values()] } };
-  }
-
-  private async discard(id: string, why: string): Promise<Loaded> {
-    await this.removeId(id);
-    return { discarded: why };
+    return { state: judged };
   }
 
   /**

@@ -8,8 +8,8 @@ import { isDumpFileName, type UploaderConfig } from '@kube-heapdump/contract';
 import { Refused } from './dump-file.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
+import type { Resume } from './resume.ts';
 import type { Shipper } from './shipper.ts';
-import type { StateStore } from './state.ts';
 
 const RESCAN_MS = 5000;
 const RETRY_FAILED_MS = 30_000;
@@ -18,8 +18,8 @@ export const MAX_ACTIVE_DUMPS = 4;
 
 export class Uploader {
   private readonly cfg: UploaderConfig;
-  private readonly shipper: Shipper;
-  private readonly state: StateStore;
+  private readonly shipper: Pick<Shipper, 'ship'>;
+  private readonly resume: Pick<Resume, 'sweep'>;
   private readonly log: Logger;
   private readonly metrics: Metrics;
   private readonly active = new Map<string, Promise<boolean>>();
@@ -34,14 +34,14 @@ export class Uploader {
 
   constructor(deps: {
     cfg: UploaderConfig;
-    shipper: Shipper;
-    state: StateStore;
+    shipper: Pick<Shipper, 'ship'>;
+    resume: Pick<Resume, 'sweep'>;
     log: Logger;
     metrics: Metrics;
   }) {
     this.cfg = deps.cfg;
     this.shipper = deps.shipper;
-    this.state = deps.state;
+    this.resume = deps.resume;
     this.log = deps.log;
     this.metrics = deps.metrics;
   }
@@ -104,20 +104,7 @@ export class Uploader {
       return;
     }
     const present = new Set(names.filter(isDumpFileName));
-    for (const id of await this.state.ids()) {
-      const loaded = await this.state.loadId(id, this.shipper.ownState);
-      if (!loaded) continue;
-      if ('discarded' in loaded) {
-        this.log.warn(
-          { stateId: id, why: loaded.discarded },
-          'discarded a saved upload state that cannot be trusted',
-        );
-        continue;
-      }
-      const { file } = loaded.state;
-      if (present.has(file) || this.active.has(file)) continue;
-      await this.shipper.abandon(loaded.state, 'its dump file is gone');
-    }
+    await this.resume.sweep((file) => present.has(file) || this.active.has(file));
     for (const name of present) this.consider(name);
   }
 

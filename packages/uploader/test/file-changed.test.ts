@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, open, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import {
@@ -17,20 +16,14 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { type Compression, parseUploaderEnv, type StoredDumpSummary } from '@kube-heapdump/contract';
-import pino from 'pino';
+import type { Compression, StoredDumpSummary } from '@kube-heapdump/contract';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { bulkyDump } from '../../hprof/test/synthetic.ts';
-import { Limiter } from '../src/limiter.ts';
-import { Metrics } from '../src/metrics.ts';
-import { createS3Client, ONCE_RETRY } from '../src/s3.ts';
-import { Shipper } from '../src/shipper.ts';
-import { StateStore } from '../src/state.ts';
+import { logLines, loopbackClient, podConfig, testShipper } from './fixtures.ts';
 
 process.env.AWS_ACCESS_KEY_ID = DEFAULT_CREDENTIAL.accessKeyId;
 process.env.AWS_SECRET_ACCESS_KEY = DEFAULT_CREDENTIAL.secretAccessKey;
-const MiB = 1024 * 1024;
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const CHANGED =
   'the dump file changed while it was uploaded: uploading it again under a new key, the file kept until then';
@@ -84,50 +77,15 @@ describe('a dump file that changes while it uploads (issue 27.1, 27.3)', () => {
   ) {
     const pod = o.pod ?? `changed-${++n}`;
     const dir = o.dir ?? (await mkdtemp(join(root, `${pod}-`)));
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-        done();
-      },
+    const { log, lines } = logLines('info');
+    const cfg = podConfig(dir, fixture.server.endpoint, {
+      HEAPDUMP_COMPRESSION: compression,
+      POD_NAME: pod,
+      HEAPDUMP_QUIET_SECONDS: '1',
     });
-    const log = pino({ level: 'info' }, sink);
-    const cfg = parseUploaderEnv(
-      {
-        HEAPDUMP_DIR: dir,
-        HEAPDUMP_BUCKET: 'dumps',
-        HEAPDUMP_S3_ENDPOINT: fixture.server.endpoint,
-        HEAPDUMP_S3_FORCE_PATH_STYLE: 'true',
-        HEAPDUMP_COMPRESSION: compression,
-        POD_NAME: pod,
-        POD_NAMESPACE: 'prod',
-        HEAPDUMP_APP: 'shop',
-        HEAPDUMP_QUIET_SECONDS: '1',
-      },
-      'h',
-    );
-    const s3 = createS3Client(
-      {
-        region: 'us-east-1',
-        endpoint: fixture.server.endpoint,
-        forcePathStyle: true,
-        maxSockets: 8,
-        idleTimeoutMs: 5000,
-      },
-      log,
-    );
+    const s3 = loopbackClient(fixture.server.endpoint, log);
     const held = gate(s3, gateOn, o.fail);
-    const shipper = new Shipper({
-      cfg,
-      s3,
-      log,
-      metrics: new Metrics(),
-      state: new StateStore(dir),
-      retry: { ...ONCE_RETRY, baseMs: 10, capMs: 50 },
-      limiter: new Limiter({ slots: cfg.concurrency, bytes: cfg.bufferMiB * MiB }),
-      version: 'test',
-      pollMs: 20,
-    });
+    const shipper = testShipper(cfg, s3, log);
     return { dir, pod, lines, held, shipper, path: join(dir, 'java_pid1.hprof') };
   }
 
