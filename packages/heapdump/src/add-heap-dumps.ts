@@ -5,7 +5,7 @@
 
 import { formatMi, parseQuantity } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
-import type { HeapDumpsArgs } from './args.ts';
+import type { HeapDumpsArgs, WorkloadKind } from './args.ts';
 import { FieldError, fieldPath, podPlace } from './errors.ts';
 import {
   checkJvmCommandLine,
@@ -23,20 +23,16 @@ import {
   checkUploader,
   eventsWanted,
   kubeApiVolume,
-  type UploaderSettings,
+  type UploaderSetup,
   uploaderContainer,
   uploaderSecurityContext,
 } from './uploader-container.ts';
 import { defaultHeapFlags, memoryThresholdOf, watchdogJvmFlags } from './watchdog.ts';
 
-/** Workload kinds a pod template can come from. */
-export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] as const;
-export type WorkloadKindName = (typeof WORKLOAD_KINDS)[number];
-
-export interface HeapDumpOptions extends UploaderSettings {
+export interface HeapDumpOptions extends UploaderSetup {
   heapDumps: pulumi.Unwrap<HeapDumpsArgs>;
   /** The kind of workload the pod belongs to: Jobs and CronJobs need the native sidecar. Default Deployment. */
-  kind?: WorkloadKindName | undefined;
+  kind?: WorkloadKind | undefined;
   /** Path of the pod spec in the user's arguments (`podTemplate.spec`); default none. */
   field?: string | undefined;
   /** Path of the template's pod spec, for addHeapDumpsToTemplate; default `<field>.spec`. */
@@ -58,15 +54,20 @@ export function addHeapDumps(podSpec: PodSpec, options: HeapDumpOptions): PodSpe
   return addHeapDumpsToPodSpec(podSpec, options).spec;
 }
 
+/** The template's pod spec; a template without one is refused, naming `<field>.spec`. */
+export function templateSpec(template: PodTemplateSpec, field: string): PodSpec {
+  if (!template.spec)
+    throw new FieldError(fieldPath(field, 'spec'), 'is required: the pod template has no spec');
+  return template.spec;
+}
+
 /** A pod template with heap dumps: the spec as addHeapDumps makes it, the identity's annotations merged in. */
 export function addHeapDumpsToTemplate(
   template: PodTemplateSpec,
   options: HeapDumpOptions,
 ): { template: PodTemplateSpec } & Omit<HeapDumpsAdded, 'spec'> {
   const field = options.field ?? '';
-  if (!template.spec)
-    throw new FieldError(fieldPath(field, 'spec'), 'is required: the pod template has no spec');
-  const added = addHeapDumpsToPodSpec(template.spec, {
+  const added = addHeapDumpsToPodSpec(templateSpec(template, field), {
     ...options,
     field: options.specField ?? fieldPath(field, 'spec'),
   });

@@ -1,11 +1,10 @@
 // HeapDumpEnabledApp's workload from its plain arguments: the user's pod template, or the pod the shorthand
 // arguments describe, inside the workload spec of its kind. Pure.
 import type * as pulumi from '@pulumi/pulumi';
-import type { WorkloadKindName } from './add-heap-dumps.ts';
-import type { HeapDumpEnabledAppArgs } from './args.ts';
+import type { HeapDumpEnabledAppArgs, WorkloadKind } from './args.ts';
 import { FieldError } from './errors.ts';
 import type { PodTemplateSpec } from './k8s-types.ts';
-import type { UploaderSettings } from './uploader-container.ts';
+import type { UploaderSetup } from './uploader-container.ts';
 import { checkReplicas, type RenderedWorkload, renderWorkload, shorthandTemplate } from './workload.ts';
 
 export type PlainAppArgs = pulumi.Unwrap<HeapDumpEnabledAppArgs>;
@@ -33,7 +32,7 @@ export const SHORTHAND_POD_FIELDS = [
 /** Refuses a shorthand pod argument beside a pod template, and replicas on kinds that have none. */
 export function checkPodArgs(
   args: Pick<HeapDumpEnabledAppArgs, 'podTemplate' | 'replicas' | (typeof SHORTHAND_POD_FIELDS)[number]>,
-  kind: WorkloadKindName,
+  kind: WorkloadKind,
 ): void {
   if (args.podTemplate !== undefined) {
     for (const key of SHORTHAND_POD_FIELDS) {
@@ -54,9 +53,9 @@ export function checkPodArgs(
 
 /** The workload spec of the app, with heap dumps. */
 export function renderAppWorkload(
-  kind: WorkloadKindName,
+  kind: WorkloadKind,
   args: PlainAppArgs,
-  settings: UploaderSettings,
+  settings: UploaderSetup,
   serviceAccountName: string | undefined,
 ): RenderedWorkload {
   checkReplicas(args.replicas);

@@ -3,11 +3,10 @@
 
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import type { WorkloadKindName } from './add-heap-dumps.ts';
 import { checkAnalysisIdentity, provisionAnalysis } from './analysis.ts';
 import { analysisSettings } from './analysis-args.ts';
 import { checkPodArgs, type PlainAppArgs, renderAppWorkload } from './app-workload.ts';
-import type { HeapDumpEnabledAppArgs } from './args.ts';
+import type { HeapDumpEnabledAppArgs, WorkloadKind } from './args.ts';
 import { FieldError } from './errors.ts';
 import { eventsAccess, eventsRoleWanted } from './events-rbac.ts';
 import { createIdentity } from './identity.ts';
@@ -170,7 +169,7 @@ export class HeapDumpEnabledApp extends pulumi.ComponentResource {
 /** The Kubernetes workload of `kind`, a child of the component. */
 function createWorkload(
   name: string,
-  kind: WorkloadKindName,
+  kind: WorkloadKind,
   metadata: pulumi.Input<Metadata>,
   rendered: pulumi.Output<RenderedWorkload>,
   parent: pulumi.Resource,
@@ -197,7 +196,7 @@ function createWorkload(
  * Arguments known at construction are checked then, so a mistake fails `pulumi preview` at once with the
  * field named (the workload's own rendering repeats the checks for values that arrive later).
  */
-function checkPlainArgs(name: string, args: PlainAppArgs, kind: WorkloadKindName): void {
+function checkPlainArgs(name: string, args: PlainAppArgs, kind: WorkloadKind): void {
   renderAppWorkload(
     kind,
     args,

@@ -87,7 +87,7 @@ export const SECRET_KEY_DEFAULTS = {
 };
 
 /** What the uploader needs besides the pod: the app it stores dumps for, where, and how it signs in. */
-export interface UploaderSettings {
+export interface UploaderSetup {
   /** The `<app>` part of dump keys. */
   appName: string;
   uploader: Uploader;
@@ -126,7 +126,7 @@ function redactMode(value: string | undefined): RedactMode | undefined {
 }
 
 /** The uploader's environment: the contract's variables for these settings, pod facts, credentials. */
-export function uploaderEnv(settings: UploaderSettings, pod: UploaderPod): EnvVar[] {
+export function uploaderEnv(settings: UploaderSetup, pod: UploaderPod): EnvVar[] {
   const { target, uploader, credentials } = settings;
   const { mountPath, graceSeconds } = pod;
   const redact = redactMode(pod.redact);
@@ -259,7 +259,7 @@ export function checkUploader(uploader: Uploader): 'native' | 'classic' {
 
 /** The uploader container (as a regular container; a native sidecar adds `restartPolicy: Always`). */
 export function uploaderContainer(
-  settings: UploaderSettings,
+  settings: UploaderSetup,
   pod: UploaderPod,
   securityContext: SecurityContext,
 ): Container {

@@ -1,24 +1,19 @@
 // A workload's spec around a pod template with heap dumps, for each kind the component creates; and the
 // shorthand Deployment. Pure: the user's workload fields pass through, the pod gets heap dumps.
 import type * as pulumi from '@pulumi/pulumi';
-import {
-  addHeapDumpsToTemplate,
-  type HeapDumpOptions,
-  WORKLOAD_KINDS,
-  type WorkloadKindName,
-} from './add-heap-dumps.ts';
+import { addHeapDumpsToTemplate, type HeapDumpOptions, templateSpec } from './add-heap-dumps.ts';
 import { type AppSettings, shorthandPodSpec } from './app-container.ts';
-import type { HeapDumpsArgs } from './args.ts';
+import { type HeapDumpsArgs, WorkloadKind } from './args.ts';
 import { FieldError, fieldPath } from './errors.ts';
 import type { DeploymentSpec, PodTemplateSpec } from './k8s-types.ts';
 import type { Sizing } from './sizing.ts';
-import type { UploaderSettings } from './uploader-container.ts';
+import type { UploaderSetup } from './uploader-container.ts';
 
 /** A workload spec as the user gives it (`workloadSpec`), without its pod template. */
 export type WorkloadSpecFields = Record<string, unknown>;
 
-export interface WorkloadInputs extends UploaderSettings {
-  kind: WorkloadKindName;
+export interface WorkloadInputs extends UploaderSetup {
+  kind: WorkloadKind;
   heapDumps: pulumi.Unwrap<HeapDumpsArgs>;
   podTemplate: PodTemplateSpec;
   workloadSpec: WorkloadSpecFields;
@@ -37,15 +32,18 @@ export interface RenderedWorkload {
   warnings: string[];
 }
 
-const HAS_SELECTOR: readonly WorkloadKindName[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+const HAS_SELECTOR: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+
+/** Workload kinds a pod template can come from: the enum's values, the one list. */
+const WORKLOAD_KINDS: readonly WorkloadKind[] = Object.values(WorkloadKind);
 
 /** Refuses a kind we do not create. */
-export function checkKind(kind: string | undefined): WorkloadKindName {
+export function checkKind(kind: string | undefined): WorkloadKind {
   const k = kind ?? 'Deployment';
   if (!(WORKLOAD_KINDS as readonly string[]).includes(k)) {
     throw new FieldError('kind', `"${k}" is not one of ${WORKLOAD_KINDS.join(', ')}`);
   }
-  return k as WorkloadKindName;
+  return k as WorkloadKind;
 }
 
 function selectorLabels(spec: WorkloadSpecFields): Record<string, string> | undefined {
@@ -57,12 +55,14 @@ function selectorLabels(spec: WorkloadSpecFields): Record<string, string> | unde
 /** The workload spec of `inputs.kind`: the user's fields, the selector, and the pod template with heap dumps. */
 export function renderWorkload(inputs: WorkloadInputs): RenderedWorkload {
   const { kind, workloadSpec, field, appName } = inputs;
-  const template: PodTemplateSpec = { ...inputs.podTemplate };
-  if (template.spec === undefined)
-    throw new FieldError(fieldPath(field, 'spec'), 'is required: the pod template has no spec');
-  if (inputs.serviceAccountName !== undefined && template.spec.serviceAccountName === undefined) {
-    template.spec = { ...template.spec, serviceAccountName: inputs.serviceAccountName };
-  }
+  const spec = templateSpec(inputs.podTemplate, field);
+  const template: PodTemplateSpec = {
+    ...inputs.podTemplate,
+    spec:
+      inputs.serviceAccountName !== undefined && spec.serviceAccountName === undefined
+        ? { ...spec, serviceAccountName: inputs.serviceAccountName }
+        : spec,
+  };
   let selector: unknown;
   if (HAS_SELECTOR.includes(kind)) {
     const labels = template.metadata?.labels ?? {};
@@ -81,7 +81,7 @@ export function renderWorkload(inputs: WorkloadInputs): RenderedWorkload {
       }
     }
   } else {
-    const policy = template.spec.restartPolicy;
+    const policy = spec.restartPolicy;
     if (policy !== 'Never' && policy !== 'OnFailure') {
       throw new FieldError(
         fieldPath(field, 'spec.restartPolicy'),
@@ -115,7 +115,7 @@ export function renderWorkload(inputs: WorkloadInputs): RenderedWorkload {
   };
 }
 
-export interface PodInputs extends UploaderSettings {
+export interface PodInputs extends UploaderSetup {
   app: AppSettings;
   heapDumps: pulumi.Unwrap<HeapDumpsArgs>;
   serviceAccountName?: string | undefined;
@@ -130,7 +130,7 @@ export interface RenderedDeployment {
 /** The pod template the shorthand arguments describe, with the extra pod labels and annotations. */
 export function shorthandTemplate(
   app: AppSettings,
-  kind: WorkloadKindName,
+  kind: WorkloadKind,
   serviceAccountName: string | undefined,
 ): PodTemplateSpec {
   const spec = shorthandPodSpec(app, serviceAccountName);

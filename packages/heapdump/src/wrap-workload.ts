@@ -1,25 +1,30 @@
 // Which resources a HeapDumpStorage transform wraps, and the wrapping itself on plain workload objects (what
 // a Helm chart, a YAML file or another component registers). Pure.
 import type * as pulumi from '@pulumi/pulumi';
-import { addHeapDumpsToTemplate, type HeapDumpOptions, type WorkloadKindName } from './add-heap-dumps.ts';
-import type { HeapDumpsArgs } from './args.ts';
+import { addHeapDumpsToTemplate, type HeapDumpOptions } from './add-heap-dumps.ts';
+import type { HeapDumpsArgs, WorkloadKind } from './args.ts';
 import { FieldError, fieldPath } from './errors.ts';
 import type { PodTemplateSpec } from './k8s-types.ts';
 import type { Sizing } from './sizing.ts';
 
-/** Pulumi type tokens of the workloads a transform can wrap. */
-export const WORKLOAD_TYPES: Readonly<Record<string, WorkloadKindName>> = {
-  'kubernetes:apps/v1:Deployment': 'Deployment',
-  'kubernetes:apps/v1:StatefulSet': 'StatefulSet',
-  'kubernetes:apps/v1:DaemonSet': 'DaemonSet',
-  'kubernetes:batch/v1:Job': 'Job',
-  'kubernetes:batch/v1:CronJob': 'CronJob',
+/** The Pulumi type token of each workload kind (a Record over WorkloadKind: a kind added there fails to compile here). */
+const TYPE_OF_KIND: Readonly<Record<WorkloadKind, string>> = {
+  Deployment: 'kubernetes:apps/v1:Deployment',
+  StatefulSet: 'kubernetes:apps/v1:StatefulSet',
+  DaemonSet: 'kubernetes:apps/v1:DaemonSet',
+  Job: 'kubernetes:batch/v1:Job',
+  CronJob: 'kubernetes:batch/v1:CronJob',
 };
+
+/** Pulumi type tokens of the workloads a transform can wrap. */
+const WORKLOAD_TYPES: Readonly<Record<string, WorkloadKind>> = Object.fromEntries(
+  Object.entries(TYPE_OF_KIND).map(([kind, type]) => [type, kind as WorkloadKind]),
+);
 
 /** Which workloads to wrap; every criterion given must hold. */
 export interface WorkloadSelector {
   /** Kinds to wrap. Default: all five. */
-  kinds?: WorkloadKindName[];
+  kinds?: WorkloadKind[];
   /** Workload names (`metadata.name`, or the resource name when the object has none). Default: any. */
   names?: string[];
   /** Namespaces. Default: any. */
@@ -40,7 +45,7 @@ export interface WorkloadObject {
 
 /** The pod template of a workload spec, and where it is. */
 function templateOf(
-  kind: WorkloadKindName,
+  kind: WorkloadKind,
   spec: Record<string, unknown> | undefined,
 ): PodTemplateSpec | undefined {
   if (kind === 'CronJob') {
@@ -50,12 +55,12 @@ function templateOf(
   return spec?.template as PodTemplateSpec | undefined;
 }
 
-function templatePath(kind: WorkloadKindName): string {
+function templatePath(kind: WorkloadKind): string {
   return kind === 'CronJob' ? 'spec.jobTemplate.spec.template' : 'spec.template';
 }
 
 export interface WorkloadTarget {
-  kind: WorkloadKindName;
+  kind: WorkloadKind;
   name: string;
   namespace: string;
   serviceAccountName: string;

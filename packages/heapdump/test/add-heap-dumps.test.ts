@@ -12,13 +12,13 @@ import {
   addHeapDumpsToPodSpec,
   FieldError,
   type HeapDumpOptions,
-  heapDumpJvmFlags,
   type PodSpec,
   type PodTemplateSpec,
-  renderWorkload,
-  type WorkloadKindName,
-  watchdogJvmFlags,
+  type WorkloadKind,
 } from '../src/index.ts';
+import { heapDumpJvmFlags } from '../src/jvm.ts';
+import { watchdogJvmFlags } from '../src/watchdog.ts';
+import { renderWorkload } from '../src/workload.ts';
 import { removeAdditions, removeTemplateAdditions } from './additions.ts';
 import { springBootPodTemplate, springBootWorkloadSpec } from './fixtures/spring-boot.ts';
 
@@ -151,7 +151,7 @@ const daemonSet = {
 
 const cases: {
   what: string;
-  kind: WorkloadKindName;
+  kind: WorkloadKind;
   template: PodTemplateSpec;
   workloadSpec: Record<string, unknown>;
   targets: string[];
