@@ -1,4 +1,4 @@
-// The rules of the rendered pod, one test each, on the pure builder.
+// The rules of the rendered pod, one test each, on the pure builder (workload.ts renderDeployment).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
