@@ -5,7 +5,7 @@ import type { HeapDumpEnabledAppArgs, WorkloadKind } from './args.ts';
 import { FieldError } from './errors.ts';
 import type { PodTemplateSpec } from './k8s-types.ts';
 import type { UploaderSetup } from './uploader-container.ts';
-import { checkReplicas, type RenderedWorkload, renderWorkload, shorthandTemplate } from './workload.ts';
+import { checkReplicas, type PreparedWorkload, prepareWorkload, shorthandTemplate } from './workload.ts';
 
 export type PlainAppArgs = pulumi.Unwrap<HeapDumpEnabledAppArgs>;
 
@@ -51,34 +51,36 @@ export function checkPodArgs(
   }
 }
 
-/** The workload spec of the app, with heap dumps. */
-export function renderAppWorkload(
+/** What the app's workload needs besides its arguments and the store: the uploader's image and settings. */
+export type AppUploader = Pick<UploaderSetup, 'uploader' | 'defaultUploaderImage'>;
+
+/** The app's workload from its arguments, checked and rendered once; the store is wired in later. */
+export function prepareAppWorkload(
   kind: WorkloadKind,
   args: PlainAppArgs,
-  settings: UploaderSetup,
-  serviceAccountName: string | undefined,
-): RenderedWorkload {
+  uploader: AppUploader,
+): PreparedWorkload {
   checkReplicas(args.replicas);
   const heapDumps = args.heapDumps ?? {};
   const given = (args.workloadSpec ?? {}) as Record<string, unknown>;
   const replicas = args.replicas !== undefined ? { replicas: args.replicas } : {};
+  const base = { uploader: uploader.uploader, defaultUploaderImage: uploader.defaultUploaderImage };
   if (args.podTemplate !== undefined) {
-    return renderWorkload({
-      ...settings,
+    return prepareWorkload({
+      ...base,
       kind,
       heapDumps,
       podTemplate: args.podTemplate as PodTemplateSpec,
       workloadSpec: { ...replicas, ...given },
       field: 'podTemplate',
-      serviceAccountName,
     });
   }
   const defaultReplicas = kind === 'Deployment' || kind === 'StatefulSet' ? { replicas: 1 } : {};
-  return renderWorkload({
-    ...settings,
+  return prepareWorkload({
+    ...base,
     kind,
     heapDumps,
-    podTemplate: shorthandTemplate(args, kind, serviceAccountName),
+    podTemplate: shorthandTemplate(args, kind),
     workloadSpec: { ...defaultReplicas, ...replicas, ...given },
     field: '',
     specField: '',

@@ -117,7 +117,8 @@ export interface UploaderPod {
   redact: string | undefined;
 }
 
-function redactMode(value: string | undefined): RedactMode | undefined {
+/** heapDumps.redact, checked. */
+export function checkRedact(value: string | undefined): RedactMode | undefined {
   if (value === undefined) return undefined;
   if (!isRedactMode(value)) {
     throw new FieldError('heapDumps.redact', `"${value}" is not one of none, strings, primitives`);
@@ -129,7 +130,7 @@ function redactMode(value: string | undefined): RedactMode | undefined {
 export function uploaderEnv(settings: UploaderSetup, pod: UploaderPod): EnvVar[] {
   const { target, uploader, credentials } = settings;
   const { mountPath, graceSeconds } = pod;
-  const redact = redactMode(pod.redact);
+  const redact = checkRedact(pod.redact);
   const D = UPLOADER_DEFAULTS;
   const { checksums, ...store } = target;
   const env: EnvVar[] = uploaderEnvValues({

@@ -1,8 +1,7 @@
 // Which resources a HeapDumpStorage transform wraps, and the wrapping itself on plain workload objects (what
 // a Helm chart, a YAML file or another component registers). Pure.
-import type * as pulumi from '@pulumi/pulumi';
-import { addHeapDumpsToTemplate, type HeapDumpOptions } from './add-heap-dumps.ts';
-import type { HeapDumpsArgs, WorkloadKind } from './args.ts';
+import { type PodOptions, prepareTemplate, type StoreWiring } from './add-heap-dumps.ts';
+import type { WorkloadKind } from './args.ts';
 import { FieldError, fieldPath } from './errors.ts';
 import type { PodTemplateSpec } from './k8s-types.ts';
 import type { Sizing } from './sizing.ts';
@@ -105,26 +104,32 @@ export function selectWorkload(
   return { kind, name, namespace, serviceAccountName, containers };
 }
 
-/** The workload spec with heap dumps in its pod template; errors name the workload and the field. */
-export function wrapWorkloadSpec(
+/**
+ * The workload spec with heap dumps in its pod template, rendered once from what is known; `wire` adds the
+ * store settings when they are. Errors name the workload and the field.
+ */
+export function prepareWrap(
   target: WorkloadTarget,
   spec: Record<string, unknown>,
-  options: Omit<HeapDumpOptions, 'kind' | 'field'> & { heapDumps: pulumi.Unwrap<HeapDumpsArgs> },
-): { spec: Record<string, unknown>; sizing: Sizing; warnings: string[] } {
+  options: Omit<PodOptions, 'kind' | 'field'>,
+): { sizing: Sizing; warnings: string[]; wire(store: StoreWiring): Record<string, unknown> } {
   const template = templateOf(target.kind, spec) as PodTemplateSpec;
   const heapDumps = target.containers
     ? { ...options.heapDumps, containers: target.containers }
     : options.heapDumps;
   const where = `${target.kind} ${target.namespace}/${target.name} ${templatePath(target.kind)}`;
-  const added = addHeapDumpsToTemplate(template, { ...options, heapDumps, kind: target.kind, field: where });
-  const warnings = added.warnings.map((w) => `${target.kind} ${target.namespace}/${target.name}: ${w}`);
+  const pod = prepareTemplate(template, { ...options, heapDumps, kind: target.kind, field: where });
+  const warnings = pod.warnings.map((w) => `${target.kind} ${target.namespace}/${target.name}: ${w}`);
   if (target.kind === 'CronJob') {
     const job = spec.jobTemplate as { spec: Record<string, unknown> };
     return {
-      spec: { ...spec, jobTemplate: { ...job, spec: { ...job.spec, template: added.template } } },
-      sizing: added.sizing,
+      sizing: pod.sizing,
       warnings,
+      wire: (store) => ({
+        ...spec,
+        jobTemplate: { ...job, spec: { ...job.spec, template: pod.wire(store).template } },
+      }),
     };
   }
-  return { spec: { ...spec, template: added.template }, sizing: added.sizing, warnings };
+  return { sizing: pod.sizing, warnings, wire: (store) => ({ ...spec, template: pod.wire(store).template }) };
 }
