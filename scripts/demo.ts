@@ -34,7 +34,7 @@ try {
   );
   const podKey = { accessKeyId: 'AKIADEMOUPLOADER0001', secretAccessKey: randomBytes(20).toString('hex') };
   const mocks = await installMocks({ accessKey: podKey });
-  const { uploaderImage } = await import('../packages/heapdump/src/index.ts');
+  const { uploaderImage } = await import('../packages/heapdump/src/image.ts');
   const rendered = await renderApp(
     'shop',
     {

@@ -28,9 +28,10 @@ import { type S3Fixture, startS3Fixture } from './support/s3-fixture.ts';
 import { SIM_JAVA_IMAGE, simulationImages, type UploaderLog, uploaderLogs } from './support/simulation.ts';
 
 const mocks = await installMocks();
-const { addHeapDumpsToTemplate, HeapDumpEnabledApp, HeapDumpStorage, uploaderImage } = await import(
+const { addHeapDumpsToTemplate, HeapDumpEnabledApp, HeapDumpStorage } = await import(
   '../packages/heapdump/src/index.ts'
 );
+const { uploaderImage } = await import('../packages/heapdump/src/image.ts');
 const SIDECAR = 'registry.example.com/sim/sidecar:1';
 const INIT = 'registry.example.com/sim/init:1';
 const images = {

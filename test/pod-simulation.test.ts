@@ -23,7 +23,7 @@ const podCredential = {
   secretAccessKey: randomBytes(20).toString('hex'),
 };
 const mocks = await installMocks({ accessKey: podCredential });
-const { uploaderImage } = await import('../packages/heapdump/src/index.ts');
+const { uploaderImage } = await import('../packages/heapdump/src/image.ts');
 const images = await simulationImages(uploaderImage());
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { uploaderImage, VERSION } from '../packages/heapdump/src/index.ts';
+import { uploaderImage, VERSION } from '../packages/heapdump/src/image.ts';
 import { EXAMPLES } from './support/examples.ts';
 
 const root = join(import.meta.dirname, '..');

@@ -79,7 +79,7 @@ export interface WatchdogRun {
 }
 
 export async function runWatchdogCase(c: WatchdogCase, registered: () => Registered[]): Promise<WatchdogRun> {
-  const { uploaderImage } = await import('../../packages/heapdump/src/index.ts');
+  const { uploaderImage } = await import('../../packages/heapdump/src/image.ts');
   const sandbox = await mkdtemp(join(tmpdir(), 'kh-watchdog-'));
   const fixture = await startS3Fixture({ buckets: ['dumps'] });
   const bucket = 'dumps';

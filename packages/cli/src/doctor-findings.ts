@@ -1,16 +1,9 @@
 // `heapdump doctor`, the pure part: from the pod (spec and status), the uploader's log lines and a listing of
 // the dump volume, the findings that explain why there is, or is not, a dump.
-import {
-  CREDENTIAL_ERRORS,
-  DEFAULT_MEMORY_THRESHOLD,
-  defaultHeapPercentage,
-  isDumpFileName,
-  limitForHeap,
-  NETWORK_ERRORS,
-} from '@kube-heapdump/contract';
-import { describeThresholdDump, thresholdDumpBefore } from './doctor-watchdog.ts';
+import { CREDENTIAL_ERRORS, isDumpFileName, NETWORK_ERRORS } from '@kube-heapdump/contract';
+import { terminationFinding } from './doctor-exits.ts';
 import { humanBytes } from './format.ts';
-import { heapOf, quantityBytes } from './memory.ts';
+import { quantityBytes } from './memory.ts';
 import type { ContainerStateTerminated, ContainerStatus, Pod } from './pod.ts';
 import type { DumpTarget } from './trigger.ts';
 
@@ -123,20 +116,8 @@ function lastTermination(s: ContainerStatus | undefined): ContainerStateTerminat
   return s?.state?.terminated ?? s?.lastState?.terminated;
 }
 
-/** The heap the component itself sets with the default threshold: one rule (the contract's). */
-function adviceHeadroom(limit: number | undefined): string {
-  const share =
-    limit === undefined ? '' : ` (${defaultHeapPercentage(DEFAULT_MEMORY_THRESHOLD, limit)}% at this limit)`;
-  return (
-    `keep the heap at most the component's default${share}: the memory watchdog's threshold less a quarter ` +
-    'of the limit or 128 MiB, whichever is more (metaspace, thread stacks, code cache, GC structures and ' +
-    'direct buffers live outside it)'
-  );
-}
-
 function appFindings(input: DoctorInput, stored: StoredDump[]): Finding[] {
   const { pod, target } = input;
-  const container = pod.spec.containers.find((c) => c.name === target.container);
   const status = statusOf(pod, target.container);
   const t = lastTermination(status);
   const restarts = status?.restartCount ?? 0;
@@ -152,86 +133,9 @@ function appFindings(input: DoctorInput, stored: StoredDump[]): Finding[] {
   }
   const when = t.finishedAt ? ` at ${t.finishedAt}` : '';
   const head = `${where} last terminated${when}: exit ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}, restarts ${restarts}`;
-  if (t.reason === 'OOMKilled') {
-    const limit = quantityBytes(container?.resources?.limits?.memory);
-    const heap = container ? heapOf(container, limit) : { bytes: undefined, source: 'unknown' };
-    const facts =
-      limit === undefined
-        ? 'the container has no memory limit of its own: the node ran out of memory'
-        : heap.bytes === undefined
-          ? `memory limit ${humanBytes(limit)}, heap unknown`
-          : `memory limit ${humanBytes(limit)}, heap ${humanBytes(heap.bytes)} (${heap.source}): ` +
-            `${humanBytes(limit - heap.bytes)} of native headroom (${Math.round(((limit - heap.bytes) / limit) * 100)}% of the limit)`;
-    const share = limit === undefined ? 0 : defaultHeapPercentage(DEFAULT_MEMORY_THRESHOLD, limit);
-    const advice =
-      limit !== undefined && heap.bytes !== undefined
-        ? `${adviceHeadroom(limit)}: raise resources.limits.memory to at least ` +
-          `${humanBytes(Math.ceil(limitForHeap(heap.bytes, DEFAULT_MEMORY_THRESHOLD)))}, or lower the heap to at ` +
-          `most ${humanBytes(Math.floor((limit * share) / 100))} (-Xmx, -XX:MaxRAMPercentage=${share}, or none: ` +
-          'the component sets it)'
-        : `set a memory limit and ${adviceHeadroom(limit)}`;
-    const caught = thresholdDumpBefore(input.logs, t);
-    return [
-      {
-        topic: 'app',
-        severity: 'problem',
-        text:
-          `${head}: the kernel killed the JVM for passing the container's memory limit before Java saw an ` +
-          (caught
-            ? `OutOfMemoryError; ${describeThresholdDump(caught)}; ${facts}`
-            : `OutOfMemoryError, so no heap dump can exist; ${facts}`),
-        advice,
-      },
-    ];
-  }
-  if (t.exitCode === 3) {
-    // The uploader stores the dump after the JVM started; its log time is ISO 8601 like the status's.
-    const dump = stored.filter((d) => !t.startedAt || !d.time || d.time >= t.startedAt).at(-1);
-    return [
-      {
-        topic: 'app',
-        severity: dump ? 'ok' : 'note',
-        text:
-          `${head}: the JVM ran out of heap and exited (ExitOnOutOfMemoryError) after writing a heap dump` +
-          (dump
-            ? `; stored: ${dump.key}${dump.verdict ? ` (${dump.verdict})` : ''}`
-            : "; it is not in the uploader's log as stored (see the uploader and the volume below)"),
-      },
-    ];
-  }
-  if (t.exitCode === 134) {
-    return [
-      {
-        topic: 'app',
-        severity: 'problem',
-        text:
-          `${head}: the JVM aborted (SIGABRT): with -XX:+CrashOnOutOfMemoryError after an OutOfMemoryError (the ` +
-          'dump is written first), else a fatal JVM error or a crash in native code, which writes no heap dump',
-        advice:
-          'look for hs_err_pid*.log in the working directory of the JVM, and the previous log: kubectl logs --previous',
-      },
-    ];
-  }
-  if (t.exitCode === 137) {
-    return [
-      {
-        topic: 'app',
-        severity: 'problem',
-        text:
-          `${head}: killed with SIGKILL, not by the kernel's OOM killer: a failed liveness probe, or the ` +
-          'grace period ran out; no dump unless one was being written',
-        advice:
-          'check the events: kubectl describe pod; a liveness probe must tolerate the pause a dump causes',
-      },
-    ];
-  }
-  const normal = t.exitCode === 0 || t.exitCode === 143;
+  const container = pod.spec.containers.find((c) => c.name === target.container);
   return [
-    {
-      topic: 'app',
-      severity: normal ? 'ok' : 'note',
-      text: `${head}: ${normal ? 'a normal stop' : "the application's own exit, not an OutOfMemoryError"}, so no heap dump`,
-    },
+    { topic: 'app', ...terminationFinding({ termination: t, head, container, logs: input.logs, stored }) },
   ];
 }
 

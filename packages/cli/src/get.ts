@@ -5,12 +5,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { chmod, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { keyTimestamp, parseDumpKey, summaryKey } from '@kube-heapdump/contract';
-import { createZstdMultiFrameDecompress } from '@kube-heapdump/hprof';
+import { createDecompressor } from '@kube-heapdump/hprof';
 import { headDump, type SummaryFacts, storedCompression, summaryFacts } from './catalog.ts';
 import { describeStoreError, StoreError, UsageError } from './errors.ts';
 import { humanBytes, printable } from './format.ts';
@@ -156,12 +155,7 @@ export async function get(store: Store, key: string, options: GetOptions): Promi
       done(null, chunk);
     },
   });
-  const decompress =
-    compression === 'gzip'
-      ? createGunzip()
-      : compression === 'zstd'
-        ? createZstdMultiFrameDecompress()
-        : new PassThrough();
+  const decompress = createDecompressor(compression);
   const temp = `${out}.part`;
   try {
     await rm(temp, { force: true }); // a mode is only given to a file being created

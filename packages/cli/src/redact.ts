@@ -8,12 +8,11 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, open, rm } from 'node:fs/promises';
 import { type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import {
-  createZstdMultiFrameDecompress,
+  type ActiveRedactMode,
+  createDecompressor,
   detectCompression,
   HprofRedactor,
-  type Redaction,
   SymbolUses,
 } from '@kube-heapdump/hprof';
 import { UsageError } from './errors.ts';
@@ -28,7 +27,7 @@ export interface RedactResult {
 export async function redactFile(
   input: string,
   output: string,
-  options: { mode: Redaction; force: boolean },
+  options: { mode: ActiveRedactMode; force: boolean },
 ): Promise<RedactResult> {
   const head = Buffer.alloc(4);
   try {
@@ -44,8 +43,7 @@ export async function redactFile(
   const compression = detectCompression(head);
   const read = (): [Readable, ...Transform[]] => {
     const source = createReadStream(input, { highWaterMark: 1 << 20 });
-    if (compression === 'none') return [source];
-    return [source, compression === 'gzip' ? createGunzip() : createZstdMultiFrameDecompress()];
+    return [source, createDecompressor(compression)];
   };
   let sink: ReturnType<typeof createWriteStream>;
   try {

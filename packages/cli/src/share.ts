@@ -2,6 +2,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { headDump } from './catalog.ts';
+import { durationSeconds } from './duration.ts';
 import { UsageError } from './errors.ts';
 import type { Store } from './store.ts';
 
@@ -10,9 +11,8 @@ const MAX_SECONDS = 7 * 24 * 3600;
 
 /** `90s`, `30m`, `1h`, `7d` in seconds. */
 export function parseExpiry(text: string): number {
-  const m = /^(\d+)([smhd])$/.exec(text);
-  if (!m) throw new UsageError(`--expires "${text}" is not a duration like 30m, 1h or 7d`);
-  const seconds = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  const seconds = durationSeconds(text, ['s', 'm', 'h', 'd']);
+  if (seconds === undefined) throw new UsageError(`--expires "${text}" is not a duration like 30m, 1h or 7d`);
   if (seconds < 1 || seconds > MAX_SECONDS) throw new UsageError(`--expires "${text}" must be from 1s to 7d`);
   return seconds;
 }

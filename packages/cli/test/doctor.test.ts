@@ -15,7 +15,8 @@ import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { type LogLine, localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
-import { renderDeployment, uploaderImage } from '../../heapdump/src/index.ts';
+import { uploaderImage } from '../../heapdump/src/image.ts';
+import { renderDeployment } from '../../heapdump/src/workload.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
 const fakeKubectl = join(import.meta.dirname, '../../../test/fixtures/kubectl/kubectl');

@@ -3,7 +3,7 @@
 // Without Ceph this is one skipped test (test/support/rgw.ts says when, and how to install it).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
@@ -22,7 +22,8 @@ import {
   rgwForSuite,
 } from '../../../test/support/rgw.ts';
 import { startS3Proxy } from '../../../test/support/s3-proxy.ts';
-import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
+import type { UploaderProcess } from '../../../test/support/uploader.ts';
+import { shipDump } from './ship.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -45,22 +46,15 @@ describeWithRgw('heapdump against a real Ceph RGW', () => {
     extra: Record<string, string>,
     credential: RgwCredential = rgw.putOnly,
   ): Promise<{ key: string; uploader: UploaderProcess }> {
-    const podDir = join(dir, pod);
-    await mkdir(podDir);
-    await copyFile(join(dir, 'java_pid1.hprof'), join(podDir, 'java_pid1.hprof'));
-    const uploader = new UploaderProcess(
-      localUploaderEnv(rgw, podDir, {
-        HEAPDUMP_BUCKET: bucket,
-        AWS_REGION: rgw.region,
-        AWS_ACCESS_KEY_ID: credential.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credential.secretAccessKey,
-        POD_NAME: pod,
-        ...extra,
-      }),
-      ['--once'],
-    );
-    assert.equal(await uploader.exited, 0, JSON.stringify(uploader.logs));
-    return { key: String((await uploader.waitForLog((l) => l.msg === 'dump stored')).key), uploader };
+    const { key, uploader } = await shipDump(rgw, join(dir, pod), join(dir, 'java_pid1.hprof'), {
+      HEAPDUMP_BUCKET: bucket,
+      AWS_REGION: rgw.region,
+      AWS_ACCESS_KEY_ID: credential.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credential.secretAccessKey,
+      POD_NAME: pod,
+      ...extra,
+    });
+    return { key, uploader };
   }
 
   before(async () => {

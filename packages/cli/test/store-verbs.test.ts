@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +14,7 @@ import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
+import { shipDumps } from './ship.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
 const putOnly = {
@@ -77,28 +77,28 @@ describe('heapdump verbs that read the bucket', () => {
     }
     original = await readFile(dump);
     // Three pods ship the same dump with each compression, a second apart (key times differ).
-    for (const [pod, app, compression] of [
-      ['shop-1', 'shop', 'gzip'],
-      ['shop-2', 'shop', 'zstd'],
-      ['billing-1', 'billing', 'none'],
-    ] as const) {
-      const podDir = join(dir, pod);
-      await mkdir(podDir);
-      await copyFile(dump, join(podDir, 'java_pid1.hprof'));
-      const uploader = new UploaderProcess(
-        localUploaderEnv(fixture, podDir, {
+    const shipped = await shipDumps(
+      fixture,
+      dir,
+      (
+        [
+          ['shop-1', 'shop', 'gzip'],
+          ['shop-2', 'shop', 'zstd'],
+          ['billing-1', 'billing', 'none'],
+        ] as const
+      ).map(([pod, app, compression]) => ({
+        pod,
+        dump,
+        env: {
           POD_NAME: pod,
           HEAPDUMP_APP: app,
           HEAPDUMP_COMPRESSION: compression,
           AWS_ACCESS_KEY_ID: putOnly.accessKeyId,
           AWS_SECRET_ACCESS_KEY: putOnly.secretAccessKey,
-        }),
-        ['--once'],
-      );
-      assert.equal(await uploader.exited, 0, uploader.stderr);
-      keys[pod] = String((await uploader.waitForLog((l) => l.msg === 'dump stored')).key);
-      await new Promise((r) => setTimeout(r, 1100));
-    }
+        },
+      })),
+    );
+    for (const [pod, { key }] of Object.entries(shipped)) keys[pod] = key;
     env = developerEnv({
       home: dir,
       credential: DEFAULT_CREDENTIAL,

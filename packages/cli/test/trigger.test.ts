@@ -16,7 +16,8 @@ import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { SIM_JAVA_IMAGE, simulationImages } from '../../../test/support/simulation.ts';
-import { renderDeployment, uploaderImage } from '../../heapdump/src/index.ts';
+import { uploaderImage } from '../../heapdump/src/image.ts';
+import { renderDeployment } from '../../heapdump/src/workload.ts';
 import { announcedKey, dumpTarget } from '../src/trigger.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
+import { shipDumps } from './ship.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -49,26 +49,23 @@ describe('a CLI developers can trust', () => {
     }
     original = await readFile(dump);
     // shop-1 stores a complete dump; shop-3, later, one cut short (the uploader ships it as incomplete).
-    for (const [pod, bytes, compression] of [
-      ['shop-1', original, 'none'],
-      ['shop-3', original.subarray(0, Math.floor(original.length * 0.6)), 'zstd'],
-    ] as const) {
-      const podDir = join(dir, pod);
-      await mkdir(podDir);
-      await writeFile(join(podDir, 'java_pid1.hprof'), bytes);
-      const uploader = new UploaderProcess(
-        localUploaderEnv(fixture, podDir, {
-          POD_NAME: pod,
-          HEAPDUMP_COMPRESSION: compression,
-          HEAPDUMP_QUIET_SECONDS: '1',
-        }),
-        ['--once'],
-      );
-      assert.equal(await uploader.exited, 0, uploader.stderr);
-      const stored = await uploader.waitForLog((l) => l.msg === 'dump stored');
-      keys[pod] = String(stored.key);
+    const shipped = await shipDumps(
+      fixture,
+      dir,
+      (
+        [
+          ['shop-1', original, 'none'],
+          ['shop-3', original.subarray(0, Math.floor(original.length * 0.6)), 'zstd'],
+        ] as const
+      ).map(([pod, bytes, compression]) => ({
+        pod,
+        dump: bytes,
+        env: { POD_NAME: pod, HEAPDUMP_COMPRESSION: compression, HEAPDUMP_QUIET_SECONDS: '1' },
+      })),
+    );
+    for (const [pod, { key, stored }] of Object.entries(shipped)) {
+      keys[pod] = key;
       assert.equal(stored.verdict, pod === 'shop-1' ? 'complete' : 'incomplete');
-      await new Promise((r) => setTimeout(r, 1100));
     }
     env = developerEnv({
       home: dir,

@@ -5,7 +5,7 @@
 
 import { formatMi, parseQuantity } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
-import type { HeapDumpsArgs } from './args.ts';
+import type { HeapDumpsArgs, WorkloadKind } from './args.ts';
 import { FieldError, fieldPath, podPlace } from './errors.ts';
 import {
   checkJvmCommandLine,
@@ -20,29 +20,47 @@ import { computeSizing, DUMP_WRITE_MBPS, type JvmContainer, type Sizing } from '
 import {
   AWS_TOKEN_VOLUME,
   awsTokenVolume,
+  checkRedact,
   checkUploader,
   eventsWanted,
   kubeApiVolume,
-  type UploaderSettings,
+  type UploaderPod,
+  type UploaderSetup,
   uploaderContainer,
   uploaderSecurityContext,
 } from './uploader-container.ts';
 import { defaultHeapFlags, memoryThresholdOf, watchdogJvmFlags } from './watchdog.ts';
 
-/** Workload kinds a pod template can come from. */
-export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] as const;
-export type WorkloadKindName = (typeof WORKLOAD_KINDS)[number];
-
-export interface HeapDumpOptions extends UploaderSettings {
+export interface HeapDumpOptions extends UploaderSetup {
   heapDumps: pulumi.Unwrap<HeapDumpsArgs>;
   /** The kind of workload the pod belongs to: Jobs and CronJobs need the native sidecar. Default Deployment. */
-  kind?: WorkloadKindName | undefined;
+  kind?: WorkloadKind | undefined;
   /** Path of the pod spec in the user's arguments (`podTemplate.spec`); default none. */
   field?: string | undefined;
   /** Path of the template's pod spec, for addHeapDumpsToTemplate; default `<field>.spec`. */
   specField?: string | undefined;
   /** Path of one container in the user's arguments; default `<field>.containers[<i>]`. */
   containerField?: ((index: number) => string) | undefined;
+}
+
+/** The uploader's store settings: the one part of the pod that waits for the bucket and the identity. */
+export type StoreWiring = Pick<UploaderSetup, 'appName' | 'target' | 'credentials'>;
+
+/** HeapDumpOptions but the store settings. */
+export type PodOptions = Omit<HeapDumpOptions, keyof StoreWiring>;
+
+/**
+ * A pod's heap dumps decided, checked and sized once; `wire` adds what depends on the store settings (the
+ * uploader's environment and credentials, the token volume, the identity's annotations) and the
+ * ServiceAccount (set when the pod names none).
+ */
+export interface PreparedPod {
+  sizing: Sizing;
+  warnings: string[];
+  wire(
+    store: StoreWiring,
+    serviceAccountName?: string,
+  ): { spec: PodSpec; annotations: Record<string, string> };
 }
 
 export interface HeapDumpsAdded {
@@ -58,26 +76,54 @@ export function addHeapDumps(podSpec: PodSpec, options: HeapDumpOptions): PodSpe
   return addHeapDumpsToPodSpec(podSpec, options).spec;
 }
 
+/** The template's pod spec; a template without one is refused, naming `<field>.spec`. */
+export function templateSpec(template: PodTemplateSpec, field: string): PodSpec {
+  if (!template.spec)
+    throw new FieldError(fieldPath(field, 'spec'), 'is required: the pod template has no spec');
+  return template.spec;
+}
+
 /** A pod template with heap dumps: the spec as addHeapDumps makes it, the identity's annotations merged in. */
 export function addHeapDumpsToTemplate(
   template: PodTemplateSpec,
   options: HeapDumpOptions,
 ): { template: PodTemplateSpec } & Omit<HeapDumpsAdded, 'spec'> {
+  const prepared = prepareTemplate(template, options);
+  return { ...prepared.wire(options), sizing: prepared.sizing, warnings: prepared.warnings };
+}
+
+/** A template's heap dumps prepared (see PreparedPod); `wire` may also give the pods the `app` label. */
+export function prepareTemplate(
+  template: PodTemplateSpec,
+  options: PodOptions,
+): {
+  sizing: Sizing;
+  warnings: string[];
+  wire(
+    store: StoreWiring,
+    pod?: { serviceAccountName?: string | undefined; appLabel?: string | undefined },
+  ): { template: PodTemplateSpec; annotations: Record<string, string> };
+} {
   const field = options.field ?? '';
-  if (!template.spec)
-    throw new FieldError(fieldPath(field, 'spec'), 'is required: the pod template has no spec');
-  const added = addHeapDumpsToPodSpec(template.spec, {
+  const prepared = preparePodSpec(templateSpec(template, field), {
     ...options,
     field: options.specField ?? fieldPath(field, 'spec'),
   });
-  const metadata = { ...(template.metadata ?? {}) };
-  if (Object.keys(added.annotations).length > 0) {
-    metadata.annotations = { ...(metadata.annotations ?? {}), ...added.annotations };
-  }
-  const { spec: _spec, ...rest } = added;
   return {
-    template: { ...template, ...(Object.keys(metadata).length > 0 ? { metadata } : {}), spec: added.spec },
-    ...rest,
+    sizing: prepared.sizing,
+    warnings: prepared.warnings,
+    wire(store, pod = {}) {
+      const { spec, annotations } = prepared.wire(store, pod.serviceAccountName);
+      const metadata = { ...(template.metadata ?? {}) };
+      if (pod.appLabel !== undefined) metadata.labels = { ...(metadata.labels ?? {}), app: pod.appLabel };
+      if (Object.keys(annotations).length > 0) {
+        metadata.annotations = { ...(metadata.annotations ?? {}), ...annotations };
+      }
+      return {
+        template: { ...template, ...(Object.keys(metadata).length > 0 ? { metadata } : {}), spec },
+        annotations,
+      };
+    },
   };
 }
 
@@ -204,6 +250,12 @@ function jvmIds(
 
 /** `podSpec` with heap dumps, the pod annotations the identity needs, the sizing and the warnings. */
 export function addHeapDumpsToPodSpec(podSpec: PodSpec, options: HeapDumpOptions): HeapDumpsAdded {
+  const prepared = preparePodSpec(podSpec, options);
+  return { ...prepared.wire(options), sizing: prepared.sizing, warnings: prepared.warnings };
+}
+
+/** `podSpec`'s heap dumps decided, checked and sized; see PreparedPod. */
+export function preparePodSpec(podSpec: PodSpec, options: PodOptions): PreparedPod {
   const field = options.field ?? '';
   const containerField = options.containerField ?? ((i: number) => fieldPath(field, `containers[${i}]`));
   const warnings: string[] = [];
@@ -277,40 +329,47 @@ export function addHeapDumpsToPodSpec(podSpec: PodSpec, options: HeapDumpOptions
       : c,
   );
   const ids = jvmIds(podSpec, targets);
-  const uploader = uploaderContainer(
-    options,
-    {
-      mountPath,
-      graceSeconds: sizing.terminationGracePeriodSeconds,
-      maxDumpBytes: parseQuantity(sizing.sizeLimit) ?? sizing.maxDumpBytes,
-      ownerUid: ids.uid,
-      redact: options.heapDumps.redact,
-    },
-    uploaderSecurityContext(ids, warnings),
-  );
-  const spec: PodSpec = {
-    ...podSpec,
-    containers: sidecar === 'classic' ? [...containers, uploader] : containers,
-    volumes: [
-      ...(podSpec.volumes ?? []),
-      { name: DUMP_VOLUME, emptyDir: { sizeLimit: sizing.sizeLimit } },
-      ...(options.credentials.kind === 'webIdentity' && options.credentials.roleArn !== undefined
-        ? [awsTokenVolume()]
-        : []),
-      ...(eventsWanted(options.uploader) ? [kubeApiVolume()] : []),
-    ],
-    terminationGracePeriodSeconds: sizing.terminationGracePeriodSeconds,
+  const pod: UploaderPod = {
+    mountPath,
+    graceSeconds: sizing.terminationGracePeriodSeconds,
+    maxDumpBytes: parseQuantity(sizing.sizeLimit) ?? sizing.maxDumpBytes,
+    ownerUid: ids.uid,
+    redact: checkRedact(options.heapDumps.redact),
   };
-  // The native sidecar goes first among init containers: it is up before the user's init containers run.
-  if (sidecar === 'native')
-    spec.initContainers = [{ ...uploader, restartPolicy: 'Always' }, ...(podSpec.initContainers ?? [])];
+  const securityContext = uploaderSecurityContext(ids, warnings);
 
-  const annotations: Record<string, string> = {};
-  if (options.credentials.kind === 'webIdentity') {
-    // The EKS identity webhook injects credentials into every container unless told otherwise (a pod
-    // annotation, not a ServiceAccount one): only the uploader gets them.
-    const others = [...(podSpec.initContainers ?? []), ...podSpec.containers].map((c) => c.name);
-    annotations[SKIP_CONTAINERS_ANNOTATION] = others.join(',');
-  }
-  return { spec, annotations, sizing, warnings };
+  const wire: PreparedPod['wire'] = (store, serviceAccountName) => {
+    const credentials = store.credentials;
+    const uploader = uploaderContainer({ ...options, ...store }, pod, securityContext);
+    const base =
+      serviceAccountName !== undefined && podSpec.serviceAccountName === undefined
+        ? { ...podSpec, serviceAccountName }
+        : podSpec;
+    const spec: PodSpec = {
+      ...base,
+      containers: sidecar === 'classic' ? [...containers, uploader] : containers,
+      volumes: [
+        ...(podSpec.volumes ?? []),
+        { name: DUMP_VOLUME, emptyDir: { sizeLimit: sizing.sizeLimit } },
+        ...(credentials.kind === 'webIdentity' && credentials.roleArn !== undefined
+          ? [awsTokenVolume()]
+          : []),
+        ...(eventsWanted(options.uploader) ? [kubeApiVolume()] : []),
+      ],
+      terminationGracePeriodSeconds: sizing.terminationGracePeriodSeconds,
+    };
+    // The native sidecar goes first among init containers: it is up before the user's init containers run.
+    if (sidecar === 'native')
+      spec.initContainers = [{ ...uploader, restartPolicy: 'Always' }, ...(podSpec.initContainers ?? [])];
+
+    const annotations: Record<string, string> = {};
+    if (credentials.kind === 'webIdentity') {
+      // The EKS identity webhook injects credentials into every container unless told otherwise (a pod
+      // annotation, not a ServiceAccount one): only the uploader gets them.
+      const others = [...(podSpec.initContainers ?? []), ...podSpec.containers].map((c) => c.name);
+      annotations[SKIP_CONTAINERS_ANNOTATION] = others.join(',');
+    }
+    return { spec, annotations };
+  };
+  return { sizing, warnings, wire };
 }

@@ -3,7 +3,7 @@
 // create/get Jobs in its own (it never deletes one: ttlSecondsAfterFinished does). The Jobs (and the controller, for summaries and stubs): read
 // under the prefix, write only `*.report.*` objects.
 import { REPORT_KEY_PATTERN } from '@kube-heapdump/contract';
-import type { PolicyDocument, PolicyStatement } from './policies.ts';
+import { kmsThroughS3, type PolicyDocument, type PolicyStatement, type PrefixAccess } from './policies.ts';
 
 export interface RoleRule {
   apiGroups: string[];
@@ -25,12 +25,7 @@ export function analysisJobsRules(): RoleRule[] {
  * Read dumps, summaries and reports under the prefix (GetObject also answers HEAD); put only reports. With
  * SSE-KMS, decrypt to read and GenerateDataKey to write, only through S3 in the bucket's region.
  */
-export function analysisPolicy(opts: {
-  bucketArn: string;
-  prefix: string;
-  kmsKeyArn?: string | undefined;
-  region?: string | undefined;
-}): PolicyDocument {
+export function analysisPolicy(opts: PrefixAccess): PolicyDocument {
   const statements: PolicyStatement[] = [
     {
       Sid: 'ReadHeapDumps',
@@ -46,15 +41,9 @@ export function analysisPolicy(opts: {
     },
   ];
   if (opts.kmsKeyArn !== undefined) {
-    const statement: PolicyStatement = {
-      Sid: 'DecryptHeapDumps',
-      Effect: 'Allow',
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: opts.kmsKeyArn,
-    };
-    if (opts.region !== undefined)
-      statement.Condition = { StringEquals: { 'kms:ViaService': `s3.${opts.region}.amazonaws.com` } };
-    statements.push(statement);
+    statements.push(
+      kmsThroughS3('DecryptHeapDumps', ['kms:Decrypt', 'kms:GenerateDataKey'], opts.kmsKeyArn, opts.region),
+    );
   }
   return { Version: '2012-10-17', Statement: statements };
 }

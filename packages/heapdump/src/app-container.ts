@@ -105,11 +105,10 @@ export function appContainer(app: AppSettings): Container {
 }
 
 /** The pod the shorthand describes, before heap dumps. */
-export function shorthandPodSpec(app: AppSettings, serviceAccountName: string | undefined): PodSpec {
+export function shorthandPodSpec(app: AppSettings): PodSpec {
   const spec: PodSpec = { containers: [appContainer(app)] };
   if (app.terminationGracePeriodSeconds !== undefined)
     spec.terminationGracePeriodSeconds = app.terminationGracePeriodSeconds;
-  if (serviceAccountName !== undefined) spec.serviceAccountName = serviceAccountName;
   if (app.podSecurityContext) spec.securityContext = { ...app.podSecurityContext };
   if (app.imagePullSecrets) spec.imagePullSecrets = app.imagePullSecrets.map((name) => ({ name }));
   return spec;

@@ -1,12 +1,11 @@
 // HeapDumpEnabledApp's workload from its plain arguments: the user's pod template, or the pod the shorthand
 // arguments describe, inside the workload spec of its kind. Pure.
 import type * as pulumi from '@pulumi/pulumi';
-import type { WorkloadKindName } from './add-heap-dumps.ts';
-import type { HeapDumpEnabledAppArgs } from './args.ts';
+import type { HeapDumpEnabledAppArgs, WorkloadKind } from './args.ts';
 import { FieldError } from './errors.ts';
 import type { PodTemplateSpec } from './k8s-types.ts';
-import type { UploaderSettings } from './uploader-container.ts';
-import { checkReplicas, type RenderedWorkload, renderWorkload, shorthandTemplate } from './workload.ts';
+import type { UploaderSetup } from './uploader-container.ts';
+import { checkReplicas, type PreparedWorkload, prepareWorkload, shorthandTemplate } from './workload.ts';
 
 export type PlainAppArgs = pulumi.Unwrap<HeapDumpEnabledAppArgs>;
 
@@ -33,7 +32,7 @@ export const SHORTHAND_POD_FIELDS = [
 /** Refuses a shorthand pod argument beside a pod template, and replicas on kinds that have none. */
 export function checkPodArgs(
   args: Pick<HeapDumpEnabledAppArgs, 'podTemplate' | 'replicas' | (typeof SHORTHAND_POD_FIELDS)[number]>,
-  kind: WorkloadKindName,
+  kind: WorkloadKind,
 ): void {
   if (args.podTemplate !== undefined) {
     for (const key of SHORTHAND_POD_FIELDS) {
@@ -52,34 +51,36 @@ export function checkPodArgs(
   }
 }
 
-/** The workload spec of the app, with heap dumps. */
-export function renderAppWorkload(
-  kind: WorkloadKindName,
+/** What the app's workload needs besides its arguments and the store: the uploader's image and settings. */
+export type AppUploader = Pick<UploaderSetup, 'uploader' | 'defaultUploaderImage'>;
+
+/** The app's workload from its arguments, checked and rendered once; the store is wired in later. */
+export function prepareAppWorkload(
+  kind: WorkloadKind,
   args: PlainAppArgs,
-  settings: UploaderSettings,
-  serviceAccountName: string | undefined,
-): RenderedWorkload {
+  uploader: AppUploader,
+): PreparedWorkload {
   checkReplicas(args.replicas);
   const heapDumps = args.heapDumps ?? {};
   const given = (args.workloadSpec ?? {}) as Record<string, unknown>;
   const replicas = args.replicas !== undefined ? { replicas: args.replicas } : {};
+  const base = { uploader: uploader.uploader, defaultUploaderImage: uploader.defaultUploaderImage };
   if (args.podTemplate !== undefined) {
-    return renderWorkload({
-      ...settings,
+    return prepareWorkload({
+      ...base,
       kind,
       heapDumps,
       podTemplate: args.podTemplate as PodTemplateSpec,
       workloadSpec: { ...replicas, ...given },
       field: 'podTemplate',
-      serviceAccountName,
     });
   }
   const defaultReplicas = kind === 'Deployment' || kind === 'StatefulSet' ? { replicas: 1 } : {};
-  return renderWorkload({
-    ...settings,
+  return prepareWorkload({
+    ...base,
     kind,
     heapDumps,
-    podTemplate: shorthandTemplate(args, kind, serviceAccountName),
+    podTemplate: shorthandTemplate(args, kind),
     workloadSpec: { ...defaultReplicas, ...replicas, ...given },
     field: '',
     specField: '',

@@ -3,7 +3,7 @@
 // functions, string enums as `as const` objects. That is also why the app is described with our own small
 // interfaces instead of @pulumi/kubernetes input types (their `number | string` ports are unions), and why
 // the full pod template is untyped here: TypeScript users get it typed through `TypedHeapDumpEnabledAppArgs`.
-import type { Compression as ContractCompression } from '@kube-heapdump/contract';
+import type { Compression as ContractCompression, RedactMode } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 import type { AnalysisArgs } from './analysis-args.ts';
 
@@ -48,6 +48,8 @@ export const Redaction = {
   Primitives: 'primitives',
 } as const;
 export type Redaction = (typeof Redaction)[keyof typeof Redaction];
+// The contract's redact modes, as an enum the schema can carry: this fails to compile if the two sets differ.
+const _sameAsRedactModes: [Redaction, RedactMode] extends [RedactMode, Redaction] ? true : never = true;
 
 /** The kind of workload the component creates around the pod. */
 export const WorkloadKind = {

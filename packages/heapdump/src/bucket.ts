@@ -3,7 +3,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { ProvisionedBucketArgs } from './args.ts';
-import { ArgsError } from './errors.ts';
+import { FieldError } from './errors.ts';
 import { denyInsecureTransportPolicy } from './policies.ts';
 
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -12,7 +12,7 @@ export const DEFAULT_RETENTION_DAYS = 30;
 export function retentionDays(days: number | undefined): number {
   const d = days ?? DEFAULT_RETENTION_DAYS;
   if (!Number.isInteger(d) || d < 1) {
-    throw new ArgsError('storage.provision.retentionDays', `${d} must be a whole number of days, 1 or more`);
+    throw new FieldError('storage.provision.retentionDays', `${d} must be a whole number of days, 1 or more`);
   }
   return d;
 }

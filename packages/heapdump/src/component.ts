@@ -3,18 +3,17 @@
 
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import type { WorkloadKindName } from './add-heap-dumps.ts';
 import { checkAnalysisIdentity, provisionAnalysis } from './analysis.ts';
 import { analysisSettings } from './analysis-args.ts';
-import { checkPodArgs, type PlainAppArgs, renderAppWorkload } from './app-workload.ts';
-import type { HeapDumpEnabledAppArgs } from './args.ts';
+import { type AppUploader, checkPodArgs, type PlainAppArgs, prepareAppWorkload } from './app-workload.ts';
+import type { HeapDumpEnabledAppArgs, WorkloadKind } from './args.ts';
 import { FieldError } from './errors.ts';
 import { eventsAccess, eventsRoleWanted } from './events-rbac.ts';
 import { createIdentity } from './identity.ts';
 import { uploaderImage } from './image.ts';
 import { PART_OF_LABEL } from './names.ts';
 import { planResources } from './plan.ts';
-import { checkStorageArgs, createStorageCore, isPlain, placeholderTarget } from './storage-core.ts';
+import { checkStorageArgs, createStorageCore, isPlain } from './storage-core.ts';
 import type { UploadTarget } from './uploader-container.ts';
 import { checkKind, type RenderedWorkload } from './workload.ts';
 
@@ -59,7 +58,10 @@ export class HeapDumpEnabledApp extends pulumi.ComponentResource {
     const kind = checkKind(args.kind);
     checkPodArgs(args, kind);
     checkStorageArgs(args.storage);
-    if (isPlain(args)) checkPlainArgs(name, args as PlainAppArgs, kind);
+    // Known now, the workload is rendered (and checked) now, once; the store is wired in when it exists.
+    const prepared = isPlain(args)
+      ? prepareAppWorkload(kind, args as PlainAppArgs, appUploader(args as PlainAppArgs))
+      : undefined;
     const analysis = analysisSettings(args.analysis, plainNamespace(args));
     if (analysis) checkAnalysisIdentity(analysis, plan.identity);
     super(HEAPDUMP_ENABLED_APP_TYPE, name, {}, opts);
@@ -97,20 +99,14 @@ export class HeapDumpEnabledApp extends pulumi.ComponentResource {
       .apply(([created, given]) => created ?? given);
     const rendered = pulumi
       .all([pulumi.output(args), appName, storage.target, identity.credentials, podServiceAccount])
-      .apply(([plain, app, target, credentials, serviceAccount]) =>
-        renderAppWorkload(
-          kind,
-          plain as PlainAppArgs,
-          {
-            appName: app,
-            uploader: plain.uploader ?? {},
-            target,
-            credentials,
-            defaultUploaderImage: uploaderImage(plain.uploader?.registry),
-          },
-          serviceAccount,
-        ),
-      );
+      .apply(([plain, app, target, credentials, serviceAccount]): RenderedWorkload => {
+        const workload = prepared ?? prepareAppWorkload(kind, plain as PlainAppArgs, appUploader(plain));
+        return {
+          spec: workload.wire({ appName: app, target, credentials }, serviceAccount),
+          sizing: workload.sizing,
+          warnings: workload.warnings,
+        };
+      });
     rendered.apply((r) => {
       for (const warning of r.warnings) pulumi.log.warn(warning, this);
     });
@@ -170,7 +166,7 @@ export class HeapDumpEnabledApp extends pulumi.ComponentResource {
 /** The Kubernetes workload of `kind`, a child of the component. */
 function createWorkload(
   name: string,
-  kind: WorkloadKindName,
+  kind: WorkloadKind,
   metadata: pulumi.Input<Metadata>,
   rendered: pulumi.Output<RenderedWorkload>,
   parent: pulumi.Resource,
@@ -193,23 +189,9 @@ function createWorkload(
   }
 }
 
-/**
- * Arguments known at construction are checked then, so a mistake fails `pulumi preview` at once with the
- * field named (the workload's own rendering repeats the checks for values that arrive later).
- */
-function checkPlainArgs(name: string, args: PlainAppArgs, kind: WorkloadKindName): void {
-  renderAppWorkload(
-    kind,
-    args,
-    {
-      appName: args.appName ?? name,
-      uploader: args.uploader ?? {},
-      target: placeholderTarget(args.storage),
-      credentials: { kind: 'webIdentity' },
-      defaultUploaderImage: uploaderImage(args.uploader?.registry),
-    },
-    undefined,
-  );
+/** The uploader's image and settings for the app's workload. */
+function appUploader(args: Pick<PlainAppArgs, 'uploader'>): AppUploader {
+  return { uploader: args.uploader ?? {}, defaultUploaderImage: uploaderImage(args.uploader?.registry) };
 }
 
 /** The app's namespace when it is known at construction (the analysis's default), else undefined. */

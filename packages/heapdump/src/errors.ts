@@ -12,9 +12,6 @@ export class FieldError extends pulumi.ResourceError {
   }
 }
 
-/** The name the package exported first; the same class. */
-export { FieldError as ArgsError };
-
 /**
  * An argument path from its pieces: `fieldPath('podTemplate.spec', 'containers[0]', 'env')` is
  * `podTemplate.spec.containers[0].env`; empty pieces are left out, an index (`[1]`) is attached as it is, and

@@ -4,7 +4,7 @@ import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { IdentityArgs, IdentityKind } from './args.ts';
-import { ArgsError } from './errors.ts';
+import { FieldError } from './errors.ts';
 import { PART_OF_LABEL } from './names.ts';
 import { irsaTrustPolicy, type PolicyDocument, podIdentityTrustPolicy } from './policies.ts';
 import { SECRET_KEY_DEFAULTS, type UploaderCredentials } from './uploader-container.ts';
@@ -34,7 +34,7 @@ export function existingSecretCredentials(
   args: IdentityArgs,
 ): pulumi.Output<UploaderCredentials & { kind: 'secret' }> {
   return pulumi.output(args.existingSecret).apply((s) => {
-    if (!s?.name) throw new ArgsError('identity.existingSecret.name', 'is required');
+    if (!s?.name) throw new FieldError('identity.existingSecret.name', 'is required');
     return {
       kind: 'secret' as const,
       secretName: s.name,

@@ -1,63 +1,56 @@
-// @kube-heapdump/heapdump: the Pulumi components HeapDumpEnabledApp and HeapDumpStorage, and the pure
-// builders behind them (addHeapDumps on plain core/v1 pod specs).
+// @kube-heapdump/heapdump: the Pulumi components HeapDumpEnabledApp and HeapDumpStorage, their arguments, the
+// pure addHeapDumps builders behind them (on plain core/v1 pod specs) and the error they throw. Named one by
+// one: everything else is the package's own (tests import it from its module).
 import type * as pulumi from '@pulumi/pulumi';
 import { HeapDumpEnabledApp as HeapDumpEnabledAppComponent } from './component.ts';
 import type { TypedHeapDumpEnabledAppArgs } from './typed-args.ts';
 
-export {
-  DEFAULT_MEMORY_THRESHOLD,
-  defaultHeapPercentage,
-  formatMi,
-  maxHeapBytes,
-  parseJvmSize,
-  parseQuantity,
-  readHeapFlags,
-  splitOptions,
-} from '@kube-heapdump/contract';
 export {
   addHeapDumps,
   addHeapDumpsToPodSpec,
   addHeapDumpsToTemplate,
   type HeapDumpOptions,
   type HeapDumpsAdded,
-  WORKLOAD_KINDS,
-  type WorkloadKindName,
 } from './add-heap-dumps.ts';
-export { type AppSettings, appEnv } from './app-container.ts';
-export * from './args.ts';
-export { HEAPDUMP_ENABLED_APP_TYPE, listCommand } from './component.ts';
-export { ArgsError, FieldError } from './errors.ts';
-export { eventsRoleRules } from './events-rbac.ts';
-export { DEFAULT_REGISTRY, UPLOADER_IMAGE_NAME, uploaderImage, VERSION } from './image.ts';
-export { heapDumpJvmFlags, withJavaToolOptions } from './jvm.ts';
-export type * from './k8s-types.ts';
-export { DEFAULT_MOUNT_PATH, DUMP_VOLUME, UPLOADER_CONTAINER } from './names.ts';
-export { planResources } from './plan.ts';
-export * from './policies.ts';
-export { computeSizing, gracePeriodSeconds, type Sizing } from './sizing.ts';
+export type { AnalysisArgs, AnalysisTolerationArgs } from './analysis-args.ts';
 export {
-  HEAPDUMP_STORAGE_TYPE,
+  Compression,
+  type ContainerPortArgs,
+  type ContainerSecurityContextArgs,
+  type EnvVarArgs,
+  type ExistingBucketArgs,
+  type ExistingSecretArgs,
+  type HeapDumpEnabledAppArgs,
+  type HeapDumpsArgs,
+  type IdentityArgs,
+  IdentityKind,
+  type IrsaArgs,
+  type KeyRefArgs,
+  type KubernetesObject,
+  OnOutOfMemory,
+  type PodIdentityArgs,
+  type PodSecurityContextArgs,
+  type ProbeArgs,
+  type ProvisionedBucketArgs,
+  Redaction,
+  type ResourcesArgs,
+  SidecarMode,
+  type StorageArgs,
+  type UploaderArgs,
+  type WebhookSecretArgs,
+  WorkloadKind,
+} from './args.ts';
+export { FieldError } from './errors.ts';
+export type { PodSpec, PodTemplateSpec } from './k8s-types.ts';
+export {
   HeapDumpStorage,
   type HeapDumpStorageArgs,
   type PodPlacement,
   type TransformOptions,
 } from './storage.ts';
 export type { TypedHeapDumpEnabledAppArgs, WorkloadSpecInput } from './typed-args.ts';
-export {
-  type UploaderCredentials,
-  type UploaderSettings,
-  type UploadTarget,
-  uploaderEnv,
-} from './uploader-container.ts';
-export { watchdogJvmFlags } from './watchdog.ts';
-export {
-  type PodInputs,
-  type RenderedDeployment,
-  type RenderedWorkload,
-  renderDeployment,
-  renderWorkload,
-} from './workload.ts';
-export { selectWorkload, WORKLOAD_TYPES, type WorkloadSelector, wrapWorkloadSpec } from './wrap-workload.ts';
+export type { UploaderCredentials, UploadTarget } from './uploader-container.ts';
+export type { WorkloadSelector } from './wrap-workload.ts';
 
 /** HeapDumpEnabledApp's constructor as TypeScript programs see it: the pod template and workload typed. */
 export interface HeapDumpEnabledAppConstructor {

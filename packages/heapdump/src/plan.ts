@@ -5,38 +5,39 @@ import {
   normalizePrefix as contractNormalizePrefix,
   InvalidValue,
 } from '@kube-heapdump/contract';
-import type { HeapDumpEnabledAppArgs, IdentityKind } from './args.ts';
-import { ArgsError } from './errors.ts';
+import { type HeapDumpEnabledAppArgs, IdentityKind } from './args.ts';
+import { FieldError } from './errors.ts';
 
 export interface Plan {
   storage: 'provision' | 'existing';
   identity: IdentityKind;
 }
 
-const IDENTITY_KINDS: readonly IdentityKind[] = ['accessKey', 'irsa', 'podIdentity', 'existingSecret'];
+/** The identity kinds: the enum's values, the one list. */
+const IDENTITY_KINDS: readonly IdentityKind[] = Object.values(IdentityKind);
 
 export function planResources(args: Pick<HeapDumpEnabledAppArgs, 'storage' | 'identity'>): Plan {
   const storage = args.storage ?? {};
   if (storage.provision !== undefined && storage.existing !== undefined) {
-    throw new ArgsError('storage', 'give provision or existing, not both');
+    throw new FieldError('storage', 'give provision or existing, not both');
   }
   const existing = storage.existing;
   const s3Compatible = existing?.endpoint !== undefined;
   const identity = args.identity ?? {};
   const kind = identity.kind ?? (s3Compatible ? 'existingSecret' : 'accessKey');
   if (!IDENTITY_KINDS.includes(kind)) {
-    throw new ArgsError('identity.kind', `"${kind}" is not one of ${IDENTITY_KINDS.join(', ')}`);
+    throw new FieldError('identity.kind', `"${kind}" is not one of ${IDENTITY_KINDS.join(', ')}`);
   }
   for (const sub of ['existingSecret', 'irsa', 'podIdentity'] as const) {
     if (identity[sub] !== undefined && sub !== kind) {
-      throw new ArgsError(`identity.${sub}`, `is given but identity.kind is "${kind}"`);
+      throw new FieldError(`identity.${sub}`, `is given but identity.kind is "${kind}"`);
     }
   }
   if (kind !== 'accessKey' && identity[kind] === undefined) {
-    throw new ArgsError(`identity.${kind}`, `is required when identity.kind is "${kind}"`);
+    throw new FieldError(`identity.${kind}`, `is required when identity.kind is "${kind}"`);
   }
   if (s3Compatible && kind !== 'existingSecret') {
-    throw new ArgsError(
+    throw new FieldError(
       'identity.kind',
       `"${kind}" creates AWS IAM credentials, which the S3-compatible endpoint in storage.existing.endpoint ` +
         'does not know; put that store\'s keys in a Secret and use identity.kind "existingSecret"',
@@ -60,7 +61,7 @@ export function contractField<T>(field: string, check: () => T): T {
   try {
     return check();
   } catch (err) {
-    if (err instanceof InvalidValue) throw new ArgsError(field, err.message);
+    if (err instanceof InvalidValue) throw new FieldError(field, err.message);
     throw err;
   }
 }

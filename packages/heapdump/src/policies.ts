@@ -28,12 +28,7 @@ export function partitionOf(arn: string): string {
  * With SSE-KMS, S3 needs the caller's kms:GenerateDataKey to encrypt and kms:Decrypt to assemble a multipart
  * upload (AWS: "Multipart upload API and permissions"), both only through S3 in the bucket's region.
  */
-export function uploaderPolicy(opts: {
-  bucketArn: string;
-  prefix: string;
-  kmsKeyArn?: string | undefined;
-  region?: string | undefined;
-}): PolicyDocument {
+export function uploaderPolicy(opts: PrefixAccess): PolicyDocument {
   const statements: PolicyStatement[] = [
     {
       Sid: 'PutHeapDumps',
@@ -43,18 +38,33 @@ export function uploaderPolicy(opts: {
     },
   ];
   if (opts.kmsKeyArn !== undefined) {
-    const statement: PolicyStatement = {
-      Sid: 'EncryptHeapDumps',
-      Effect: 'Allow',
-      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      Resource: opts.kmsKeyArn,
-    };
-    if (opts.region !== undefined) {
-      statement.Condition = { StringEquals: { 'kms:ViaService': `s3.${opts.region}.amazonaws.com` } };
-    }
-    statements.push(statement);
+    statements.push(
+      kmsThroughS3('EncryptHeapDumps', ['kms:GenerateDataKey', 'kms:Decrypt'], opts.kmsKeyArn, opts.region),
+    );
   }
   return { Version: '2012-10-17', Statement: statements };
+}
+
+/** A policy's subject: the dumps under a prefix of a bucket, its SSE-KMS key and region when there are. */
+export interface PrefixAccess {
+  bucketArn: string;
+  prefix: string;
+  kmsKeyArn?: string | undefined;
+  region?: string | undefined;
+}
+
+/** Use of the bucket's SSE-KMS key, only through S3 in the bucket's region when that is known. */
+export function kmsThroughS3(
+  sid: string,
+  actions: string[],
+  kmsKeyArn: string,
+  region: string | undefined,
+): PolicyStatement {
+  const statement: PolicyStatement = { Sid: sid, Effect: 'Allow', Action: actions, Resource: kmsKeyArn };
+  if (region !== undefined) {
+    statement.Condition = { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } };
+  }
+  return statement;
 }
 
 /** Bucket policy: every request without TLS is denied, whoever makes it. */

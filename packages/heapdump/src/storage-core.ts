@@ -91,8 +91,8 @@ export function checkStorageArgs(storage: StorageArgs | undefined): void {
     placeholderTarget(storage as pulumi.Unwrap<StorageArgs>);
 }
 
-/** A stand-in target for checking plain arguments before the bucket exists. */
-export function placeholderTarget(storage: pulumi.Unwrap<StorageArgs> | undefined): UploadTarget {
+/** A stand-in target: checks plain storage arguments before the bucket exists. */
+function placeholderTarget(storage: pulumi.Unwrap<StorageArgs> | undefined): UploadTarget {
   const prefix = normalizePrefix(storage?.prefix ?? DEFAULT_PREFIX);
   const existing = storage?.existing;
   return existing

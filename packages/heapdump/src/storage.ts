@@ -20,20 +20,9 @@ import {
 import { uploaderImage } from './image.ts';
 import { type Plan, planResources } from './plan.ts';
 import { podIdentityTrustPolicy } from './policies.ts';
-import {
-  checkStorageArgs,
-  createStorageCore,
-  isPlain,
-  placeholderTarget,
-  type StorageCore,
-} from './storage-core.ts';
+import { checkStorageArgs, createStorageCore, isPlain, type StorageCore } from './storage-core.ts';
 import type { UploaderCredentials } from './uploader-container.ts';
-import {
-  selectWorkload,
-  type WorkloadObject,
-  type WorkloadSelector,
-  wrapWorkloadSpec,
-} from './wrap-workload.ts';
+import { prepareWrap, selectWorkload, type WorkloadObject, type WorkloadSelector } from './wrap-workload.ts';
 
 export const HEAPDUMP_STORAGE_TYPE = 'heapdump:index:HeapDumpStorage';
 
@@ -218,13 +207,12 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
       const target = selectWorkload(args.type, args.name, object, options);
       if (target === undefined) return undefined;
       const appName = options.appName?.(target) ?? target.name;
+      let prepared: ReturnType<typeof prepareWrap> | undefined;
       if (isPlain(object.spec) && isPlain(self.args.uploader) && isPlain(self.args.heapDumps)) {
-        // Everything about the pod is known now: fail at once, before any output resolves.
+        // Everything about the pod is known now: render it now, once, so a mistake fails at once, before any
+        // output resolves; the store is wired in when it exists.
         const uploader = (self.args.uploader ?? {}) as pulumi.Unwrap<UploaderArgs>;
-        wrapWorkloadSpec(target, object.spec ?? {}, {
-          appName,
-          target: placeholderTarget(self.args.storage as pulumi.Unwrap<StorageArgs>),
-          credentials: { kind: 'webIdentity' },
+        prepared = prepareWrap(target, object.spec ?? {}, {
           uploader,
           heapDumps: (self.args.heapDumps ?? {}) as pulumi.Unwrap<HeapDumpsArgs>,
           defaultUploaderImage: uploaderImage(uploader.registry),
@@ -233,9 +221,9 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
       const spec = pulumi
         .all([pulumi.output(object.spec ?? {}), this.podOptions({ ...target, appName })])
         .apply(([plainSpec, podOptions]) => {
-          const wrapped = wrapWorkloadSpec(target, plainSpec as Record<string, unknown>, podOptions);
+          const wrapped = prepared ?? prepareWrap(target, plainSpec as Record<string, unknown>, podOptions);
           for (const warning of wrapped.warnings) pulumi.log.warn(warning, this);
-          return wrapped.spec;
+          return wrapped.wire(podOptions);
         });
       return { props: { ...args.props, spec }, opts: args.opts };
     };

@@ -87,7 +87,7 @@ export const SECRET_KEY_DEFAULTS = {
 };
 
 /** What the uploader needs besides the pod: the app it stores dumps for, where, and how it signs in. */
-export interface UploaderSettings {
+export interface UploaderSetup {
   /** The `<app>` part of dump keys. */
   appName: string;
   uploader: Uploader;
@@ -117,7 +117,8 @@ export interface UploaderPod {
   redact: string | undefined;
 }
 
-function redactMode(value: string | undefined): RedactMode | undefined {
+/** heapDumps.redact, checked. */
+export function checkRedact(value: string | undefined): RedactMode | undefined {
   if (value === undefined) return undefined;
   if (!isRedactMode(value)) {
     throw new FieldError('heapDumps.redact', `"${value}" is not one of none, strings, primitives`);
@@ -126,10 +127,10 @@ function redactMode(value: string | undefined): RedactMode | undefined {
 }
 
 /** The uploader's environment: the contract's variables for these settings, pod facts, credentials. */
-export function uploaderEnv(settings: UploaderSettings, pod: UploaderPod): EnvVar[] {
+export function uploaderEnv(settings: UploaderSetup, pod: UploaderPod): EnvVar[] {
   const { target, uploader, credentials } = settings;
   const { mountPath, graceSeconds } = pod;
-  const redact = redactMode(pod.redact);
+  const redact = checkRedact(pod.redact);
   const D = UPLOADER_DEFAULTS;
   const { checksums, ...store } = target;
   const env: EnvVar[] = uploaderEnvValues({
@@ -259,7 +260,7 @@ export function checkUploader(uploader: Uploader): 'native' | 'classic' {
 
 /** The uploader container (as a regular container; a native sidecar adds `restartPolicy: Always`). */
 export function uploaderContainer(
-  settings: UploaderSettings,
+  settings: UploaderSetup,
   pod: UploaderPod,
   securityContext: SecurityContext,
 ): Container {

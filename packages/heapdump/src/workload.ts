@@ -1,24 +1,19 @@
 // A workload's spec around a pod template with heap dumps, for each kind the component creates; and the
 // shorthand Deployment. Pure: the user's workload fields pass through, the pod gets heap dumps.
 import type * as pulumi from '@pulumi/pulumi';
-import {
-  addHeapDumpsToTemplate,
-  type HeapDumpOptions,
-  WORKLOAD_KINDS,
-  type WorkloadKindName,
-} from './add-heap-dumps.ts';
+import { prepareTemplate, type StoreWiring, templateSpec } from './add-heap-dumps.ts';
 import { type AppSettings, shorthandPodSpec } from './app-container.ts';
-import type { HeapDumpsArgs } from './args.ts';
+import { type HeapDumpsArgs, WorkloadKind } from './args.ts';
 import { FieldError, fieldPath } from './errors.ts';
 import type { DeploymentSpec, PodTemplateSpec } from './k8s-types.ts';
 import type { Sizing } from './sizing.ts';
-import type { UploaderSettings } from './uploader-container.ts';
+import type { UploaderSetup } from './uploader-container.ts';
 
 /** A workload spec as the user gives it (`workloadSpec`), without its pod template. */
 export type WorkloadSpecFields = Record<string, unknown>;
 
-export interface WorkloadInputs extends UploaderSettings {
-  kind: WorkloadKindName;
+export interface WorkloadInputs extends UploaderSetup {
+  kind: WorkloadKind;
   heapDumps: pulumi.Unwrap<HeapDumpsArgs>;
   podTemplate: PodTemplateSpec;
   workloadSpec: WorkloadSpecFields;
@@ -37,15 +32,18 @@ export interface RenderedWorkload {
   warnings: string[];
 }
 
-const HAS_SELECTOR: readonly WorkloadKindName[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+const HAS_SELECTOR: readonly WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+
+/** Workload kinds a pod template can come from: the enum's values, the one list. */
+const WORKLOAD_KINDS: readonly WorkloadKind[] = Object.values(WorkloadKind);
 
 /** Refuses a kind we do not create. */
-export function checkKind(kind: string | undefined): WorkloadKindName {
+export function checkKind(kind: string | undefined): WorkloadKind {
   const k = kind ?? 'Deployment';
   if (!(WORKLOAD_KINDS as readonly string[]).includes(k)) {
     throw new FieldError('kind', `"${k}" is not one of ${WORKLOAD_KINDS.join(', ')}`);
   }
-  return k as WorkloadKindName;
+  return k as WorkloadKind;
 }
 
 function selectorLabels(spec: WorkloadSpecFields): Record<string, string> | undefined {
@@ -56,20 +54,38 @@ function selectorLabels(spec: WorkloadSpecFields): Record<string, string> | unde
 
 /** The workload spec of `inputs.kind`: the user's fields, the selector, and the pod template with heap dumps. */
 export function renderWorkload(inputs: WorkloadInputs): RenderedWorkload {
-  const { kind, workloadSpec, field, appName } = inputs;
-  const template: PodTemplateSpec = { ...inputs.podTemplate };
-  if (template.spec === undefined)
-    throw new FieldError(fieldPath(field, 'spec'), 'is required: the pod template has no spec');
-  if (inputs.serviceAccountName !== undefined && template.spec.serviceAccountName === undefined) {
-    template.spec = { ...template.spec, serviceAccountName: inputs.serviceAccountName };
-  }
-  let selector: unknown;
+  const prepared = prepareWorkload(inputs);
+  return {
+    spec: prepared.wire(inputs, inputs.serviceAccountName),
+    sizing: prepared.sizing,
+    warnings: prepared.warnings,
+  };
+}
+
+/**
+ * A workload rendered from what the arguments say, once: checked, sized, its pod decided. `wire` adds what
+ * arrives later (see PreparedPod): the store settings, the app's name (the default selector) and the
+ * ServiceAccount.
+ */
+export interface PreparedWorkload {
+  sizing: Sizing;
+  warnings: string[];
+  wire(store: StoreWiring, serviceAccountName: string | undefined): Record<string, unknown>;
+}
+
+export function prepareWorkload(
+  inputs: Omit<WorkloadInputs, keyof StoreWiring | 'serviceAccountName'>,
+): PreparedWorkload {
+  const { kind, workloadSpec, field } = inputs;
+  const template = inputs.podTemplate;
+  const spec = templateSpec(template, field);
+  // Without a selector of the user's, the workload selects its pods by `app: <app name>`.
+  let defaultSelector = false;
   if (HAS_SELECTOR.includes(kind)) {
     const labels = template.metadata?.labels ?? {};
     const wanted = selectorLabels(workloadSpec);
     if (wanted === undefined) {
-      selector = { matchLabels: { app: appName } };
-      template.metadata = { ...(template.metadata ?? {}), labels: { ...labels, app: appName } };
+      defaultSelector = true;
     } else {
       for (const [k, v] of Object.entries(wanted)) {
         if (labels[k] !== v) {
@@ -81,7 +97,7 @@ export function renderWorkload(inputs: WorkloadInputs): RenderedWorkload {
       }
     }
   } else {
-    const policy = template.spec.restartPolicy;
+    const policy = spec.restartPolicy;
     if (policy !== 'Never' && policy !== 'OnFailure') {
       throw new FieldError(
         fieldPath(field, 'spec.restartPolicy'),
@@ -89,9 +105,8 @@ export function renderWorkload(inputs: WorkloadInputs): RenderedWorkload {
       );
     }
   }
-  const options: HeapDumpOptions = { ...inputs, field };
-  const added = addHeapDumpsToTemplate(template, options);
-  const { sizing, warnings } = added;
+  const pod = prepareTemplate(template, { ...inputs, field });
+  const { sizing, warnings } = pod;
   if (kind === 'CronJob') {
     if (!workloadSpec.schedule)
       throw new FieldError('workloadSpec.schedule', 'is required for a CronJob, like "0 3 * * *"');
@@ -100,22 +115,33 @@ export function renderWorkload(inputs: WorkloadInputs): RenderedWorkload {
       spec?: Record<string, unknown>;
     };
     return {
-      spec: {
-        ...workloadSpec,
-        jobTemplate: { ...jobTemplate, spec: { ...(jobTemplate.spec ?? {}), template: added.template } },
-      },
       sizing,
       warnings,
+      wire: (store, serviceAccountName) => ({
+        ...workloadSpec,
+        jobTemplate: {
+          ...jobTemplate,
+          spec: { ...(jobTemplate.spec ?? {}), template: pod.wire(store, { serviceAccountName }).template },
+        },
+      }),
     };
   }
   return {
-    spec: { ...workloadSpec, ...(selector !== undefined ? { selector } : {}), template: added.template },
     sizing,
     warnings,
+    wire: (store, serviceAccountName) => {
+      const appLabel = defaultSelector ? store.appName : undefined;
+      const selector = defaultSelector ? { selector: { matchLabels: { app: store.appName } } } : {};
+      return {
+        ...workloadSpec,
+        ...selector,
+        template: pod.wire(store, { serviceAccountName, appLabel }).template,
+      };
+    },
   };
 }
 
-export interface PodInputs extends UploaderSettings {
+export interface PodInputs extends UploaderSetup {
   app: AppSettings;
   heapDumps: pulumi.Unwrap<HeapDumpsArgs>;
   serviceAccountName?: string | undefined;
@@ -128,12 +154,8 @@ export interface RenderedDeployment {
 }
 
 /** The pod template the shorthand arguments describe, with the extra pod labels and annotations. */
-export function shorthandTemplate(
-  app: AppSettings,
-  kind: WorkloadKindName,
-  serviceAccountName: string | undefined,
-): PodTemplateSpec {
-  const spec = shorthandPodSpec(app, serviceAccountName);
+export function shorthandTemplate(app: AppSettings, kind: WorkloadKind): PodTemplateSpec {
+  const spec = shorthandPodSpec(app);
   // A Job's pod must not be restarted in place forever; Never keeps the failed pod for its logs.
   if (kind === 'Job' || kind === 'CronJob') spec.restartPolicy = 'Never';
   const metadata: NonNullable<PodTemplateSpec['metadata']> = {};
@@ -156,7 +178,7 @@ export function renderDeployment(inputs: PodInputs): RenderedDeployment {
   const r = renderWorkload({
     ...inputs,
     kind: 'Deployment',
-    podTemplate: shorthandTemplate(app, 'Deployment', inputs.serviceAccountName),
+    podTemplate: shorthandTemplate(app, 'Deployment'),
     workloadSpec: { replicas: app.replicas ?? 1 },
     field: '',
     specField: '',

@@ -1,25 +1,29 @@
 // Which resources a HeapDumpStorage transform wraps, and the wrapping itself on plain workload objects (what
 // a Helm chart, a YAML file or another component registers). Pure.
-import type * as pulumi from '@pulumi/pulumi';
-import { addHeapDumpsToTemplate, type HeapDumpOptions, type WorkloadKindName } from './add-heap-dumps.ts';
-import type { HeapDumpsArgs } from './args.ts';
+import { type PodOptions, prepareTemplate, type StoreWiring } from './add-heap-dumps.ts';
+import type { WorkloadKind } from './args.ts';
 import { FieldError, fieldPath } from './errors.ts';
 import type { PodTemplateSpec } from './k8s-types.ts';
 import type { Sizing } from './sizing.ts';
 
-/** Pulumi type tokens of the workloads a transform can wrap. */
-export const WORKLOAD_TYPES: Readonly<Record<string, WorkloadKindName>> = {
-  'kubernetes:apps/v1:Deployment': 'Deployment',
-  'kubernetes:apps/v1:StatefulSet': 'StatefulSet',
-  'kubernetes:apps/v1:DaemonSet': 'DaemonSet',
-  'kubernetes:batch/v1:Job': 'Job',
-  'kubernetes:batch/v1:CronJob': 'CronJob',
+/** The Pulumi type token of each workload kind (a Record over WorkloadKind: a kind added there fails to compile here). */
+const TYPE_OF_KIND: Readonly<Record<WorkloadKind, string>> = {
+  Deployment: 'kubernetes:apps/v1:Deployment',
+  StatefulSet: 'kubernetes:apps/v1:StatefulSet',
+  DaemonSet: 'kubernetes:apps/v1:DaemonSet',
+  Job: 'kubernetes:batch/v1:Job',
+  CronJob: 'kubernetes:batch/v1:CronJob',
 };
+
+/** Pulumi type tokens of the workloads a transform can wrap. */
+const WORKLOAD_TYPES: Readonly<Record<string, WorkloadKind>> = Object.fromEntries(
+  Object.entries(TYPE_OF_KIND).map(([kind, type]) => [type, kind as WorkloadKind]),
+);
 
 /** Which workloads to wrap; every criterion given must hold. */
 export interface WorkloadSelector {
   /** Kinds to wrap. Default: all five. */
-  kinds?: WorkloadKindName[];
+  kinds?: WorkloadKind[];
   /** Workload names (`metadata.name`, or the resource name when the object has none). Default: any. */
   names?: string[];
   /** Namespaces. Default: any. */
@@ -40,7 +44,7 @@ export interface WorkloadObject {
 
 /** The pod template of a workload spec, and where it is. */
 function templateOf(
-  kind: WorkloadKindName,
+  kind: WorkloadKind,
   spec: Record<string, unknown> | undefined,
 ): PodTemplateSpec | undefined {
   if (kind === 'CronJob') {
@@ -50,12 +54,12 @@ function templateOf(
   return spec?.template as PodTemplateSpec | undefined;
 }
 
-function templatePath(kind: WorkloadKindName): string {
+function templatePath(kind: WorkloadKind): string {
   return kind === 'CronJob' ? 'spec.jobTemplate.spec.template' : 'spec.template';
 }
 
 export interface WorkloadTarget {
-  kind: WorkloadKindName;
+  kind: WorkloadKind;
   name: string;
   namespace: string;
   serviceAccountName: string;
@@ -100,26 +104,32 @@ export function selectWorkload(
   return { kind, name, namespace, serviceAccountName, containers };
 }
 
-/** The workload spec with heap dumps in its pod template; errors name the workload and the field. */
-export function wrapWorkloadSpec(
+/**
+ * The workload spec with heap dumps in its pod template, rendered once from what is known; `wire` adds the
+ * store settings when they are. Errors name the workload and the field.
+ */
+export function prepareWrap(
   target: WorkloadTarget,
   spec: Record<string, unknown>,
-  options: Omit<HeapDumpOptions, 'kind' | 'field'> & { heapDumps: pulumi.Unwrap<HeapDumpsArgs> },
-): { spec: Record<string, unknown>; sizing: Sizing; warnings: string[] } {
+  options: Omit<PodOptions, 'kind' | 'field'>,
+): { sizing: Sizing; warnings: string[]; wire(store: StoreWiring): Record<string, unknown> } {
   const template = templateOf(target.kind, spec) as PodTemplateSpec;
   const heapDumps = target.containers
     ? { ...options.heapDumps, containers: target.containers }
     : options.heapDumps;
   const where = `${target.kind} ${target.namespace}/${target.name} ${templatePath(target.kind)}`;
-  const added = addHeapDumpsToTemplate(template, { ...options, heapDumps, kind: target.kind, field: where });
-  const warnings = added.warnings.map((w) => `${target.kind} ${target.namespace}/${target.name}: ${w}`);
+  const pod = prepareTemplate(template, { ...options, heapDumps, kind: target.kind, field: where });
+  const warnings = pod.warnings.map((w) => `${target.kind} ${target.namespace}/${target.name}: ${w}`);
   if (target.kind === 'CronJob') {
     const job = spec.jobTemplate as { spec: Record<string, unknown> };
     return {
-      spec: { ...spec, jobTemplate: { ...job, spec: { ...job.spec, template: added.template } } },
-      sizing: added.sizing,
+      sizing: pod.sizing,
       warnings,
+      wire: (store) => ({
+        ...spec,
+        jobTemplate: { ...job, spec: { ...job.spec, template: pod.wire(store).template } },
+      }),
     };
   }
-  return { spec: { ...spec, template: added.template }, sizing: added.sizing, warnings };
+  return { sizing: pod.sizing, warnings, wire: (store) => ({ ...spec, template: pod.wire(store).template }) };
 }

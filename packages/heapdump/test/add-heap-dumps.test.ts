@@ -7,18 +7,19 @@ import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import { preparePodSpec } from '../src/add-heap-dumps.ts';
 import {
   addHeapDumps,
   addHeapDumpsToPodSpec,
   FieldError,
   type HeapDumpOptions,
-  heapDumpJvmFlags,
   type PodSpec,
   type PodTemplateSpec,
-  renderWorkload,
-  type WorkloadKindName,
-  watchdogJvmFlags,
+  type WorkloadKind,
 } from '../src/index.ts';
+import { heapDumpJvmFlags } from '../src/jvm.ts';
+import { watchdogJvmFlags } from '../src/watchdog.ts';
+import { renderWorkload } from '../src/workload.ts';
 import { removeAdditions, removeTemplateAdditions } from './additions.ts';
 import { springBootPodTemplate, springBootWorkloadSpec } from './fixtures/spring-boot.ts';
 
@@ -151,7 +152,7 @@ const daemonSet = {
 
 const cases: {
   what: string;
-  kind: WorkloadKindName;
+  kind: WorkloadKind;
   template: PodTemplateSpec;
   workloadSpec: Record<string, unknown>;
   targets: string[];
@@ -391,5 +392,52 @@ describe('conflicts are refused, naming the field and the fix', () => {
       }),
     );
     assert.equal(e.field, 'workloadSpec.selector');
+  });
+});
+
+describe('rendered once, the store wired in later', () => {
+  const pod = (): PodSpec => ({
+    containers: [{ name: 'orders', image: 'orders:1', resources: { limits: { memory: '1Gi' } } }],
+  });
+  test('one prepared pod wired to two stores: only the uploader, the token volume and the annotations differ', () => {
+    const prepared = preparePodSpec(pod(), options());
+    const secret = prepared.wire(options());
+    const role = prepared.wire({
+      ...options(),
+      appName: 'billing',
+      target: { ...options().target, bucket: 'other' },
+      credentials: { kind: 'webIdentity', roleArn: 'arn:aws:iam::1:role/uploader' },
+    });
+    const env = (s: PodSpec) => s.initContainers?.find((c) => c.name === 'heapdump-uploader')?.env ?? [];
+    const value = (s: PodSpec, name: string) => env(s).find((e) => e.name === name)?.value;
+    assert.deepEqual(
+      [value(secret.spec, 'HEAPDUMP_BUCKET'), value(role.spec, 'HEAPDUMP_BUCKET')],
+      ['dumps', 'other'],
+    );
+    assert.deepEqual(
+      [value(secret.spec, 'HEAPDUMP_APP'), value(role.spec, 'HEAPDUMP_APP')],
+      ['orders', 'billing'],
+    );
+    assert.equal(value(role.spec, 'AWS_ROLE_ARN'), 'arn:aws:iam::1:role/uploader');
+    assert.deepEqual(secret.annotations, {});
+    assert.ok(Object.keys(role.annotations).length === 1);
+    assert.deepEqual(role.spec.containers, secret.spec.containers, 'the JVM containers are the same');
+    const [dumps, ...rest] = (secret.spec.volumes ?? []).map((v) => v.name);
+    assert.deepEqual(
+      role.spec.volumes?.map((v) => v.name),
+      [dumps, 'heapdumps-aws-token', ...rest],
+    );
+    // The same as adding heap dumps in one go.
+    assert.deepEqual(
+      { ...secret, sizing: prepared.sizing, warnings: prepared.warnings },
+      addHeapDumpsToPodSpec(pod(), options()),
+    );
+  });
+
+  test("a ServiceAccount is set where the pod names none, and never over the pod's own", () => {
+    const prepared = preparePodSpec(pod(), options());
+    assert.equal(prepared.wire(options(), 'created-sa').spec.serviceAccountName, 'created-sa');
+    const own = preparePodSpec({ ...pod(), serviceAccountName: 'mine' }, options());
+    assert.equal(own.wire(options(), 'created-sa').spec.serviceAccountName, 'mine');
   });
 });

@@ -19,9 +19,8 @@ import {
 
 const mocks = await installMocks();
 // The component is imported after setMocks, as Pulumi's testing guide asks.
-const { ArgsError, HeapDumpEnabledApp, uploaderPolicy, denyInsecureTransportPolicy } = await import(
-  '../src/index.ts'
-);
+const { FieldError, HeapDumpEnabledApp } = await import('../src/index.ts');
+const { uploaderPolicy, denyInsecureTransportPolicy } = await import('../src/policies.ts');
 type Args = ConstructorParameters<typeof HeapDumpEnabledApp>[1];
 
 const javaApp = {
@@ -378,7 +377,7 @@ describe('arguments that cannot work fail at construction, naming the field', ()
     try {
       fn();
     } catch (e) {
-      assert.ok(e instanceof ArgsError, String(e));
+      assert.ok(e instanceof FieldError, String(e));
       return e.field;
     }
     assert.fail('no error');
@@ -430,11 +429,11 @@ describe('arguments that cannot work fail at construction, naming the field', ()
 });
 
 describe('checked before anything is registered; what the user wrote passes through', () => {
-  const errorOf = (fn: () => unknown): InstanceType<typeof ArgsError> => {
+  const errorOf = (fn: () => unknown): InstanceType<typeof FieldError> => {
     try {
       fn();
     } catch (e) {
-      assert.ok(e instanceof ArgsError, String(e));
+      assert.ok(e instanceof FieldError, String(e));
       return e;
     }
     assert.fail('no error');

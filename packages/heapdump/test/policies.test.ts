@@ -1,16 +1,14 @@
 // IAM documents and sizes: the pure functions behind the component.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parseJvmSize, parseQuantity, readHeapFlags } from '@kube-heapdump/contract';
+import { listCommand } from '../src/component.ts';
 import {
   denyInsecureTransportPolicy,
   irsaTrustPolicy,
-  listCommand,
   oidcIssuerFromProviderArn,
-  parseJvmSize,
-  parseQuantity,
-  readHeapFlags,
   uploaderPolicy,
-} from '../src/index.ts';
+} from '../src/policies.ts';
 
 test('the uploader policy grants put and abort under the prefix, nothing to read, list or delete', () => {
   const doc = uploaderPolicy({ bucketArn: 'arn:aws-cn:s3:::dumps', prefix: 'team/' });

@@ -13,8 +13,9 @@ import { removeTemplateAdditions } from './additions.ts';
 import { springBootPodTemplate, springBootWorkloadSpec } from './fixtures/spring-boot.ts';
 
 const mocks = await installMocks({ deterministic: true });
-const { addHeapDumpsToTemplate, HeapDumpEnabledApp, HeapDumpStorage, heapDumpJvmFlags, watchdogJvmFlags } =
-  await import('../src/index.ts');
+const { addHeapDumpsToTemplate, HeapDumpEnabledApp, HeapDumpStorage } = await import('../src/index.ts');
+const { heapDumpJvmFlags } = await import('../src/jvm.ts');
+const { watchdogJvmFlags } = await import('../src/watchdog.ts');
 
 const chartYaml = readFileSync(new URL('./fixtures/helm/orders-chart.yaml', import.meta.url), 'utf8');
 const decode = (text: string) => ({ result: loadAll(text).filter((d) => d !== null) });

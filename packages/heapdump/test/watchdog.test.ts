@@ -1,8 +1,8 @@
 // The memory watchdog on the component's side: the agent flag, when it is left out, the default heap.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultHeapPercentage, watchdogJvmFlags } from '../src/index.ts';
-import { defaultHeapFlags } from '../src/watchdog.ts';
+import { defaultHeapPercentage } from '@kube-heapdump/contract';
+import { defaultHeapFlags, watchdogJvmFlags } from '../src/watchdog.ts';
 
 const Mi = 2 ** 20;
 

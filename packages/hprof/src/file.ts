@@ -1,6 +1,6 @@
 // Dumps from files and streams: detect compression by magic bytes, decompress on the fly, parse.
 import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Compression, HprofSummary } from '@kube-heapdump/contract';
@@ -13,6 +13,13 @@ export function detectCompression(head: Uint8Array): Compression {
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
   return 'none';
+}
+
+/** The stream that turns stored bytes back into the dump: gunzip, every zstd frame, or the bytes as they are. */
+export function createDecompressor(compression: Compression): Transform {
+  if (compression === 'gzip') return createGunzip();
+  if (compression === 'zstd') return createZstdMultiFrameDecompress();
+  return new PassThrough();
 }
 
 export interface AnalyzeOptions {
@@ -48,14 +55,7 @@ export async function analyzeStream(
   };
   const input = source instanceof Readable ? source : Readable.from(source);
   try {
-    if (compression === 'none') await pipeline(input, count, sink);
-    else
-      await pipeline(
-        input,
-        count,
-        compression === 'gzip' ? createGunzip() : createZstdMultiFrameDecompress(),
-        sink,
-      );
+    await pipeline(input, count, createDecompressor(compression), sink);
   } catch (err) {
     const message = (err as Error).message;
     streamProblem = /unexpected end|truncated|incomplete/i.test(message)

@@ -12,18 +12,19 @@ export {
   type AnalyzeOptions,
   analyzeFile,
   analyzeStream,
+  createDecompressor,
   detectCompression,
 } from './file.ts';
 export { BASIC_TYPES, readableClassName, Sub, Tag } from './format.ts';
+export { HeapHistogram, HISTOGRAM_LIMITS } from './histogram.ts';
 export {
   arrayShallowSize,
-  HISTOGRAM_LIMITS,
   type HprofHeader,
   HprofParser,
   instanceShallowSize,
   type ParserOptions,
 } from './parser.ts';
-export { HprofRedactor, type Redaction, type RedactorOptions } from './redact.ts';
+export { type ActiveRedactMode, HprofRedactor, type RedactorOptions } from './redact.ts';
 export { classHistogram, SIZE_CONVENTION, summarize } from './summary.ts';
 export { SymbolUses } from './symbol-uses.ts';
 export { createZstdMultiFrameDecompress, ZstdFrameWalker } from './zstd-frames.ts';

@@ -1,10 +1,11 @@
 // Incremental HPROF parser: fed chunks in order, it walks records and heap-dump sub-records without ever
 // holding more than one small record (a class dump, a UTF8 name) in memory; array and field contents are
 // skipped, not copied. Bad input never throws: it makes the verdict `invalid` with a reason and an offset.
-// What it keeps for the histogram is bounded too (HISTOGRAM_LIMITS): a crafted dump of millions of distinct
+// What it counts goes into a HeapHistogram (histogram.ts), bounded too: a crafted dump of millions of distinct
 // classes or names gets a summary that says what it left out, not an exhausted heap.
 import type { Verdict } from '@kube-heapdump/contract';
 import { BASIC_TYPES, HPROF_MAGICS, KNOWN_TAGS, Sub, Tag } from './format.ts';
+import { HeapHistogram } from './histogram.ts';
 
 export interface HprofHeader {
   format: string;
@@ -18,39 +19,15 @@ export interface ParserOptions {
 }
 
 /** Per-class accumulator: instances and shallow bytes. */
-export interface Counter {
-  count: number;
-  bytes: number;
-}
-
-export interface ClassInfo {
-  superId: number;
-  instanceSize: number;
-  staticBytes: number;
-}
-
-export interface LargeArray {
-  classKey: string;
-  length: number;
-  bytes: number;
-}
 
 const States = { HEADER: 0, RECORD: 1, BODY: 2, SUB: 3 } as const;
 type State = (typeof States)[keyof typeof States];
 
 const NEED_MORE = -1;
 const MAX_BODY = 64 * 1024 * 1024;
-const LARGEST_KEPT = 10;
 const TWO_32 = 4294967296;
 /** Milliseconds since 1970 that a Date can hold (ECMAScript's limit). */
 const MAX_DATE_MS = 8.64e15;
-
-/**
- * What the histogram keeps at most, so the summary's memory is bounded whatever the dump holds: distinct
- * classes per map (instances, object arrays, class dumps, class names), and names (UTF8 records) by count
- * and characters. Real dumps stay well within them; beyond, objects count in the totals as `untracked`.
- */
-export const HISTOGRAM_LIMITS = { classes: 1 << 16, names: 1 << 19, nameChars: 1 << 24 } as const;
 
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 
@@ -73,27 +50,8 @@ export class HprofParser {
   invalidReason: string | undefined;
 
   readonly histogram: boolean;
-  /** UTF8 record id -> text (only when building the histogram). */
-  readonly strings = new Map<number, string>();
-  /** Class object id -> name string id (LOAD_CLASS). */
-  readonly classNames = new Map<number, number>();
-  /** Class object id -> class dump facts. */
-  readonly classes = new Map<number, ClassInfo>();
-  /** Instances per class object id. */
-  readonly instances = new Map<number, Counter>();
-  /** Object arrays per array class object id. */
-  readonly objectArrays = new Map<number, Counter>();
-  /** Primitive arrays per basic type code. */
-  readonly primitiveArrays = new Map<number, Counter>();
-  readonly largestArrays: LargeArray[] = [];
-  gcRoots = 0;
-  threads = 0;
-  stackTraces = 0;
-  /** Instances, object arrays and class dumps of classes beyond HISTOGRAM_LIMITS.classes. */
-  readonly untracked = { instances: newCounter(), objectArrays: newCounter(), classes: newCounter() };
-  /** Class names (UTF8 or LOAD_CLASS records) not kept, beyond HISTOGRAM_LIMITS. */
-  namesDropped = 0;
-  private nameChars = 0;
+  /** What the walk counted (filled only when building the histogram; stack traces always). */
+  readonly heap = new HeapHistogram();
 
   private state: State = States.HEADER;
   /** Absolute offset of the next byte to parse. */
@@ -108,9 +66,6 @@ export class HprofParser {
   private segmentEnd = 0;
   private lastTag = -1;
   private stepStart = 0;
-  private lastInstanceClass = Number.NaN;
-  private lastInstanceCounter: Counter | undefined;
-  private largestFloor = 0;
 
   constructor(options: ParserOptions = {}) {
     this.histogram = options.histogram ?? true;
@@ -327,32 +282,20 @@ export class HprofParser {
     switch (this.recordTag) {
       case Tag.UTF8:
         if (length < id) return this.fail('UTF8 record shorter than an identifier', this.absolute(p));
-        this.keepName(this.readId(buf, p), buf, p + id, p + length);
+        this.heap.addName(this.readId(buf, p), length - id, () => buf.toString('utf8', p + id, p + length));
         break;
       case Tag.LOAD_CLASS:
         if (length < 8 + 2 * id) return this.fail('LOAD_CLASS record too short', this.absolute(p));
-        if (this.classNames.size < HISTOGRAM_LIMITS.classes)
-          this.classNames.set(this.readId(buf, p + 4), this.readId(buf, p + 8 + id));
-        else this.namesDropped++;
+        this.heap.addClassName(this.readId(buf, p + 4), this.readId(buf, p + 8 + id));
         break;
       case Tag.TRACE:
-        this.stackTraces++;
+        this.heap.addStackTrace();
         break;
       case Tag.START_THREAD:
         break;
     }
     this.state = States.RECORD;
     return p + length;
-  }
-
-  private keepName(nameId: number, buf: Buffer, start: number, end: number): void {
-    const chars = end - start;
-    if (this.strings.size >= HISTOGRAM_LIMITS.names || this.nameChars + chars > HISTOGRAM_LIMITS.nameChars) {
-      this.namesDropped++;
-      return;
-    }
-    this.nameChars += chars;
-    this.strings.set(nameId, buf.toString('utf8', start, end));
   }
 
   private parseSub(buf: Buffer, p: number): number {
@@ -396,8 +339,7 @@ export class HprofParser {
     }
     if (avail < fixed) return this.needMore(fixed);
     if (here + fixed > this.segmentEnd) return this.crossesSegment(here);
-    this.gcRoots++;
-    if (tag === Sub.ROOT_THREAD_OBJECT) this.threads++;
+    this.heap.addRoot(tag === Sub.ROOT_THREAD_OBJECT);
     return p + fixed;
   }
 
@@ -420,14 +362,7 @@ export class HprofParser {
     if (avail < headerSize) return this.needMore(headerSize);
     const classId = this.readId(buf, p + 1 + id + 4);
     const fieldBytes = buf.readUInt32BE(p + 1 + 2 * id + 4);
-    let counter = this.lastInstanceCounter;
-    if (classId !== this.lastInstanceClass || !counter) {
-      counter = tracked(this.instances, classId, this.untracked.instances);
-      this.lastInstanceClass = classId;
-      this.lastInstanceCounter = counter;
-    }
-    counter.count++;
-    counter.bytes += instanceShallowSize(id, fieldBytes);
+    this.heap.addInstance(classId, instanceShallowSize(id, fieldBytes));
     return this.advance(buf, p, fieldBytes, here, headerSize);
   }
 
@@ -438,10 +373,7 @@ export class HprofParser {
     const length = buf.readUInt32BE(p + 1 + id + 4);
     const classId = this.readId(buf, p + 1 + id + 8);
     const bytes = arrayShallowSize(id, id, length);
-    const c = tracked(this.objectArrays, classId, this.untracked.objectArrays);
-    c.count++;
-    c.bytes += bytes;
-    this.noteArray(`o${classId}`, length, bytes);
+    this.heap.addObjectArray(classId, length, bytes);
     return this.advance(buf, p, length * id, here, headerSize);
   }
 
@@ -454,23 +386,8 @@ export class HprofParser {
     const elementSize = BASIC_TYPES.get(type)?.size;
     if (!elementSize) return this.fail(`primitive array of unknown element type ${type}`, here);
     const bytes = arrayShallowSize(id, elementSize, length);
-    let c = this.primitiveArrays.get(type); // one of the 8 basic types: always kept
-    if (!c) {
-      c = newCounter();
-      this.primitiveArrays.set(type, c);
-    }
-    c.count++;
-    c.bytes += bytes;
-    this.noteArray(`p${type}`, length, bytes);
+    this.heap.addPrimitiveArray(type, length, bytes);
     return this.advance(buf, p, length * elementSize, here, headerSize);
-  }
-
-  private noteArray(classKey: string, length: number, bytes: number): void {
-    if (bytes <= this.largestFloor && this.largestArrays.length >= LARGEST_KEPT) return;
-    this.largestArrays.push({ classKey, length, bytes });
-    this.largestArrays.sort((a, b) => b.bytes - a.bytes);
-    if (this.largestArrays.length > LARGEST_KEPT) this.largestArrays.pop();
-    this.largestFloor = this.largestArrays.at(-1)!.bytes;
   }
 
   private parseClassDump(buf: Buffer, p: number, here: number): number {
@@ -509,12 +426,11 @@ export class HprofParser {
     q += 2 + fieldCount * (id + 1);
     if (q > end) return this.needMore(q - p);
     if (here + (q - p) > this.segmentEnd) return this.crossesSegment(here);
-    if (this.classes.size < HISTOGRAM_LIMITS.classes || this.classes.has(classId)) {
-      this.classes.set(classId, { superId, instanceSize, staticBytes });
-    } else {
-      this.untracked.classes.count++;
-      this.untracked.classes.bytes += instanceShallowSize(id, staticBytes);
-    }
+    this.heap.addClassDump(
+      classId,
+      { superId, instanceSize, staticBytes },
+      instanceShallowSize(id, staticBytes),
+    );
     return q;
   }
 
@@ -522,20 +438,6 @@ export class HprofParser {
     this.need = total;
     return NEED_MORE;
   }
-}
-
-function newCounter(): Counter {
-  return { count: 0, bytes: 0 };
-}
-
-/** The counter of `key`, a new one while the map has room, else the shared counter of the untracked. */
-function tracked(map: Map<number, Counter>, key: number, untracked: Counter): Counter {
-  let c = map.get(key);
-  if (c) return c;
-  if (map.size >= HISTOGRAM_LIMITS.classes) return untracked;
-  c = newCounter();
-  map.set(key, c);
-  return c;
 }
 
 function hex(n: number): string {

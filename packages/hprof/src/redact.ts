@@ -14,7 +14,7 @@ import type { RedactMode } from '@kube-heapdump/contract';
 import { BASIC_TYPES, HPROF_MAGICS, KNOWN_TAGS, Sub, Tag } from './format.ts';
 
 /** The redactions there are (REDACT_MODES but `none`). */
-export type Redaction = Exclude<RedactMode, 'none'>;
+export type ActiveRedactMode = Exclude<RedactMode, 'none'>;
 
 const PASS = 0;
 const ZERO = 1;
@@ -64,7 +64,7 @@ interface InstanceRuns {
 }
 
 export class HprofRedactor {
-  readonly mode: Redaction;
+  readonly mode: ActiveRedactMode;
   /** Why the input stopped being HPROF (everything after that point was zeroed). */
   failure: string | undefined;
 
@@ -98,7 +98,7 @@ export class HprofRedactor {
   /** The class dump being read. */
   private cd = { classId: 0, superId: 0, left: 0 };
 
-  constructor(mode: Redaction, options: RedactorOptions) {
+  constructor(mode: ActiveRedactMode, options: RedactorOptions) {
     this.mode = mode;
     this.keepSymbols = options.keepSymbols;
   }

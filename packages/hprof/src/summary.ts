@@ -2,7 +2,8 @@
 // `<key>.summary.json`.
 import { type ClassStats, type HprofSummary, SUMMARY_SCHEMA } from '@kube-heapdump/contract';
 import { BASIC_TYPES, readableClassName } from './format.ts';
-import { HISTOGRAM_LIMITS, type HprofParser, instanceShallowSize } from './parser.ts';
+import { type HeapHistogram, HISTOGRAM_LIMITS } from './histogram.ts';
+import { type HprofParser, instanceShallowSize } from './parser.ts';
 
 export const SIZE_CONVENTION =
   'shallow bytes = object header of 2 identifiers (arrays: + 4-byte length, data 8-aligned) + field or element ' +
@@ -14,6 +15,7 @@ export const SIZE_CONVENTION =
 /** Every class with instances, by readable name (same-named classes of different loaders are merged). */
 export function classHistogram(parser: HprofParser): ClassStats[] {
   const idSize = parser.header?.idSize ?? 8;
+  const heap = parser.heap;
   const byName = new Map<string, ClassStats>();
   const add = (name: string, instances: number, bytes: number) => {
     const s = byName.get(name);
@@ -24,35 +26,34 @@ export function classHistogram(parser: HprofParser): ClassStats[] {
       byName.set(name, { name, instances, bytes });
     }
   };
-  const nameOf = classNamer(parser);
-  for (const [classId, c] of parser.instances) add(nameOf(classId), c.count, c.bytes);
-  for (const [classId, c] of parser.objectArrays) add(nameOf(classId), c.count, c.bytes);
-  for (const [type, c] of parser.primitiveArrays) add(`${BASIC_TYPES.get(type)?.name}[]`, c.count, c.bytes);
-  if (parser.classes.size > 0) {
-    const mirrorFields = classMirrorFieldBytes(parser);
+  const nameOf = classNamer(heap);
+  for (const [classId, c] of heap.instances) add(nameOf(classId), c.count, c.bytes);
+  for (const [classId, c] of heap.objectArrays) add(nameOf(classId), c.count, c.bytes);
+  for (const [type, c] of heap.primitiveArrays) add(`${BASIC_TYPES.get(type)?.name}[]`, c.count, c.bytes);
+  if (heap.classes.size > 0) {
+    const mirrorFields = classMirrorFieldBytes(heap);
     let bytes = 0;
-    for (const info of parser.classes.values())
+    for (const info of heap.classes.values())
       bytes += instanceShallowSize(idSize, mirrorFields + info.staticBytes);
-    add('java.lang.Class', parser.classes.size, bytes);
+    add('java.lang.Class', heap.classes.size, bytes);
   }
   return [...byName.values()].sort(
     (a, b) => b.bytes - a.bytes || b.instances - a.instances || (a.name < b.name ? -1 : 1),
   );
 }
 
-function classNamer(parser: HprofParser): (classId: number) => string {
+function classNamer(heap: HeapHistogram): (classId: number) => string {
   return (classId) => {
-    const nameId = parser.classNames.get(classId);
-    const binary = nameId === undefined ? undefined : parser.strings.get(nameId);
+    const nameId = heap.classNames.get(classId);
+    const binary = nameId === undefined ? undefined : heap.strings.get(nameId);
     return binary === undefined ? `<class 0x${classId.toString(16)}>` : readableClassName(binary);
   };
 }
 
 /** Field bytes of a java.lang.Class instance, from the class dump of java/lang/Class itself. */
-function classMirrorFieldBytes(parser: HprofParser): number {
-  for (const [classId, nameId] of parser.classNames) {
-    if (parser.strings.get(nameId) === 'java/lang/Class')
-      return parser.classes.get(classId)?.instanceSize ?? 0;
+function classMirrorFieldBytes(heap: HeapHistogram): number {
+  for (const [classId, nameId] of heap.classNames) {
+    if (heap.strings.get(nameId) === 'java/lang/Class') return heap.classes.get(classId)?.instanceSize ?? 0;
   }
   return 0;
 }
@@ -60,15 +61,16 @@ function classMirrorFieldBytes(parser: HprofParser): number {
 export function summarize(parser: HprofParser, top = 20): HprofSummary {
   const { verdict, reason } = parser.verdict();
   const histogram = classHistogram(parser);
-  const nameOf = classNamer(parser);
-  const sum = (m: Map<number, { count: number }>) => [...m.values()].reduce((n, c) => n + c.count, 0);
-  const u = parser.untracked;
-  const instances = sum(parser.instances) + u.instances.count;
-  const objectArrays = sum(parser.objectArrays) + u.objectArrays.count;
-  const primitiveArrays = sum(parser.primitiveArrays);
+  const heap = parser.heap;
+  const nameOf = classNamer(heap);
+  const sum = (m: ReadonlyMap<number, { count: number }>) => [...m.values()].reduce((n, c) => n + c.count, 0);
+  const u = heap.untracked;
+  const instances = sum(heap.instances) + u.instances.count;
+  const objectArrays = sum(heap.objectArrays) + u.objectArrays.count;
+  const primitiveArrays = sum(heap.primitiveArrays);
   const untrackedObjects = u.instances.count + u.objectArrays.count + u.classes.count;
   const untrackedBytes = u.instances.bytes + u.objectArrays.bytes + u.classes.bytes;
-  const capped = untrackedObjects > 0 || parser.namesDropped > 0;
+  const capped = untrackedObjects > 0 || heap.namesDropped > 0;
   return {
     schema: SUMMARY_SCHEMA,
     verdict,
@@ -87,11 +89,11 @@ export function summarize(parser: HprofParser, top = 20): HprofSummary {
       instances,
       objectArrays,
       primitiveArrays,
-      classes: parser.classes.size + u.classes.count,
+      classes: heap.classes.size + u.classes.count,
       shallowBytes: histogram.reduce((n, c) => n + c.bytes, 0) + untrackedBytes,
-      gcRoots: parser.gcRoots,
-      threads: parser.threads,
-      stackTraces: parser.stackTraces,
+      gcRoots: heap.gcRoots,
+      threads: heap.threads,
+      stackTraces: heap.stackTraces,
     },
     topClasses: histogram.slice(0, top),
     ...(capped
@@ -100,12 +102,12 @@ export function summarize(parser: HprofParser, top = 20): HprofSummary {
             maxClasses: HISTOGRAM_LIMITS.classes,
             untrackedObjects,
             untrackedBytes,
-            namesDropped: parser.namesDropped,
+            namesDropped: heap.namesDropped,
           },
         }
       : {}),
     histogramClasses: histogram.length,
-    largestArrays: parser.largestArrays.map((a) => ({
+    largestArrays: heap.largestArrays.map((a) => ({
       className: a.classKey.startsWith('p')
         ? `${BASIC_TYPES.get(Number(a.classKey.slice(1)))?.name}[]`
         : nameOf(Number(a.classKey.slice(1))),

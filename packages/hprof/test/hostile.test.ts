@@ -31,7 +31,7 @@ describe('crafted dumps and the histogram limits', () => {
     const bytes = w.end().toBuffer();
     const p = new HprofParser();
     for (let i = 0; i < bytes.length; i += 1 << 20) p.push(bytes.subarray(i, i + (1 << 20)));
-    assert.equal(p.instances.size, MAX);
+    assert.equal(p.heap.instances.size, MAX);
     const s = summarize(p);
     assert.equal(s.verdict, 'complete');
     assert.equal(s.totals.instances, MAX + extra);
@@ -51,7 +51,7 @@ describe('crafted dumps and the histogram limits', () => {
     for (let i = 0; i < HISTOGRAM_LIMITS.names + 7; i++) w.utf8(i + 1, 'n');
     const p = new HprofParser();
     p.push(w.end().toBuffer());
-    assert.equal(p.strings.size, HISTOGRAM_LIMITS.names);
+    assert.equal(p.heap.strings.size, HISTOGRAM_LIMITS.names);
     assert.equal(summarize(p).capped?.namesDropped, 7);
     const small = new HprofParser();
     small.push(new HprofWriter(8).utf8(1, 'x').end().toBuffer());
@@ -65,8 +65,8 @@ describe('crafted dumps and the histogram limits', () => {
       .utf8(3, 'c');
     const p = new HprofParser();
     p.push(w.end().toBuffer());
-    assert.deepEqual([...p.strings.keys()], [1, 3]);
-    assert.equal(p.namesDropped, 1);
+    assert.deepEqual([...p.heap.strings.keys()], [1, 3]);
+    assert.equal(p.heap.namesDropped, 1);
   });
 });
 

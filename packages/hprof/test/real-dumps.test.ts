@@ -43,10 +43,11 @@ function assertFixtureCounts(h: Map<string, ClassCount>): void {
 function subclassesOf(bytes: Buffer, bases: string[]): Set<string> {
   const p = new HprofParser();
   p.push(bytes);
-  const nameOf = (id: number) => readableClassName(p.strings.get(p.classNames.get(id) ?? -1) ?? '?');
+  const nameOf = (id: number) =>
+    readableClassName(p.heap.strings.get(p.heap.classNames.get(id) ?? -1) ?? '?');
   const out = new Set<string>();
-  for (const classId of p.classes.keys()) {
-    for (let id: number | undefined = classId; id; id = p.classes.get(id)?.superId) {
+  for (const classId of p.heap.classes.keys()) {
+    for (let id: number | undefined = classId; id; id = p.heap.classes.get(id)?.superId) {
       if (bases.includes(nameOf(id))) {
         out.add(nameOf(classId));
         break;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FIXTURE_LITERALS, findText, fixtureSecrets, HeldJvm } from '../../../test/support/java.ts';
 import { HprofParser } from '../src/parser.ts';
-import { HprofRedactor, type Redaction } from '../src/redact.ts';
+import { type ActiveRedactMode, HprofRedactor } from '../src/redact.ts';
 import { summarize } from '../src/summary.ts';
 import { SymbolUses } from '../src/symbol-uses.ts';
 import { HprofWriter, sampleDump } from './synthetic.ts';
@@ -16,7 +16,12 @@ const SEED = '7f3a9c21';
 const secrets = fixtureSecrets(SEED);
 
 /** `bytes` redacted in chunks, keeping the symbols `keepSymbols` (by default: those `bytes` uses as names). */
-function redacted(bytes: Buffer, mode: Redaction, chunk = 1 << 20, keepSymbols = usedSymbols(bytes)): Buffer {
+function redacted(
+  bytes: Buffer,
+  mode: ActiveRedactMode,
+  chunk = 1 << 20,
+  keepSymbols = usedSymbols(bytes),
+): Buffer {
   const out = Buffer.from(bytes);
   const r = new HprofRedactor(mode, { keepSymbols });
   for (let at = 0; at < out.length; at += chunk) r.push(out.subarray(at, Math.min(out.length, at + chunk)));

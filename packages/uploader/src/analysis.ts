@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { STORED_SUMMARY_CLASSES } from '@kube-heapdump/contract';
-import { type HprofSummary, type Redaction, SymbolUses, summarize } from '@kube-heapdump/hprof';
+import { type ActiveRedactMode, type HprofSummary, SymbolUses, summarize } from '@kube-heapdump/hprof';
 import { ParserFeed } from './feed.ts';
 import { dumpRedactor } from './symbol-scan.ts';
 
@@ -18,7 +18,7 @@ export interface AnalysisRequest {
   /** The file is gzip (the JVM's -XX:HeapDumpGzipLevel dumps): parse what it decompresses to. */
   gzip: boolean;
   /** The bytes were stored redacted: hash what was stored (the same redaction, from the start). */
-  redact?: Redaction;
+  redact?: ActiveRedactMode;
 }
 
 export interface Analysis {

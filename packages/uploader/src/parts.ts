@@ -13,7 +13,7 @@ import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import type { HprofRedactor, Redaction } from '@kube-heapdump/hprof';
+import type { ActiveRedactMode, HprofRedactor } from '@kube-heapdump/hprof';
 import type { Adapt } from './adapt.ts';
 import { BASE_BLOCK, blockSize, blockStart, MAX_PARTS, MIN_PART, MiB, TooLarge } from './blocks.ts';
 import { compressRange } from './compressor.ts';
@@ -46,7 +46,7 @@ export interface PartSource {
   /** Compute MD5 (Content-MD5) too, not only CRC32. */
   md5: (partNumber: number) => boolean;
   /** Redact the parts' bytes: blocks are then read in order from the start. */
-  redact?: Redaction;
+  redact?: ActiveRedactMode;
   /** zstd without redaction: send a block raw when compressing it would hold the upload back (adapt.ts). */
   adapt?: Adapt;
   /** Fed every byte of the dump as sent (uncompressed, redacted), in file order: a fresh SHA-256. */
@@ -91,7 +91,7 @@ export function compressedWhileSent(block: number, redacting: boolean): boolean 
 }
 
 /** The dump's redactor, once the symbols used as names are read ahead (symbol-scan.ts). */
-const redactorOf = (src: PartSource, mode: Redaction): Promise<HprofRedactor> =>
+const redactorOf = (src: PartSource, mode: ActiveRedactMode): Promise<HprofRedactor> =>
   dumpRedactor(mode, src.fh, (end) => src.follower.waitFor(end));
 
 /** Blocks the writer must be ahead of the block in hand before it goes raw (one more is read meanwhile). */
@@ -137,7 +137,7 @@ async function* fileRawParts(src: PartSource, done: ReadonlySet<number>): AsyncG
 /** Redacted and uncompressed: each block read into its own memory, redacted, sent from there. */
 async function* redactedRawParts(
   src: PartSource,
-  mode: Redaction,
+  mode: ActiveRedactMode,
   done: ReadonlySet<number>,
 ): AsyncGenerator<PartPlan> {
   const redactor = await redactorOf(src, mode);

@@ -4,7 +4,7 @@
 // Whether to resume at all is resume.ts's.
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import type { Redaction } from '@kube-heapdump/hprof';
+import type { ActiveRedactMode } from '@kube-heapdump/hprof';
 import type { Adapt } from './adapt.ts';
 import { FileChanged } from './dump-file.ts';
 import type { DumpFollower, FollowResult } from './follower.ts';
@@ -70,7 +70,7 @@ export async function verifySent(
   fh: FileHandle,
   size: number,
   sha256: string,
-  redact?: Redaction,
+  redact?: ActiveRedactMode,
 ): Promise<void> {
   const hash = createHash('sha256');
   const redactor = redact ? await dumpRedactor(redact, fh, (end) => Math.min(end, size)) : undefined;

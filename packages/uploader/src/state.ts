@@ -14,7 +14,7 @@ import {
   isRedactMode,
   type RedactMode,
 } from '@kube-heapdump/contract';
-import type { Redaction } from '@kube-heapdump/hprof';
+import type { ActiveRedactMode } from '@kube-heapdump/hprof';
 import { readRegular } from './dump-file.ts';
 
 export interface PartRecord {
@@ -243,6 +243,6 @@ export class StateStore {
 }
 
 /** The redactor's mode for a state's `redaction` (none means no redactor). */
-export function redaction(mode: RedactMode | undefined): Redaction | undefined {
+export function redaction(mode: RedactMode | undefined): ActiveRedactMode | undefined {
   return mode === undefined || mode === 'none' ? undefined : mode;
 }

@@ -7,7 +7,7 @@
 // does. The walk depends only on the file's bytes up to where it stops (or its end), so each pass that redacts
 // (the parts, the summary's hash, the check of a resumed upload, a restart) gets the same set and the same bytes.
 import type { FileHandle } from 'node:fs/promises';
-import { HprofRedactor, type Redaction, SymbolUses } from '@kube-heapdump/hprof';
+import { type ActiveRedactMode, HprofRedactor, SymbolUses } from '@kube-heapdump/hprof';
 import { readFully } from './dump-file.ts';
 
 const READ_AHEAD = 1024 * 1024;
@@ -17,7 +17,7 @@ const READ_AHEAD = 1024 * 1024;
  * holds (fewer only once it is complete): the follower's `waitFor`, or a fixed size.
  */
 export async function dumpRedactor(
-  mode: Redaction,
+  mode: ActiveRedactMode,
   fh: FileHandle,
   available: (end: number) => Promise<number> | number,
 ): Promise<HprofRedactor> {

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { STORED_SUMMARY_CLASSES, type StoredDumpSummary } from '@kube-heapdump/contract';
-import type { Redaction } from '@kube-heapdump/hprof';
+import type { ActiveRedactMode } from '@kube-heapdump/hprof';
 import { analyzeStream } from '@kube-heapdump/hprof';
 import { FIXTURE_LITERALS, findText, fixtureSecrets, runOutOfMemory } from '../../../test/support/java.ts';
 import { startS3Fixture } from '../../../test/support/s3-fixture.ts';
@@ -43,7 +43,7 @@ function keepsNames(bytes: Buffer): void {
 }
 
 /** What `heapdump redact` writes for `input` (a file), written in `outDir` (not a watched one). */
-async function cliRedacted(input: string, mode: Redaction, outDir: string): Promise<Buffer> {
+async function cliRedacted(input: string, mode: ActiveRedactMode, outDir: string): Promise<Buffer> {
   const out = join(outDir, `cli-${mode}.redacted`);
   await redactFile(input, out, { mode, force: true });
   try {

@@ -1,4 +1,4 @@
-// The rules of the rendered pod, one test each, on the pure builder.
+// The rules of the rendered pod, one test each, on the pure builder (workload.ts renderDeployment).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -9,8 +9,9 @@ import {
   UPLOADER_DEFAULTS,
 } from '@kube-heapdump/contract';
 import { type EnvVarSpec, resolveEnv } from '../../../test/support/pod-env.ts';
-import { ArgsError, type PodInputs, type RenderedDeployment, renderDeployment } from '../src/index.ts';
+import { FieldError } from '../src/errors.ts';
 import { ANALYSIS_MBPS } from '../src/sizing.ts';
+import { type PodInputs, type RenderedDeployment, renderDeployment } from '../src/workload.ts';
 
 const Gi = 2 ** 30;
 
@@ -61,7 +62,7 @@ const javaToolOptions = (r: RenderedDeployment) =>
 
 function argsError(fn: () => unknown, field: string): void {
   assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof ArgsError, `not an ArgsError: ${e}`);
+    assert.ok(e instanceof FieldError, `not a FieldError: ${e}`);
     assert.equal(e.field, field);
     return true;
   });
