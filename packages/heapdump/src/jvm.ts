@@ -3,7 +3,7 @@
 
 import { splitOptions } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
-import type { HeapDumpsArgs } from './args.ts';
+import { type HeapDumpsArgs, OnOutOfMemory } from './args.ts';
 import { FieldError, fieldPath } from './errors.ts';
 import type { Container, EnvVar } from './k8s-types.ts';
 import { DEFAULT_MOUNT_PATH, USER_JAVA_TOOL_OPTIONS } from './names.ts';
@@ -43,8 +43,9 @@ export function heapDumpJvmFlags(heapDumps: HeapDumps): string[] {
     `-XX:ErrorFile=${mountPath}/hs_err_pid%p.log`,
   ];
   const onOom = heapDumps.onOutOfMemory ?? 'exit';
-  if (onOom !== 'exit' && onOom !== 'keepRunning') {
-    throw new FieldError('heapDumps.onOutOfMemory', `"${onOom}" is not exit or keepRunning`);
+  const choices: readonly string[] = Object.values(OnOutOfMemory);
+  if (!choices.includes(onOom)) {
+    throw new FieldError('heapDumps.onOutOfMemory', `"${onOom}" is not ${choices.join(' or ')}`);
   }
   if (onOom === 'exit') flags.push('-XX:+ExitOnOutOfMemoryError');
   if (heapDumps.flightRecorder) flags.push(...flightRecorderFlags(mountPath));

@@ -15,6 +15,10 @@ export interface Plan {
 
 /** The identity kinds: the enum's values, the one list. */
 const IDENTITY_KINDS: readonly IdentityKind[] = Object.values(IdentityKind);
+/** The kinds with settings of their own (`identity.<kind>`): all but accessKey. */
+const WITH_SETTINGS = IDENTITY_KINDS.filter(
+  (k): k is Exclude<IdentityKind, 'accessKey'> => k !== 'accessKey',
+);
 
 export function planResources(args: Pick<HeapDumpEnabledAppArgs, 'storage' | 'identity'>): Plan {
   const storage = args.storage ?? {};
@@ -28,7 +32,7 @@ export function planResources(args: Pick<HeapDumpEnabledAppArgs, 'storage' | 'id
   if (!IDENTITY_KINDS.includes(kind)) {
     throw new FieldError('identity.kind', `"${kind}" is not one of ${IDENTITY_KINDS.join(', ')}`);
   }
-  for (const sub of ['existingSecret', 'irsa', 'podIdentity'] as const) {
+  for (const sub of WITH_SETTINGS) {
     if (identity[sub] !== undefined && sub !== kind) {
       throw new FieldError(`identity.${sub}`, `is given but identity.kind is "${kind}"`);
     }

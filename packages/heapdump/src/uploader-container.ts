@@ -4,13 +4,14 @@ import {
   COMPRESSIONS,
   isRedactMode,
   POD_FIELD_ENV,
+  REDACT_MODES,
   type RedactMode,
   UPLOADER_DEFAULTS,
   UPLOADER_ENV,
   uploaderEnvValues,
 } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
-import type { UploaderArgs } from './args.ts';
+import { SidecarMode, type UploaderArgs } from './args.ts';
 import { FieldError } from './errors.ts';
 import type { Container, EnvVar, ResourceRequirements, SecurityContext, Volume } from './k8s-types.ts';
 import { DUMP_VOLUME, KUBE_API_VOLUME, METRICS_PORT_NAME, UPLOADER_CONTAINER } from './names.ts';
@@ -121,7 +122,7 @@ export interface UploaderPod {
 export function checkRedact(value: string | undefined): RedactMode | undefined {
   if (value === undefined) return undefined;
   if (!isRedactMode(value)) {
-    throw new FieldError('heapDumps.redact', `"${value}" is not one of none, strings, primitives`);
+    throw new FieldError('heapDumps.redact', `"${value}" is not one of ${REDACT_MODES.join(', ')}`);
   }
   return value;
 }
@@ -239,7 +240,7 @@ function checkNumber(value: number | undefined, field: string, min: number, max:
 }
 
 /** Refuses uploader settings that cannot work, naming the field. */
-export function checkUploader(uploader: Uploader): 'native' | 'classic' {
+export function checkUploader(uploader: Uploader): SidecarMode {
   checkNumber(uploader.metricsPort, 'uploader.metricsPort', 0, 65_535);
   checkNumber(uploader.quietSeconds, 'uploader.quietSeconds', 1, 86_400);
   if (
@@ -252,8 +253,9 @@ export function checkUploader(uploader: Uploader): 'native' | 'classic' {
     );
   }
   const sidecar = uploader.sidecar ?? 'native';
-  if (sidecar !== 'native' && sidecar !== 'classic') {
-    throw new FieldError('uploader.sidecar', `"${sidecar}" is not native or classic`);
+  const modes: readonly string[] = Object.values(SidecarMode);
+  if (!modes.includes(sidecar)) {
+    throw new FieldError('uploader.sidecar', `"${sidecar}" is not ${modes.join(' or ')}`);
   }
   return sidecar;
 }

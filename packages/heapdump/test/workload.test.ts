@@ -168,6 +168,17 @@ describe('app container: JAVA_TOOL_OPTIONS', () => {
     );
   });
 
+  test('enum values from untyped programs are checked against the enums, the choices listed', () => {
+    assert.throws(
+      () => renderDeployment(inputs({ heapDumps: { onOutOfMemory: 'restart' as never } })),
+      /heapDumps\.onOutOfMemory: "restart" is not exit or keepRunning/,
+    );
+    assert.throws(
+      () => renderDeployment(inputs({ uploader: { sidecar: 'sidecar' as never } })),
+      /uploader\.sidecar: "sidecar" is not native or classic/,
+    );
+  });
+
   test('a command line that moves or disables the dump is refused (it wins over JAVA_TOOL_OPTIONS)', () => {
     argsError(
       () => renderDeployment(inputs({}, { args: ['-XX:HeapDumpPath=/tmp', '-jar', 'app.jar'] })),
