@@ -1,41 +1,42 @@
 // `npm run bench -- analyze`: `heapdump analyze` against hprof-analyzer (retained sizes) and hprof-slurp
 // (shallow histogram only, so it is compared with our first pass) on the same real dumps. Each tool runs as
 // its own process under /usr/bin/time (wall, user + sys CPU, peak RSS); BENCH_RUNS runs each (default 3,
-// interleaved), medians with min-max. BENCH_ANALYZE_DUMPS=mid,2g picks the dumps (default mid: ~280 MB).
+// interleaved), medians with min-max. BENCH_ANALYZE_DUMPS=mid,2g,8g picks the dumps (default mid: ~280 MB; 8g needs ~12 GiB free to make and ~11 GiB to analyse).
 // The peers are built from crates.io by `scripts/peer-tools` into /var/cache/kube-heapdump/cargo.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { table } from '../packages/cli/src/format.ts';
 import { bundle } from '../scripts/bundle.ts';
-import { HeldJvm } from '../test/support/java.ts';
-import { largeDump } from './hprof.ts';
+import { jvmDump, largeDump } from './hprof.ts';
 
 const exec = promisify(execFile);
 const CARGO_BIN = '/var/cache/kube-heapdump/cargo/bin';
 const cli = join(import.meta.dirname, '../packages/cli/src/main.ts');
 
-/** A ~280 MB dump of 5 M small objects (the 2 GB dump's shape, an eighth of it), made once and kept in tmp. */
-async function midDump(): Promise<string> {
-  const dir = join(tmpdir(), 'kube-heapdump-bench');
-  const path = join(dir, 'objects-280m.hprof');
-  if (existsSync(path)) return path;
-  await mkdir(dir, { recursive: true });
-  const jvm = await HeldJvm.start(
+/** A ~280 MB dump of 5 M small objects (the 2 GB dump's shape, an eighth of it). */
+const midDump = () =>
+  jvmDump(
+    'objects-280m.hprof',
     { alphas: 3_000_000, betas: 1_500_000, gammas: 500_000, alphaArrays: 250 },
     ['-Xmx2g'],
+    'a ~280 MB heap dump',
   );
-  try {
-    await jvm.dump(`${path}.tmp`);
-  } finally {
-    await jvm.close();
-  }
-  await rename(`${path}.tmp`, path);
-  return path;
-}
+
+/**
+ * A ~8.8 GB dump of 160 M small objects (the 2 GB dump's shape, four times over: every object its own, unlike
+ * the uploader bench's 8 GB file, whose repeated segments an analysis would refuse).
+ */
+const hugeDump = () =>
+  jvmDump(
+    'objects-8g.real.hprof',
+    { alphas: 96_000_000, betas: 48_000_000, gammas: 16_000_000, alphaArrays: 8000 },
+    ['-Xmx12g'],
+    'a ~8.8 GB heap dump (some minutes)',
+  );
 
 interface Measure {
   seconds: number;
@@ -74,6 +75,7 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
   const dumps: string[] = [];
   if (wanted.includes('mid')) dumps.push(await midDump());
   if (wanted.includes('2g')) dumps.push(await largeDump());
+  if (wanted.includes('8g')) dumps.push(await hugeDump());
   // The CLI as it ships: one bundled file (run from source, stripping the types would cost ~1 CPU-s a run).
   const bundled = join(tmpdir(), 'kube-heapdump-bench', 'heapdump.js');
   await mkdir(join(tmpdir(), 'kube-heapdump-bench'), { recursive: true });

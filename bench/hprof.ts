@@ -5,19 +5,21 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { analyzeFile, Tag } from '@kube-heapdump/hprof';
 import { table } from '../packages/cli/src/format.ts';
-import { HeldJvm } from '../test/support/java.ts';
+import { type FixtureCounts, HeldJvm } from '../test/support/java.ts';
 
-/** A ~2 GB dump of many small objects (the slow case for a histogram), made once and kept in tmp. */
-export async function largeDump(): Promise<string> {
+/** A dump of a real JVM holding `counts` of HeapFixture's small objects, made once and kept in tmp as `name`. */
+export async function jvmDump(
+  name: string,
+  counts: FixtureCounts,
+  jvmFlags: string[],
+  what: string,
+): Promise<string> {
   const dir = join(tmpdir(), 'kube-heapdump-bench');
-  const path = join(dir, 'objects-2g.hprof');
+  const path = join(dir, name);
   if (existsSync(path)) return path;
   await mkdir(dir, { recursive: true });
-  console.log('bench: making a ~2 GB heap dump with a real JVM (once; kept in tmp)...');
-  const jvm = await HeldJvm.start(
-    { alphas: 24_000_000, betas: 12_000_000, gammas: 4_000_000, alphaArrays: 2000 },
-    ['-Xmx6g'],
-  );
+  console.log(`bench: making ${what} with a real JVM (once; kept in tmp)...`);
+  const jvm = await HeldJvm.start(counts, jvmFlags);
   try {
     await jvm.dump(`${path}.tmp`);
   } finally {
@@ -26,6 +28,15 @@ export async function largeDump(): Promise<string> {
   await rename(`${path}.tmp`, path);
   return path;
 }
+
+/** A ~2 GB dump of many small objects (the slow case for a histogram). */
+export const largeDump = () =>
+  jvmDump(
+    'objects-2g.hprof',
+    { alphas: 24_000_000, betas: 12_000_000, gammas: 4_000_000, alphaArrays: 2000 },
+    ['-Xmx6g'],
+    'a ~2 GB heap dump',
+  );
 
 /**
  * A ~8.8 GB dump for the uploader's memory figure at 8 GiB: the 2 GB dump's header and other records once,
