@@ -4,10 +4,12 @@
 // interleaved), medians with min-max. BENCH_ANALYZE_DUMPS=mid,2g,8g picks the dumps (default mid: ~280 MB; 8g needs ~12 GiB free to make and ~11 GiB to analyse).
 // The peers are built from crates.io by `scripts/peer-tools` into /var/cache/kube-heapdump/cargo.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { table } from '../packages/cli/src/format.ts';
 import { bundle } from '../scripts/bundle.ts';
@@ -95,7 +97,7 @@ export async function benchAnalyze(): Promise<Record<string, unknown>> {
     else console.log(`bench: ${analyzer} missing: scripts/peer-tools builds it`);
     if (existsSync(slurp)) tools.push(['hprof-slurp (shallow histogram)', [slurp, dump, '-t', '20'], [0]]);
     else console.log(`bench: ${slurp} missing: scripts/peer-tools builds it`);
-    await exec('cat', [dump], { maxBuffer: 1 << 30 }).catch(() => {}); // warm the page cache
+    await pipeline(createReadStream(dump), new Writable({ write: (_c, _e, done) => done() })); // warm the page cache
     const measured = new Map<string, Measure[]>(tools.map(([name]) => [name, []]));
     const load: number[] = [];
     for (let r = 0; r < runs; r++) {
