@@ -6,10 +6,7 @@
 // happened is adopted by multipart.ts.
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
-  DUMP_METADATA,
   type DumpIntegrity,
-  dumpKey,
-  newDumpId,
   type RedactMode,
   UPLOADER_DEFAULTS,
   type UploaderConfig,
@@ -25,6 +22,7 @@ import type { Limiter } from './limiter.ts';
 import type { Logger } from './log.ts';
 import { cpuSeconds, type Metrics } from './metrics.ts';
 import { createUpload, MultipartSession, Restart, type SessionDeps } from './multipart.ts';
+import { newUpload } from './new-upload.ts';
 import type { Notifier } from './notify.ts';
 import { type OpenDump, openDump } from './open-dump.ts';
 import { Resume } from './resume.ts';
@@ -116,43 +114,11 @@ export class Shipper {
   }
 
   /** Starts a new upload of the dump under a new key. */
-  private async start({ fh, file, st, jvmGzip }: OpenDump): Promise<Journal> {
-    const { cfg } = this.d;
-    const birth = (await fh.stat()).birthtime;
+  private async start(dump: OpenDump): Promise<Journal> {
+    const birth = (await dump.fh.stat()).birthtime;
     const startedAt = birth.getTime() > 0 ? birth : new Date();
-    const compression = jvmGzip ? 'gzip' : cfg.compression;
-    const { namespace, app, name: pod } = cfg.pod;
-    const key = dumpKey({
-      prefix: cfg.prefix,
-      namespace,
-      app,
-      pod,
-      startedAt,
-      id: newDumpId(),
-      file,
-      compression,
-    });
-    const state = await createUpload(this.session, {
-      file,
-      dev: st.dev,
-      ino: st.ino,
-      key,
-      startedAt,
-      compression,
-      redaction: this.redact,
-      metadata: {
-        [DUMP_METADATA.pod]: pod,
-        [DUMP_METADATA.namespace]: namespace,
-        [DUMP_METADATA.node]: cfg.pod.node,
-        [DUMP_METADATA.app]: app,
-        [DUMP_METADATA.file]: encodeURIComponent(file),
-        [DUMP_METADATA.startedAt]: startedAt.toISOString(),
-        [DUMP_METADATA.compression]: compression,
-        [DUMP_METADATA.redaction]: this.redact,
-        [DUMP_METADATA.uploaderVersion]: this.d.version,
-      },
-    });
-    return this.resume.begin(state);
+    const upload = newUpload(this.d.cfg, dump, { startedAt, redact: this.redact, version: this.d.version });
+    return this.resume.begin(await createUpload(this.session, upload));
   }
 
   private async shipOnce(dump: OpenDump, resumed: Journal | undefined): Promise<void> {
