@@ -44,7 +44,7 @@ const mib = (n: number) => Math.ceil(n / 2 ** 20);
 
 /**
  * Bytes the analysis holds at its peak (the dominator computation), from the first pass's counts: per object
- * the table (16), the graph's offsets (4), seven Int32 arrays of the dominator computation and the
+ * the table (16; 12 when ids fit in words), the graph's offsets (4), seven Int32 arrays of the dominator computation and the
  * predecessors' offsets (32), and room for the id index not yet collected (16); per reference 5 bytes forward, 4 backward. Plus the
  * runtime and the class table.
  */
@@ -101,7 +101,7 @@ export async function analyzeHeap(
   const dom = dominators(graph);
   const tree = retainedSizes(dom, shallowOf);
   const defs = table.classTable.defs;
-  const idHex = (v: number) => `0x${table.ids[v]!.toString(16)}`;
+  const idHex = (v: number) => `0x${table.ids.at(v).toString(16)}`;
   const view: HeapView = {
     table,
     graph,

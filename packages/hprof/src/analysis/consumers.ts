@@ -59,7 +59,7 @@ export function topClassLoaders(
     const loaderId = table.classTable.defs[table.aux[v]!]!.loaderId;
     if (loaderId === 0 || loaders.has(loaderId)) continue;
     for (let e = graph.offsets[v]!; e < graph.offsets[v + 1]!; e++)
-      if (graph.slots[e] === LINK_LOADER && table.ids[graph.targets[e]!] === loaderId)
+      if (graph.slots[e] === LINK_LOADER && table.ids.at(graph.targets[e]!) === loaderId)
         loaders.set(loaderId, graph.targets[e]!);
   }
   return [...groups].map(([loaderId, row]) => {
