@@ -15,6 +15,7 @@ import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { renderAnalysisHtml } from '../src/analyze-html.ts';
+import { renderAnalysis } from '../src/analyze-report.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
 
@@ -201,5 +202,26 @@ describe('the HTML page of an analysis', () => {
     const html = renderAnalysisHtml(hostile, analysis);
     assert.doesNotMatch(html, EXTERNAL);
     assert.ok(html.includes('&#60;script src=&#34;https://example.invalid/x.js&#34;&#62;'));
+  });
+
+  it('a v1 analysis (a report stored before v2: no later sections) still renders, in the terminal and as a page', () => {
+    const o = { id: '0x10', className: 'com.shop.Cart', shallowBytes: 16, retainedBytes: 32 };
+    const v1: HeapAnalysis = {
+      schema: 'kube-heapdump/heap-analysis/v1',
+      complete: true,
+      idSize: 8,
+      layout: { compressedOops: true, source: 'given', headerBytes: 12, referenceBytes: 4 },
+      sizeConvention: 'sizes',
+      totals: { objects: 1, classes: 1, references: 0, gcRoots: 1, reachableObjects: 1, reachableBytes: 32 },
+      unreachable: { objects: 0, bytes: 0, topClasses: [] },
+      suspects: [],
+      topDominators: [o],
+      topPackages: [{ name: 'com.shop', objects: 1, retainedBytes: 32 }],
+      retainedByClass: [{ name: 'com.shop.Cart', instances: 1, shallowBytes: 16, retainedBytes: 32 }],
+    };
+    const text = renderAnalysis('old-report', v1, 5);
+    assert.match(text, /^Retained by class$/m);
+    assert.doesNotMatch(text, /Duplicate strings|Under-filled|Threads|class loader/);
+    assert.match(renderAnalysisHtml('old-report', v1), /<h2>Retained by class<\/h2>/);
   });
 });

@@ -4,7 +4,6 @@
 // which is why they are optional here.
 
 export const ANALYSIS_SCHEMA = 'kube-heapdump/heap-analysis/v2';
-export const ANALYSIS_SCHEMAS: readonly string[] = ['kube-heapdump/heap-analysis/v1', ANALYSIS_SCHEMA];
 
 /** MAT's leak suspect threshold: one object, or one class's top-level instances, retaining this share of the heap. */
 export const SUSPECT_THRESHOLD = 0.1;

@@ -5,12 +5,13 @@ import type { ClassRetained, HeapAnalysis, ObjectSummary } from '@kube-heapdump/
 import { ANALYSIS_SCHEMA } from '@kube-heapdump/contract';
 import { CLASS_OBJECTS } from './classes.ts';
 import type { CollectionRecords } from './collections.ts';
+import { topClassLoaders, topPackages, unreachableObjects } from './consumers.ts';
 import { dominators } from './dominators.ts';
-import { EdgePass, type Graph, LINK_LOADER } from './edge-pass.ts';
+import { EdgePass, type Graph } from './edge-pass.ts';
 import { IdIndex } from './id-index.ts';
 import { inferCompressedOops, type Layout, layoutFor } from './layout.ts';
 import { ObjectPass, type ObjectTable } from './object-pass.ts';
-import { type DominatorTree, retainedByClass, retainedSizes } from './retained.ts';
+import { retainedByClass, retainedSizes } from './retained.ts';
 import { childrenBySize, type HeapView, leakSuspects } from './suspects.ts';
 import { threadStacks } from './threads.ts';
 import { dominatorTreeExtract } from './tree-extract.ts';
@@ -43,7 +44,7 @@ const mib = (n: number) => Math.ceil(n / 2 ** 20);
 
 /**
  * Bytes the analysis holds at its peak (the dominator computation), from the first pass's counts: per object
- * the table (16), the graph's offsets (4), seven Int32 arrays of the dominator computation and the
+ * the table (16; 12 when ids fit in words), the graph's offsets (4), seven Int32 arrays of the dominator computation and the
  * predecessors' offsets (32), and room for the id index not yet collected (16); per reference 5 bytes forward, 4 backward. Plus the
  * runtime and the class table.
  */
@@ -100,7 +101,7 @@ export async function analyzeHeap(
   const dom = dominators(graph);
   const tree = retainedSizes(dom, shallowOf);
   const defs = table.classTable.defs;
-  const idHex = (v: number) => `0x${table.ids[v]!.toString(16)}`;
+  const idHex = (v: number) => `0x${table.ids.at(v).toString(16)}`;
   const view: HeapView = {
     table,
     graph,
@@ -212,110 +213,11 @@ async function referencePass(
   return { graph: edges.finish(), collections: edges.collections };
 }
 
-/** The class of object v, or for a class object the class itself (as MAT groups top consumers). */
-const ownClass = (table: ObjectTable, v: number) =>
-  table.classTable.defs[table.classes[v] === CLASS_OBJECTS ? table.aux[v]! : table.classes[v]!]!;
-
-/** The top-level dominators grouped by `keyOf`, most retained first. */
-function groupTop<K>(
-  tree: DominatorTree,
-  root: number,
-  keyOf: (v: number) => K,
-): Map<K, { objects: number; retainedBytes: number }> {
-  const groups = new Map<K, { objects: number; retainedBytes: number }>();
-  for (let e = tree.childOffsets[root]!; e < tree.childOffsets[root + 1]!; e++) {
-    const v = tree.children[e]!;
-    const key = keyOf(v);
-    const row = groups.get(key) ?? { objects: 0, retainedBytes: 0 };
-    row.objects++;
-    row.retainedBytes += tree.retained[v]!;
-    groups.set(key, row);
-  }
-  return new Map([...groups].sort((a, b) => b[1].retainedBytes - a[1].retainedBytes));
-}
-
-/** The top-level dominators by the package of their class: `java.util` for a HashMap, `<default>` for none. */
-function topPackages(table: ObjectTable, tree: DominatorTree, root: number): HeapAnalysis['topPackages'] {
-  const groups = groupTop(tree, root, (v) => {
-    const name = ownClass(table, v).name.replace(/(\[\])+$/, '');
-    const dot = name.lastIndexOf('.');
-    return dot < 0 ? '<default>' : name.slice(0, dot);
-  });
-  return [...groups].map(([name, row]) => ({ name, ...row }));
-}
-
-/**
- * The top-level dominators by the class loader of their class, as MAT's top consumers: the loader object
- * (found through its classes' `<classloader>` reference), or `<bootstrap>`.
- */
-function topClassLoaders(
-  table: ObjectTable,
-  graph: Graph,
-  tree: DominatorTree,
-  summary: (v: number) => ObjectSummary,
-): NonNullable<HeapAnalysis['topClassLoaders']> {
-  const groups = groupTop(tree, graph.n, (v) => ownClass(table, v).loaderId);
-  const loaders = new Map<number, number>();
-  for (let v = 0; v < graph.n; v++) {
-    if (table.classes[v] !== CLASS_OBJECTS) continue;
-    const loaderId = table.classTable.defs[table.aux[v]!]!.loaderId;
-    if (loaderId === 0 || loaders.has(loaderId)) continue;
-    for (let e = graph.offsets[v]!; e < graph.offsets[v + 1]!; e++)
-      if (graph.slots[e] === LINK_LOADER && table.ids[graph.targets[e]!] === loaderId)
-        loaders.set(loaderId, graph.targets[e]!);
-  }
-  return [...groups].map(([loaderId, row]) => {
-    const at = loaders.get(loaderId);
-    const loader = at === undefined ? undefined : summary(at);
-    const name =
-      loaderId === 0
-        ? '<bootstrap>'
-        : loader
-          ? `${loader.className} @ ${loader.id}`
-          : `<loader 0x${loaderId.toString(16)}>`;
-    return { name, ...(loader ? { loader } : {}), ...row };
-  });
-}
-
 /** For a class object, `class Foo`; otherwise the class name. */
 function objectClassName(table: ObjectTable, v: number): string {
   const defs = table.classTable.defs;
   const c = table.classes[v]!;
   return c === CLASS_OBJECTS ? `class ${defs[table.aux[v]!]!.name}` : defs[c]!.name;
-}
-
-function unreachableObjects(
-  table: ObjectTable,
-  idom: Int32Array,
-  shallow: (v: number) => number,
-  top: number,
-): HeapAnalysis['unreachable'] {
-  const defs = table.classTable.defs;
-  const count = new Float64Array(defs.length);
-  const bytes = new Float64Array(defs.length);
-  let objects = 0;
-  let total = 0;
-  for (let v = 0; v < table.ids.length; v++) {
-    if (idom[v] !== -1) continue;
-    const c = table.classes[v]!;
-    const s = shallow(v);
-    count[c]!++;
-    bytes[c]! += s;
-    objects++;
-    total += s;
-  }
-  const topClasses: ClassRetained[] = [];
-  for (let c = 0; c < defs.length; c++) {
-    if (count[c]! > 0)
-      topClasses.push({
-        name: defs[c]!.name,
-        instances: count[c]!,
-        shallowBytes: bytes[c]!,
-        retainedBytes: 0,
-      });
-  }
-  topClasses.sort((a, b) => b.shallowBytes - a.shallowBytes);
-  return { objects, bytes: total, topClasses: topClasses.slice(0, top) };
 }
 
 export type { Layout };

@@ -77,7 +77,7 @@ export function dominators(g: Graph): Dominators {
   for (let i = N - 1; i > 0; i--) {
     const w = vertex[i]!;
     let s = semi[i]!;
-    for (let e = po[w]!; e < po[w + 1]!; e++) {
+    for (let e = po[w + 1]!; e < po[w + 2]!; e++) {
       const u = semi[evaluate(sources[e]!)]!;
       if (u < s) s = u;
     }
@@ -98,25 +98,31 @@ export function dominators(g: Graph): Dominators {
   for (let i = 1; i < N; i++) {
     result[vertex[i]!] = vertex[idom[i]!]!;
   }
-  return { idom: result, order: vertex.slice(0, N) };
+  // A view, not a copy: at this point every array of the computation is alive (the peak of the analysis).
+  return { idom: result, order: vertex.subarray(0, N) };
 }
 
-/** Reverse CSR of the reached nodes' references, as preorder numbers of the sources. */
+/**
+ * Reverse CSR of the reached nodes' references, as preorder numbers of the sources: node t's are
+ * sources[offsets[t + 1] .. offsets[t + 2]]. Each range is filled from its end backwards, which leaves its
+ * start where its end was counted: no second offsets array (4 bytes per object) to fill them.
+ */
 function predecessors(g: Graph, dfn: Int32Array): { offsets: Uint32Array; sources: Int32Array } {
   const total = g.n + 1;
   const { offsets, targets } = g;
-  const po = new Uint32Array(total + 1);
+  const po = new Uint32Array(total + 2);
   for (let v = 0; v < total; v++) {
     if (dfn[v] === 0) continue;
     for (let e = offsets[v]!; e < offsets[v + 1]!; e++) po[targets[e]! + 1]!++;
   }
   for (let v = 0; v < total; v++) po[v + 1]! += po[v]!;
-  const fill = po.slice(0, total);
+  po[total + 1] = po[total]!;
+  // po[t + 1] is now the end of t's range; filling backwards moves it to the start (t - 1's end stays put).
   const sources = new Int32Array(po[total]!);
   for (let v = 0; v < total; v++) {
     const d = dfn[v]!;
     if (d === 0) continue;
-    for (let e = offsets[v]!; e < offsets[v + 1]!; e++) sources[fill[targets[e]!]!++] = d - 1;
+    for (let e = offsets[v]!; e < offsets[v + 1]!; e++) sources[--po[targets[e]! + 1]!] = d - 1;
   }
   return { offsets: po, sources };
 }

@@ -51,7 +51,7 @@ export class EdgePass implements WalkHandler {
   /** Starts the next object; checks it is the one the first pass saw at this position. */
   private begin(id: number): number {
     const i = this.next++;
-    if (this.t.ids[i] !== id) {
+    if (this.t.ids.at(i) !== id) {
       throw new Error(`the dump changed between the two passes (object ${i} is 0x${id.toString(16)})`);
     }
     this.offsets[i] = this.e;

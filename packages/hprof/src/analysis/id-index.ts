@@ -1,15 +1,16 @@
 // Object identifiers (64-bit addresses, held as doubles: exact below 2^53) to dense indices, through an
 // open-addressing hash of Int32 slots that store the index, not the id: 4 bytes x 1.4-2.9 slots per object on
 // top of the id array itself.
+import type { ObjectIds } from './object-ids.ts';
 
 const TWO_32 = 4294967296;
 
 export class IdIndex {
-  private readonly ids: Float64Array;
+  private readonly ids: ObjectIds;
   private readonly slots: Int32Array;
   private readonly mask: number;
 
-  constructor(ids: Float64Array) {
+  constructor(ids: ObjectIds) {
     this.ids = ids;
     // Load at most 0.7: probes stay short with linear probing, and the slots take 6-11 bytes per object.
     let cap = 16;
@@ -17,7 +18,7 @@ export class IdIndex {
     this.slots = new Int32Array(cap).fill(-1);
     this.mask = cap - 1;
     for (let i = 0; i < ids.length; i++) {
-      let s = hash(ids[i]!) & this.mask;
+      let s = hash(ids.at(i)) & this.mask;
       while (this.slots[s] !== -1) s = (s + 1) & this.mask;
       this.slots[s] = i;
     }
@@ -31,11 +32,12 @@ export class IdIndex {
   /** The dense index of `id`, or -1 when the dump holds no such object. */
   get(id: number): number {
     const slots = this.slots;
-    const ids = this.ids;
+    const keys = this.ids.keys;
+    const key = this.ids.keyOf(id);
     let s = hash(id) & this.mask;
     for (;;) {
       const i = slots[s]!;
-      if (i === -1 || ids[i] === id) return i;
+      if (i === -1 || keys[i] === key) return i;
       s = (s + 1) & this.mask;
     }
   }

@@ -3,6 +3,7 @@
 import { BASIC_TYPES, Sub } from '../format.ts';
 import { CLASS_OBJECTS, ClassTable, Kind } from './classes.ts';
 import { GrowArray } from './growable.ts';
+import { ObjectIds } from './object-ids.ts';
 import { type StringContents, StringValues } from './strings.ts';
 import { type Local, StackRecords, type ThreadInfo } from './threads.ts';
 import type { HeapWalker, WalkHandler } from './walker.ts';
@@ -15,7 +16,7 @@ export interface Root {
 export interface ObjectTable {
   idSize: 4 | 8;
   /** Object i's identifier (its address). */
-  ids: Float64Array;
+  ids: ObjectIds;
   /** Object i's class number (ClassTable). */
   classes: Int32Array;
   /** Array length, or for class objects their class number. */
@@ -259,7 +260,7 @@ export class ObjectPass implements WalkHandler {
     }
     const table: ObjectTable = {
       idSize,
-      ids: this.ids.trimmed(),
+      ids: new ObjectIds(this.ids.trimmed(), this.minAddress, this.maxAddress),
       classes: this.classes.trimmed(),
       aux: this.aux.trimmed(),
       classTable: this.table,

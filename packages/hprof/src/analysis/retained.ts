@@ -22,13 +22,15 @@ export function retainedSizes(d: Dominators, shallow: (v: number) => number): Do
     retained[idom[v]!]! += retained[v]!;
   }
   const childOffsets = new Uint32Array(total + 1);
-  for (let v = 0; v < total; v++) if (v !== root && idom[v]! >= 0) childOffsets[idom[v]! + 1]!++;
-  for (let v = 0; v < total; v++) childOffsets[v + 1]! += childOffsets[v]!;
-  const fill = childOffsets.slice(0, total);
+  // Counted at each parent, summed to the end of its range, then each range filled from its end backwards
+  // (preorder reversed, so children keep preorder): the offsets end at the ranges' starts, and no second
+  // array (4 bytes per object) is needed to fill them.
+  for (let v = 0; v < total; v++) if (v !== root && idom[v]! >= 0) childOffsets[idom[v]!]!++;
+  for (let v = 1; v <= total; v++) childOffsets[v]! += childOffsets[v - 1]!;
   const children = new Int32Array(childOffsets[total]!);
-  for (let i = 1; i < order.length; i++) {
+  for (let i = order.length - 1; i > 0; i--) {
     const v = order[i]!;
-    children[fill[idom[v]!]!++] = v;
+    children[--childOffsets[idom[v]!]!] = v;
   }
   return { retained, childOffsets, children };
 }

@@ -7,6 +7,7 @@
 import type { DuplicateString, DuplicateStrings } from '@kube-heapdump/contract';
 import type { Graph } from './edge-pass.ts';
 import { GrowArray } from './growable.ts';
+import type { ObjectIds } from './object-ids.ts';
 
 /** Bytes of contents kept as text: the start of a duplicated string, a thread's name. */
 const TEXT_BYTES = 160;
@@ -62,7 +63,7 @@ export class StringValues {
 
 export interface StringTally {
   classes: Int32Array;
-  ids: Float64Array;
+  ids: ObjectIds;
   graph: Graph;
   /** -1 for an unreachable object. */
   idom: Int32Array;
@@ -242,7 +243,7 @@ export class StringContents {
         }
       }
       if (j < 0) continue;
-      const k = this.indexOf(ids[j]!);
+      const k = this.indexOf(ids.at(j));
       const g = k < 0 ? -1 : this.groupOf[k]!;
       if (g < 0) continue;
       examined++;

@@ -126,7 +126,7 @@ function pathTo(h: HeapView, p: { parent: Int32Array; via: Int32Array }, target:
 function describeEdge(h: HeapView, from: number, to: number, e: number): string {
   const { table, graph } = h;
   if (from === graph.n) {
-    const id = table.ids[to]!;
+    const id = table.ids.at(to);
     for (let r = 0; r < table.rootIds.length; r++) {
       if (table.rootIds[r] === id) return ROOT_NAMES[table.rootTags[r]!] ?? 'GC root';
     }
