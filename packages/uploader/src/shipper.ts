@@ -118,7 +118,7 @@ export class Shipper {
             'cannot-redact',
             `it is a ${kind} file, which cannot be redacted (${this.redact}); it is kept, not shipped`,
           );
-        await waitQuiet(fh, cfg.quietSeconds * 1000, this.d.pollMs);
+        await waitQuiet(fh, cfg.quietSeconds * 1000, this.d.pollMs, this.d.stopping);
       }
       // The JVM gzipped it: stored as it is, declared gzip (object, key and summary), never compressed again.
       const gzipped =
