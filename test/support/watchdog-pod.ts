@@ -25,10 +25,10 @@ import { UPLOADER_MAIN } from './uploader.ts';
 // scripts/test-jdks installs; .ci/run calls it.
 const JDK_CACHE = process.env.HEAPDUMP_JDKS_ROOT ?? '/var/cache/kube-heapdump/jdks';
 const KNOWN_JDKS = [
-  { name: 'JDK 11 (jlinked Temurin)', home: join(JDK_CACHE, '11.0.13.1'), claimed: true },
-  { name: 'JDK 17', home: '/usr/lib/jvm/java-17-openjdk-amd64', claimed: true },
-  { name: 'JDK 21 (jlinked Temurin)', home: join(JDK_CACHE, '21.0.8.2'), claimed: true },
-  { name: 'JDK 25 (Temurin)', home: '/usr/lib/jvm/temurin-25-jdk-amd64', claimed: false },
+  { name: 'JDK 11 (jlinked Temurin)', feature: 11, home: join(JDK_CACHE, '11.0.13.1'), claimed: true },
+  { name: 'JDK 17', feature: 17, home: '/usr/lib/jvm/java-17-openjdk-amd64', claimed: true },
+  { name: 'JDK 21 (jlinked Temurin)', feature: 21, home: join(JDK_CACHE, '21.0.8.2'), claimed: true },
+  { name: 'JDK 25 (Temurin)', feature: 25, home: '/usr/lib/jvm/temurin-25-jdk-amd64', claimed: false },
 ];
 
 /** The JDKs here: each case runs on every one found. */
@@ -67,6 +67,8 @@ export interface WatchdogCase {
   restarts?: number;
   /** Stop the run once this is true of the app's output (default: at its first exit). */
   until?: (run: WatchdogRun) => boolean;
+  /** More literal env of the app container. */
+  env?: Record<string, string>;
   /** Each container in a memory cgroup of its limit (default true; false needs no writable cgroups). */
   memoryLimits?: boolean;
   /** The uploader's `quietSeconds` (default 5; null: the component's default). */
@@ -105,6 +107,7 @@ export async function runWatchdogCase(c: WatchdogCase, registered: () => Registe
     ...(c.javaToolOptionsFromConfigMap === undefined
       ? []
       : [{ name: 'JAVA_TOOL_OPTIONS', configMapKeyRef: { name: 'jvm', key: 'options' } }]),
+    ...Object.entries(c.env ?? {}).map(([name, value]) => ({ name, value })),
   ];
   const rendered = await renderApp(
     'hog',
