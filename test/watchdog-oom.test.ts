@@ -67,6 +67,13 @@ function killedAfterDump(r: WatchdogRun): number {
   return (app?.exitedAt[0] ?? 0) - written.at;
 }
 
+/** When the uploader said the first dump stored, relative to the app's first exit (ms; negative: before it). */
+function storedVsKill(r: WatchdogRun): string {
+  const stored = r.logs.find((l) => l.msg === 'dump stored');
+  const ms = Date.parse(String(stored?.time)) - (r.pod.runs.get('app')?.exitedAt[0] ?? 0);
+  return ms < 0 ? `stored ${-ms} ms before it` : `stored ${ms} ms after it`;
+}
+
 /**
  * The one stored threshold dump (or, with `first`, the first stored: a restarted JVM may dump again):
  * complete, its summary and evidence naming the trigger and the limit.
@@ -125,7 +132,9 @@ for (const jdk of JDKS) {
         );
         assert.ok(buffers && buffers.instances >= 40, JSON.stringify(buffers));
         assert.ok(summary.evidence.container.workingSetBytes < LIMIT);
-        timings.push(`${jdk.name} (a) direct buffers: dump written ${ms} ms before the kill`);
+        timings.push(
+          `${jdk.name} (a) direct buffers: dump written ${ms} ms before the kill, ${storedVsKill(r)}`,
+        );
       } finally {
         await r.close();
       }
@@ -176,7 +185,9 @@ for (const jdk of JDKS) {
           evidence.threadDump,
           /^(not taken: \d+ threads, \d+ frames each, would need|"leaked-\d+")/m,
         );
-        timings.push(`${jdk.name} (b) thread leak: dump written ${ms} ms before the kill`);
+        timings.push(
+          `${jdk.name} (b) thread leak: dump written ${ms} ms before the kill, ${storedVsKill(r)}`,
+        );
       } finally {
         await r.close();
       }
@@ -218,7 +229,7 @@ for (const jdk of JDKS) {
           const taking = agentLine(r, 'memory at') as TimedLine;
           timings.push(
             `${jdk.name} (c) -Xmx1g over a 256Mi limit: killed ${killedAt - taking.at} ms into the dump; ` +
-              `stored cut (verdict ${summary.verdict}) by the restarted JVM`,
+              `stored cut (verdict ${summary.verdict}) by the restarted JVM, ${storedVsKill(r)}`,
           );
           return;
         }
@@ -228,7 +239,8 @@ for (const jdk of JDKS) {
         assert.ok(arrays && arrays.bytes > 150 * 2 ** 20, JSON.stringify(hprof.topClasses.slice(0, 5)));
         if (written && written.at <= killedAt) {
           timings.push(
-            `${jdk.name} (c) -Xmx1g over a 256Mi limit: dump written ${killedAt - written.at} ms before the kill`,
+            `${jdk.name} (c) -Xmx1g over a 256Mi limit: dump written ${killedAt - written.at} ms before the kill, ` +
+              storedVsKill(r),
           );
         } else {
           assert.match(
@@ -239,7 +251,8 @@ for (const jdk of JDKS) {
           const taking = agentLine(r, 'memory at') as { at: number };
           timings.push(
             `${jdk.name} (c) -Xmx1g over a 256Mi limit: killed ${killedAt - taking.at} ms after the threshold, ` +
-              `during the dump's merge; finished by the restarted JVM ${(finished?.at ?? 0) - killedAt} ms after the kill`,
+              `during the dump's merge; finished by the restarted JVM ${(finished?.at ?? 0) - killedAt} ms after the kill, ` +
+              storedVsKill(r),
           );
         }
       } finally {
