@@ -13,16 +13,19 @@ import { readableClassName } from '@kube-heapdump/hprof';
 const exec = promisify(execFile);
 const FIXTURES = join(import.meta.dirname, '../fixtures/java');
 
+// Class files every JDK the tests run (11 and up: test/support/watchdog-pod.ts) can load.
+const JAVAC_ARGS = ['--release', '11'];
+
 /** Directory holding the compiled fixture classes. */
 export async function fixtureClasspath(): Promise<string> {
   const sources = (await readdir(FIXTURES)).filter((f) => f.endsWith('.java')).sort();
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(JAVAC_ARGS.join(' '));
   for (const f of sources) hash.update(f).update(await readFile(join(FIXTURES, f)));
   const dir = join(tmpdir(), `kube-heapdump-java-${hash.digest('hex').slice(0, 16)}`);
   if (existsSync(dir)) return dir;
   const staging = `${dir}.${process.pid}`;
   await mkdir(staging, { recursive: true });
-  await exec('javac', ['-d', staging, ...sources.map((f) => join(FIXTURES, f))]);
+  await exec('javac', [...JAVAC_ARGS, '-d', staging, ...sources.map((f) => join(FIXTURES, f))]);
   try {
     await rename(staging, dir);
   } catch {

@@ -21,13 +21,26 @@ import { type S3Fixture, startS3Fixture } from './s3-fixture.ts';
 import { type UploaderLog, uploaderLogs } from './simulation.ts';
 import { UPLOADER_MAIN } from './uploader.ts';
 
+// JDK 11 and 21 are jlinked Temurin runtimes (no javac, like a distroless or jlinked app image) that
+// scripts/test-jdks installs; .ci/run calls it.
+const JDK_CACHE = process.env.HEAPDUMP_JDKS_ROOT ?? '/var/cache/kube-heapdump/jdks';
+const KNOWN_JDKS = [
+  { name: 'JDK 11 (jlinked Temurin)', feature: 11, home: join(JDK_CACHE, '11.0.13.1'), claimed: true },
+  { name: 'JDK 17', feature: 17, home: '/usr/lib/jvm/java-17-openjdk-amd64', claimed: true },
+  { name: 'JDK 21 (jlinked Temurin)', feature: 21, home: join(JDK_CACHE, '21.0.8.2'), claimed: true },
+  { name: 'JDK 25 (Temurin)', feature: 25, home: '/usr/lib/jvm/temurin-25-jdk-amd64', claimed: false },
+];
+
 /** The JDKs here: each case runs on every one found. */
-export const JDKS = [
-  { name: 'JDK 17', home: '/usr/lib/jvm/java-17-openjdk-amd64' },
-  { name: 'JDK 21', home: '/usr/lib/jvm/java-21-openjdk-amd64' },
-  { name: 'JDK 11', home: '/usr/lib/jvm/java-11-openjdk-amd64' },
-  { name: 'JDK 25 (Temurin)', home: '/usr/lib/jvm/temurin-25-jdk-amd64' },
-].filter((j) => existsSync(join(j.home, 'bin/java')));
+export const JDKS = KNOWN_JDKS.filter((j) => existsSync(join(j.home, 'bin/java')));
+
+/** The JDKs the watchdog claims (11, 17, 21) that are not installed here, with what installs them. */
+export function missingClaimedJdks(): string | undefined {
+  const missing = KNOWN_JDKS.filter((j) => j.claimed && !JDKS.includes(j)).map(
+    (j) => `${j.name} (${j.home})`,
+  );
+  return missing.length ? `not installed: ${missing.join(', ')}; run scripts/test-jdks` : undefined;
+}
 
 const APP_IMAGE = 'registry.example.com/sim/memory-hog:1.0';
 
@@ -54,6 +67,12 @@ export interface WatchdogCase {
   restarts?: number;
   /** Stop the run once this is true of the app's output (default: at its first exit). */
   until?: (run: WatchdogRun) => boolean;
+  /** More literal env of the app container. */
+  env?: Record<string, string>;
+  /** Each container in a memory cgroup of its limit (default true; false needs no writable cgroups). */
+  memoryLimits?: boolean;
+  /** The uploader's `quietSeconds` (default 5; null: the component's default). */
+  quietSeconds?: number | null;
 }
 
 export interface TimedLine {
@@ -88,6 +107,7 @@ export async function runWatchdogCase(c: WatchdogCase, registered: () => Registe
     ...(c.javaToolOptionsFromConfigMap === undefined
       ? []
       : [{ name: 'JAVA_TOOL_OPTIONS', configMapKeyRef: { name: 'jvm', key: 'options' } }]),
+    ...Object.entries(c.env ?? {}).map(([name, value]) => ({ name, value })),
   ];
   const rendered = await renderApp(
     'hog',
@@ -98,7 +118,10 @@ export async function runWatchdogCase(c: WatchdogCase, registered: () => Registe
       env,
       resources: { limits: { memory: c.memory } },
       heapDumps: { mountPath: join(sandbox, 'dumps'), ...c.heapDumps },
-      uploader: { quietSeconds: 5, metricsPort: await freePort() },
+      uploader: {
+        ...(c.quietSeconds === null ? {} : { quietSeconds: c.quietSeconds ?? 5 }),
+        metricsPort: await freePort(),
+      },
       storage: { existing: { bucket, endpoint: fixture.server.endpoint, forcePathStyle: true } },
       identity: { existingSecret: { name: 'store-keys' } },
     },
@@ -122,7 +145,7 @@ export async function runWatchdogCase(c: WatchdogCase, registered: () => Registe
     },
     sandbox,
     maxRestarts: c.restarts ?? 0,
-    memoryLimits: true,
+    memoryLimits: c.memoryLimits ?? true,
   });
   const logs = uploaderLogs(pod);
   const app: TimedLine[] = [];

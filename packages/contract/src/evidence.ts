@@ -28,6 +28,11 @@ export function evidenceFileName(dumpFile: string): string {
   return `${dumpFile}${EVIDENCE_SUFFIX}`;
 }
 
+/** A heap dump the agent took (threshold or on demand): its evidence follows it into the volume. */
+export function isAgentDumpFile(name: string): boolean {
+  return /^heapdump-(threshold|ondemand)-\d{8}T\d{6}Z(-\d+)?\.hprof$/.test(name);
+}
+
 export function evidenceKey(dumpKey: string): string {
   return `${dumpKey}${EVIDENCE_SUFFIX}`;
 }

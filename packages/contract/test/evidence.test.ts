@@ -1,7 +1,7 @@
 // The evidence file is written by the app container's JVM: input like any other.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EVIDENCE_SCHEMA, evidenceKey, parseEvidence } from '../src/index.ts';
+import { EVIDENCE_SCHEMA, evidenceKey, isAgentDumpFile, parseEvidence } from '../src/index.ts';
 
 const good = {
   schema: EVIDENCE_SCHEMA,
@@ -58,4 +58,11 @@ test('each wrong field is named', () => {
     assert.ok('error' in e, JSON.stringify(doc).slice(0, 60));
     assert.match(e.error, why);
   }
+});
+
+test("the agent's dumps (whose evidence follows them) are told from the JVM's own", () => {
+  assert.ok(isAgentDumpFile('heapdump-threshold-20261207T145708Z.hprof'));
+  assert.ok(isAgentDumpFile('heapdump-ondemand-20261207T145708Z-2.hprof'));
+  assert.ok(!isAgentDumpFile('java_pid42.hprof'));
+  assert.ok(!isAgentDumpFile('heapdump-threshold-20261207T145708Z.hprof.evidence.json'));
 });

@@ -9,6 +9,7 @@ import type { HeapDumpsArgs, WorkloadKind } from './args.ts';
 import { FieldError, fieldPath, podPlace } from './errors.ts';
 import {
   checkJvmCommandLine,
+  errorFileOverriddenWarning,
   heapDumpJvmFlags,
   mountPathOf,
   notJvmWarning,
@@ -300,10 +301,12 @@ export function preparePodSpec(podSpec: PodSpec, options: PodOptions): PreparedP
   checkImages(podSpec, field, containerField);
   checkConflicts(podSpec, targets, mountPath, field);
   for (const [n, t] of targets.entries()) {
-    checkJvmCommandLine(t.container, t.field);
+    checkJvmCommandLine(t.container, t.field, mountPath);
+    const original = podSpec.containers[indexes[n] as number] as Container;
+    const errorFile = errorFileOverriddenWarning(original, t.field, mountPath);
+    if (errorFile !== undefined) warnings.push(errorFile);
     // Only where a container was chosen among several: a one-container pod has no other to name. Judged on
     // the user's container, before our JAVA_TOOL_OPTIONS.
-    const original = podSpec.containers[indexes[n] as number] as Container;
     const notJvm = podSpec.containers.length > 1 ? notJvmWarning(original, t.field) : undefined;
     if (notJvm !== undefined) warnings.push(notJvm);
   }

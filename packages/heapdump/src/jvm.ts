@@ -33,6 +33,11 @@ export function flightRecorderFlags(mountPath: string): string[] {
   ];
 }
 
+/** Where the JVM writes its crash log: the name the uploader ships (`hs_err_pid<N>.log`) in the volume. */
+function errorFileFlag(mountPath: string): string {
+  return `-XX:ErrorFile=${mountPath}/hs_err_pid%p.log`;
+}
+
 /** The flags the component adds to JAVA_TOOL_OPTIONS. */
 export function heapDumpJvmFlags(heapDumps: HeapDumps): string[] {
   const mountPath = mountPathOf(heapDumps);
@@ -40,7 +45,7 @@ export function heapDumpJvmFlags(heapDumps: HeapDumps): string[] {
     '-XX:+HeapDumpOnOutOfMemoryError',
     `-XX:HeapDumpPath=${mountPath}`,
     // A crash log beside the dumps, shipped like them (kind hs-err), not lost with the container.
-    `-XX:ErrorFile=${mountPath}/hs_err_pid%p.log`,
+    errorFileFlag(mountPath),
   ];
   const onOom = heapDumps.onOutOfMemory ?? 'exit';
   const choices: readonly string[] = Object.values(OnOutOfMemory);
@@ -96,31 +101,70 @@ function undoesDumps(word: string): boolean {
   return word.startsWith('-XX:HeapDumpPath=') || word === '-XX:-HeapDumpOnOutOfMemoryError';
 }
 
+/** An `-XX:ErrorFile` other than the component's: the crash log would not be shipped. */
+function movesCrashLog(word: string, mountPath: string): boolean {
+  return word.startsWith('-XX:ErrorFile=') && word !== errorFileFlag(mountPath);
+}
+
+/** Why `word`, read after the component's flags, cannot stay; undefined when it may. */
+function overridesOurFlags(word: string, mountPath: string): string | undefined {
+  if (undoesDumps(word)) return "overrides the component's heap dump flags";
+  if (movesCrashLog(word, mountPath)) {
+    return `moves the JVM's crash log away from the component's ${errorFileFlag(mountPath)}, where the uploader would not ship it`;
+  }
+  return undefined;
+}
+
 /**
- * The command line and JDK_JAVA_OPTIONS (read after JAVA_TOOL_OPTIONS) win over our flags: refuse words
- * there that would move or disable the dump. `field` is the container's path (`podTemplate.spec.containers[0]`).
+ * The command line and JDK_JAVA_OPTIONS (read after JAVA_TOOL_OPTIONS) win over our flags, which the
+ * component cannot override there: refuse words that would move or disable the dump or move the crash log.
+ * `field` is the container's path (`podTemplate.spec.containers[0]`).
  */
-export function checkJvmCommandLine(container: Container, field: string): void {
+export function checkJvmCommandLine(container: Container, field: string, mountPath: string): void {
   for (const key of ['command', 'args'] as const) {
     for (const word of container[key] ?? []) {
-      if (undoesDumps(word)) {
+      const why = overridesOurFlags(word, mountPath);
+      if (why !== undefined) {
         throw new FieldError(
           fieldPath(field, key),
-          `"${word}" overrides the component's heap dump flags (the command line wins over JAVA_TOOL_OPTIONS); remove it`,
+          `"${word}" ${why} (the command line wins over JAVA_TOOL_OPTIONS); remove it`,
         );
       }
     }
   }
   for (const [i, e] of (container.env ?? []).entries()) {
     if (e.name !== 'JDK_JAVA_OPTIONS') continue;
-    const word = splitOptions(e.value ?? '').find(undoesDumps);
-    if (word !== undefined) {
+    for (const word of splitOptions(e.value ?? '')) {
+      const why = overridesOurFlags(word, mountPath);
+      if (why === undefined) continue;
       throw new FieldError(
         fieldPath(field, `env[${i}]`),
-        `"${word}" in JDK_JAVA_OPTIONS overrides the component's heap dump flags (the launcher reads it after JAVA_TOOL_OPTIONS); remove it`,
+        `"${word}" in JDK_JAVA_OPTIONS ${why} (the launcher reads it after JAVA_TOOL_OPTIONS); remove it`,
       );
     }
   }
+}
+
+/**
+ * A warning for an `-XX:ErrorFile` in the user's literal JAVA_TOOL_OPTIONS: the component's comes after it
+ * and wins, so the crash log goes to the volume and is shipped; said rather than refused, since the
+ * deployment works as intended once overridden. Judged on the user's container, before our flags.
+ */
+export function errorFileOverriddenWarning(
+  container: Container,
+  field: string,
+  mountPath: string,
+): string | undefined {
+  for (const [i, e] of (container.env ?? []).entries()) {
+    if (e.name !== 'JAVA_TOOL_OPTIONS' || e.value === undefined) continue;
+    const word = splitOptions(e.value).find((w) => movesCrashLog(w, mountPath));
+    if (word === undefined) continue;
+    return (
+      `${fieldPath(field, `env[${i}]`)}: "${word}" in JAVA_TOOL_OPTIONS is overridden by the component's ` +
+      `${errorFileFlag(mountPath)}, added after it, so that crash logs are shipped from the dump volume; remove it`
+    );
+  }
+  return undefined;
 }
 
 /**

@@ -342,6 +342,18 @@ describe('conflicts are refused, naming the field and the fix', () => {
       /JDK_JAVA_OPTIONS/,
     ],
     [
+      '-XX:ErrorFile outside the volume on the command line',
+      wrap(pod({}, { args: ['-XX:ErrorFile=/tmp/hs_err_%p.log', '-jar', 'a.jar'] })),
+      'podTemplate.spec.containers[0].args',
+      /"-XX:ErrorFile=\/tmp\/hs_err_%p\.log" moves the JVM's crash log away from the component's -XX:ErrorFile=\/dumps\/hs_err_pid%p\.log, where the uploader would not ship it \(the command line wins/,
+    ],
+    [
+      '-XX:ErrorFile in the volume under another name, in JDK_JAVA_OPTIONS',
+      wrap(pod({}, { env: [{ name: 'JDK_JAVA_OPTIONS', value: '-Xss1m -XX:ErrorFile=/dumps/crash.log' }] })),
+      'podTemplate.spec.containers[0].env[0]',
+      /"-XX:ErrorFile=\/dumps\/crash\.log" in JDK_JAVA_OPTIONS moves the JVM's crash log/,
+    ],
+    [
       'a classic sidecar in a Job',
       wrap(pod({ restartPolicy: 'Never' }), { kind: 'Job', uploader: { sidecar: 'classic' } }),
       'uploader.sidecar',
@@ -367,6 +379,32 @@ describe('conflicts are refused, naming the field and the fix', () => {
       assert.match(e.message, message);
     });
   }
+
+  test("the component's own -XX:ErrorFile on the command line is accepted", () => {
+    const r = wrap(pod({}, { args: ['-XX:ErrorFile=/dumps/hs_err_pid%p.log', '-jar', 'a.jar'] }))();
+    assert.deepEqual(
+      r.warnings.filter((w) => w.includes('ErrorFile')),
+      [],
+    );
+  });
+
+  test('-XX:ErrorFile in the literal JAVA_TOOL_OPTIONS: overridden by ours (after it), one warning naming the field', () => {
+    const env = [{ name: 'JAVA_TOOL_OPTIONS', value: '-Xss1m -XX:ErrorFile=/var/log/hs_err.log' }];
+    const r = wrap(pod({}, { env }))();
+    const jto = r.spec.containers[0]?.env?.find((e) => e.name === 'JAVA_TOOL_OPTIONS')?.value ?? '';
+    assert.ok(
+      jto.lastIndexOf('-XX:ErrorFile=/dumps/hs_err_pid%p.log') > jto.indexOf('/var/log/hs_err.log'),
+      jto,
+    );
+    assert.deepEqual(
+      r.warnings.filter((w) => w.includes('ErrorFile')),
+      [
+        'podTemplate.spec.containers[0].env[0]: "-XX:ErrorFile=/var/log/hs_err.log" in JAVA_TOOL_OPTIONS is ' +
+          "overridden by the component's -XX:ErrorFile=/dumps/hs_err_pid%p.log, added after it, so that crash logs " +
+          'are shipped from the dump volume; remove it',
+      ],
+    );
+  });
 
   test('a Job pod without restartPolicy Never or OnFailure', () => {
     const e = fieldOf(() =>

@@ -150,12 +150,25 @@ export async function startsAsGzip(fh: FileHandle, waitMs: number, pollMs: numbe
 }
 
 /**
- * Resolves once the file has not changed (size and times) for `quietMs`: a crash log or Flight Recorder file
- * is written whole by the JVM as it crashes or exits, and is shipped only after.
+ * Once the uploader is stopping, a file quiet this long is done: its JVM has exited (a native sidecar is
+ * stopped after the app containers) or is exiting, and the pod's grace period would not wait `quietMs`.
  */
-export async function waitQuiet(fh: FileHandle, quietMs: number, pollMs: number): Promise<void> {
+export const STOPPING_QUIET_MS = 2000;
+
+/**
+ * Resolves once the file has not changed (size and times) for `quietMs` (STOPPING_QUIET_MS once `stopping`
+ * is aborted): a crash log or Flight Recorder file is written whole by the JVM as it crashes or exits, and
+ * is shipped only after.
+ */
+export async function waitQuiet(
+  fh: FileHandle,
+  quietMs: number,
+  pollMs: number,
+  stopping?: AbortSignal,
+): Promise<void> {
+  const enough = () => (stopping?.aborted ? Math.min(quietMs, STOPPING_QUIET_MS) : quietMs);
   let last = await fileMark(fh);
-  for (let since = Date.now(); Date.now() - since < quietMs; ) {
+  for (let since = Date.now(); Date.now() - since < enough(); ) {
     await new Promise((r) => setTimeout(r, pollMs));
     const now = await fileMark(fh);
     if (!sameMark(now, last)) [last, since] = [now, Date.now()];

@@ -9,6 +9,7 @@ import {
   type EvidenceRef,
   evidenceFileName,
   evidenceKey,
+  isAgentDumpFile,
   MAX_EVIDENCE_BYTES,
   parseEvidence,
   s3ErrorCode,
@@ -17,6 +18,10 @@ import {
 import { openRegular, Refused } from './dump-file.ts';
 import type { Logger } from './log.ts';
 import { type RetryContext, withRetry } from './s3.ts';
+
+/** How long an agent's dump waits for its evidence, and how often the file is looked for. */
+export const EVIDENCE_WAIT_MS = 10_000;
+const EVIDENCE_POLL_MS = 100;
 
 export interface EvidenceDeps {
   cfg: UploaderConfig;
@@ -66,6 +71,13 @@ export async function storeEvidence(
   let text: string | undefined;
   try {
     text = await readEvidenceFile(path, d.cfg);
+    // The agent writes a dump's evidence just after the dump (its thread dump needs memory a dump taken at
+    // the threshold may not have had before): a little while for it, bounded (the JVM may die meanwhile).
+    for (let waited = 0; text === undefined && isAgentDumpFile(file) && waited < EVIDENCE_WAIT_MS; ) {
+      await new Promise((r) => setTimeout(r, EVIDENCE_POLL_MS));
+      waited += EVIDENCE_POLL_MS;
+      text = await readEvidenceFile(path, d.cfg);
+    }
   } catch (err) {
     if (!(err instanceof Refused)) throw err;
     d.log.warn(

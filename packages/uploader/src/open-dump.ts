@@ -23,6 +23,8 @@ export interface OpenDumpRules {
   maxBytes: number;
   quietMs: number;
   pollMs: number;
+  /** Aborted once the uploader is stopping: a crash log or recording then needs only STOPPING_QUIET_MS. */
+  stopping?: AbortSignal;
   /** What parts of new uploads are redacted with. */
   redact: RedactMode;
 }
@@ -42,7 +44,7 @@ export async function openDump(file: string, r: OpenDumpRules): Promise<OpenDump
           'cannot-redact',
           `it is a ${kind} file, which cannot be redacted (${r.redact}); it is kept, not shipped`,
         );
-      await waitQuiet(fh, r.quietMs, r.pollMs);
+      await waitQuiet(fh, r.quietMs, r.pollMs, r.stopping);
     }
     const jvmGzip = kind === 'heap-dump' && (await startsAsGzip(fh, r.quietMs, r.pollMs));
     if (r.redact !== 'none' && jvmGzip) {

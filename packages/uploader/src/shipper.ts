@@ -92,6 +92,7 @@ export class Shipper {
       maxBytes: this.maxBytes,
       quietMs: cfg.quietSeconds * 1000,
       pollMs: this.d.pollMs,
+      ...(this.d.stopping ? { stopping: this.d.stopping } : {}),
       redact: this.redact,
     });
     try {

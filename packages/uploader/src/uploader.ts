@@ -58,12 +58,14 @@ export class Uploader {
     this.timer = setInterval(() => void this.scan(), RESCAN_MS);
   }
 
-  /** Stops taking new files and waits for the uploads under way (the caller bounds how long). */
   /**
    * Stops taking new files; the dumps under way and those already waiting in line still ship (the pod's volume
    * goes with the pod), until main's shutdown deadline ends the process.
    */
   async stop(): Promise<void> {
+    // A recording the JVM dumped as it exited (or its crash log) appears just before this container is told
+    // to stop (native sidecars stop after the app containers): one last look, then no new files.
+    await this.scan();
     this.stopping = true;
     this.watcher?.close();
     clearInterval(this.timer);

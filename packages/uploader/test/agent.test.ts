@@ -244,3 +244,22 @@ describe('agent: a dump another live JVM is still writing', () => {
     }
   });
 });
+
+describe('agent: a jlinked runtime without the modules it needs', () => {
+  test('jdk.management left out: one line naming it, and the application runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kh-jlink-'));
+    dirs.push(dir);
+    const runtime = join(dir, 'runtime');
+    await exec('jlink', ['--add-modules', 'java.base,java.instrument,java.management', '--output', runtime]);
+    const { stdout, stderr } = await exec(join(runtime, 'bin/java'), [
+      `-javaagent:${BUILT_JAR}=dir=${dir}`,
+      '-version',
+    ]);
+    assert.equal(stdout, '');
+    assert.match(stderr, /version "/, 'the JVM ran');
+    const agentLines = stderr.split('\n').filter((l) => /kube-heapdump|Exception|\tat /.test(l));
+    assert.deepEqual(agentLines, [
+      "kube-heapdump agent: not started: this Java runtime lacks the module jdk.management (heap dumps need it); add it to the image's jlink --add-modules",
+    ]);
+  });
+});

@@ -25,6 +25,13 @@ public final class Agent {
       Watchdog.Settings s = Watchdog.Settings.parse(options, defaultDir());
       // Before the application starts, so that its memory does not grow during the copy.
       PartialDumps.recover(s.dir);
+      String missing = missingModule();
+      if (missing != null) {
+        Watchdog.log(
+            "not started: this Java runtime lacks the module " + missing
+                + " (heap dumps need it); add it to the image's jlink --add-modules");
+        return;
+      }
       Thread t = new Thread(new Watchdog(s), "kube-heapdump-watchdog");
       t.setDaemon(true);
       t.setPriority(Thread.MAX_PRIORITY);
@@ -32,6 +39,18 @@ public final class Agent {
     } catch (RuntimeException e) {
       Watchdog.log("not started: " + e.getMessage());
     }
+  }
+
+  /**
+   * The first module the watchdog needs that a jlinked runtime may leave out (java.management:
+   * ManagementFactory, thread dumps; jdk.management: HotSpotDiagnosticMXBean, heap dumps), or null.
+   * java.instrument is not checked: without it the JVM refuses the -javaagent option before any agent runs.
+   */
+  static String missingModule() {
+    for (String module : new String[] {"java.management", "jdk.management"}) {
+      if (!ModuleLayer.boot().findModule(module).isPresent()) return module;
+    }
+    return null;
   }
 
   /** The dump directory: the jar lives in {@code <dir>/.kube-heapdump/}. */

@@ -19,8 +19,17 @@ final class Evidence {
 
   private Evidence() {}
 
+  /**
+   * {@code headroom}: bytes left below the container's limit now (Long.MAX_VALUE when unknown or unlimited):
+   * the thread dump is left out when it would need more than half of them.
+   */
   static String collect(
-      String trigger, String dumpFile, CgroupMemory.Reading reading, int cgroupVersion, int thresholdPercent) {
+      String trigger,
+      String dumpFile,
+      CgroupMemory.Reading reading,
+      int cgroupVersion,
+      int thresholdPercent,
+      long headroom) {
     StringBuilder out = new StringBuilder(64 * 1024);
     out.append("{\"schema\":").append(Json.string(SCHEMA));
     out.append(",\"trigger\":").append(Json.string(trigger));
@@ -51,7 +60,7 @@ final class Evidence {
     }
     out.append(",\"threads\":").append(ManagementFactory.getThreadMXBean().getThreadCount()).append('}');
     out.append(",\"nativeMemory\":").append(Json.string(nativeMemory()));
-    out.append(",\"threadDump\":").append(Json.string(threadDump()));
+    out.append(",\"threadDump\":").append(Json.string(threadDump(headroom)));
     return out.append("}\n").toString();
   }
 
@@ -81,26 +90,70 @@ final class Evidence {
   }
 
   /**
-   * Frames kept per thread: a thread leak of a thousand deep stacks would otherwise make a thread dump of tens
-   * of MB, taken while memory keeps growing (measured: 700 threads 1,024 frames deep got the JVM killed
+   * Frames kept per thread at most: a thread leak of a thousand deep stacks would otherwise make a thread dump
+   * of tens of MB, taken while memory keeps growing (measured: 700 threads 1,024 frames deep got the JVM killed
    * before its heap dump).
    */
   static final int MAX_FRAMES = 64;
+  /**
+   * Frames kept over all threads: HotSpot copies each frame into native memory (~100 bytes) and the heap
+   * (a StackTraceElement and its strings) to make a thread dump, so a leak of thousands of threads got the
+   * JVM killed while its evidence was taken, before the heap dump (measured on JDK 17: 3,700 threads, 256 MiB
+   * limit). The heap dump has every thread's whole stack anyway.
+   */
+  static final int MAX_TOTAL_FRAMES = 16_384;
+  /** Frames kept per thread however many threads there are. */
+  static final int MIN_FRAMES = 8;
+  /** Threads asked for at a time: their ThreadInfos are garbage before the next batch. */
+  static final int BATCH = 256;
   /** The thread dump's text stops near this: it is built in the heap, which may be small or nearly full. */
-  static final int MAX_CHARS = 4 << 20;
+  static final int MAX_CHARS = 1 << 20;
 
-  /** Every thread with its stack (MAX_FRAMES deep) and locks, in jstack's layout. */
-  static String threadDump() {
-    StringBuilder out = new StringBuilder(32 * 1024);
+  /** Bytes taken for each frame a thread dump keeps: ~100 of native memory (measured), ~200 in the heap. */
+  static final long BYTES_PER_FRAME = 300;
+
+  /** Bytes a thread dump of {@code threads} threads is taken to need. */
+  static long threadDumpCost(int threads) {
+    return threads * (long) depthFor(threads) * BYTES_PER_FRAME;
+  }
+
+  /** Frames kept per thread when there are {@code threads} threads. */
+  static int depthFor(int threads) {
+    return Math.max(MIN_FRAMES, Math.min(MAX_FRAMES, MAX_TOTAL_FRAMES / Math.max(1, threads)));
+  }
+
+  /**
+   * Every thread with its stack (the frames the budget allows) and locks, in jstack's layout; or one line
+   * saying why not when it would need more than half of {@code headroom}.
+   */
+  static String threadDump(long headroom) {
     java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-    ThreadInfo[] all = threads.getThreadInfo(threads.getAllThreadIds(), true, true, MAX_FRAMES);
+    long[] ids = threads.getAllThreadIds();
+    int depth = depthFor(ids.length);
+    long cost = threadDumpCost(ids.length);
+    if (cost > headroom / 2) {
+      return "not taken: " + ids.length + " threads, " + depth + " frames each, would need about "
+          + (cost >> 20) + " MiB and " + (headroom >> 20) + " MiB are left below the container's limit; "
+          + "every thread's whole stack is in the heap dump\n";
+    }
+    StringBuilder out = new StringBuilder(32 * 1024);
+    for (int from = 0; from < ids.length; from += BATCH) {
+      long[] batch = java.util.Arrays.copyOfRange(ids, from, Math.min(ids.length, from + BATCH));
+      int kept = appendThreads(out, threads.getThreadInfo(batch, true, true, depth), depth);
+      if (kept < batch.length) {
+        out.append("... ").append(ids.length - from - kept).append(" more threads not kept\n");
+        break;
+      }
+    }
+    return out.toString();
+  }
+
+  /** Appends `all` to `out` until it holds MAX_CHARS; returns how many of `all` were taken. */
+  private static int appendThreads(StringBuilder out, ThreadInfo[] all, int depth) {
     for (int n = 0; n < all.length; n++) {
       ThreadInfo t = all[n];
       if (t == null) continue; // ended meanwhile
-      if (out.length() > MAX_CHARS) {
-        out.append("... ").append(all.length - n).append(" more threads not kept\n");
-        break;
-      }
+      if (out.length() > MAX_CHARS) return n;
       out.append('"').append(t.getThreadName()).append("\" #").append(t.getThreadId());
       if (t.isDaemon()) out.append(" daemon");
       out.append(" prio=").append(t.getPriority()).append('\n');
@@ -115,7 +168,7 @@ final class Evidence {
           if (m.getLockedStackDepth() == i) out.append("\t- locked ").append(m).append('\n');
         }
       }
-      if (stack.length == MAX_FRAMES) out.append("\t... (deeper frames not kept)\n");
+      if (stack.length == depth) out.append("\t... (deeper frames not kept)\n");
       LockInfo[] syncs = t.getLockedSynchronizers();
       if (syncs.length > 0) {
         out.append("\n   Locked ownable synchronizers:\n");
@@ -123,6 +176,6 @@ final class Evidence {
       }
       out.append('\n');
     }
-    return out.toString();
+    return all.length;
   }
 }
