@@ -1,14 +1,14 @@
 // kubectl.ts in-process, through the stand-in kubectl (test/fixtures/kubectl): the argument lists the CLI's
 // verbs send, and the one-line reason a failed call gives.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { StoreError, UsageError } from '../src/errors.ts';
 import { getPod, kubectlExec, kubectlReason } from '../src/kubectl.ts';
+import { FAKE_KUBECTL, kubectlCalls } from './fake-kubectl.ts';
 
-const fakeKubectl = new URL('../../../test/fixtures/kubectl/kubectl', import.meta.url).pathname;
 const VARS = ['KUBECTL', 'FAKE_KUBECTL_PODS', 'FAKE_KUBECTL_LOG', 'FAKE_KUBECTL_UNREACHABLE'] as const;
 
 describe('kubectl', () => {
@@ -22,7 +22,7 @@ describe('kubectl', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cli-kubectl-'));
     await writeFile(join(dir, 'pods.json'), JSON.stringify({ 'shop/shop-1': pod }));
-    process.env.KUBECTL = fakeKubectl;
+    process.env.KUBECTL = FAKE_KUBECTL;
     process.env.FAKE_KUBECTL_PODS = join(dir, 'pods.json');
     process.env.FAKE_KUBECTL_LOG = join(dir, 'kubectl.log');
   });
@@ -38,12 +38,7 @@ describe('kubectl', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function calls(): Promise<string[][]> {
-    return (await readFile(join(dir, 'kubectl.log'), 'utf8'))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as string[]);
-  }
+  const calls = () => kubectlCalls(dir);
 
   it('kubectlExec runs the command in the named container of the pod', async () => {
     const r = await kubectlExec('shop', 'shop-1', 'app', [
@@ -113,7 +108,7 @@ describe('kubectl', () => {
         return true;
       });
     } finally {
-      process.env.KUBECTL = fakeKubectl;
+      process.env.KUBECTL = FAKE_KUBECTL;
     }
   });
 });

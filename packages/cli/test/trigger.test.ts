@@ -2,13 +2,14 @@
 // the pod simulator (a live JVM and our uploader sharing the dump volume); kubectl is a stand-in that
 // answers `get pod` with that spec and runs `exec` commands on this machine, where the JVM is.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { analyzeStream } from '@kube-heapdump/hprof';
+import { developerEnv } from '../../../test/support/developer-env.ts';
 import { FIXTURE_CLASS } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { SimulatedPod, type SimulatedWorkload } from '../../../test/support/pod-simulator.ts';
@@ -19,9 +20,9 @@ import { SIM_JAVA_IMAGE, simulationImages } from '../../../test/support/simulati
 import { uploaderImage } from '../../heapdump/src/image.ts';
 import { renderDeployment } from '../../heapdump/src/workload.ts';
 import { announcedKey, dumpTarget } from '../src/trigger.ts';
+import { fakeKubectlEnv, kubectlCalls, storeArgs, writePods } from './fake-kubectl.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
-const fakeKubectl = join(import.meta.dirname, '../../../test/fixtures/kubectl');
 
 describe('heapdump trigger', () => {
   let fixture: S3Fixture;
@@ -44,20 +45,7 @@ describe('heapdump trigger', () => {
       },
       heapDumps: { mountPath: join(dir, 'dumps') },
       uploader: { metricsPort: 0 },
-      target: {
-        bucket: 'team-dumps',
-        prefix: 'jvm/',
-        endpoint: fixture.server.endpoint,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        checksums: true,
-      },
-      credentials: {
-        kind: 'secret',
-        secretName: 'store-keys',
-        accessKeyIdKey: 'id',
-        secretAccessKeyKey: 'secret',
-      },
+      ...storeArgs(fixture.server.endpoint, 'team-dumps', 'jvm/'),
       defaultUploaderImage: uploaderImage(),
     });
     const deployment: SimulatedWorkload = {
@@ -81,25 +69,13 @@ describe('heapdump trigger', () => {
       'the JVM to be ready',
     );
     // What `kubectl get pod -o json` would return for it.
-    await writeFile(
-      join(dir, 'pods.json'),
-      JSON.stringify({
-        [`shop/${pod.name}`]: {
-          metadata: { name: pod.name, namespace: 'shop', labels: { app: 'shop' } },
-          spec: deployment.spec.template.spec,
-        },
-      }),
-    );
-    env = {
-      PATH: `${fakeKubectl}:${process.env.PATH}`,
-      FAKE_KUBECTL_PODS: join(dir, 'pods.json'),
-      FAKE_KUBECTL_LOG: join(dir, 'kubectl.log'),
-      AWS_CONFIG_FILE: '/nonexistent',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
-    };
+    await writePods(dir, {
+      [`shop/${pod.name}`]: {
+        metadata: { name: pod.name, namespace: 'shop', labels: { app: 'shop' } },
+        spec: deployment.spec.template.spec,
+      },
+    });
+    env = { ...developerEnv({ home: dir, credential: DEFAULT_CREDENTIAL }), ...fakeKubectlEnv(dir) };
   });
   after(async () => {
     await pod?.stop();
@@ -153,10 +129,7 @@ describe('heapdump trigger', () => {
     assert.deepEqual(pod.runs.get('app')?.exitCodes, []);
 
     // kubectl was asked for the JVM container (found from the volume mounts) in the pod's namespace.
-    const calls = (await readFile(join(dir, 'kubectl.log'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as string[]);
+    const calls = await kubectlCalls(dir);
     assert.deepEqual(calls[0], ['get', 'pod', pod.name, '-n', 'shop', '-o', 'json']);
     assert.deepEqual(calls[1]?.slice(0, 6), ['exec', '-n', 'shop', pod.name, '-c', 'app']);
   });
