@@ -10,18 +10,16 @@ import { after, before, describe, it } from 'node:test';
 import { zstdDecompressSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { analyzeStream } from '@kube-heapdump/hprof';
-import { developerEnv } from '../../../test/support/developer-env.ts';
 import { FIXTURE_CLASS, fixtureClasspath } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
-import { SimulatedPod, type SimulatedWorkload } from '../../../test/support/pod-simulator.ts';
+import type { SimulatedPod } from '../../../test/support/pod-simulator.ts';
 import { run } from '../../../test/support/processes.ts';
-import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { UPLOADER_MAIN } from '../../../test/support/uploader.ts';
 import { JDKS } from '../../../test/support/watchdog-pod.ts';
 import { uploaderImage } from '../../heapdump/src/image.ts';
-import { renderDeployment } from '../../heapdump/src/workload.ts';
-import { fakeKubectlEnv, kubectlCalls, storeArgs, writePods } from './fake-kubectl.ts';
+import { kubectlCalls } from './fake-kubectl.ts';
+import { startTriggerPod } from './trigger-pod.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
 const JRE_IMAGE = 'registry.example.com/sim/distroless-jre:1.0';
@@ -41,33 +39,14 @@ for (const jdk of JDKS) {
     let pod: SimulatedPod;
     let env: NodeJS.ProcessEnv;
     const alphas = 43_210;
-    const lines: string[] = [];
 
     before(async () => {
       fixture = await startS3Fixture({ buckets: ['team-dumps'] });
       dir = await mkdtemp(join(tmpdir(), 'kh-trigger-agent-'));
-      const rendered = renderDeployment({
-        appName: 'shop',
-        app: {
-          image: JRE_IMAGE,
-          args: ['HeapFixture', 'hold', String(alphas), '10', '10', '2'],
-          env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-Xmx64m' }],
-          resources: { limits: { memory: '256Mi' } },
-        },
-        heapDumps: { mountPath: join(dir, 'dumps') },
-        uploader: { metricsPort: await freePort() },
-        ...storeArgs(fixture.server.endpoint, 'team-dumps', 'jvm/'),
-        defaultUploaderImage: uploaderImage(),
-      });
-      const deployment: SimulatedWorkload = {
-        metadata: { name: 'shop', namespace: 'shop' },
-        spec: rendered.spec as unknown as SimulatedWorkload['spec'],
-      };
-      pod = new SimulatedPod({
-        deployment,
-        secrets: {
-          'store-keys': { id: DEFAULT_CREDENTIAL.accessKeyId, secret: DEFAULT_CREDENTIAL.secretAccessKey },
-        },
+      ({ pod, env } = await startTriggerPod({
+        dir,
+        endpoint: fixture.server.endpoint,
+        image: JRE_IMAGE,
         images: {
           // A JRE alone: java by its path, nothing else on PATH (no jcmd, no jattach, no shell tools).
           [JRE_IMAGE]: {
@@ -76,19 +55,9 @@ for (const jdk of JDKS) {
           },
           [uploaderImage()]: { entrypoint: [process.execPath, ...RUN_SOURCE, UPLOADER_MAIN] },
         },
-        sandbox: dir,
-        maxRestarts: 0,
-      });
-      pod.on('line', (container: string, line: string) => container === 'app' && lines.push(line));
-      await pod.start();
-      await pod.waitFor(() => (lines.includes('READY') ? true : undefined), 60_000, 'the JVM to be ready');
-      await writePods(dir, {
-        [`shop/${pod.name}`]: {
-          metadata: { name: pod.name, namespace: 'shop', labels: { app: 'shop' } },
-          spec: deployment.spec.template.spec,
-        },
-      });
-      env = { ...developerEnv({ home: dir, credential: DEFAULT_CREDENTIAL }), ...fakeKubectlEnv(dir) };
+        alphas,
+        metricsPort: await freePort(),
+      }));
     });
     after(async () => {
       await pod?.stop();
