@@ -2,7 +2,9 @@
 // given to clients as their ServiceAccount's ca.crt), enough for the uploader's Events and the analysis
 // controller: create/list/watch core/v1 Events, create/get batch/v1 Jobs. Bodies are validated against the
 // Kubernetes schema (kubernetes-models); every request is authorised by RBAC rules per bearer token (the
-// rendered Roles), and a request no rule allows is answered 403 and recorded in `denied`.
+// rendered Roles), and a request no rule allows is answered 403 and recorded in `denied`. Every request is
+// recorded in `requests`; `failWith` makes it answer every request with that status (an API server that refuses
+// or fails).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -29,7 +31,17 @@ type Stored = Record<string, unknown> & {
   metadata: Record<string, unknown> & { name: string; namespace: string };
 };
 
+/** One request as it came: method and path, its Authorization header, its JSON body (POST). */
+export interface ApiRequest {
+  path: string;
+  authorization: string | undefined;
+  body: Record<string, unknown>;
+}
+
 export class FakeApiServer {
+  readonly requests: ApiRequest[] = [];
+  /** When set, every request is answered with this status (a Status body), after it is recorded. */
+  failWith: number | undefined;
   readonly events: Stored[] = [];
   readonly jobs = new Map<string, Stored>();
   readonly denied: string[] = [];
@@ -133,13 +145,20 @@ export class FakeApiServer {
     const verb =
       req.method === 'POST' ? 'create' : watch ? 'watch' : jobs?.[2] !== undefined ? 'get' : 'list';
     const [group, resource] = events ? ['', 'events'] : jobs ? ['batch', 'jobs'] : ['', ''];
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const body = (text ? JSON.parse(text) : {}) as Stored;
+    this.requests.push({
+      path: `${req.method} ${req.url}`,
+      authorization: req.headers.authorization,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    });
+    if (this.failWith !== undefined) return reply(this.failWith, { kind: 'Status', code: this.failWith });
     if (!resource) return reply(404, { kind: 'Status', code: 404 });
     if (!this.allowed(req, group, resource, verb, namespace))
       return reply(403, { kind: 'Status', code: 403 });
     if (req.method === 'POST') {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Stored;
       try {
         if (events) new Event(body as unknown as ConstructorParameters<typeof Event>[0]).validate();
         else new Job(body as unknown as ConstructorParameters<typeof Job>[0]).validate();

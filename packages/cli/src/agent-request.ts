@@ -4,7 +4,7 @@
 // the JVM. No jcmd, no attach, no shared process namespace.
 import { AGENT_REQUESTS, agentJarPath } from '@kube-heapdump/contract';
 import { StoreError } from './errors.ts';
-import { kubectl } from './kubectl.ts';
+import { kubectlExec } from './kubectl.ts';
 import type { Pod } from './pod.ts';
 import type { DumpTarget } from './trigger.ts';
 
@@ -63,14 +63,7 @@ export async function askAgent(
   timeoutSeconds: number,
 ): Promise<AgentAnswer> {
   const id = `cli-${Date.now().toString(36)}-${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
-  const exec = await kubectl([
-    'exec',
-    '-n',
-    target.namespace,
-    podName,
-    '-c',
-    target.uploader,
-    '--',
+  const exec = await kubectlExec(target.namespace, podName, target.uploader, [
     'node',
     '-e',
     REQUEST_SCRIPT,

@@ -1,7 +1,7 @@
 // What the verbs share: the writers they print with, flag parsers, the store and filter flags, and running a
 // verb against the store with whatever the SDK throws turned into one line.
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { DumpFilters } from './catalog.ts';
+import type { DumpFilters, Resolved } from './catalog.ts';
 import { DataError, describeStoreError, StoreError, UsageError } from './errors.ts';
 import { parseSince } from './since.ts';
 import { STORE_FLAGS, type Store, type StoreOptions } from './store.ts';
@@ -47,6 +47,22 @@ export function withIncompleteFlag(command: Command): Command {
     'let latest pick incomplete dumps and dumps without a summary too (said on stderr)',
     false,
   );
+}
+
+/** What a verb acting on one stored dump (`<key|latest>`) is given: the store, the filters, --include-incomplete. */
+export type RefFlags = StoreOptions & FilterFlags & { includeIncomplete: boolean };
+
+/** The flags of a verb acting on one stored dump: the store's, the filters but --since, --include-incomplete. */
+export function withRefFlags(command: Command): Command {
+  return withIncompleteFlag(withFilterFlags(withStoreFlags(command), false));
+}
+
+/** The key `ref` (a key, latest or latest~N) names in the store; what `latest` chose or passed over on stderr. */
+export async function resolveRef(store: Store, ref: string, options: RefFlags, io: Io): Promise<Resolved> {
+  const { resolveKey } = await import('./catalog.ts');
+  const resolved = await resolveKey(store, ref, filtersOf(options), options.includeIncomplete);
+  if (resolved.notice) io.err(`heapdump: note: ${resolved.notice}`);
+  return resolved;
 }
 
 export function filtersOf(f: FilterFlags): DumpFilters {

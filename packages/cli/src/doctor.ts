@@ -3,7 +3,7 @@
 import { listDumps } from './catalog.ts';
 import { diagnose, type Finding, type VolumeListing } from './doctor-findings.ts';
 import { paint, printable } from './format.ts';
-import { getPod, kubectl, kubectlReason } from './kubectl.ts';
+import { getPod, kubectl, kubectlExec, kubectlReason } from './kubectl.ts';
 import type { Pod } from './pod.ts';
 import { openStore } from './store.ts';
 import { dumpTarget, uploaderStore } from './trigger.ts';
@@ -38,7 +38,7 @@ async function logsOf(ns: string, pod: string, container: string, previous: bool
 }
 
 async function volumeOf(ns: string, pod: string, container: string, dir: string) {
-  const r = await kubectl(['exec', '-n', ns, pod, '-c', container, '--', 'node', '-e', VOLUME_SCRIPT, dir]);
+  const r = await kubectlExec(ns, pod, container, ['node', '-e', VOLUME_SCRIPT, dir]);
   if (r.code !== 0) return { unavailable: kubectlReason(r) };
   try {
     return JSON.parse(r.stdout) as VolumeListing;

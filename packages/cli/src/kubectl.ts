@@ -31,6 +31,16 @@ export function kubectl(args: string[]): Promise<KubectlResult> {
   });
 }
 
+/** `kubectl exec -n <namespace> <pod> -c <container> -- <command...>`: the command run in one container. */
+export function kubectlExec(
+  namespace: string,
+  podName: string,
+  container: string,
+  command: string[],
+): Promise<KubectlResult> {
+  return kubectl(['exec', '-n', namespace, podName, '-c', container, '--', ...command]);
+}
+
 /** `kubectl get pod <name> [-n ns] -o json`, parsed; its stderr in one line when it fails. */
 export async function getPod(podName: string, namespace: string | undefined): Promise<Pod> {
   const ns = namespace !== undefined ? ['-n', namespace] : [];

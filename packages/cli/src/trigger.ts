@@ -16,7 +16,7 @@ import { askAgent, runsAgent } from './agent-request.ts';
 import { listDumps } from './catalog.ts';
 import { StoreError, UsageError } from './errors.ts';
 import { humanBytes } from './format.ts';
-import { getPod, kubectl, kubectlReason } from './kubectl.ts';
+import { getPod, kubectlExec, kubectlReason } from './kubectl.ts';
 import type { Pod } from './pod.ts';
 import { openStore, type StoreOptions } from './store.ts';
 
@@ -150,14 +150,7 @@ export async function trigger(
 /** jcmd (or jattach) in the JVM container; returns the dump's file name. */
 async function dumpWithJcmd(podName: string, target: DumpTarget, pid: number | undefined): Promise<string> {
   const name = `heapdump-${keyTimestamp(new Date())}.hprof`;
-  const exec = await kubectl([
-    'exec',
-    '-n',
-    target.namespace,
-    podName,
-    '-c',
-    target.container,
-    '--',
+  const exec = await kubectlExec(target.namespace, podName, target.container, [
     'sh',
     '-c',
     DUMP_SCRIPT,

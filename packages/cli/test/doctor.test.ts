@@ -17,9 +17,9 @@ import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture
 import { type LogLine, localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 import { uploaderImage } from '../../heapdump/src/image.ts';
 import { renderDeployment } from '../../heapdump/src/workload.ts';
+import { fakeKubectlEnv, kubectlCalls, storeArgs, writePods } from './fake-kubectl.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
-const fakeKubectl = join(import.meta.dirname, '../../../test/fixtures/kubectl/kubectl');
 const NS = 'shop';
 const hourAgo = new Date(Date.now() - 3600_000).toISOString();
 const minuteAgo = new Date(Date.now() - 60_000).toISOString();
@@ -56,20 +56,7 @@ describe('heapdump doctor', () => {
       },
       heapDumps: { mountPath: dumps, sizeLimit: '2Gi' },
       uploader: {},
-      target: {
-        bucket: 'dumps',
-        prefix: 'heapdumps/',
-        endpoint: fixture.server.endpoint,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        checksums: true,
-      },
-      credentials: {
-        kind: 'secret',
-        secretName: 'store-keys',
-        accessKeyIdKey: 'id',
-        secretAccessKeyKey: 'secret',
-      },
+      ...storeArgs(fixture.server.endpoint, 'dumps', 'heapdumps/'),
       defaultUploaderImage: uploaderImage(),
     });
     const spec = structuredClone(rendered.spec.template.spec) as unknown as Spec;
@@ -83,7 +70,7 @@ describe('heapdump doctor', () => {
     };
     new PodModel(pod as ConstructorParameters<typeof PodModel>[0]).validate();
     pods[`${NS}/${name}`] = pod;
-    await writeFile(join(dir, 'pods.json'), JSON.stringify(pods));
+    await writePods(dir, pods);
     return dumps;
   }
 
@@ -124,13 +111,7 @@ describe('heapdump doctor', () => {
     } finally {
       await jvm.close();
     }
-    env = {
-      KUBECTL: fakeKubectl,
-      FAKE_KUBECTL_PODS: join(dir, 'pods.json'),
-      FAKE_KUBECTL_LOGS: join(dir, 'logs'),
-      FAKE_KUBECTL_LOG: join(dir, 'kubectl.log'),
-      ...developerEnv({ home: dir, credential: DEFAULT_CREDENTIAL }),
-    };
+    env = { ...fakeKubectlEnv(dir), ...developerEnv({ home: dir, credential: DEFAULT_CREDENTIAL }) };
     const terminatedAt = (exitCode: number, reason: string) => ({
       exitCode,
       reason,
@@ -236,10 +217,7 @@ describe('heapdump doctor', () => {
       /^Volume {4}ok {2}\S+shop-dumped \(volume heapdumps\) holds 0 B of its 2048Mi sizeLimit \(0%\)$/m,
     );
     assert.match(r.stdout, /^No problem found\.$/m);
-    const calls = (await readFile(join(dir, 'kubectl.log'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as string[]);
+    const calls = await kubectlCalls(dir);
     const mine = calls.filter((c) => c.includes('shop-dumped'));
     assert.deepEqual(mine[0], ['get', 'pod', 'shop-dumped', '-n', NS, '-o', 'json']);
     assert.ok(!mine.some((c) => c.includes('--previous')), 'no previous log without a restart');

@@ -2,7 +2,7 @@
 // the memory watchdog's agent, written into the dump volume by `node` in the uploader container; nothing is
 // exec'd in the app container. Everything real but the cluster hop (the stand-in kubectl of trigger.test.ts).
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,17 +12,16 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { analyzeStream } from '@kube-heapdump/hprof';
 import { FIXTURE_CLASS, fixtureClasspath } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
-import { SimulatedPod, type SimulatedWorkload } from '../../../test/support/pod-simulator.ts';
+import type { SimulatedPod } from '../../../test/support/pod-simulator.ts';
 import { run } from '../../../test/support/processes.ts';
-import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { UPLOADER_MAIN } from '../../../test/support/uploader.ts';
 import { JDKS } from '../../../test/support/watchdog-pod.ts';
 import { uploaderImage } from '../../heapdump/src/image.ts';
-import { renderDeployment } from '../../heapdump/src/workload.ts';
+import { kubectlCalls } from './fake-kubectl.ts';
+import { startTriggerPod } from './trigger-pod.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
-const fakeKubectl = join(import.meta.dirname, '../../../test/fixtures/kubectl');
 const JRE_IMAGE = 'registry.example.com/sim/distroless-jre:1.0';
 
 async function freePort(): Promise<number> {
@@ -40,46 +39,14 @@ for (const jdk of JDKS) {
     let pod: SimulatedPod;
     let env: NodeJS.ProcessEnv;
     const alphas = 43_210;
-    const lines: string[] = [];
 
     before(async () => {
       fixture = await startS3Fixture({ buckets: ['team-dumps'] });
       dir = await mkdtemp(join(tmpdir(), 'kh-trigger-agent-'));
-      const rendered = renderDeployment({
-        appName: 'shop',
-        app: {
-          image: JRE_IMAGE,
-          args: ['HeapFixture', 'hold', String(alphas), '10', '10', '2'],
-          env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-Xmx64m' }],
-          resources: { limits: { memory: '256Mi' } },
-        },
-        heapDumps: { mountPath: join(dir, 'dumps') },
-        uploader: { metricsPort: await freePort() },
-        target: {
-          bucket: 'team-dumps',
-          prefix: 'jvm/',
-          endpoint: fixture.server.endpoint,
-          region: 'us-east-1',
-          forcePathStyle: true,
-          checksums: true,
-        },
-        credentials: {
-          kind: 'secret',
-          secretName: 'store-keys',
-          accessKeyIdKey: 'id',
-          secretAccessKeyKey: 'secret',
-        },
-        defaultUploaderImage: uploaderImage(),
-      });
-      const deployment: SimulatedWorkload = {
-        metadata: { name: 'shop', namespace: 'shop' },
-        spec: rendered.spec as unknown as SimulatedWorkload['spec'],
-      };
-      pod = new SimulatedPod({
-        deployment,
-        secrets: {
-          'store-keys': { id: DEFAULT_CREDENTIAL.accessKeyId, secret: DEFAULT_CREDENTIAL.secretAccessKey },
-        },
+      ({ pod, env } = await startTriggerPod({
+        dir,
+        endpoint: fixture.server.endpoint,
+        image: JRE_IMAGE,
         images: {
           // A JRE alone: java by its path, nothing else on PATH (no jcmd, no jattach, no shell tools).
           [JRE_IMAGE]: {
@@ -88,31 +55,9 @@ for (const jdk of JDKS) {
           },
           [uploaderImage()]: { entrypoint: [process.execPath, ...RUN_SOURCE, UPLOADER_MAIN] },
         },
-        sandbox: dir,
-        maxRestarts: 0,
-      });
-      pod.on('line', (container: string, line: string) => container === 'app' && lines.push(line));
-      await pod.start();
-      await pod.waitFor(() => (lines.includes('READY') ? true : undefined), 60_000, 'the JVM to be ready');
-      await writeFile(
-        join(dir, 'pods.json'),
-        JSON.stringify({
-          [`shop/${pod.name}`]: {
-            metadata: { name: pod.name, namespace: 'shop', labels: { app: 'shop' } },
-            spec: deployment.spec.template.spec,
-          },
-        }),
-      );
-      env = {
-        PATH: `${fakeKubectl}:${process.env.PATH}`,
-        FAKE_KUBECTL_PODS: join(dir, 'pods.json'),
-        FAKE_KUBECTL_LOG: join(dir, 'kubectl.log'),
-        AWS_CONFIG_FILE: '/nonexistent',
-        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
-      };
+        alphas,
+        metricsPort: await freePort(),
+      }));
     });
     after(async () => {
       await pod?.stop();
@@ -121,12 +66,7 @@ for (const jdk of JDKS) {
     });
 
     async function execs(): Promise<string[][]> {
-      const log = await readFile(join(dir, 'kubectl.log'), 'utf8');
-      return log
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as string[])
-        .filter((a) => a[0] === 'exec');
+      return (await kubectlCalls(dir)).filter((a) => a[0] === 'exec');
     }
 
     it('heap dump: through the agent, shipped with its evidence, the JVM still running', async () => {

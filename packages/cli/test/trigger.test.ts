@@ -2,7 +2,7 @@
 // the pod simulator (a live JVM and our uploader sharing the dump volume); kubectl is a stand-in that
 // answers `get pod` with that spec and runs `exec` commands on this machine, where the JVM is.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,17 +11,16 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { analyzeStream } from '@kube-heapdump/hprof';
 import { FIXTURE_CLASS } from '../../../test/support/java.ts';
 import { RUN_SOURCE } from '../../../test/support/node.ts';
-import { SimulatedPod, type SimulatedWorkload } from '../../../test/support/pod-simulator.ts';
+import type { SimulatedPod } from '../../../test/support/pod-simulator.ts';
 import { run } from '../../../test/support/processes.ts';
-import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { SIM_JAVA_IMAGE, simulationImages } from '../../../test/support/simulation.ts';
 import { uploaderImage } from '../../heapdump/src/image.ts';
-import { renderDeployment } from '../../heapdump/src/workload.ts';
 import { announcedKey, dumpTarget } from '../src/trigger.ts';
+import { kubectlCalls } from './fake-kubectl.ts';
+import { startTriggerPod } from './trigger-pod.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
-const fakeKubectl = join(import.meta.dirname, '../../../test/fixtures/kubectl');
 
 describe('heapdump trigger', () => {
   let fixture: S3Fixture;
@@ -29,77 +28,18 @@ describe('heapdump trigger', () => {
   let pod: SimulatedPod;
   let env: NodeJS.ProcessEnv;
   const alphas = 54_321;
-  const lines: string[] = [];
 
   before(async () => {
     fixture = await startS3Fixture({ buckets: ['team-dumps'] });
     dir = await mkdtemp(join(tmpdir(), 'kh-trigger-'));
-    const rendered = renderDeployment({
-      appName: 'shop',
-      app: {
-        image: SIM_JAVA_IMAGE,
-        args: ['HeapFixture', 'hold', String(alphas), '10', '10', '2'],
-        env: [{ name: 'JAVA_TOOL_OPTIONS', value: '-Xmx64m' }],
-        resources: { limits: { memory: '256Mi' } },
-      },
-      heapDumps: { mountPath: join(dir, 'dumps') },
-      uploader: { metricsPort: 0 },
-      target: {
-        bucket: 'team-dumps',
-        prefix: 'jvm/',
-        endpoint: fixture.server.endpoint,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        checksums: true,
-      },
-      credentials: {
-        kind: 'secret',
-        secretName: 'store-keys',
-        accessKeyIdKey: 'id',
-        secretAccessKeyKey: 'secret',
-      },
-      defaultUploaderImage: uploaderImage(),
-    });
-    const deployment: SimulatedWorkload = {
-      metadata: { name: 'shop', namespace: 'shop' },
-      spec: rendered.spec as unknown as SimulatedWorkload['spec'],
-    };
-    pod = new SimulatedPod({
-      deployment,
-      secrets: {
-        'store-keys': { id: DEFAULT_CREDENTIAL.accessKeyId, secret: DEFAULT_CREDENTIAL.secretAccessKey },
-      },
+    ({ pod, env } = await startTriggerPod({
+      dir,
+      endpoint: fixture.server.endpoint,
+      image: SIM_JAVA_IMAGE,
       images: await simulationImages(uploaderImage()),
-      sandbox: dir,
-      maxRestarts: 0,
-    });
-    pod.on('line', (container: string, line: string) => container === 'app' && lines.push(line));
-    await pod.start();
-    await pod.waitFor(
-      () => (pod.runs.get('app') && lines.includes('READY') ? true : undefined),
-      60_000,
-      'the JVM to be ready',
-    );
-    // What `kubectl get pod -o json` would return for it.
-    await writeFile(
-      join(dir, 'pods.json'),
-      JSON.stringify({
-        [`shop/${pod.name}`]: {
-          metadata: { name: pod.name, namespace: 'shop', labels: { app: 'shop' } },
-          spec: deployment.spec.template.spec,
-        },
-      }),
-    );
-    env = {
-      PATH: `${fakeKubectl}:${process.env.PATH}`,
-      FAKE_KUBECTL_PODS: join(dir, 'pods.json'),
-      FAKE_KUBECTL_LOG: join(dir, 'kubectl.log'),
-      AWS_CONFIG_FILE: '/nonexistent',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIAL.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIAL.secretAccessKey,
-    };
+      alphas,
+      metricsPort: 0,
+    }));
   });
   after(async () => {
     await pod?.stop();
@@ -153,10 +93,7 @@ describe('heapdump trigger', () => {
     assert.deepEqual(pod.runs.get('app')?.exitCodes, []);
 
     // kubectl was asked for the JVM container (found from the volume mounts) in the pod's namespace.
-    const calls = (await readFile(join(dir, 'kubectl.log'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as string[]);
+    const calls = await kubectlCalls(dir);
     assert.deepEqual(calls[0], ['get', 'pod', pod.name, '-n', 'shop', '-o', 'json']);
     assert.deepEqual(calls[1]?.slice(0, 6), ['exec', '-n', 'shop', pod.name, '-c', 'app']);
   });

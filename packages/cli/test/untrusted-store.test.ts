@@ -13,9 +13,9 @@ import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
+import { FAKE_KUBECTL } from './fake-kubectl.ts';
 
 const cli = join(import.meta.dirname, '../src/main.ts');
-const fakeKubectl = join(import.meta.dirname, '../../../test/fixtures/kubectl/kubectl');
 const keyOf = (pod: string, second: number) =>
   `heapdumps/shop/orders/${pod}/20261207T1010${String(second).padStart(2, '0')}Z-0a1b2c${String(second).padStart(2, '0')}-java_pid1.hprof`;
 
@@ -125,7 +125,7 @@ describe('heapdump on a store holding what the uploader would not write', () => 
     const log = join(dir, 'kubectl.log');
     await writeFile(join(dir, 'pods.json'), '{}');
     const fake = {
-      KUBECTL: fakeKubectl,
+      KUBECTL: FAKE_KUBECTL,
       FAKE_KUBECTL_UNREACHABLE: '127.0.0.1:1',
       FAKE_KUBECTL_LOG: log,
       FAKE_KUBECTL_PODS: join(dir, 'pods.json'),

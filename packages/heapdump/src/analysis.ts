@@ -5,7 +5,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { AnalysisSettings } from './analysis-args.ts';
 import { type AnalysisCredentials, analysisObjects } from './analysis-render.ts';
-import type { IdentityArgs, IdentityKind } from './args.ts';
+import type { IdentityArgs, IdentityKind, UploaderArgs } from './args.ts';
 import { FieldError } from './errors.ts';
 import {
   accessKeySecret,
@@ -14,6 +14,7 @@ import {
   podIdentityAssociation,
   uploaderRole,
 } from './identity.ts';
+import { uploaderImage } from './image.ts';
 import { podIdentityTrustPolicy } from './policies.ts';
 import type { StorageCore } from './storage-core.ts';
 
@@ -21,9 +22,10 @@ export interface AnalysisInputs {
   name: string;
   settings: AnalysisSettings;
   identityKind: IdentityKind;
-  identity: IdentityArgs;
+  identity: IdentityArgs | undefined;
   core: StorageCore;
-  image: pulumi.Input<string>;
+  /** The component's uploader arguments: the Jobs run the uploader's image (its `image`, or from `registry`). */
+  uploader: pulumi.Input<UploaderArgs> | undefined;
   parent: pulumi.Resource;
 }
 
@@ -50,7 +52,7 @@ function credentials(i: AnalysisInputs, serviceAccount: string): pulumi.Output<A
       }));
     }
     case 'irsa': {
-      const trust = irsaTrust(i.identity, s.namespace, serviceAccount);
+      const trust = irsaTrust(i.identity ?? {}, s.namespace, serviceAccount);
       const role = uploaderRole(id, i.name, trust, core.analysisPolicy, parent);
       return role.arn.apply((roleArn) => ({ kind: 'webIdentity' as const, roleArn }));
     }
@@ -62,7 +64,14 @@ function credentials(i: AnalysisInputs, serviceAccount: string): pulumi.Output<A
         core.analysisPolicy,
         parent,
       );
-      const association = podIdentityAssociation(id, i.identity, s.namespace, serviceAccount, role, parent);
+      const association = podIdentityAssociation(
+        id,
+        i.identity ?? {},
+        s.namespace,
+        serviceAccount,
+        role,
+        parent,
+      );
       return association.id.apply(() => ({ kind: 'webIdentity' as const }));
     }
   }
@@ -72,8 +81,9 @@ function credentials(i: AnalysisInputs, serviceAccount: string): pulumi.Output<A
 export function provisionAnalysis(i: AnalysisInputs): void {
   const serviceAccount = `${i.name}-heapdump-analysis`.slice(0, 63).replace(/-+$/, '');
   const creds = credentials(i, serviceAccount);
+  const image = pulumi.output(i.uploader ?? {}).apply((u) => u.image ?? uploaderImage(u.registry));
   const objects = pulumi
-    .all([i.core.target, pulumi.output(i.image), creds])
+    .all([i.core.target, image, creds])
     .apply(([target, image, c]) =>
       analysisObjects({ name: serviceAccount, settings: i.settings, target, image, credentials: c }),
     );

@@ -133,15 +133,13 @@ export class HeapDumpEnabledApp extends pulumi.ComponentResource {
       .apply(([sa, inTemplate]) => sa ?? inTemplate ?? 'default');
     if (eventsRoleWanted(args.uploader)) eventsAccess(name, namespace, this.serviceAccountName, this);
     if (analysis) {
-      const image = pulumi.output(args.uploader ?? {}).apply((u) => u.image ?? uploaderImage(u.registry));
-      const identityArgs = args.identity ?? {};
       provisionAnalysis({
         name,
         settings: analysis,
         identityKind: plan.identity,
-        identity: identityArgs,
+        identity: args.identity,
         core: storage,
-        image,
+        uploader: args.uploader,
         parent: this,
       });
     }

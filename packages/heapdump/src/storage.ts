@@ -105,15 +105,13 @@ export class HeapDumpStorage extends pulumi.ComponentResource {
     }
     STATE.set(this, state);
     if (analysis) {
-      const image = pulumi.output(args.uploader ?? {}).apply((u) => u.image ?? uploaderImage(u.registry));
-      const identity = args.identity ?? {};
       provisionAnalysis({
         name,
         settings: analysis,
         identityKind: plan.identity,
-        identity,
+        identity: args.identity,
         core,
-        image,
+        uploader: args.uploader,
         parent: this,
       });
     }

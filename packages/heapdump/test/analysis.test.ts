@@ -15,6 +15,7 @@ const { HeapDumpEnabledApp, HeapDumpStorage } = await import('../src/index.ts');
 const { analysisPolicy } = await import('../src/analysis-access.ts');
 const { analysisSettings } = await import('../src/analysis-args.ts');
 const { analysisObjects } = await import('../src/analysis-render.ts');
+const { uploaderImage } = await import('../src/image.ts');
 
 const TARGET = {
   bucket: 'dumps',
@@ -184,6 +185,56 @@ describe('components', () => {
       kind: 'Deployment',
       ...(deployment?.inputs as object),
     } as never).validate();
+  });
+
+  test("the controller runs the component's uploader image: given, from its registry, or the default", async () => {
+    const controllerImage = () => {
+      const d = mocks.registered().find((r) => r.type === 'kubernetes:apps/v1:Deployment');
+      const spec = d?.inputs.spec as { template: { spec: { containers: { image: string }[] } } };
+      return spec.template.spec.containers[0]?.image;
+    };
+    const withAnalysis = {
+      ...existing,
+      analysis: { enabled: true, namespaces: ['shop'], credentialsSecret: 'k' },
+    };
+    for (const [uploader, image] of [
+      [{ image: 'mirror.example.com/uploader:pinned' }, 'mirror.example.com/uploader:pinned'],
+      [{ registry: 'mirror.example.com/team' }, uploaderImage('mirror.example.com/team')],
+      [undefined, uploaderImage()],
+    ] as const) {
+      mocks.reset();
+      await construct(
+        (opts) => new HeapDumpStorage('dumps', { ...withAnalysis, ...(uploader ? { uploader } : {}) }, opts),
+      );
+      assert.equal(controllerImage(), image, `HeapDumpStorage, uploader ${JSON.stringify(uploader)}`);
+    }
+    mocks.reset();
+    await construct(
+      (opts) =>
+        new HeapDumpEnabledApp(
+          'orders',
+          {
+            image: 'registry.example.com/orders:1',
+            namespace: 'shop',
+            resources: { limits: { memory: '1Gi' } },
+            uploader: { registry: 'mirror.example.com/team' },
+            analysis: { enabled: true },
+          },
+          opts,
+        ),
+    );
+    const controller = mocks
+      .registered()
+      .filter((r) => r.type === 'kubernetes:apps/v1:Deployment')
+      .map(
+        (d) => (d.inputs.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec,
+      )
+      .find((spec) => spec.containers[0]?.image !== 'registry.example.com/orders:1');
+    assert.equal(
+      controller?.containers[0]?.image,
+      uploaderImage('mirror.example.com/team'),
+      'HeapDumpEnabledApp',
+    );
   });
 
   test('with the uploader key only (existingSecret) it says which field is missing, before registering anything', () => {

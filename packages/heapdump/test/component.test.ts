@@ -21,6 +21,7 @@ const mocks = await installMocks();
 // The component is imported after setMocks, as Pulumi's testing guide asks.
 const { FieldError, HeapDumpEnabledApp } = await import('../src/index.ts');
 const { uploaderPolicy, denyInsecureTransportPolicy } = await import('../src/policies.ts');
+const { listCommand } = await import('../src/component.ts');
 type Args = ConstructorParameters<typeof HeapDumpEnabledApp>[1];
 
 const javaApp = {
@@ -517,4 +518,13 @@ describe('checked before anything is registered; what the user wrote passes thro
       pulumi.log.warn = warn;
     }
   });
+});
+
+test('the list command quotes what a shell would split', () => {
+  const cmd = listCommand(
+    { bucket: 'b', prefix: '', region: 'r', forcePathStyle: false, checksums: true },
+    'ns',
+    "it's",
+  );
+  assert.equal(cmd, `heapdump list --bucket b --prefix '' --region r --namespace ns --app 'it'\\''s'`);
 });

@@ -1,8 +1,6 @@
-// IAM documents and sizes: the pure functions behind the component.
+// The IAM documents the component writes (policies.ts), pure.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseJvmSize, parseQuantity, readHeapFlags } from '@kube-heapdump/contract';
-import { listCommand } from '../src/component.ts';
 import {
   denyInsecureTransportPolicy,
   irsaTrustPolicy,
@@ -60,30 +58,4 @@ test('IRSA trust names the issuer from the provider ARN; a malformed ARN is refu
     () => oidcIssuerFromProviderArn('oidc.eks.us-east-1.amazonaws.com/id/ABC'),
     /not an IAM OIDC provider ARN/,
   );
-});
-
-test('Kubernetes quantities and JVM sizes', () => {
-  assert.equal(parseQuantity('512Mi'), 512 * 2 ** 20);
-  assert.equal(parseQuantity('2G'), 2e9);
-  assert.equal(parseQuantity('1.5Gi'), 1.5 * 2 ** 30);
-  assert.equal(parseQuantity('1e9'), 1e9);
-  assert.equal(parseQuantity('2 GB'), undefined);
-  assert.equal(parseJvmSize('2g'), 2 * 2 ** 30);
-  assert.equal(parseJvmSize('1536M'), 1536 * 2 ** 20);
-  assert.equal(parseJvmSize('4096'), 4096);
-  assert.equal(parseJvmSize('2gb'), undefined);
-  assert.deepEqual(readHeapFlags(['-Xmx1g', '-XX:MaxHeapSize=3g', '-XX:MaxRAMPercentage=60']), {
-    maxHeapBytes: 3 * 2 ** 30,
-    maxRamPercentage: 60,
-  });
-  assert.throws(() => readHeapFlags(['-XX:MaxRAMPercentage=150']), /not a percentage/);
-});
-
-test('the list command quotes what a shell would split', () => {
-  const cmd = listCommand(
-    { bucket: 'b', prefix: '', region: 'r', forcePathStyle: false, checksums: true },
-    'ns',
-    "it's",
-  );
-  assert.equal(cmd, `heapdump list --bucket b --prefix '' --region r --namespace ns --app 'it'\\''s'`);
 });

@@ -34,12 +34,13 @@ export interface FileFacts {
   original: { sha256: string; bytes: number };
 }
 
-export interface SummaryFacts extends FileFacts {
+/** What a stored summary is made of: the upload's facts and the dump's HPROF summary (and its evidence). */
+export interface SummaryInput extends FileFacts {
   hprof: HprofSummary;
   evidence?: EvidenceRef;
 }
 
-export function storedSummary(f: SummaryFacts): StoredDumpSummary {
+export function storedSummary(f: SummaryInput): StoredDumpSummary {
   return {
     ...f.hprof,
     storedSchema: STORED_SUMMARY_SCHEMA,

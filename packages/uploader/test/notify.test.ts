@@ -1,30 +1,22 @@
-// Notifications from the real uploader: a core/v1 Event on the pod, posted to a local HTTPS stand-in for the
-// API server (a self-signed certificate made here with openssl, given as the ServiceAccount's ca.crt) that
-// checks the path, the bearer token and the body against the Kubernetes schema; and a Slack-compatible
-// webhook to a local receiver. A failing API server and webhook never fail or hold up the upload.
+// Notifications from the real uploader: a core/v1 Event on the pod, posted to the stand-in API server
+// (test/support/fake-api-server.ts: loopback HTTPS, its certificate as the ServiceAccount's ca.crt, the bearer
+// token's Role checked, the body checked against the Kubernetes schema); and a Slack-compatible webhook to a
+// local receiver. A failing API server and webhook never fail or hold up the upload.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { Event } from 'kubernetes-models/v1/Event';
+import { type ApiRequest, FakeApiServer } from '../../../test/support/fake-api-server.ts';
 import { HeldJvm } from '../../../test/support/java.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 
-const exec = promisify(execFile);
-const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.test-service-account-token';
 const UID = '6b1f3c5e-2a4d-4f7e-9c1b-0123456789ab';
 
-interface Received {
-  path: string;
-  authorization: string | undefined;
-  body: Record<string, unknown>;
-}
+type Received = ApiRequest;
 
 const bodyOf = async (req: IncomingMessage) => {
   let text = '';
@@ -42,11 +34,10 @@ describe('notifications when a dump is stored', () => {
   let dir: string;
   let sa: string;
   let dump: Buffer;
-  let api: Server;
-  let apiPort: number;
-  /** What the API server answers next: 201, or a failure. */
-  let apiStatus = 201;
-  const events: Received[] = [];
+  let api: FakeApiServer;
+  let token: string;
+  /** The requests the API server got (its own record). */
+  let events: Received[];
   const hooks: Received[] = [];
   let hookStatus = 200;
   let hookPort: number;
@@ -55,37 +46,14 @@ describe('notifications when a dump is stored', () => {
   before(async () => {
     fixture = await startS3Fixture();
     dir = await mkdtemp(join(tmpdir(), 'kh-notify-'));
-    sa = join(dir, 'serviceaccount');
-    await mkdir(sa);
-    await exec('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=kubernetes',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'api.key'),
-      '-out',
-      join(sa, 'ca.crt'),
+    api = await FakeApiServer.start(dir);
+    events = api.requests;
+    // The uploader's Role (the component renders the same): create Events in its namespace.
+    sa = await api.serviceAccount('uploader', [
+      { namespace: 'prod', rules: [{ apiGroups: [''], resources: ['events'], verbs: ['create'] }] },
     ]);
-    await writeFile(join(sa, 'token'), `${TOKEN}\n`);
+    token = (await readFile(join(sa, 'token'), 'utf8')).trim();
     await writeFile(join(sa, 'namespace'), 'prod');
-    api = createHttpsServer(
-      { key: await readFile(join(dir, 'api.key')), cert: await readFile(join(sa, 'ca.crt')) },
-      async (req, res) => {
-        const body = await bodyOf(req);
-        events.push({ path: `${req.method} ${req.url}`, authorization: req.headers.authorization, body });
-        res.writeHead(apiStatus, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(apiStatus === 201 ? body : { kind: 'Status', code: apiStatus }));
-      },
-    );
-    apiPort = await listen(api);
     hook = createHttpServer(async (req, res) => {
       hooks.push({ path: `${req.method} ${req.url}`, authorization: undefined, body: await bodyOf(req) });
       res.writeHead(hookStatus);
@@ -101,7 +69,7 @@ describe('notifications when a dump is stored', () => {
     dump = await readFile(join(dir, 'source.hprof'));
   });
   after(async () => {
-    api?.close();
+    await api?.close();
     hook?.close();
     await fixture?.close();
     await rm(dir, { recursive: true, force: true });
@@ -115,8 +83,7 @@ describe('notifications when a dump is stored', () => {
       localUploaderEnv(fixture, podDir, {
         POD_UID: UID,
         HEAPDUMP_QUIET_SECONDS: '1',
-        KUBERNETES_SERVICE_HOST: '127.0.0.1',
-        KUBERNETES_SERVICE_PORT: String(apiPort),
+        ...api.env(),
         HEAPDUMP_SERVICE_ACCOUNT_DIR: sa,
         HEAPDUMP_WEBHOOK_URL: `http://127.0.0.1:${hookPort}/services/T000/B000/secret-part`,
       }),
@@ -134,7 +101,7 @@ describe('notifications when a dump is stored', () => {
     assert.equal(events.length, 1);
     const e = events[0]!;
     assert.equal(e.path, 'POST /api/v1/namespaces/prod/events');
-    assert.equal(e.authorization, `Bearer ${TOKEN}`);
+    assert.equal(e.authorization, `Bearer ${token}`);
     new Event(e.body as ConstructorParameters<typeof Event>[0]).validate();
     assert.equal(e.body.reason, 'HeapDumpStored');
     assert.equal(e.body.type, 'Normal');
@@ -176,7 +143,7 @@ describe('notifications when a dump is stored', () => {
   it('an API server that refuses and a webhook that fails: the upload is stored anyway; the webhook is retried', async () => {
     events.length = 0;
     hooks.length = 0;
-    apiStatus = 403;
+    api.failWith = 403;
     hookStatus = 500;
     try {
       const { uploader, code, seconds } = await ship('failing', dump);
@@ -191,7 +158,7 @@ describe('notifications when a dump is stored', () => {
       );
       assert.ok(seconds < 30, `--once waits a bounded time for notifications (${seconds} s)`);
     } finally {
-      apiStatus = 201;
+      api.failWith = undefined;
       hookStatus = 200;
     }
   });

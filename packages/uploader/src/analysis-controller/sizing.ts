@@ -11,7 +11,8 @@ export interface SizingSettings {
   maxMemory: number;
 }
 
-export type Sizing =
+/** Whether a dump's analysis fits the memory it may have, and how much it gets or would need. */
+export type AnalysisSizing =
   | { fits: true; bytes: number }
   | { fits: false; neededBytes: number; maxMemoryBytes: number };
 
@@ -19,7 +20,7 @@ export type Sizing =
 export function sizeAnalysis(
   summary: { bytes: number; totals: { objects: number } },
   s: SizingSettings,
-): Sizing {
+): AnalysisSizing {
   const needed = estimateMemory(summary.totals.objects, 0) + (summary.bytes / GI) * s.memoryPerGiB;
   const bytes = Math.ceil(needed / MI) * MI;
   if (bytes > s.maxMemory) return { fits: false, neededBytes: bytes, maxMemoryBytes: s.maxMemory };
