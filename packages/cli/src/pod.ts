@@ -3,6 +3,8 @@
 export interface EnvVar {
   name: string;
   value?: string;
+  /** A Secret, ConfigMap or field reference: the value is not in the spec. */
+  valueFrom?: unknown;
 }
 
 export interface Container {

@@ -1,31 +1,13 @@
-// memory.ts in-process: the JVM options a container passes, and the heap `heapdump doctor` reads from them
-// against the memory limit.
+// memory.ts in-process: the heap `heapdump doctor` reads from a container's JVM options against the memory
+// limit (the options themselves, in the JVM's order: packages/contract/test/jvm-options.test.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { heapOf, jvmWords, quantityBytes } from '../src/memory.ts';
+import { heapOf, quantityBytes } from '../src/memory.ts';
 import type { Container } from '../src/pod.ts';
 
 const MI = 2 ** 20;
 const GI = 2 ** 30;
 const jvm = (words: string[], env: Container['env'] = []): Container => ({ name: 'app', args: words, env });
-
-describe('jvmWords', () => {
-  // Not pinned here: where _JAVA_OPTIONS stands (the JVM reads it after the command line) and what an unknown
-  // $(VAR) becomes (the kubelet keeps it as written); the component's jvmOptionWords differs on both.
-  it('reads JAVA_TOOL_OPTIONS, then JDK_JAVA_OPTIONS, resolving $(VAR), then command and args', () => {
-    const c: Container = {
-      name: 'app',
-      command: ['java'],
-      args: ['-jar', 'app.jar'],
-      env: [
-        { name: 'HEAP', value: '-Xmx300m' },
-        { name: 'JAVA_TOOL_OPTIONS', value: '$(HEAP) "-Dname=a b"' },
-        { name: 'JDK_JAVA_OPTIONS', value: '-XX:+UseG1GC' },
-      ],
-    };
-    assert.deepEqual(jvmWords(c), ['-Xmx300m', '-Dname=a b', '-XX:+UseG1GC', 'java', '-jar', 'app.jar']);
-  });
-});
 
 describe('heapOf', () => {
   it('-Xmx or -XX:MaxHeapSize gives the heap; the last one wins, as in the JVM', () => {
@@ -50,6 +32,11 @@ describe('heapOf', () => {
     assert.equal(h.bytes, GI);
     assert.match(h.source, /^the JVM's default \(25% of the memory limit\)$/);
     assert.equal(heapOf(jvm([]), undefined).bytes, undefined);
+  });
+
+  it('_JAVA_OPTIONS wins over the command line, as the JVM reads it last', () => {
+    const c = jvm(['-Xmx200m'], [{ name: '_JAVA_OPTIONS', value: '-Xmx300m' }]);
+    assert.deepEqual(heapOf(c, GI), { bytes: 300 * MI, source: '-Xmx300m' });
   });
 
   it('a size the JVM would not take is not a heap', () => {

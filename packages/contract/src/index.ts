@@ -4,6 +4,7 @@ export * from './analysis.ts';
 export * from './analysis-jobs.ts';
 export * from './compression.ts';
 export * from './evidence.ts';
+export * from './jvm-options.ts';
 export * from './keys.ts';
 export * from './sizes.ts';
 export * from './store.ts';

@@ -48,8 +48,8 @@ export interface HeapFlags {
 }
 
 /**
- * Reads heap flags from option words in the order the JVM applies them (JAVA_TOOL_OPTIONS first, then
- * JDK_JAVA_OPTIONS, then the command line), so a later flag overrides an earlier one, as in the JVM.
+ * Reads heap flags from option words in the order the JVM applies them (jvmOptionWords in jvm-options.ts),
+ * so a later flag overrides an earlier one, as in the JVM.
  * Throws on a malformed size, naming the word: a typo there would otherwise size the volume wrong.
  */
 export function readHeapFlags(words: readonly string[]): HeapFlags {

@@ -1,7 +1,7 @@
 // The JVM side of heap dumps: the flags we add, how they reach the JVM (JAVA_TOOL_OPTIONS appended to
 // whatever the container has), and the command-line words that would undo them. Pure.
 
-import { splitOptions } from '@kube-heapdump/contract';
+import { type JvmOptionSource, jvmOptions } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 import { type HeapDumpsArgs, OnOutOfMemory } from './args.ts';
 import { FieldError, fieldPath } from './errors.ts';
@@ -115,33 +115,31 @@ function overridesOurFlags(word: string, mountPath: string): string | undefined 
   return undefined;
 }
 
+/** Why a word from each place the JVM reads after our JAVA_TOOL_OPTIONS wins over it (jvm-options.ts). */
+const READ_AFTER: Partial<Record<JvmOptionSource, string>> = {
+  command: 'the command line wins over JAVA_TOOL_OPTIONS',
+  args: 'the command line wins over JAVA_TOOL_OPTIONS',
+  JDK_JAVA_OPTIONS: 'the launcher reads it after JAVA_TOOL_OPTIONS',
+  _JAVA_OPTIONS: 'the JVM reads it last, after the command line',
+};
+
 /**
- * The command line and JDK_JAVA_OPTIONS (read after JAVA_TOOL_OPTIONS) win over our flags, which the
- * component cannot override there: refuse words that would move or disable the dump or move the crash log.
- * `field` is the container's path (`podTemplate.spec.containers[0]`).
+ * The command line, JDK_JAVA_OPTIONS and _JAVA_OPTIONS (read after JAVA_TOOL_OPTIONS) win over our flags,
+ * which the component cannot override there: refuse words that would move or disable the dump or move the
+ * crash log. `field` is the container's path (`podTemplate.spec.containers[0]`).
  */
 export function checkJvmCommandLine(container: Container, field: string, mountPath: string): void {
-  for (const key of ['command', 'args'] as const) {
-    for (const word of container[key] ?? []) {
-      const why = overridesOurFlags(word, mountPath);
-      if (why !== undefined) {
-        throw new FieldError(
-          fieldPath(field, key),
-          `"${word}" ${why} (the command line wins over JAVA_TOOL_OPTIONS); remove it`,
-        );
-      }
+  for (const { word, source, index } of jvmOptions(container)) {
+    const after = READ_AFTER[source];
+    const why = after === undefined ? undefined : overridesOurFlags(word, mountPath);
+    if (why === undefined) continue;
+    if (source === 'command' || source === 'args') {
+      throw new FieldError(fieldPath(field, source), `"${word}" ${why} (${after}); remove it`);
     }
-  }
-  for (const [i, e] of (container.env ?? []).entries()) {
-    if (e.name !== 'JDK_JAVA_OPTIONS') continue;
-    for (const word of splitOptions(e.value ?? '')) {
-      const why = overridesOurFlags(word, mountPath);
-      if (why === undefined) continue;
-      throw new FieldError(
-        fieldPath(field, `env[${i}]`),
-        `"${word}" in JDK_JAVA_OPTIONS ${why} (the launcher reads it after JAVA_TOOL_OPTIONS); remove it`,
-      );
-    }
+    throw new FieldError(
+      fieldPath(field, `env[${index}]`),
+      `"${word}" in ${source} ${why} (${after}); remove it`,
+    );
   }
 }
 
@@ -155,38 +153,16 @@ export function errorFileOverriddenWarning(
   field: string,
   mountPath: string,
 ): string | undefined {
-  for (const [i, e] of (container.env ?? []).entries()) {
-    if (e.name !== 'JAVA_TOOL_OPTIONS' || e.value === undefined) continue;
-    const word = splitOptions(e.value).find((w) => movesCrashLog(w, mountPath));
-    if (word === undefined) continue;
+  const found = jvmOptions(container).find(
+    (o) => o.source === 'JAVA_TOOL_OPTIONS' && movesCrashLog(o.word, mountPath),
+  );
+  if (found !== undefined) {
     return (
-      `${fieldPath(field, `env[${i}]`)}: "${word}" in JAVA_TOOL_OPTIONS is overridden by the component's ` +
+      `${fieldPath(field, `env[${found.index}]`)}: "${found.word}" in JAVA_TOOL_OPTIONS is overridden by the component's ` +
       `${errorFileFlag(mountPath)}, added after it, so that crash logs are shipped from the dump volume; remove it`
     );
   }
   return undefined;
-}
-
-/**
- * Option words in the order the JVM reads them, from what the spec shows: literal JAVA_TOOL_OPTIONS and
- * JDK_JAVA_OPTIONS (their `$(VAR)` references to earlier literal variables expanded, as the kubelet does),
- * then command and args. Values from Secrets or ConfigMaps are not known here.
- */
-export function jvmOptionWords(container: Container): string[] {
-  const literal = new Map<string, string>();
-  for (const e of container.env ?? []) {
-    if (e.valueFrom !== undefined || e.value === undefined) continue;
-    literal.set(
-      e.name,
-      e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string) => literal.get(name) ?? m),
-    );
-  }
-  return [
-    ...splitOptions(literal.get('JAVA_TOOL_OPTIONS') ?? ''),
-    ...splitOptions(literal.get('JDK_JAVA_OPTIONS') ?? ''),
-    ...(container.command ?? []),
-    ...(container.args ?? []),
-  ];
 }
 
 /** Words in an image or command line that say a JVM runs there: JDKs, JVM languages and build tools, Java servers. */

@@ -1,11 +1,17 @@
 // How big the dump volume must be and how long the pod must be given to stop, as named formulas over the
 // JVM's heap. Pure; FieldError for settings that cannot be sized safely, warnings for risky ones.
 
-import { formatMi, maxHeapBytes, parseQuantity, readHeapFlags } from '@kube-heapdump/contract';
+import {
+  formatMi,
+  jvmOptionWords,
+  maxHeapBytes,
+  parseQuantity,
+  readHeapFlags,
+} from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpsArgs, UploaderArgs } from './args.ts';
 import { FieldError, fieldPath } from './errors.ts';
-import { FLIGHT_RECORDING_MAX_BYTES, jvmOptionWords } from './jvm.ts';
+import { FLIGHT_RECORDING_MAX_BYTES } from './jvm.ts';
 import type { Container } from './k8s-types.ts';
 
 type HeapDumps = pulumi.Unwrap<HeapDumpsArgs>;

@@ -5,12 +5,12 @@ import {
   agentJarPath,
   DEFAULT_MEMORY_THRESHOLD,
   defaultHeapPercentage,
+  jvmOptionWords,
   readHeapFlags,
 } from '@kube-heapdump/contract';
 import type * as pulumi from '@pulumi/pulumi';
 import type { HeapDumpsArgs, UploaderArgs } from './args.ts';
 import { FieldError } from './errors.ts';
-import { jvmOptionWords } from './jvm.ts';
 import type { Container } from './k8s-types.ts';
 
 type HeapDumps = pulumi.Unwrap<HeapDumpsArgs>;

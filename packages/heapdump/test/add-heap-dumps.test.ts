@@ -239,6 +239,24 @@ describe('every field the user wrote passes through; only heap dumps are added',
     ]);
   });
 
+  test('a heap in _JAVA_OPTIONS wins over the command line (the JVM reads it last): it sizes the volume, no default heap', () => {
+    const spec: PodSpec = {
+      containers: [
+        {
+          name: 'app',
+          image: 'java:21',
+          args: ['-Xmx200m', '-jar', 'a.jar'],
+          env: [{ name: '_JAVA_OPTIONS', value: '-Xmx300m' }],
+          resources: { limits: { memory: '1Gi' } },
+        },
+      ],
+    };
+    const r = addHeapDumpsToPodSpec(spec, options());
+    assert.equal(r.sizing.maxHeapBytes, 300 * 2 ** 20);
+    const jto = r.spec.containers[0]?.env?.find((e) => e.name === 'JAVA_TOOL_OPTIONS');
+    assert.doesNotMatch(jto?.value ?? '', /MaxRAMPercentage/);
+  });
+
   test('the JVM flags follow a $(VAR) reference; the heap it names sizes the volume', () => {
     const pod = structuredClone(plain<PodSpec>(springBootPodTemplate().spec));
     const r = addHeapDumpsToPodSpec(pod, options({ heapDumps: { containers: ['orders'] } }));
@@ -352,6 +370,28 @@ describe('conflicts are refused, naming the field and the fix', () => {
       wrap(pod({}, { env: [{ name: 'JDK_JAVA_OPTIONS', value: '-Xss1m -XX:ErrorFile=/dumps/crash.log' }] })),
       'podTemplate.spec.containers[0].env[0]',
       /"-XX:ErrorFile=\/dumps\/crash\.log" in JDK_JAVA_OPTIONS moves the JVM's crash log/,
+    ],
+    [
+      '-XX:HeapDumpPath in _JAVA_OPTIONS (read last, it wins over ours)',
+      wrap(
+        pod(
+          {},
+          {
+            env: [
+              { name: 'A', value: '1' },
+              { name: '_JAVA_OPTIONS', value: '-XX:HeapDumpPath=/tmp' },
+            ],
+          },
+        ),
+      ),
+      'podTemplate.spec.containers[0].env[1]',
+      /"-XX:HeapDumpPath=\/tmp" in _JAVA_OPTIONS overrides the component's heap dump flags \(the JVM reads it last/,
+    ],
+    [
+      '-XX:ErrorFile outside the volume in _JAVA_OPTIONS',
+      wrap(pod({}, { env: [{ name: '_JAVA_OPTIONS', value: '-XX:ErrorFile=/tmp/e.log' }] })),
+      'podTemplate.spec.containers[0].env[0]',
+      /"-XX:ErrorFile=\/tmp\/e\.log" in _JAVA_OPTIONS moves the JVM's crash log/,
     ],
     [
       'a classic sidecar in a Job',

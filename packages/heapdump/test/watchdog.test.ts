@@ -25,6 +25,23 @@ test('default heap only when the container gives no heap size', () => {
   assert.deepEqual(defaultHeapFlags(c(''), [], undefined, 90), [], 'no limit, no percentage');
 });
 
+test('a heap size in _JAVA_OPTIONS or in $(VAR) args counts: the JVM takes it, so no default is added', () => {
+  const c = (env: { name: string; value: string }[], args: string[] = []) => ({
+    name: 'app',
+    image: 'x',
+    args,
+    env,
+  });
+  assert.deepEqual(
+    defaultHeapFlags(c([{ name: '_JAVA_OPTIONS', value: '-Xmx600m' }]), [], 1024 * Mi, 90),
+    [],
+  );
+  assert.deepEqual(
+    defaultHeapFlags(c([{ name: 'HEAP', value: '-Xmx600m' }], ['$(HEAP)']), [], 1024 * Mi, 90),
+    [],
+  );
+});
+
 test('the agent flag; left out with a warning where the jar cannot be there first', () => {
   const warnings: string[] = [];
   assert.deepEqual(watchdogJvmFlags({ memoryThreshold: 85 }, {}, '/dumps', warnings), [
