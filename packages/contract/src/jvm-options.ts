@@ -2,13 +2,17 @@
 // and in which order the JVM reads its sources. The component (which flags to add, which to refuse, how big
 // the heap is) and `heapdump doctor` (the heap against the memory limit) both read through this. Pure.
 //
-// The order, last value of a flag wins (checked against the sources and JDK 17: `JAVA_TOOL_OPTIONS=-Xmx100m
-// JDK_JAVA_OPTIONS=-Xmx400m _JAVA_OPTIONS=-Xmx300m java -Xmx200m -XX:+PrintFlagsFinal -version` gives 300m;
-// without _JAVA_OPTIONS 200m; with JAVA_TOOL_OPTIONS and JDK_JAVA_OPTIONS only, 400m):
-// 1. JAVA_TOOL_OPTIONS: HotSpot's Arguments::parse_vm_init_args parses it first ("Picked up ..."), then
-// 2. the launcher's arguments, where the `java` launcher (main.c: argv[0], then JLI_AddArgsFromEnvVar for
-//    JDK_JAVA_OPTIONS, then argv[1..]) has put JDK_JAVA_OPTIONS before the command line's own words, then
+// The order, the last value of a flag winning (HotSpot's Arguments::parse_vm_init_args and the launcher's
+// main.c; checked on JDK 17 and 25: `JAVA_TOOL_OPTIONS=-Xmx100m JDK_JAVA_OPTIONS=-Xmx400m
+// _JAVA_OPTIONS=-Xmx300m java -Xmx200m -XX:+PrintFlagsFinal -version` gives 300m, 200m without
+// _JAVA_OPTIONS, 400m with the two variables alone):
+// 1. JAVA_TOOL_OPTIONS, parsed first ("Picked up JAVA_TOOL_OPTIONS");
+// 2. the launcher's arguments, in which the `java` launcher puts JDK_JAVA_OPTIONS first (argv[0], then
+//    JLI_AddArgsFromEnvVar, then argv[1..]), so it comes before the command line's own words;
 // 3. _JAVA_OPTIONS, parsed after the command line ("mimics classic VM"): it wins over everything.
+// `$(VAR)` (the core/v1 EnvVar.value contract, the kubelet's forked expansion.Expand): a variable's value is
+// expanded against the variables defined before it in `env` (and the service variables, unknown here),
+// command and args against the whole env; a reference that cannot be resolved stays as written.
 
 import { splitOptions } from './sizes.ts';
 
@@ -51,12 +55,13 @@ export function expandReferences(text: string, lookup: (name: string) => string 
     } else if (next === '$') {
       out += '$';
       i += 2;
-    } else if (next === '(' && text.indexOf(')', i + 2) >= 0) {
+    } else if (next === '(' && text.includes(')', i + 2)) {
       const close = text.indexOf(')', i + 2);
       const name = text.slice(i + 2, close);
       out += lookup(name) ?? `$(${name})`;
       i = close + 1;
     } else {
+      // A `$` that starts no reference, or `$(` never closed: copied, as the kubelet does.
       out += `$${next}`;
       i += 2;
     }
