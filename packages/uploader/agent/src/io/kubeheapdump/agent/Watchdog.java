@@ -17,7 +17,7 @@ import java.time.format.DateTimeFormatter;
 /**
  * The agent's one thread. Every {@code interval} ms it reads the container's memory (CgroupMemory) and,
  * armed, at {@code threshold} % of the limit takes one heap dump with its evidence into the dump directory,
- * then stays disarmed until the working set falls below {@code rearm} %: one dump per episode. While
+ * then stays disarmed until usage less page cache falls below {@code rearm} %: one dump per episode. While
  * disarmed, the JVM's own HeapDumpOnOutOfMemoryError is off, so an OutOfMemoryError in the same episode adds
  * no second dump. It also serves requests from {@code <dir>/.kube-heapdump/requests/} ({@code <id>.heap},
  * {@code <id>.threads}: `heapdump trigger`), answering each with {@code <id>.done}.
