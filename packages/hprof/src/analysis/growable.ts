@@ -32,3 +32,38 @@ export class GrowArray<T extends Growable> {
     return this.data.subarray(0, this.length) as T;
   }
 }
+
+/** Pass 1's per-object columns, appended together: one capacity check per object, not three. */
+export class ObjectColumns {
+  ids: Float64Array;
+  classes: Int32Array;
+  aux: Uint32Array;
+  length = 0;
+
+  constructor(initial: number) {
+    this.ids = new Float64Array(initial);
+    this.classes = new Int32Array(initial);
+    this.aux = new Uint32Array(initial);
+  }
+
+  push(id: number, classNo: number, aux: number): void {
+    const n = this.length;
+    if (n === this.ids.length) this.grow();
+    this.ids[n] = id;
+    this.classes[n] = classNo;
+    this.aux[n] = aux;
+    this.length = n + 1;
+  }
+
+  private grow(): void {
+    const ids = new Float64Array(this.ids.length * 2);
+    ids.set(this.ids);
+    this.ids = ids;
+    const classes = new Int32Array(ids.length);
+    classes.set(this.classes);
+    this.classes = classes;
+    const aux = new Uint32Array(ids.length);
+    aux.set(this.aux);
+    this.aux = aux;
+  }
+}

@@ -14,10 +14,14 @@ export class ObjectIds {
   constructor(ids: Float64Array, min: number, max: number) {
     this.length = ids.length;
     let aligned = ids.length > 0 && (max - min) / 8 < WORDS;
-    for (let i = 0; aligned && i < ids.length; i++) if ((ids[i]! - min) % 8 !== 0) aligned = false;
+    const words = new Uint32Array(aligned ? ids.length : 0);
+    // One loop, no modulo: a word that does not read back as stored was not a whole multiple of 8.
+    for (let i = 0; aligned && i < ids.length; i++) {
+      const w = (ids[i]! - min) / 8;
+      words[i] = w;
+      if (words[i] !== w) aligned = false;
+    }
     if (aligned) {
-      const words = new Uint32Array(ids.length);
-      for (let i = 0; i < ids.length; i++) words[i] = (ids[i]! - min) / 8;
       this.keys = words;
       this.base = min;
       this.scale = 8;

@@ -2,7 +2,7 @@
 // their fields and statics, the GC roots, and how many references the second pass can find at most.
 import { BASIC_TYPES, Sub } from '../format.ts';
 import { CLASS_OBJECTS, ClassTable, Kind } from './classes.ts';
-import { GrowArray } from './growable.ts';
+import { GrowArray, ObjectColumns } from './growable.ts';
 import { ObjectIds } from './object-ids.ts';
 import { type StringContents, StringValues } from './strings.ts';
 import { type Local, StackRecords, type ThreadInfo } from './threads.ts';
@@ -53,9 +53,7 @@ export class ObjectPass implements WalkHandler {
   readonly table = new ClassTable();
   private readonly walker: () => HeapWalker;
   // Room for 4 M objects from the start: reserved, not resident until written (see GrowArray.trimmed).
-  private ids = new GrowArray(Float64Array, 1 << 22);
-  private classes = new GrowArray(Int32Array, 1 << 22);
-  private aux = new GrowArray(Uint32Array, 1 << 22);
+  private objects = new ObjectColumns(1 << 22);
   private rootIds = new GrowArray(Float64Array, 1024);
   private rootTags = new GrowArray(Uint8Array, 1024);
   private arrayElements = 0;
@@ -131,9 +129,7 @@ export class ObjectPass implements WalkHandler {
   }
 
   private add(id: number, classNo: number, aux: number): void {
-    this.ids.push(id);
-    this.classes.push(classNo);
-    this.aux.push(aux);
+    this.objects.push(id, classNo, aux);
     if (id < this.minAddress) this.minAddress = id;
     if (id > this.maxAddress) this.maxAddress = id;
   }
@@ -258,11 +254,13 @@ export class ObjectPass implements WalkHandler {
       }
       maxEdges += def.instances * refs;
     }
+    const objects = this.objects;
+    const n = objects.length;
     const table: ObjectTable = {
       idSize,
-      ids: new ObjectIds(this.ids.trimmed(), this.minAddress, this.maxAddress),
-      classes: this.classes.trimmed(),
-      aux: this.aux.trimmed(),
+      ids: new ObjectIds(objects.ids.subarray(0, n), this.minAddress, this.maxAddress),
+      classes: objects.classes.subarray(0, n),
+      aux: objects.aux.subarray(0, n),
       classTable: this.table,
       rootIds: this.rootIds.trimmed(),
       rootTags: this.rootTags.trimmed(),
@@ -274,9 +272,7 @@ export class ObjectPass implements WalkHandler {
       stringClass: this.stringClass,
     };
     for (const th of threads.values()) if (th.nameValue !== 0) table.strings.want(th.nameValue);
-    this.ids = new GrowArray(Float64Array, 1);
-    this.classes = new GrowArray(Int32Array, 1);
-    this.aux = new GrowArray(Uint32Array, 1);
+    this.objects = new ObjectColumns(1);
     this.rootIds = new GrowArray(Float64Array, 1);
     this.rootTags = new GrowArray(Uint8Array, 1);
     return table;

@@ -33,6 +33,10 @@ export interface WalkHandler {
 }
 
 const TWO_32 = 4294967296;
+
+/** A big-endian u4 the caller knows is in `buf` (by hand: readUInt32BE's range checks cost in the hot loop). */
+const u32 = (buf: Buffer, p: number) =>
+  ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
 const MAX_RECORD = 256 * 1024 * 1024;
 
 /** Elements a primitive array type code stands for, or undefined. */
@@ -243,7 +247,7 @@ export class HeapWalker {
       case Sub.INSTANCE_DUMP: {
         const head = 1 + 2 * id + 8;
         if (avail < head) return -1;
-        const fieldBytes = buf.readUInt32BE(p + head - 4);
+        const fieldBytes = u32(buf, p + head - 4);
         size = head + fieldBytes;
         if (avail < size) return -1;
         this.h.instance?.(
@@ -258,7 +262,7 @@ export class HeapWalker {
       case Sub.OBJ_ARRAY_DUMP: {
         const head = 1 + 2 * id + 8;
         if (avail < head) return -1;
-        const length = buf.readUInt32BE(p + 1 + id + 4);
+        const length = u32(buf, p + 1 + id + 4);
         this.h.objectArray?.(this.readId(buf, p + 1), this.readId(buf, p + 1 + id + 8), length);
         this.consumed(head + length * id, p);
         if (this.h.elements) this.elementsLeft = length;
@@ -268,7 +272,7 @@ export class HeapWalker {
       case Sub.PRIM_ARRAY_DUMP: {
         const head = 1 + id + 9;
         if (avail < head) return -1;
-        const length = buf.readUInt32BE(p + 1 + id + 4);
+        const length = u32(buf, p + 1 + id + 4);
         const type = buf[p + head - 1]!;
         const es = elementSize(type);
         if (es === undefined)
