@@ -135,19 +135,24 @@ export class ObjectPass implements WalkHandler {
   }
 
   instance(id: number, classId: number, buf: Buffer, start: number, fieldBytes: number): void {
-    if (classId !== this.lastClassId) {
-      this.lastClassId = classId;
-      this.lastClass = this.table.numberOf(classId);
-      this.lastProbe = this.probeOf(this.lastClass);
-    }
+    if (classId !== this.lastClassId) this.switchClass(classId);
     this.table.defs[this.lastClass]!.instances++;
     this.add(id, this.lastClass, 0);
-    const probe = this.lastProbe;
-    if (probe === null) return;
-    if (probe.threadName >= 0 && probe.threadName + this.walker().idSize <= fieldBytes)
-      this.threadNames.set(id, this.walker().readId(buf, start + probe.threadName));
-    if (probe.value >= 0 && probe.value + this.walker().idSize <= fieldBytes) {
-      const w = this.walker();
+    if (this.lastProbe !== null) this.probe(this.lastProbe, id, buf, start, fieldBytes);
+  }
+
+  // The rare cases apart from `instance`, which stays small enough to be inlined into the walker's loop.
+  private switchClass(classId: number): void {
+    this.lastClassId = classId;
+    this.lastClass = this.table.numberOf(classId);
+    this.lastProbe = this.probeOf(this.lastClass);
+  }
+
+  private probe(probe: Probe, id: number, buf: Buffer, start: number, fieldBytes: number): void {
+    const w = this.walker();
+    if (probe.threadName >= 0 && probe.threadName + w.idSize <= fieldBytes)
+      this.threadNames.set(id, w.readId(buf, start + probe.threadName));
+    if (probe.value >= 0 && probe.value + w.idSize <= fieldBytes) {
       const utf16 = probe.coder >= 0 && probe.coder < fieldBytes && buf[start + probe.coder] === 1;
       this.strings.note(id, w.readId(buf, start + probe.value), utf16);
     }
