@@ -263,7 +263,10 @@ export class ObjectPass implements WalkHandler {
     const n = objects.length;
     const table: ObjectTable = {
       idSize,
-      ids: new ObjectIds(objects.ids.subarray(0, n), this.minAddress, this.maxAddress),
+      ids:
+        objects.words !== null
+          ? ObjectIds.ofWords(objects.words.subarray(0, n), this.minAddress)
+          : ObjectIds.of(objects.wide!.subarray(0, n), this.minAddress, this.maxAddress),
       classes: objects.classes.subarray(0, n),
       aux: objects.aux.subarray(0, n),
       classTable: this.table,
