@@ -11,21 +11,35 @@ export class ObjectIds {
   private readonly base: number;
   private readonly scale: number;
 
-  constructor(ids: Float64Array, min: number, max: number) {
-    this.length = ids.length;
+  private constructor(keys: Uint32Array | Float64Array, base: number, scale: number) {
+    this.length = keys.length;
+    this.keys = keys;
+    this.base = base;
+    this.scale = scale;
+  }
+
+  /** The ids `ids`, lowest `min` and highest `max`: as words when they fit, else the doubles themselves. */
+  static of(ids: Float64Array, min: number, max: number): ObjectIds {
     let aligned = ids.length > 0 && (max - min) / 8 < WORDS;
-    for (let i = 0; aligned && i < ids.length; i++) if ((ids[i]! - min) % 8 !== 0) aligned = false;
-    if (aligned) {
-      const words = new Uint32Array(ids.length);
-      for (let i = 0; i < ids.length; i++) words[i] = (ids[i]! - min) / 8;
-      this.keys = words;
-      this.base = min;
-      this.scale = 8;
-    } else {
-      this.keys = ids;
-      this.base = 0;
-      this.scale = 1;
+    const words = new Uint32Array(aligned ? ids.length : 0);
+    // One loop, no modulo: a word that does not read back as stored was not a whole multiple of 8.
+    for (let i = 0; aligned && i < ids.length; i++) {
+      const w = (ids[i]! - min) / 8;
+      words[i] = w;
+      if (words[i] !== w) aligned = false;
     }
+    return aligned ? new ObjectIds(words, min, 8) : new ObjectIds(ids, 0, 1);
+  }
+
+  /**
+   * Ids held as id / 8 (all 8-aligned, under 2^35), lowest `min`: the words are rebased in place, the same
+   * keys `of` gives.
+   */
+  static ofWords(words: Uint32Array, min: number): ObjectIds {
+    if (words.length === 0) return new ObjectIds(new Float64Array(0), 0, 1);
+    const low = min / 8;
+    for (let i = 0; i < words.length; i++) words[i] = words[i]! - low;
+    return new ObjectIds(words, min, 8);
   }
 
   /** Object v's id. */

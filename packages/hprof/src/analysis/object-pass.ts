@@ -2,7 +2,7 @@
 // their fields and statics, the GC roots, and how many references the second pass can find at most.
 import { BASIC_TYPES, Sub } from '../format.ts';
 import { CLASS_OBJECTS, ClassTable, Kind } from './classes.ts';
-import { GrowArray } from './growable.ts';
+import { GrowArray, ObjectColumns } from './growable.ts';
 import { ObjectIds } from './object-ids.ts';
 import { type StringContents, StringValues } from './strings.ts';
 import { type Local, StackRecords, type ThreadInfo } from './threads.ts';
@@ -53,9 +53,7 @@ export class ObjectPass implements WalkHandler {
   readonly table = new ClassTable();
   private readonly walker: () => HeapWalker;
   // Room for 4 M objects from the start: reserved, not resident until written (see GrowArray.trimmed).
-  private ids = new GrowArray(Float64Array, 1 << 22);
-  private classes = new GrowArray(Int32Array, 1 << 22);
-  private aux = new GrowArray(Uint32Array, 1 << 22);
+  private objects = new ObjectColumns(1 << 22);
   private rootIds = new GrowArray(Float64Array, 1024);
   private rootTags = new GrowArray(Uint8Array, 1024);
   private arrayElements = 0;
@@ -131,27 +129,30 @@ export class ObjectPass implements WalkHandler {
   }
 
   private add(id: number, classNo: number, aux: number): void {
-    this.ids.push(id);
-    this.classes.push(classNo);
-    this.aux.push(aux);
+    this.objects.push(id, classNo, aux);
     if (id < this.minAddress) this.minAddress = id;
     if (id > this.maxAddress) this.maxAddress = id;
   }
 
   instance(id: number, classId: number, buf: Buffer, start: number, fieldBytes: number): void {
-    if (classId !== this.lastClassId) {
-      this.lastClassId = classId;
-      this.lastClass = this.table.numberOf(classId);
-      this.lastProbe = this.probeOf(this.lastClass);
-    }
+    if (classId !== this.lastClassId) this.switchClass(classId);
     this.table.defs[this.lastClass]!.instances++;
     this.add(id, this.lastClass, 0);
-    const probe = this.lastProbe;
-    if (probe === null) return;
-    if (probe.threadName >= 0 && probe.threadName + this.walker().idSize <= fieldBytes)
-      this.threadNames.set(id, this.walker().readId(buf, start + probe.threadName));
-    if (probe.value >= 0 && probe.value + this.walker().idSize <= fieldBytes) {
-      const w = this.walker();
+    if (this.lastProbe !== null) this.probe(this.lastProbe, id, buf, start, fieldBytes);
+  }
+
+  // The rare cases apart from `instance`, which stays small enough to be inlined into the walker's loop.
+  private switchClass(classId: number): void {
+    this.lastClassId = classId;
+    this.lastClass = this.table.numberOf(classId);
+    this.lastProbe = this.probeOf(this.lastClass);
+  }
+
+  private probe(probe: Probe, id: number, buf: Buffer, start: number, fieldBytes: number): void {
+    const w = this.walker();
+    if (probe.threadName >= 0 && probe.threadName + w.idSize <= fieldBytes)
+      this.threadNames.set(id, w.readId(buf, start + probe.threadName));
+    if (probe.value >= 0 && probe.value + w.idSize <= fieldBytes) {
       const utf16 = probe.coder >= 0 && probe.coder < fieldBytes && buf[start + probe.coder] === 1;
       this.strings.note(id, w.readId(buf, start + probe.value), utf16);
     }
@@ -258,11 +259,16 @@ export class ObjectPass implements WalkHandler {
       }
       maxEdges += def.instances * refs;
     }
+    const objects = this.objects;
+    const n = objects.length;
     const table: ObjectTable = {
       idSize,
-      ids: new ObjectIds(this.ids.trimmed(), this.minAddress, this.maxAddress),
-      classes: this.classes.trimmed(),
-      aux: this.aux.trimmed(),
+      ids:
+        objects.words !== null
+          ? ObjectIds.ofWords(objects.words.subarray(0, n), this.minAddress)
+          : ObjectIds.of(objects.wide!.subarray(0, n), this.minAddress, this.maxAddress),
+      classes: objects.classes.subarray(0, n),
+      aux: objects.aux.subarray(0, n),
       classTable: this.table,
       rootIds: this.rootIds.trimmed(),
       rootTags: this.rootTags.trimmed(),
@@ -274,9 +280,7 @@ export class ObjectPass implements WalkHandler {
       stringClass: this.stringClass,
     };
     for (const th of threads.values()) if (th.nameValue !== 0) table.strings.want(th.nameValue);
-    this.ids = new GrowArray(Float64Array, 1);
-    this.classes = new GrowArray(Int32Array, 1);
-    this.aux = new GrowArray(Uint32Array, 1);
+    this.objects = new ObjectColumns(1);
     this.rootIds = new GrowArray(Float64Array, 1);
     this.rootTags = new GrowArray(Uint8Array, 1);
     return table;

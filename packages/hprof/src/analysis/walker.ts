@@ -33,6 +33,10 @@ export interface WalkHandler {
 }
 
 const TWO_32 = 4294967296;
+
+/** A big-endian u4 the caller knows is in `buf` (by hand: readUInt32BE's range checks cost in the hot loop). */
+const u32 = (buf: Buffer, p: number) =>
+  ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
 const MAX_RECORD = 256 * 1024 * 1024;
 
 /** Elements a primitive array type code stands for, or undefined. */
@@ -63,15 +67,15 @@ export class HeapWalker {
     this.h = handler;
   }
 
-  /** An identifier at `p` (bytes read by hand: faster than readUInt32BE's checks in this loop). */
+  /**
+   * An identifier at `p` (bytes read by hand: faster than readUInt32BE's checks in this loop). Kept small in
+   * bytecode so the compiler inlines it and the pass's handler into the loop: a handler not inlined gets each
+   * id above 2^31 as a boxed number, one allocation per id.
+   */
   readId(buf: Buffer, p: number): number {
-    const lo =
-      this.idSize === 8
-        ? ((buf[p + 4]! << 24) | (buf[p + 5]! << 16) | (buf[p + 6]! << 8) | buf[p + 7]!) >>> 0
-        : ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
-    if (this.idSize === 4) return lo;
-    const hi = ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
-    return hi === 0 ? lo : hi * TWO_32 + lo;
+    if (this.idSize === 4) return u32(buf, p);
+    const hi = u32(buf, p);
+    return hi === 0 ? u32(buf, p + 4) : hi * TWO_32 + u32(buf, p + 4);
   }
 
   /**
@@ -243,7 +247,7 @@ export class HeapWalker {
       case Sub.INSTANCE_DUMP: {
         const head = 1 + 2 * id + 8;
         if (avail < head) return -1;
-        const fieldBytes = buf.readUInt32BE(p + head - 4);
+        const fieldBytes = u32(buf, p + head - 4);
         size = head + fieldBytes;
         if (avail < size) return -1;
         this.h.instance?.(
@@ -258,7 +262,7 @@ export class HeapWalker {
       case Sub.OBJ_ARRAY_DUMP: {
         const head = 1 + 2 * id + 8;
         if (avail < head) return -1;
-        const length = buf.readUInt32BE(p + 1 + id + 4);
+        const length = u32(buf, p + 1 + id + 4);
         this.h.objectArray?.(this.readId(buf, p + 1), this.readId(buf, p + 1 + id + 8), length);
         this.consumed(head + length * id, p);
         if (this.h.elements) this.elementsLeft = length;
@@ -268,7 +272,7 @@ export class HeapWalker {
       case Sub.PRIM_ARRAY_DUMP: {
         const head = 1 + id + 9;
         if (avail < head) return -1;
-        const length = buf.readUInt32BE(p + 1 + id + 4);
+        const length = u32(buf, p + 1 + id + 4);
         const type = buf[p + head - 1]!;
         const es = elementSize(type);
         if (es === undefined)
