@@ -197,7 +197,8 @@ for (const jdk of JDKS) {
     // with the application running again: a leak this fast (40 MB/s) gets the JVM killed during the merge
     // (Temurin 25: .p0 of 229 MB, the dump cut at 17 MB). The agent writes aside and the restarted JVM's
     // agent finishes the merge before the application starts (PartialDumps.java); JDK 11-21 dump whole
-    // inside the safepoint, before the kill.
+    // inside the safepoint, before the kill (JDK 11 without collecting first: it got killed mid-dump in 4 of 11
+    // runs with it, Watchdog.liveOnly).
     test('(c) -Xmx above the limit (from a ConfigMap the component cannot read): a complete dump', async () => {
       const r = await run(
         {
@@ -219,20 +220,6 @@ for (const jdk of JDKS) {
         const written = agentLine(r, 'heap dump written');
         const finished = agentLine(r, 'a dump cut off by the JVM');
         const killedAt = app?.exitedAt[0] ?? 0;
-        if (jdk.feature === 11 && finished?.line.endsWith('moved as it is')) {
-          // JDK 11 under this machine's load (not alone): killed inside the dump's safepoint, 0.3-0.7 s in
-          // (issue 28, open). The cut dump is not lost: the restarted JVM's agent moves it out and it is stored
-          // saying so.
-          const key = r.logs.find((l) => l.msg === 'dump stored')?.key as string;
-          const summary = JSON.parse((await r.object(`${key}.summary.json`)).toString());
-          assert.notEqual(summary.verdict, 'complete');
-          const taking = agentLine(r, 'memory at') as TimedLine;
-          timings.push(
-            `${jdk.name} (c) -Xmx1g over a 256Mi limit: killed ${killedAt - taking.at} ms into the dump; ` +
-              `stored cut (verdict ${summary.verdict}) by the restarted JVM, ${storedVsKill(r)}`,
-          );
-          return;
-        }
         const { hprof, evidence } = await thresholdDump(r, true);
         assert.match(evidence.threadDump, /^"main" #\d+ prio=5$/m);
         const arrays = hprof.topClasses.find((c) => c.name === 'byte[]');
