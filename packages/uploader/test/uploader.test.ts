@@ -2,7 +2,7 @@
 // waits in line, what a failure or a refusal leaves for the next scan, and what stopping still ships. The
 // shipper and the saved-upload sweep are stand-ins here; the real ones run in the e2e suites.
 import assert from 'node:assert/strict';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Refused } from '../src/dump-file.ts';
@@ -10,14 +10,22 @@ import { Metrics } from '../src/metrics.ts';
 import { MAX_ACTIVE_DUMPS, Uploader } from '../src/uploader.ts';
 import { logLines, podConfig, suiteDirs } from './fixtures.ts';
 
-/** A stand-in shipper: each ship waits until the test lets it go, and ends as `outcome` says. */
+/**
+ * A stand-in shipper: each ship waits until the test lets it go, and ends as `outcome` says; with `removes`, a
+ * dump shipped is removed from the directory, as the real shipper frees the volume.
+ */
 class FakeShipper {
   readonly started: string[] = [];
+  private readonly dir: string;
   active = 0;
   mostActive = 0;
   private readonly waiting: (() => void)[] = [];
   held = true;
   outcome: (file: string) => Error | undefined = () => undefined;
+  removes = false;
+  constructor(dir: string) {
+    this.dir = dir;
+  }
 
   async ship(file: string): Promise<void> {
     this.started.push(file);
@@ -27,6 +35,7 @@ class FakeShipper {
       else await new Promise((r) => setImmediate(r));
       const err = this.outcome(file);
       if (err) throw err;
+      if (this.removes) await rm(join(this.dir, file), { force: true });
     } finally {
       this.active--;
     }
@@ -51,7 +60,7 @@ describe('the uploader queue (uploader.ts)', () => {
     for (const f of files) await writeFile(join(dir, f), 'JAVA PROFILE 1.0.2\0');
     const { log, lines } = logLines('info');
     const cfg = podConfig(dir, undefined);
-    const shipper = new FakeShipper();
+    const shipper = new FakeShipper(dir);
     const swept: ((file: string) => boolean)[] = [];
     const metrics = new Metrics();
     const uploader = new Uploader({
@@ -132,22 +141,21 @@ describe('the uploader queue (uploader.ts)', () => {
     assert.deepEqual([...t.shipper.started].sort(), ['fine.hprof', 'refused.hprof']);
   });
 
-  it('stopping, the dumps under way and those in line still ship; no scan starts another', async () => {
+  it('stopping, the dumps under way and those in line still ship; once stopped, no scan starts another', async () => {
     const dumps = Array.from({ length: MAX_ACTIVE_DUMPS + 2 }, (_, i) => `java_pid${i + 1}.hprof`);
     const t = await setUp(dumps);
+    t.shipper.removes = true; // the final look of stop() must not take a dump shipped meanwhile again
     await t.uploader.start();
     await t.shipper.startedAtLeast(MAX_ACTIVE_DUMPS);
     const activeAtFirst = t.shipper.active;
+    // stop() looks at the directory once more first (a recording the JVM wrote as it exited), so a file
+    // written while it looks may still be taken: the late one comes after it has stopped taking files.
     const stopped = t.uploader.stop();
-    await writeFile(join(t.dir, 'late.hprof'), 'JAVA PROFILE 1.0.2\0');
     t.shipper.release();
     assert.equal(activeAtFirst, MAX_ACTIVE_DUMPS);
     await stopped;
-    assert.deepEqual(
-      [...t.shipper.started].sort(),
-      [...dumps].sort(),
-      'the ones in line shipped, not the late one',
-    );
+    await writeFile(join(t.dir, 'late.hprof'), 'JAVA PROFILE 1.0.2\0');
+    assert.deepEqual([...t.shipper.started].sort(), [...dumps].sort(), 'the ones in line shipped');
     assert.equal(await t.uploader.once(), 0);
     assert.ok(!t.shipper.started.includes('late.hprof'), 'a scan after stop takes nothing');
   });
