@@ -313,11 +313,13 @@ export async function* compressedParts(
 }
 
 /**
- * Reads the first `end` bytes (sent before a restart) again, only to bring the dump's hash (and `redactor`)
- * to that offset.
+ * Reads the bytes sent before a restart (those before `end`) again, only to bring the dump's hash (and
+ * `redactor`) to that offset. `end` is where the next block would start: past the file's end once the last
+ * block, a short one, was sent, so only what the file holds is read (a file cut shorter than was sent fails
+ * the recorded hash after this, in checkSent).
  */
 async function replayBefore(src: PartSource, end: number, redactor?: HprofRedactor): Promise<void> {
   if (end === 0) return;
-  await src.follower.waitFor(end);
-  await hashRange(src, 0, end, Buffer.allocUnsafe(MiB), redactor);
+  const held = await src.follower.waitFor(end);
+  await hashRange(src, 0, held, Buffer.allocUnsafe(MiB), redactor);
 }
