@@ -108,6 +108,28 @@ function collections(c: Collections, top: number): string[] {
   ];
 }
 
+/** The largest dominators grouped (by package, by class loader): one row per group, `label` its column. */
+function groupTable(
+  label: string,
+  groups: readonly { objects: number; retainedBytes: number; name: string }[],
+  heap: number,
+  top: number,
+): string {
+  return table(
+    ['#', 'objects', 'retained', '%', label],
+    groups
+      .slice(0, top)
+      .map((g, i) => [
+        String(i + 1),
+        thousands(g.objects),
+        humanBytes(g.retainedBytes),
+        percent(g.retainedBytes, heap),
+        printable(g.name),
+      ]),
+    new Set([0, 1, 2, 3]),
+  );
+}
+
 const STACKS_SHOWN = 3;
 const FRAMES_SHOWN = 20;
 
@@ -184,19 +206,7 @@ export function renderAnalysis(name: string, a: HeapAnalysis, top: number): stri
     ),
     '',
     paint('Retained by package (the largest dominators grouped by the package of their class)', 'bold'),
-    table(
-      ['#', 'objects', 'retained', '%', 'package'],
-      a.topPackages
-        .slice(0, top)
-        .map((p, i) => [
-          String(i + 1),
-          thousands(p.objects),
-          humanBytes(p.retainedBytes),
-          percent(p.retainedBytes, heap),
-          printable(p.name),
-        ]),
-      new Set([0, 1, 2, 3]),
-    ),
+    groupTable('package', a.topPackages, heap, top),
     ...(a.topClassLoaders
       ? [
           '',
@@ -204,19 +214,7 @@ export function renderAnalysis(name: string, a: HeapAnalysis, top: number): stri
             'Retained by class loader (the largest dominators grouped by the loader of their class)',
             'bold',
           ),
-          table(
-            ['#', 'objects', 'retained', '%', 'class loader'],
-            a.topClassLoaders
-              .slice(0, top)
-              .map((l, i) => [
-                String(i + 1),
-                thousands(l.objects),
-                humanBytes(l.retainedBytes),
-                percent(l.retainedBytes, heap),
-                printable(l.name),
-              ]),
-            new Set([0, 1, 2, 3]),
-          ),
+          groupTable('class loader', a.topClassLoaders, heap, top),
         ]
       : []),
     '',
