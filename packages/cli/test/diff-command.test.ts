@@ -3,7 +3,7 @@
 // uploader stored (no dump downloaded) and from the two files (parsed in full).
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,8 +18,8 @@ import { RUN_SOURCE } from '../../../test/support/node.ts';
 import { run } from '../../../test/support/processes.ts';
 import { DEFAULT_CREDENTIAL } from '../../../test/support/s3/server.ts';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
-import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
 import { type DiffSide, diffDumps, stableClassName } from '../src/diff.ts';
+import { shipDumps } from './ship.ts';
 
 const exec = promisify(execFile);
 const cli = join(import.meta.dirname, '../src/main.ts');
@@ -94,14 +94,10 @@ describe('heapdump diff', () => {
       await jvm.close();
     }
     // The pod's uploader ships each dump as it appears (a second apart, so their key times order them).
-    for (const file of [files.old, files.new]) {
-      const podDir = join(dir, `pod-${file === files.old ? 1 : 2}`);
-      await mkdir(podDir);
-      await copyFile(file, join(podDir, 'java_pid1.hprof'));
-      const uploader = new UploaderProcess(localUploaderEnv(fixture, podDir), ['--once']);
-      assert.equal(await uploader.exited, 0, uploader.stderr);
-      await new Promise((r) => setTimeout(r, 1100));
-    }
+    await shipDumps(fixture, dir, [
+      { pod: 'pod-1', dump: files.old },
+      { pod: 'pod-2', dump: files.new },
+    ]);
     env = developerEnv({
       home: dir,
       credential: DEFAULT_CREDENTIAL,
