@@ -73,33 +73,21 @@ function sections(a: HeapAnalysis): string[] {
       `<h2>Dominator tree</h2><p class="dim">Each node shows what it retains; expand it for its largest children. Embedded: at most ${t.childrenPerNode} children per node and ${thousands(t.maxNodes)} nodes in all, largest first; the rest is counted where it is left out.</p>`,
       t.top.map((n) => node(n, heap)).join('\n') + omitted(t.omitted, t.omittedBytes),
     );
-  out.push(
-    '<h2>Retained by package</h2>',
+  /** The largest dominators grouped (by package, by class loader): one row per group, `label` its column. */
+  const groups = (label: string, list: readonly { objects: number; retainedBytes: number; name: string }[]) =>
     tableOf(
-      ['objects', 'retained', '%', 'package'],
-      a.topPackages.map((p) => [
-        thousands(p.objects),
-        humanBytes(p.retainedBytes),
-        pct(p.retainedBytes, heap),
-        `<code>${esc(p.name)}</code>`,
+      ['objects', 'retained', '%', label],
+      list.map((g) => [
+        thousands(g.objects),
+        humanBytes(g.retainedBytes),
+        pct(g.retainedBytes, heap),
+        `<code>${esc(g.name)}</code>`,
       ]),
       new Set([0, 1, 2]),
-    ),
-  );
-  if (a.topClassLoaders)
-    out.push(
-      '<h2>Retained by class loader</h2>',
-      tableOf(
-        ['objects', 'retained', '%', 'class loader'],
-        a.topClassLoaders.map((l) => [
-          thousands(l.objects),
-          humanBytes(l.retainedBytes),
-          pct(l.retainedBytes, heap),
-          `<code>${esc(l.name)}</code>`,
-        ]),
-        new Set([0, 1, 2]),
-      ),
     );
+  out.push('<h2>Retained by package</h2>', groups('package', a.topPackages));
+  if (a.topClassLoaders)
+    out.push('<h2>Retained by class loader</h2>', groups('class loader', a.topClassLoaders));
   out.push(
     '<h2>Retained by class</h2>',
     tableOf(
