@@ -41,7 +41,7 @@ async function run(c: WatchdogCase, dumps: number): Promise<WatchdogRun> {
     );
   } catch (e) {
     await r.close();
-    throw e;
+    throw new Error(`${(e as Error).message}; the app said:\n${timedLines(r)}`);
   }
   return r;
 }
@@ -67,11 +67,31 @@ function killedAfterDump(r: WatchdogRun): number {
   return (app?.exitedAt[0] ?? 0) - written.at;
 }
 
-/** When the uploader said the first dump stored, relative to the app's first exit (ms; negative: before it). */
+/**
+ * When the first dump's object and its evidence were both in the store, and when its summary followed, relative
+ * to the app's first exit (ms; negative: before it; NaN: never).
+ */
+function storedMs(r: WatchdogRun): { dump: number; summary: number } {
+  const at = (msg: string, key?: string) => {
+    const line = r.logs.find((l) => l.msg === msg && (key === undefined || l.key === key));
+    return Date.parse(String(line?.time)) - (r.pod.runs.get('app')?.exitedAt[0] ?? 0);
+  };
+  const key = r.logs.find((l) => l.msg === 'dump object complete')?.key as string | undefined;
+  return {
+    dump: Math.max(at('dump object complete', key), at('evidence stored', `${key}.evidence.json`)),
+    summary: at('dump stored', key),
+  };
+}
+
 function storedVsKill(r: WatchdogRun): string {
-  const stored = r.logs.find((l) => l.msg === 'dump stored');
-  const ms = Date.parse(String(stored?.time)) - (r.pod.runs.get('app')?.exitedAt[0] ?? 0);
-  return ms < 0 ? `stored ${-ms} ms before it` : `stored ${ms} ms after it`;
+  const { dump, summary } = storedMs(r);
+  const vs = (ms: number) => (ms < 0 ? `${-ms} ms before it` : `${ms} ms after it`);
+  return `stored with its evidence ${vs(dump)} (its summary ${vs(summary)})`;
+}
+
+/** Issue 28's bar: the dump and its evidence in the store before the kernel's kill. */
+function assertStoredBeforeKill(r: WatchdogRun) {
+  assert.ok(storedMs(r).dump < 0, `the dump was ${storedVsKill(r)}, the kill:\n${timedLines(r)}`);
 }
 
 /**
@@ -89,8 +109,12 @@ async function thresholdDump(r: WatchdogRun, first = false) {
   assert.equal(summary.evidence.key, `${key}.evidence.json`);
   assert.equal(summary.evidence.trigger, 'memory-threshold');
   assert.equal(summary.evidence.container.limitBytes, LIMIT);
-  assert.ok(summary.evidence.container.workingSetBytes >= 0.9 * LIMIT);
   const evidence = JSON.parse((await r.object(`${key}.evidence.json`)).toString());
+  // Counted against the threshold: what the dump needs to walk every thread's stack (~6 KB a frame on JDK
+  // 11); reached, or growing fast from the re-arm mark (80 %) up.
+  const stacks = evidence.jvm.heapDumpStackBytes;
+  assert.ok(Number.isSafeInteger(stacks) && stacks > 0, JSON.stringify(evidence.jvm));
+  assert.ok(summary.evidence.container.workingSetBytes + stacks >= 0.8 * LIMIT);
   const hprof = await analyzeStream([await r.object(key)], 'zstd');
   assert.equal(hprof.verdict, 'complete');
   return { key, summary, evidence, hprof };
@@ -132,6 +156,7 @@ for (const jdk of JDKS) {
         );
         assert.ok(buffers && buffers.instances >= 40, JSON.stringify(buffers));
         assert.ok(summary.evidence.container.workingSetBytes < LIMIT);
+        assertStoredBeforeKill(r);
         timings.push(
           `${jdk.name} (a) direct buffers: dump written ${ms} ms before the kill, ${storedVsKill(r)}`,
         );
@@ -141,52 +166,33 @@ for (const jdk of JDKS) {
     });
 
     test('(b) a thread leak: a complete dump before the kill holds the leaked threads', async () => {
-      // Threads parked 32 frames deep (8 KiB of stack touched each), ~60 a second: ~3,700 of them reach the
-      // threshold. HotSpot needs ~100 bytes of native memory per frame of every thread to dump the heap (it
-      // writes each thread's whole stack), so a leak of threads 1,024 frames deep needs ~140 MiB more to be
-      // dumped (measured, 1,500 threads, JDK 17): more than any threshold leaves; see issue 28's closing note.
+      // Threads parked 32 frames deep (8 KiB of stack touched each), ~60 a second. HotSpot needs native memory
+      // for every frame of every thread to dump the heap (~6 KB a frame on JDK 11, ~0.1-0.4 KB on 17+), which
+      // the watchdog counts against the threshold: on JDK 11 the dump comes at ~800 threads (~37 % of the
+      // limit in use), on 17+ at ~3,500; both hold hundreds of leaked threads, the app itself has ~15.
       const leak: WatchdogCase = {
         jdkHome: jdk.home,
         args: ['threads', '8', '10'],
         memory: '256Mi',
         javaToolOptions: '-Xmx32m',
       };
-      if (jdk.feature === 11) {
-        // JDK 11's heap dumper takes ~5 KiB of native memory per stack frame of every thread (measured with
-        // jcmd GC.heap_dump, no limit: 3,000 threads 32 frames deep, +560 MiB peak RSS; JDK 17 and 21: +12
-        // MiB): the kernel kills the JVM during the dump. What is true there: the watchdog tried, in time.
-        const r = await runWatchdogCase(leak, mocks.registered);
-        try {
-          await r.pod.waitForExits('app', 1, 180_000);
-          const app = r.pod.runs.get('app');
-          assert.deepEqual(app?.exitCodes, [137]);
-          assert.ok(agentLine(r, 'memory at'), timedLines(r));
-          assert.equal(agentLine(r, 'heap dump written'), undefined, 'killed during the dump');
-          const taking = agentLine(r, 'memory at') as TimedLine;
-          timings.push(
-            `${jdk.name} (b) thread leak: killed ${(app?.exitedAt[0] ?? 0) - taking.at} ms into the dump ` +
-              '(~5 KiB of native memory per stack frame on JDK 11)',
-          );
-        } finally {
-          await r.close();
-        }
-        return;
-      }
       const r = await run(leak, 1);
       try {
         const ms = killedAfterDump(r);
         const { summary, evidence } = await thresholdDump(r);
         const threads = summary.topClasses.find((c: { name: string }) => c.name === 'java.lang.Thread');
-        assert.ok(threads && threads.instances >= 2000, JSON.stringify(threads));
-        assert.ok(evidence.jvm.threads >= 2000, String(evidence.jvm.threads));
+        assert.ok(threads && threads.instances >= 500, JSON.stringify(threads));
+        assert.ok(evidence.jvm.threads >= 500, String(evidence.jvm.threads));
         // Taken after the heap dump, the thread dump is left out when it would need more than half of what is
         // left below the limit (its stacks are in the heap dump); else it lists the leaked threads.
         assert.match(
           evidence.threadDump,
           /^(not taken: \d+ threads, \d+ frames each, would need|"leaked-\d+")/m,
         );
+        assertStoredBeforeKill(r);
         timings.push(
-          `${jdk.name} (b) thread leak: dump written ${ms} ms before the kill, ${storedVsKill(r)}`,
+          `${jdk.name} (b) thread leak: dump written ${ms} ms before the kill, ${storedVsKill(r)}; ` +
+            (agentLine(r, 'memory at')?.line.replace(/^.*agent: /, '') ?? ''),
         );
       } finally {
         await r.close();
@@ -194,8 +200,9 @@ for (const jdk of JDKS) {
     });
 
     // JDK 22+ writes the heap into pieces (`.p0`) inside the safepoint and merges them into the dump after,
-    // with the application running again: a leak this fast (40 MB/s) gets the JVM killed during the merge
-    // (Temurin 25: .p0 of 229 MB, the dump cut at 17 MB). The agent writes aside and the restarted JVM's
+    // with the application running again: a leak this fast (40 MB/s) can get the JVM killed during the merge
+    // (Temurin 25, dumping at 90 %: .p0 of 229 MB, the dump cut at 17 MB; since the dump comes sooner for a
+    // fast growth, the merge ends 0.7 s before the kill, the upload after it). The agent writes aside and the restarted JVM's
     // agent finishes the merge before the application starts (PartialDumps.java); JDK 11-21 dump whole
     // inside the safepoint, before the kill (JDK 11 without collecting first: it got killed mid-dump in 4 of 11
     // runs with it, Watchdog.liveOnly).
@@ -225,6 +232,8 @@ for (const jdk of JDKS) {
         const arrays = hprof.topClasses.find((c) => c.name === 'byte[]');
         assert.ok(arrays && arrays.bytes > 150 * 2 ** 20, JSON.stringify(hprof.topClasses.slice(0, 5)));
         if (written && written.at <= killedAt) {
+          // JDK 22+ merges the dump with the application running again: there it may be stored after the kill.
+          if (jdk.claimed) assertStoredBeforeKill(r);
           timings.push(
             `${jdk.name} (c) -Xmx1g over a 256Mi limit: dump written ${killedAt - written.at} ms before the kill, ` +
               storedVsKill(r),
@@ -294,7 +303,7 @@ for (const jdk of JDKS) {
         // missed it judged the working set, which also counts active page cache (the JDK's files, the dumps
         // written), beside the ~60 MiB of freed buffers glibc keeps (Temurin 25, unlimited: RSS 100 MiB after
         // DONE, 40 MiB with MALLOC_MMAP_THRESHOLD_ fixed); the watchdog now judges what cannot be reclaimed.
-        const rearms = () => r.app.filter((l) => l.line.includes('of the limit: re-armed'));
+        const rearms = () => r.app.filter((l) => l.line.endsWith(': re-armed'));
         await r.pod.waitFor(() => (rearms().length >= 2 ? true : undefined), 30_000, 'the last re-arm');
         assert.equal(rearms().length, 2, timedLines(r));
         const freed = r.app.filter((l) => l.line === 'HELD 0 MiB').at(-1) as TimedLine;

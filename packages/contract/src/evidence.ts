@@ -61,6 +61,11 @@ export interface JvmMemory {
   directBufferBytes?: number;
   directBufferCount?: number;
   threads: number;
+  /**
+   * With a heap dump: the native memory HotSpot was expected to need to walk every thread's stack for it,
+   * counted with the container's memory against the threshold (absent from agents before it was).
+   */
+  heapDumpStackBytes?: number;
 }
 
 export interface Evidence {
@@ -110,7 +115,7 @@ function jvm(v: unknown): JvmMemory | string {
     if (!isCount(v[name])) return `jvm.${name} is not a count`;
     out[name] = v[name];
   }
-  for (const name of ['directBufferBytes', 'directBufferCount']) {
+  for (const name of ['directBufferBytes', 'directBufferCount', 'heapDumpStackBytes']) {
     if (v[name] === undefined) continue;
     if (!isCount(v[name])) return `jvm.${name} is not a count`;
     out[name] = v[name];

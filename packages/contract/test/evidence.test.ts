@@ -26,6 +26,7 @@ const good = {
     directBufferBytes: 5,
     directBufferCount: 6,
     threads: 7,
+    heapDumpStackBytes: 8,
   },
   nativeMemory: null,
   threadDump: '"main" #1 prio=5\n',
@@ -37,6 +38,7 @@ test('a valid evidence file keeps only the known fields', () => {
   assert.ok(!('error' in e));
   assert.equal(e.takenAt, '2026-12-07T11:35:26.300Z');
   assert.equal(e.container?.limitBytes, 268435456);
+  assert.equal(e.jvm.heapDumpStackBytes, 8);
   assert.equal((e as unknown as Record<string, unknown>).injected, undefined);
   assert.equal(evidenceKey('p/a.hprof.zst'), 'p/a.hprof.zst.evidence.json');
 });
@@ -51,6 +53,7 @@ test('each wrong field is named', () => {
     [{ ...good, container: { ...good.container, limitBytes: '1' } }, /container.limitBytes/],
     [{ ...good, container: { ...good.container, cgroupVersion: 3 } }, /cgroupVersion/],
     [{ ...good, jvm: { ...good.jvm, threads: 1.5 } }, /jvm.threads/],
+    [{ ...good, jvm: { ...good.jvm, heapDumpStackBytes: 'lots' } }, /jvm.heapDumpStackBytes/],
     [{ ...good, threadDump: 1 }, /threadDump/],
   ];
   for (const [doc, why] of cases) {

@@ -199,8 +199,10 @@ export interface HeapDumpsArgs {
   extraJvmFlags?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * The memory watchdog: at this percentage of the container's memory limit (usage less page cache, which
-   * the kernel reclaims before it kills) a JVM agent dumps the heap once, with a thread dump and the memory figures beside it, before the
-   * kernel's OOM kill can leave no dump; re-armed below 10 points less. Default 90; 0 turns threshold dumps
+   * the kernel reclaims before it kills, plus the native memory the JVM needs to dump every thread's stack) a
+   * JVM agent dumps the heap once, with a thread dump and the memory figures beside it, before the kernel's OOM
+   * kill can leave no dump; sooner, from 10 points below, when memory grows fast enough to reach it within a
+   * second; re-armed below 10 points less. Default 90; 0 turns threshold dumps
    * off (the agent still serves `heapdump trigger`). Needs the native sidecar and `uploader.metricsPort` (its
    * startup probe puts the agent in the volume before the JVM starts); otherwise a warning and no agent. With no
    * `-Xmx` / `-XX:MaxRAMPercentage` given, the heap defaults to `MaxRAMPercentage` = threshold - max(25, 128 MiB

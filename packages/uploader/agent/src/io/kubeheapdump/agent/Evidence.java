@@ -21,7 +21,8 @@ final class Evidence {
 
   /**
    * {@code headroom}: bytes left below the container's limit now (Long.MAX_VALUE when unknown or unlimited):
-   * the thread dump is left out when it would need more than half of them.
+   * the thread dump is left out when it would need more than half of them. {@code stackBytes}: what the heap
+   * dump was expected to need for the threads' stacks (StackCost), -1 for a thread dump alone.
    */
   static String collect(
       String trigger,
@@ -29,7 +30,8 @@ final class Evidence {
       CgroupMemory.Reading reading,
       int cgroupVersion,
       int thresholdPercent,
-      long headroom) {
+      long headroom,
+      long stackBytes) {
     StringBuilder out = new StringBuilder(64 * 1024);
     out.append("{\"schema\":").append(Json.string(SCHEMA));
     out.append(",\"trigger\":").append(Json.string(trigger));
@@ -58,7 +60,9 @@ final class Evidence {
       out.append(",\"directBufferBytes\":").append(pool.getMemoryUsed());
       out.append(",\"directBufferCount\":").append(pool.getCount());
     }
-    out.append(",\"threads\":").append(ManagementFactory.getThreadMXBean().getThreadCount()).append('}');
+    out.append(",\"threads\":").append(ManagementFactory.getThreadMXBean().getThreadCount());
+    if (stackBytes >= 0) out.append(",\"heapDumpStackBytes\":").append(stackBytes);
+    out.append('}');
     out.append(",\"nativeMemory\":").append(Json.string(nativeMemory()));
     out.append(",\"threadDump\":").append(Json.string(threadDump(headroom)));
     return out.append("}\n").toString();
@@ -96,30 +100,37 @@ final class Evidence {
    */
   static final int MAX_FRAMES = 64;
   /**
-   * Frames kept over all threads: HotSpot copies each frame into native memory (~100 bytes) and the heap
-   * (a StackTraceElement and its strings) to make a thread dump, so a leak of thousands of threads got the
-   * JVM killed while its evidence was taken, before the heap dump (measured on JDK 17: 3,700 threads, 256 MiB
-   * limit). The heap dump has every thread's whole stack anyway.
+   * Frames kept over all threads: besides HotSpot's native copy of each frame (StackCost), each kept frame is
+   * a StackTraceElement and its strings in the heap, and a line of text.
    */
   static final int MAX_TOTAL_FRAMES = 16_384;
   /** Frames kept per thread however many threads there are. */
   static final int MIN_FRAMES = 8;
-  /** Threads asked for at a time: their ThreadInfos are garbage before the next batch. */
-  static final int BATCH = 256;
+  /** Threads asked for at a time at most: their ThreadInfos are garbage before the next batch. */
+  static final int MAX_BATCH = 256;
+  /**
+   * Native memory one batch may take: HotSpot frees a thread dump's frames only once all its threads are
+   * walked, ~6 KB a frame on JDK 11 and 17 (StackCost), so asking 256 threads 64 frames deep at once took
+   * ~90 MB there; asked a few at a time, each safepoint's copy is small and reused by the next.
+   */
+  static final long BATCH_BYTES = 4 << 20;
   /** The thread dump's text stops near this: it is built in the heap, which may be small or nearly full. */
   static final int MAX_CHARS = 1 << 20;
 
-  /** Bytes taken for each frame a thread dump keeps: ~100 of native memory (measured), ~200 in the heap. */
-  static final long BYTES_PER_FRAME = 300;
-
-  /** Bytes a thread dump of {@code threads} threads is taken to need. */
+  /** Native bytes a thread dump of {@code threads} threads is taken to need at its peak: one batch's frames. */
   static long threadDumpCost(int threads) {
-    return threads * (long) depthFor(threads) * BYTES_PER_FRAME;
+    int depth = depthFor(threads);
+    return Math.min(threads, batchFor(depth)) * (long) depth * StackCost.THREAD_DUMP_PER_FRAME;
   }
 
   /** Frames kept per thread when there are {@code threads} threads. */
   static int depthFor(int threads) {
     return Math.max(MIN_FRAMES, Math.min(MAX_FRAMES, MAX_TOTAL_FRAMES / Math.max(1, threads)));
+  }
+
+  /** Threads asked for at once when each keeps {@code depth} frames. */
+  static int batchFor(int depth) {
+    return (int) Math.max(1, Math.min(MAX_BATCH, BATCH_BYTES / (depth * StackCost.THREAD_DUMP_PER_FRAME)));
   }
 
   /**
@@ -137,8 +148,9 @@ final class Evidence {
           + "every thread's whole stack is in the heap dump\n";
     }
     StringBuilder out = new StringBuilder(32 * 1024);
-    for (int from = 0; from < ids.length; from += BATCH) {
-      long[] batch = java.util.Arrays.copyOfRange(ids, from, Math.min(ids.length, from + BATCH));
+    int size = batchFor(depth);
+    for (int from = 0; from < ids.length; from += size) {
+      long[] batch = java.util.Arrays.copyOfRange(ids, from, Math.min(ids.length, from + size));
       int kept = appendThreads(out, threads.getThreadInfo(batch, true, true, depth), depth);
       if (kept < batch.length) {
         out.append("... ").append(ids.length - from - kept).append(" more threads not kept\n");

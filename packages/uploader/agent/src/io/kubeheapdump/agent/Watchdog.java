@@ -15,9 +15,10 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 
 /**
- * The agent's one thread. Every {@code interval} ms it reads the container's memory (CgroupMemory) and,
- * armed, at {@code threshold} % of the limit takes one heap dump with its evidence into the dump directory,
- * then stays disarmed until usage less page cache falls below {@code rearm} %: one dump per episode. While
+ * The agent's one thread. Every {@code interval} ms (50 ms while armed above the re-arm mark) it reads the
+ * container's memory (CgroupMemory), adds what a dump would need (StackCost), and when the Episode says so
+ * takes one heap dump with its evidence into the dump directory: at {@code threshold} % of the limit, or
+ * sooner when growing fast; then none until the count falls below {@code rearm} %: one dump per episode. While
  * disarmed, the JVM's own HeapDumpOnOutOfMemoryError is off, so an OutOfMemoryError in the same episode adds
  * no second dump. It also serves requests from {@code <dir>/.kube-heapdump/requests/} ({@code <id>.heap},
  * {@code <id>.threads}: `heapdump trigger`), answering each with {@code <id>.done}.
@@ -66,18 +67,26 @@ final class Watchdog implements Runnable {
     }
   }
 
+  /**
+   * The interval while armed above the re-arm mark: a 40 MB/s leak crosses 10 MiB in 250 ms, a twentieth of
+   * the room above a 90 % threshold of a 256 MiB limit.
+   */
+  static final long FAST_INTERVAL_MS = 50;
+
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
 
   private final Settings s;
   private final Path requests;
   private CgroupMemory memory;
-  private boolean armed = true;
+  private final StackCost stackCost = new StackCost();
+  private final Episode episode;
   /** HeapDumpOnOutOfMemoryError was on and we turned it off for this episode. */
   private boolean oomDumpSuppressed;
 
   Watchdog(Settings s) {
     this.s = s;
     this.requests = s.dir.resolve(".kube-heapdump").resolve("requests");
+    this.episode = new Episode(s.threshold, s.rearm);
   }
 
   static void log(String message) {
@@ -103,7 +112,7 @@ final class Watchdog implements Runnable {
     prepare();
     while (true) {
       try {
-        Thread.sleep(s.intervalMs);
+        Thread.sleep(episode.near() ? Math.min(FAST_INTERVAL_MS, s.intervalMs) : s.intervalMs);
         if (memory != null && s.threshold > 0) check();
         serveRequests();
       } catch (InterruptedException e) {
@@ -126,21 +135,31 @@ final class Watchdog implements Runnable {
     Evidence.threadDump(Long.MAX_VALUE);
   }
 
+  /**
+   * One reading for the Episode. A dump that could not fit below the limit is not taken: it would get a JVM
+   * the kernel was not killing killed (on JDK 11 a leak of deep threads needs more for its dump than it uses).
+   */
   private void check() throws IOException {
     CgroupMemory.Reading r = memory.read();
     if (r.limit <= 0) return;
-    long percentTimes100 = r.unreclaimable() * 10000 / r.limit;
-    if (armed && percentTimes100 >= s.threshold * 100L) {
-      armed = false;
-      log(
-          "memory at " + percentTimes100 / 100 + "% of the limit (" + mib(r.unreclaimable()) + " of " + mib(r.limit)
-              + "): taking a heap dump");
-      suppressOomDump(true);
-      dump("memory-threshold", "threshold", r);
-    } else if (!armed && percentTimes100 < s.rearm * 100L) {
-      armed = true;
+    long stacks = stackCost.heapDump();
+    long counted = r.unreclaimable() + stacks;
+    Episode.Action action = episode.next(System.nanoTime(), counted, r.limit);
+    if (action == Episode.Action.NONE) return;
+    if (action == Episode.Action.REARM) {
       suppressOomDump(false);
-      log("memory at " + percentTimes100 / 100 + "% of the limit: re-armed");
+      log("memory at " + episode.percent() + "% of the limit with what a dump needs: re-armed");
+      return;
+    }
+    suppressOomDump(true);
+    String why =
+        "memory at " + r.unreclaimable() * 100 / r.limit + "% of the limit (" + mib(r.unreclaimable()) + " of "
+            + mib(r.limit) + "), " + episode.percent() + "% with the ~" + mib(stacks) + " the dump needs for "
+            + stackCost.describeLast() + ", growing " + mib((long) episode.growthPerSecond()) + "/s";
+    if (action == Episode.Action.SKIP) log(why + ": no heap dump, it would not fit below the limit");
+    else {
+      log(why + ": taking a heap dump");
+      dump("memory-threshold", "threshold", r, stacks);
     }
   }
 
@@ -168,7 +187,7 @@ final class Watchdog implements Runnable {
    * dump, before the heap dump), while the heap dump, one safepoint, holds every thread's whole stack. The
    * uploader waits a little for the evidence of a dump named like ours (packages/uploader/src/evidence.ts).
    */
-  private String dump(String trigger, String kind, CgroupMemory.Reading r) throws IOException {
+  private String dump(String trigger, String kind, CgroupMemory.Reading r, long stacks) throws IOException {
     String stamp = ZonedDateTime.now(ZoneOffset.UTC).format(STAMP);
     String name = "heapdump-" + kind + "-" + stamp + ".hprof";
     for (int i = 2; Files.exists(s.dir.resolve(name)) || Files.exists(PartialDumps.dir(s.dir).resolve(name)); i++) {
@@ -178,7 +197,7 @@ final class Watchdog implements Runnable {
     long headroom = headroom();
     int threads = ManagementFactory.getThreadMXBean().getThreadCount();
     boolean evidenceFirst = Evidence.threadDumpCost(threads) <= headroom / 4;
-    if (evidenceFirst) writeEvidence(evidence, trigger, name, r, headroom);
+    if (evidenceFirst) writeEvidence(evidence, trigger, name, r, headroom, stacks);
     long start = System.nanoTime();
     // Written aside and renamed whole: on JDK 22+ the JVM may die during the merge that ends the dump, and
     // the next JVM finishes it from there (PartialDumps).
@@ -197,7 +216,7 @@ final class Watchdog implements Runnable {
             + (System.nanoTime() - start) / 1_000_000 + " ms)");
     if (!evidenceFirst) {
       try {
-        writeEvidence(evidence, trigger, name, r, headroom());
+        writeEvidence(evidence, trigger, name, r, headroom(), stacks);
       } catch (IOException | RuntimeException e) {
         log("evidence of " + name + " not written: " + e);
       }
@@ -223,9 +242,10 @@ final class Watchdog implements Runnable {
   }
 
   private void writeEvidence(
-      String name, String trigger, String dumpFile, CgroupMemory.Reading r, long headroom) throws IOException {
+      String name, String trigger, String dumpFile, CgroupMemory.Reading r, long headroom, long stacks)
+      throws IOException {
     String json =
-        Evidence.collect(trigger, dumpFile, r, memory == null ? 0 : memory.version, s.threshold, headroom);
+        Evidence.collect(trigger, dumpFile, r, memory == null ? 0 : memory.version, s.threshold, headroom, stacks);
     Path tmp = s.dir.resolve("." + name + ".tmp");
     Files.write(tmp, json.getBytes(StandardCharsets.UTF_8));
     Files.move(tmp, s.dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
@@ -241,10 +261,10 @@ final class Watchdog implements Runnable {
         String answer;
         try {
           CgroupMemory.Reading r = readQuietly();
-          if (file.endsWith(".heap")) answer = "{\"file\":" + Json.string(dump("on-demand", "ondemand", r)) + "}";
+          if (file.endsWith(".heap")) answer = "{\"file\":" + Json.string(dump("on-demand", "ondemand", r, stackCost.heapDump())) + "}";
           else {
             String name = "threaddump-" + ZonedDateTime.now(ZoneOffset.UTC).format(STAMP) + "-" + id + ".evidence.json";
-            writeEvidence(name, "on-demand", null, r, headroom());
+            writeEvidence(name, "on-demand", null, r, headroom(), -1);
             log("thread dump written: " + name);
             answer = "{\"file\":" + Json.string(name) + "}";
           }
