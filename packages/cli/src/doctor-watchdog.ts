@@ -10,6 +10,11 @@ export interface ThresholdDump {
   takenAt: string;
   /** The container's working set against its limit then, in %. */
   percent: number | undefined;
+  /**
+   * With the native memory the dump needed for the threads' stacks, which the agent counts against the
+   * threshold (in %; absent from older uploaders' logs).
+   */
+  withStacksPercent: number | undefined;
   /** Seconds from the dump to the kill. */
   secondsBeforeKill: number | undefined;
 }
@@ -21,6 +26,7 @@ interface EvidenceLine {
   takenAt?: string;
   workingSetBytes?: number;
   limitBytes?: number;
+  heapDumpStackBytes?: number;
 }
 
 /** The last threshold dump the uploader stored that the agent took during the terminated run, if any. */
@@ -43,10 +49,12 @@ export function thresholdDumpBefore(
     if (typeof l.takenAt !== 'string') continue;
     if (t.startedAt && l.takenAt < t.startedAt) continue;
     if (t.finishedAt && l.takenAt > t.finishedAt) continue;
-    const percent =
+    const share = (bytes: number) =>
       typeof l.workingSetBytes === 'number' && typeof l.limitBytes === 'number' && l.limitBytes > 0
-        ? Math.floor((l.workingSetBytes / l.limitBytes) * 100)
+        ? Math.floor(((l.workingSetBytes + bytes) / l.limitBytes) * 100)
         : undefined;
+    const percent = share(0);
+    const stacks = typeof l.heapDumpStackBytes === 'number' ? l.heapDumpStackBytes : 0;
     const seconds = t.finishedAt
       ? Math.round((Date.parse(t.finishedAt) - Date.parse(l.takenAt)) / 1000)
       : undefined;
@@ -54,15 +62,20 @@ export function thresholdDumpBefore(
       key: l.key.replace(/\.evidence\.json$/, ''),
       takenAt: l.takenAt,
       percent,
+      withStacksPercent: stacks > 0 ? share(stacks) : undefined,
       secondsBeforeKill: seconds,
     });
   }
   return found.filter((d) => stored.has(d.key)).at(-1);
 }
 
-/** "a dump at 91 % was stored 9 s before: <key>". */
+/** "a dump at 91 % of the limit 9 s before, stored: <key>". */
 export function describeThresholdDump(d: ThresholdDump): string {
-  const at = d.percent === undefined ? '' : ` at ${d.percent} %`;
+  const stacks =
+    d.withStacksPercent === undefined || d.withStacksPercent === d.percent
+      ? ''
+      : ` (${d.withStacksPercent} % with what the dump needed for the threads' stacks)`;
+  const at = d.percent === undefined ? '' : ` at ${d.percent} % of the limit${stacks}`;
   const before = d.secondsBeforeKill === undefined ? '' : ` ${d.secondsBeforeKill} s before`;
-  return `the memory watchdog took a dump${at} of the limit${before}, stored: ${d.key}`;
+  return `the memory watchdog took a dump${at}${before}, stored: ${d.key}`;
 }

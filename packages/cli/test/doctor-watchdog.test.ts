@@ -70,6 +70,26 @@ test('an OOMKill after a threshold dump names the dump, its share of the limit a
   );
 });
 
+test('a dump taken early for its stack copies (JDK 11, many threads) says so', () => {
+  const early = [
+    log({
+      msg: 'evidence stored',
+      key: `${key}.evidence.json`,
+      trigger: 'memory-threshold',
+      takenAt: '2026-12-07T14:02:02.100Z',
+      workingSetBytes: 80 * 2 ** 20,
+      limitBytes: 256 * 2 ** 20,
+      heapDumpStackBytes: 128 * 2 ** 20,
+    }),
+    logs[1] as string,
+  ];
+  const app = diagnose(input(early)).findings.find((f) => f.topic === 'app');
+  assert.match(
+    app?.text ?? '',
+    /took a dump at 31 % of the limit \(81 % with what the dump needed for the threads' stacks\) 9 s before/,
+  );
+});
+
 test('without it (or with its evidence but not its dump stored), no heap dump can exist', () => {
   for (const lines of [[], logs.slice(0, 1)]) {
     const app = diagnose(input(lines)).findings.find((f) => f.topic === 'app');

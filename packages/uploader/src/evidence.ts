@@ -124,6 +124,7 @@ export async function storeEvidence(
       takenAt: evidence.takenAt,
       workingSetBytes: evidence.container?.workingSetBytes,
       limitBytes: evidence.container?.limitBytes,
+      heapDumpStackBytes: evidence.jvm.heapDumpStackBytes,
     },
     'evidence stored',
   );
