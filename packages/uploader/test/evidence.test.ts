@@ -88,7 +88,9 @@ describe("uploader: the agent's evidence", () => {
     const client = s3.client();
     const read = async (key: string) =>
       JSON.parse(
-        await (await client.send(new GetObjectCommand({ Bucket: 'dumps', Key: key }))).Body!.transformToString(),
+        await (
+          await client.send(new GetObjectCommand({ Bucket: 'dumps', Key: key }))
+        ).Body!.transformToString(),
       );
 
     // Stored beside the dump, only its known fields, named in the summary; the file then leaves the volume.
