@@ -4,8 +4,8 @@ package io.kubeheapdump.agent;
  * When to take a threshold dump, decided from one reading at a time (no I/O here; Watchdog reads and acts).
  * What counts is the memory the kernel cannot reclaim plus what the dump itself will need (StackCost). Armed,
  * it dumps once that reaches the threshold, or sooner, from the re-arm mark up, when memory grows fast enough
- * to reach the threshold within {@link #LEAD_NANOS}: the dump and its upload take about that long (issue 28's
- * note: a small heap written and stored 0.2-0.4 s after the threshold was seen), and a leak of 40 MB/s crosses
+ * to reach the threshold within {@link #LEAD_NANOS}: the dump and its upload take about that long (test/watchdog-oom.test.ts
+ * (a): a small heap written and stored 0.33 s after the threshold was seen), and a leak of 40 MB/s crosses
  * the last tenth of a 256 MiB limit in 0.6 s. Then it stays disarmed until the count falls below the re-arm
  * mark: one dump per episode.
  */

@@ -7,12 +7,12 @@ import java.lang.management.ThreadMXBean;
 /**
  * The native memory HotSpot's own stack walks take, so the watchdog keeps room for them: to dump the heap it
  * copies every frame of every thread, and to make a thread dump every frame it reports, into memory freed
- * only when it is done, a peak the kernel counts. It depends on the frame (its locals, compiled or not) and
- * on the JDK. Measured as peak RSS around each call, 1,000-1,500 threads 22 to 70 frames deep, frames of 2
- * and of 64 local slots (issue 28's closing note): a heap dump took 4.0-5.6 KB a frame on JDK 11 and
- * 0.08-0.4 KB on 17, 21 and 25; a thread dump (ThreadMXBean, with locks) 5.0-5.6 KB on JDK 11 and 17, under
- * 1 KB with its heap objects on 21 and 25. The figures below are the highest measured, rounded up; features
- * not measured take the costlier neighbour's.
+ * only when it is done, a peak the kernel counts. Measured by scripts/stack-cost (peak RSS around each call,
+ * 1,000 threads 38-40 frames deep; docs/benchmarks.md): a heap dump takes 3.9-4.3 KB a frame on JDK 11 and
+ * 0.1 KB on 17, 21 and 25; a thread dump 4.8-5.6 KB on JDK 11 and 17 and 0.16 KB on 21 and 25 (up to 1 KB with
+ * its heap objects when the heap must grow for them). JDK 11 in a 256 MiB cgroup was still killed dumping a
+ * leak of 830 threads counted at 5 KiB a frame (test/watchdog-oom.test.ts (b)); at 6 KiB it is not. The
+ * figures below are those, rounded up; features not measured take the costlier neighbour's.
  */
 final class StackCost {
   private static final int FEATURE = Runtime.version().feature();
