@@ -31,7 +31,6 @@ final class Episode {
   private final long[] counts = new long[KEPT];
   private int readings;
   private boolean armed = true;
-  private long lastCount;
   private long lastLimit;
 
   Episode(int threshold, int rearm) {
@@ -44,7 +43,6 @@ final class Episode {
     times[readings % KEPT] = nanos;
     counts[readings % KEPT] = counted;
     readings++;
-    lastCount = counted;
     lastLimit = limit;
     if (armed) {
       boolean reached = counted * 100 >= threshold * limit;
@@ -63,12 +61,16 @@ final class Episode {
 
   /** Armed and at or above the re-arm mark: worth reading more often. */
   boolean near() {
-    return armed && lastLimit > 0 && lastCount * 100 >= rearm * lastLimit;
+    return armed && lastLimit > 0 && lastCount() * 100 >= rearm * lastLimit;
   }
 
   /** Percent of the limit counted at the last reading. */
   long percent() {
-    return lastLimit <= 0 ? 0 : lastCount * 100 / lastLimit;
+    return lastLimit <= 0 ? 0 : lastCount() * 100 / lastLimit;
+  }
+
+  private long lastCount() {
+    return readings == 0 ? 0 : counts[(readings - 1) % KEPT];
   }
 
   /**

@@ -34,7 +34,7 @@ final class StackCost {
     int n = threads.getThreadCount();
     long now = System.nanoTime();
     if (sampledThreads < 0 || now - sampledAt > RESAMPLE_NANOS || n > sampledThreads + Math.max(16, sampledThreads / 4)) {
-      meanDepth = meanDepth();
+      meanDepth = sampleDepth();
       sampledThreads = n;
       sampledAt = now;
     }
@@ -48,7 +48,7 @@ final class StackCost {
   }
 
   /** The mean depth of up to SAMPLE threads spread over all of them, each walked alone. */
-  private double meanDepth() {
+  private double sampleDepth() {
     long[] ids = threads.getAllThreadIds();
     int k = Math.min(SAMPLE, ids.length);
     long frames = 0;
