@@ -168,8 +168,8 @@ for (const jdk of JDKS) {
     test('(b) a thread leak: a complete dump before the kill holds the leaked threads', async () => {
       // Threads parked 32 frames deep (8 KiB of stack touched each), ~60 a second. HotSpot needs native memory
       // for every frame of every thread to dump the heap (~6 KB a frame on JDK 11, ~0.1-0.4 KB on 17+), which
-      // the watchdog counts against the threshold: on JDK 11 the dump comes at ~800 threads (~37 % of the
-      // limit in use), on 17+ at ~3,500; both hold hundreds of leaked threads, the app itself has ~15.
+      // the watchdog counts against the threshold: on JDK 11 the dump comes at ~600-800 threads (31-37 % of
+      // the limit in use), on 17+ at ~2,500-2,800; both hold hundreds of leaked threads, the app itself ~15.
       const leak: WatchdogCase = {
         jdkHome: jdk.home,
         args: ['threads', '8', '10'],

@@ -8,17 +8,23 @@ const key =
   'heapdumps/shop/orders/orders-1/20261207T140202Z-0a1b2c3d-heapdump-threshold-20261207T140202Z.hprof.zst';
 const log = (o: Record<string, unknown>) =>
   JSON.stringify({ level: 'info', time: '2026-12-07T14:02:05.000Z', ...o });
-const logs = [
+/** The uploader's `evidence stored` line of the threshold dump, with its memory figures. */
+const evidenceStored = (figures: { workingSetBytes: number; heapDumpStackBytes?: number }) =>
   log({
     msg: 'evidence stored',
     key: `${key}.evidence.json`,
     trigger: 'memory-threshold',
     takenAt: '2026-12-07T14:02:02.100Z',
-    workingSetBytes: 233 * 2 ** 20,
     limitBytes: 256 * 2 ** 20,
-  }),
-  log({ msg: 'dump stored', key, file: 'heapdump-threshold-20261207T140202Z.hprof', verdict: 'complete' }),
-];
+    ...figures,
+  });
+const dumpStored = log({
+  msg: 'dump stored',
+  key,
+  file: 'heapdump-threshold-20261207T140202Z.hprof',
+  verdict: 'complete',
+});
+const logs = [evidenceStored({ workingSetBytes: 233 * 2 ** 20 }), dumpStored];
 
 function input(lines: string[]) {
   const pod = {
@@ -72,16 +78,8 @@ test('an OOMKill after a threshold dump names the dump, its share of the limit a
 
 test('a dump taken early for its stack copies (JDK 11, many threads) says so', () => {
   const early = [
-    log({
-      msg: 'evidence stored',
-      key: `${key}.evidence.json`,
-      trigger: 'memory-threshold',
-      takenAt: '2026-12-07T14:02:02.100Z',
-      workingSetBytes: 80 * 2 ** 20,
-      limitBytes: 256 * 2 ** 20,
-      heapDumpStackBytes: 128 * 2 ** 20,
-    }),
-    logs[1] as string,
+    evidenceStored({ workingSetBytes: 80 * 2 ** 20, heapDumpStackBytes: 128 * 2 ** 20 }),
+    dumpStored,
   ];
   const app = diagnose(input(early)).findings.find((f) => f.topic === 'app');
   assert.match(

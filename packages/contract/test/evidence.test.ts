@@ -1,44 +1,17 @@
 // The evidence file is written by the app container's JVM: input like any other.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EVIDENCE_SCHEMA, evidenceKey, isAgentDumpFile, parseEvidence } from '../src/index.ts';
+import { evidenceKey, isAgentDumpFile, parseEvidence } from '../src/index.ts';
+import { evidenceFor } from './evidence-fixture.ts';
 
-const good = {
-  schema: EVIDENCE_SCHEMA,
-  trigger: 'memory-threshold',
-  takenAt: '2026-12-07T11:35:26.300989029Z',
-  dumpFile: 'heapdump-threshold-20261207T113526Z.hprof',
-  pid: 1,
-  container: {
-    cgroupVersion: 1,
-    usageBytes: 243208192,
-    inactiveFileBytes: 126976,
-    workingSetBytes: 243081216,
-    limitBytes: 268435456,
-    thresholdPercent: 90,
-  },
-  jvm: {
-    version: '17.0.15',
-    heapUsedBytes: 1,
-    heapCommittedBytes: 2,
-    heapMaxBytes: 3,
-    nonHeapUsedBytes: 4,
-    directBufferBytes: 5,
-    directBufferCount: 6,
-    threads: 7,
-    heapDumpStackBytes: 8,
-  },
-  nativeMemory: null,
-  threadDump: '"main" #1 prio=5\n',
-  injected: 'dropped',
-};
+const good = evidenceFor('heapdump-threshold-20261207T113526Z.hprof');
 
 test('a valid evidence file keeps only the known fields', () => {
   const e = parseEvidence(JSON.stringify(good));
   assert.ok(!('error' in e));
   assert.equal(e.takenAt, '2026-12-07T11:35:26.300Z');
   assert.equal(e.container?.limitBytes, 268435456);
-  assert.equal(e.jvm.heapDumpStackBytes, 8);
+  assert.equal(e.jvm.heapDumpStackBytes, 132_644_864);
   assert.equal((e as unknown as Record<string, unknown>).injected, undefined);
   assert.equal(evidenceKey('p/a.hprof.zst'), 'p/a.hprof.zst.evidence.json');
 });

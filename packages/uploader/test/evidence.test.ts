@@ -7,42 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { EVIDENCE_SCHEMA, summaryKey } from '@kube-heapdump/contract';
+import { summaryKey } from '@kube-heapdump/contract';
 import { type S3Fixture, startS3Fixture } from '../../../test/support/s3-fixture.ts';
 import { localUploaderEnv, UploaderProcess } from '../../../test/support/uploader.ts';
+import { evidenceFor } from '../../contract/test/evidence-fixture.ts';
 import { sampleDump } from '../../hprof/test/synthetic.ts';
 
 const REFUSED = 'not shipped: not a dump file the uploader may read';
-
-function evidenceFor(dumpFile: string) {
-  return {
-    schema: EVIDENCE_SCHEMA,
-    trigger: 'memory-threshold',
-    takenAt: '2026-12-07T14:02:02.100Z',
-    dumpFile,
-    pid: 7,
-    container: {
-      cgroupVersion: 1,
-      usageBytes: 243208192,
-      inactiveFileBytes: 126976,
-      workingSetBytes: 243081216,
-      limitBytes: 268435456,
-      thresholdPercent: 90,
-    },
-    jvm: {
-      version: '11.0.13+8',
-      heapUsedBytes: 1,
-      heapCommittedBytes: 2,
-      heapMaxBytes: 3,
-      nonHeapUsedBytes: 4,
-      threads: 620,
-      heapDumpStackBytes: 132_644_864,
-    },
-    nativeMemory: null,
-    threadDump: '"main" #1 prio=5\n',
-    injected: 'dropped',
-  };
-}
 
 describe("uploader: the agent's evidence", () => {
   let s3: S3Fixture;
